@@ -1,0 +1,221 @@
+"""Resale POS: the Flask application factory.
+
+``create_app(config=None)`` builds one app for one instance folder (the hub's data: database, keys,
+photos, backups). Areas are blueprints; each owns its schema (a ``sqlite_utils.Migrations`` set),
+its domain functions and its routes. See ``docs/architecture.md``.
+"""
+
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+from flask import Flask, g, jsonify, redirect, request, url_for
+from markupsafe import escape
+from flask_babel import format_datetime
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from htmx_flask import Htmx
+
+import core.db
+import core.i18n
+from core import migrations as core_migrations
+from core.config import default_instance_path, load_config, read_or_create_secret
+from core.crypto import Vault, new_fernet_key
+from core.errors import DomainError
+from core.workers import register_worker
+from core.web import PUBLIC_ATTR, is_fragment_request, nav_items, render
+
+csrf = CSRFProtect()
+
+
+def migration_sets():
+    """Every area's migrations, in dependency order (later sets reference earlier tables)."""
+    from inventory import migrations as inventory_migrations
+    from pos import migrations as pos_migrations
+    from staff import migrations as staff_migrations
+    from sync import migrations as sync_migrations
+
+    return [
+        core_migrations.migrations,
+        staff_migrations.migrations,
+        inventory_migrations.migrations,
+        pos_migrations.migrations,
+        sync_migrations.migrations,
+    ]
+
+
+def create_app(config=None):
+    """Create the Flask app.
+
+    Args:
+        config: optional mapping applied over defaults, ``config.toml`` and ``RESALE_*`` variables.
+            ``INSTANCE_PATH`` chooses the instance folder (default: ``$RESALE_INSTANCE`` or
+            ``~/.local/share/resale-pos``).
+
+    Returns:
+        flask.Flask: the app, with its database migrated.
+    """
+    config = dict(config or {})
+    instance = Path(config.pop("INSTANCE_PATH", None) or default_instance_path()).resolve()
+    instance.mkdir(parents=True, exist_ok=True)
+    app = Flask(__name__, instance_path=str(instance), static_folder="static", template_folder="templates")
+    app.config.update(load_config(instance, config))
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=12))
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+
+    app.extensions["vault"] = Vault(
+        read_or_create_secret(instance / "pii.key", make=new_fernet_key),
+        read_or_create_secret(instance / "party-hash.key", 32),
+    )
+    Htmx(app)
+    csrf.init_app(app)
+    core.i18n.init_app(app)
+    core.db.init_app(app, migration_sets())
+    _ensure_hub_id(app)
+    _register_blueprints(app)
+    register_worker(app, "backup", _backup_step, 600)
+    _register_access_rules(app)
+    _register_error_pages(app)
+    _register_template_globals(app)
+    return app
+
+
+def _ensure_hub_id(app):
+    """Give the hub a permanent random id on first start (its location URI in registry events)."""
+    from core.settings import get_setting, set_setting
+
+    db = core.db.connect(app.config["DATABASE"])
+    try:
+        if not get_setting(db, "hub_id"):
+            with core.db.transaction(db):
+                set_setting(db, "hub_id", str(uuid.uuid4()))
+    finally:
+        db.close()
+
+
+def _backup_step(app):
+    """Worker: take the daily backup when the newest one is older than ``BACKUP_INTERVAL_HOURS``."""
+    from core.backup import auto_backup, latest_backup_age_hours
+
+    folder = Path(app.instance_path) / "backups"
+    age = latest_backup_age_hours(folder)
+    if age is None or age >= app.config["BACKUP_INTERVAL_HOURS"]:
+        auto_backup(app.config["DATABASE"], folder, app.config["BACKUP_KEEP"])
+
+
+def _register_blueprints(app):
+    from core.views import bp as core_bp
+    from inventory import views as inventory_views
+    from pos import views as pos_views
+    from staff import views as staff_views
+
+    app.register_blueprint(core_bp)
+    staff_views.register(app)
+    inventory_views.register(app)
+    pos_views.register(app)
+
+
+def _register_access_rules(app):
+    from staff.accounts import has_any_staff
+    from staff.views import load_staff
+
+    @app.before_request
+    def require_login():
+        if request.endpoint is None or request.endpoint == "static":
+            return None
+        view = app.view_functions.get(request.endpoint)
+        if getattr(view, PUBLIC_ATTR, False):
+            return None
+        if load_staff() is not None:
+            return None
+        if not has_any_staff(core.db.get_db()):
+            target = url_for("staff.setup")
+        else:
+            target = url_for("staff.login", next=request.full_path if request.method == "GET" else None)
+        if request.htmx:
+            response = app.response_class(status=204)
+            response.headers["HX-Redirect"] = target
+            return response
+        return redirect(target)
+
+
+def _register_error_pages(app):
+    def error_page(status, message):
+        if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+            return jsonify({"error": str(message)}), status
+        if is_fragment_request():
+            # htmx: show the message in the toast instead of swapping an error page into a fragment
+            response = app.response_class(escape(str(message)), status=status)
+            response.headers["HX-Retarget"] = "#toast"
+            response.headers["HX-Reswap"] = "innerHTML"
+            return response
+        return render("error.html", status=status, message=message, code=status)
+
+    @app.errorhandler(DomainError)
+    def domain_error(exc):
+        return error_page(exc.status, exc.message)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        return error_page(400, _l("This form expired. Reload the page and try again; nothing was saved."))
+
+    @app.errorhandler(403)
+    def forbidden(exc):
+        return error_page(403, _l("You are not allowed to do that. Ask the owner."))
+
+    @app.errorhandler(404)
+    def not_found(exc):
+        return error_page(404, _l("There is nothing at this address."))
+
+    @app.errorhandler(405)
+    def not_allowed(exc):
+        return error_page(405, _l("That action is not possible here."))
+
+    @app.errorhandler(413)
+    def too_large(exc):
+        return error_page(413, _l("The file is too large (at most 16 MB)."))
+
+    @app.errorhandler(500)
+    def server_error(exc):
+        return error_page(500, _l("Something went wrong; nothing was saved. Try again, and tell the owner if it "
+                                  "happens again."))
+
+
+def _register_template_globals(app):
+    from core.i18n import current_locale
+    from core.money import format_money
+
+    @app.template_filter("money")
+    def money_filter(fen):
+        if fen is None:
+            return ""
+        return format_money(fen, app.config["CURRENCY"], current_locale())
+
+    @app.template_filter("datetime")
+    def datetime_filter(text, fmt="short"):
+        from core import clock
+
+        return format_datetime(clock.parse(text), fmt) if text else ""
+
+    @app.template_filter("urlencode_args")
+    def urlencode_args(args, **changes):
+        merged = {k: v for k, v in dict(args).items() if k not in changes}
+        merged.update(changes)
+        return urlencode(merged)
+
+    @app.context_processor
+    def globals_for_templates():
+        from core.settings import get_setting
+
+        try:
+            shop_name = get_setting(core.db.get_db(), "shop_name")
+        except Exception:  # a broken database still renders the error page
+            shop_name = ""
+        return {
+            "nav_items": nav_items(),
+            "current_staff": g.get("staff"),
+            "locale": current_locale(),
+            "shop_name": shop_name or "Resale POS",
+            "is_fragment": is_fragment_request(),
+        }

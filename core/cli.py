@@ -1,0 +1,174 @@
+"""The ``resale-pos`` command: serve, init, demo, backup, restore.
+
+Run ``resale-pos --help`` for the list; every command takes ``--instance DIR`` (default
+``$RESALE_INSTANCE`` or ``~/.local/share/resale-pos``).
+"""
+
+import socket
+import sys
+import time
+from pathlib import Path
+
+import click
+
+INSTANCE = click.option("--instance", type=click.Path(file_okay=False, path_type=Path), default=None,
+                        help="Instance folder (database, keys, photos, backups).")
+
+
+def _app(instance, **config):
+    started = time.perf_counter()
+    from app import create_app
+
+    cfg = dict(config)
+    if instance:
+        cfg["INSTANCE_PATH"] = str(instance)
+    app = create_app(cfg)
+    app.config["STARTUP_SECONDS"] = time.perf_counter() - started
+    return app
+
+
+def lan_addresses():
+    """This machine's IPv4 addresses other than loopback, from the host name (no packet is sent)."""
+    found = []
+    try:
+        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
+            address = info[4][0]
+            if not address.startswith("127.") and address not in found:
+                found.append(address)
+    except OSError:
+        pass
+    return found
+
+
+@click.group()
+def main():
+    """Resale POS: point of sale and consignment inventory for second-hand markets."""
+
+
+@main.command()
+@INSTANCE
+@click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on (0.0.0.0: the whole LAN).")
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int, help="waitress worker threads.")
+@click.option("--demo", is_flag=True, help="Load demo data first if the instance is empty.")
+@click.option("--no-workers", is_flag=True, help="Do not start background workers (backup, printing, sync).")
+def serve(instance, host, port, threads, demo, no_workers):
+    """Serve the app with waitress and print the address other tablets open."""
+    import qrcode
+    from waitress import serve as waitress_serve
+
+    from core.demo import DEMO_PINS, load_demo
+    from core.workers import start_workers
+
+    app = _app(instance)
+    if demo and load_demo(app):
+        click.echo(f"Demo data loaded. PINs: owner {DEMO_PINS['owner']}, cashier {DEMO_PINS['cashier']}.")
+    _remember_address(app, host, port)
+    addresses = lan_addresses() if host in ("0.0.0.0", "") else [host]
+    urls = [f"http://{a}:{port}/" for a in addresses] or [f"http://localhost:{port}/"]
+    click.echo(f"Resale POS {app.config.get('VERSION', '')} — data in {app.instance_path}")
+    click.echo(f"Started in {app.config['STARTUP_SECONDS']:.2f} s.")
+    click.echo("Open the till on this device: http://localhost:%d/" % port)
+    for url in urls:
+        click.echo(f"Other tablets on this network: {url}")
+    code = qrcode.QRCode(border=2)
+    code.add_data(urls[0])
+    code.print_ascii(out=sys.stdout, invert=True)
+    if not no_workers and app.config.get("BACKGROUND_WORKERS", True):
+        start_workers(app)
+    waitress_serve(app, host=host, port=port, threads=threads, ident="resale-pos")
+
+
+def _remember_address(app, host, port):
+    """Store the hub's LAN address as the default resolver base for tag URLs, once."""
+    from core.db import connect, transaction
+    from core.settings import get_setting, set_setting
+
+    db = connect(app.config["DATABASE"])
+    try:
+        if not get_setting(db, "resolver_base"):
+            addresses = lan_addresses() if host in ("0.0.0.0", "") else [host]
+            with transaction(db):
+                set_setting(db, "resolver_base", f"http://{(addresses or ['localhost'])[0]}:{port}")
+    finally:
+        db.close()
+
+
+@main.command()
+@INSTANCE
+@click.option("--shop-name", prompt="Shop name")
+@click.option("--owner-name", prompt="Owner name")
+@click.option("--pin", prompt="Owner PIN (4-8 digits)", hide_input=True, confirmation_prompt=True)
+def init(instance, shop_name, owner_name, pin):
+    """Create the instance folder, database, keys and the owner account."""
+    from core.db import connect, transaction
+    from core.errors import DomainError
+    from core.settings import set_setting
+    from staff import accounts
+
+    app = _app(instance)
+    db = connect(app.config["DATABASE"])
+    try:
+        if accounts.has_any_staff(db):
+            raise click.ClickException(f"{app.instance_path} is already set up.")
+        try:
+            accounts.create_staff(db, owner_name, "owner", pin)
+        except DomainError as exc:
+            raise click.ClickException(str(exc.message)) from exc
+        with transaction(db):
+            set_setting(db, "shop_name", shop_name.strip()[:60])
+    finally:
+        db.close()
+    click.echo(f"Shop set up in {app.instance_path}. Start it with: resale-pos serve")
+
+
+@main.command()
+@INSTANCE
+def demo(instance):
+    """Load demo data into an empty instance."""
+    from core.demo import DEMO_PINS, load_demo
+
+    app = _app(instance)
+    if not load_demo(app):
+        raise click.ClickException(f"{app.instance_path} already has data; demo data goes into an empty instance.")
+    click.echo(f"Demo data loaded into {app.instance_path}. PINs: owner {DEMO_PINS['owner']}, "
+               f"cashier {DEMO_PINS['cashier']}.")
+
+
+@main.command("backup")
+@INSTANCE
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+def backup_cmd(instance, path):
+    """Copy the live database to PATH (default: a dated file in the instance's backups/). Safe while selling."""
+    from core.backup import backup
+
+    app = _app(instance)
+    from core import clock
+
+    dest = path or Path(app.instance_path) / "backups" / f"manual-{clock.now().strftime('%Y%m%d-%H%M%S')}.db"
+    backup(app.config["DATABASE"], dest)
+    click.echo(f"Backup written to {dest}")
+
+
+@main.command("restore")
+@INSTANCE
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore_cmd(instance, path, yes):
+    """Replace the database with the backup at PATH after checking it. Stop the server first."""
+    from core.backup import BackupError, check_backup, restore
+
+    app = _app(instance)
+    try:
+        counts = check_backup(path)
+    except BackupError as exc:
+        raise click.ClickException(f"Nothing was changed: {exc}") from exc
+    click.echo(f"{path}: OK, {counts['items']} items, {counts['sales']} sales.")
+    if not yes:
+        click.confirm("Replace the current database with this backup?", abort=True)
+    _counts, safety = restore(path, app.config["DATABASE"], Path(app.instance_path) / "backups")
+    click.echo(f"Restored. The previous database was kept as {safety}.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""Configuration: defaults, then the instance's ``config.toml``, then ``RESALE_*`` environment variables,
+then the mapping given to ``create_app(config)`` (tests). Later sources win.
+"""
+
+import json
+import os
+import secrets
+import tomllib
+from pathlib import Path
+
+DEFAULTS = {
+    "CURRENCY": "CNY",
+    "RESOLVER_BASE": "",  # empty: the hub's own address (its /i/<tag> page)
+    "GS1_COMPANY_PREFIX": "",
+    "GS1_ITEM_REFERENCE": "0",
+    "IDLE_TIMEOUT_MINUTES": 30,
+    "LOCKOUT_ATTEMPTS": 5,
+    "LOCKOUT_MINUTES": 5,
+    "CASHIER_MAX_DISCOUNT_BPS": 2000,
+    "BACKUP_KEEP": 14,
+    "BACKUP_INTERVAL_HOURS": 24,
+    "BACKGROUND_WORKERS": True,
+    "BUSY_TIMEOUT_MS": 5000,
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    "WTF_CSRF_TIME_LIMIT": None,
+    "BABEL_DEFAULT_LOCALE": "zh_CN",
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+    "TZ_OFFSET": "+08:00",
+    "LANGUAGES": ["zh_CN", "en"],
+    "REGISTRY_URL": "",
+    "REGISTRY_TOKEN": "",
+}
+
+
+def default_instance_path():
+    """The instance folder when none is given: ``$RESALE_INSTANCE`` or ``~/.local/share/resale-pos``."""
+    if os.environ.get("RESALE_INSTANCE"):
+        return Path(os.environ["RESALE_INSTANCE"]).expanduser().resolve()
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "resale-pos"
+
+
+def _coerce(value):
+    """Environment values are strings; read JSON literals (numbers, booleans, lists) as such."""
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def load_config(instance_path, overrides=None):
+    """Build the configuration mapping for one app instance.
+
+    Args:
+        instance_path: the instance folder (``Path``); ``config.toml`` there is read when present.
+        overrides: a mapping applied last (used by tests and the CLI).
+
+    Returns:
+        dict: upper-case keys, including ``DATABASE`` (path of the SQLite file) and ``SECRET_KEY``.
+    """
+    config = dict(DEFAULTS)
+    config["DATABASE"] = str(Path(instance_path) / "resale.db")
+    toml_file = Path(instance_path) / "config.toml"
+    if toml_file.exists():
+        with toml_file.open("rb") as fh:
+            config.update({k.upper(): v for k, v in tomllib.load(fh).items()})
+    for key, value in os.environ.items():
+        if key.startswith("RESALE_") and key != "RESALE_INSTANCE":
+            config[key[len("RESALE_"):]] = _coerce(value)
+    config.update(overrides or {})
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = read_or_create_secret(Path(instance_path) / "secret_key", 32).hex()
+    return config
+
+
+def read_or_create_secret(path, size=32, make=None):
+    """Return the bytes in ``path``, creating the file (mode 0600) if absent.
+
+    The new file holds ``make()`` when given (e.g. a Fernet key), else ``size`` random bytes.
+
+    Keys live in the instance folder, never in the database (design brief §6).
+    """
+    path = Path(path)
+    if path.exists():
+        return path.read_bytes()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = make() if make else secrets.token_bytes(size)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    return data

@@ -1,0 +1,78 @@
+"""Personal data protection (PIPL; design brief §6).
+
+Personal data is encrypted at rest with Fernet (AES-128-CBC + HMAC-SHA256, from ``cryptography``);
+parties are named to the outside world only by an opaque keyed hash (HMAC-SHA256). Both keys live in
+files in the instance folder, never in the database.
+"""
+
+import hashlib
+import hmac
+
+from cryptography.fernet import Fernet, InvalidToken
+
+
+class Vault:
+    """Encrypts and decrypts personal data, and derives opaque party identifiers.
+
+    Args:
+        fernet_key: a urlsafe-base64 32-byte Fernet key (``bytes``).
+        hash_key: secret bytes for the keyed party hash.
+    """
+
+    def __init__(self, fernet_key, hash_key):
+        self._fernet = Fernet(fernet_key)
+        self._hash_key = hash_key
+
+    def encrypt(self, text):
+        """Encrypt ``text`` (``str`` or ``None``) to a token (``bytes``); ``None``/empty stays ``None``."""
+        if not text:
+            return None
+        return self._fernet.encrypt(text.encode("utf-8"))
+
+    def decrypt(self, token):
+        """Decrypt a token from :meth:`encrypt`; ``None`` gives ``""``.
+
+        Raises:
+            cryptography.fernet.InvalidToken: the token was made with another key or was altered.
+        """
+        if not token:
+            return ""
+        return self._fernet.decrypt(bytes(token)).decode("utf-8")
+
+    def party_id(self, kind, local_id):
+        """An opaque, stable identifier for a party, safe to send to the registry.
+
+        ``urn:resale-pos:party:{kind}:{hex}`` where ``hex`` is the first 32 hex digits of
+        HMAC-SHA256(hash_key, "{kind}:{local_id}").
+        """
+        digest = hmac.new(self._hash_key, f"{kind}:{local_id}".encode(), hashlib.sha256).hexdigest()
+        return f"urn:resale-pos:party:{kind}:{digest[:32]}"
+
+
+def new_fernet_key():
+    """A fresh Fernet key (``bytes``)."""
+    return Fernet.generate_key()
+
+
+def mask_phone(phone):
+    """Mask a phone number for display: ``13812345678`` → ``138****5678``.
+
+    Numbers shorter than 11 digits show only their last two digits.
+    """
+    value = (phone or "").strip()
+    if len(value) >= 11:
+        return value[:3] + "****" + value[-4:]
+    if len(value) > 2:
+        return "*" * (len(value) - 2) + value[-2:]
+    return "*" * len(value)
+
+
+def mask_id_number(number):
+    """Mask a Chinese resident ID number: ``11010519491231002X`` → ``110***********002X``."""
+    value = (number or "").strip()
+    if len(value) <= 7:
+        return "*" * len(value)
+    return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+__all__ = ["Vault", "InvalidToken", "new_fernet_key", "mask_phone", "mask_id_number"]

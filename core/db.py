@@ -1,0 +1,85 @@
+"""The database: one SQLite file per hub, one connection per request (design brief §3).
+
+``get_db()`` opens a ``sqlite_utils.Database`` for the current request in ``flask.g`` and the teardown
+closes it; a connection is never shared between waitress threads. Writes go through
+:func:`transaction`, which starts with ``BEGIN IMMEDIATE`` so concurrent writers queue on the busy
+timeout instead of failing with "database is locked".
+"""
+
+import sqlite3
+from contextlib import contextmanager
+
+import sqlite_utils
+from flask import current_app, g
+
+
+def connect(path, busy_timeout_ms=5000):
+    """Open the SQLite file at ``path`` with the hub's pragmas and return a ``sqlite_utils.Database``.
+
+    WAL journal, ``synchronous=FULL`` (a sale acknowledged is a sale on disk), foreign keys on and a
+    busy timeout so writers wait for each other.
+    """
+    conn = sqlite3.connect(str(path), timeout=busy_timeout_ms / 1000, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return sqlite_utils.Database(conn)
+
+
+def get_db():
+    """The request's database connection, opened on first use and closed at teardown."""
+    if "db" not in g:
+        g.db = connect(current_app.config["DATABASE"], current_app.config["BUSY_TIMEOUT_MS"])
+    return g.db
+
+
+def close_db(_exc=None):
+    """Close the request's connection, if one was opened."""
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+@contextmanager
+def transaction(db):
+    """Run the block as one write transaction started with ``BEGIN IMMEDIATE``.
+
+    Commits when the block ends, rolls back on any exception (nothing half-written), and re-raises.
+    """
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.rollback()
+        raise
+    else:
+        db.execute("COMMIT")
+
+
+def rows(db, sql, params=()):
+    """Run a query and return its rows as a list of plain dicts."""
+    return [dict(r) for r in db.execute(sql, params).fetchall()]
+
+
+def one(db, sql, params=()):
+    """Run a query and return its first row as a dict, or ``None``."""
+    row = db.execute(sql, params).fetchone()
+    return dict(row) if row is not None else None
+
+
+def migrate(path, migration_sets, busy_timeout_ms=5000):
+    """Apply every pending migration of each ``sqlite_utils.Migrations`` set, in the order given."""
+    db = connect(path, busy_timeout_ms)
+    try:
+        for migrations in migration_sets:
+            migrations.apply(db)
+    finally:
+        db.close()
+
+
+def init_app(app, migration_sets):
+    """Create the instance's database if needed, migrate it, and close connections at teardown."""
+    migrate(app.config["DATABASE"], migration_sets, app.config["BUSY_TIMEOUT_MS"])
+    app.teardown_appcontext(close_db)

@@ -1,0 +1,64 @@
+"""Core routes: home, health check for monitoring, language switch."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from flask import Blueprint, jsonify, redirect, request, session, url_for
+
+from core.db import get_db
+from core.web import public
+
+bp = Blueprint("core", __name__)
+
+#: (name in /healthz, table, WHERE clause) — what monitoring wants counted.
+HEALTH_COUNTS = [
+    ("items", "items", "1 = 1"),
+    ("items_available", "items", "status = 'available'"),
+    ("pending_sync_events", "outbox", "status = 'pending'"),
+    ("queued_print_jobs", "print_jobs", "status IN ('queued', 'printing', 'failed')"),
+]
+
+
+def app_version():
+    """The installed package version, or ``"dev"`` when running from a source tree."""
+    try:
+        return version("resale-pos")
+    except PackageNotFoundError:
+        return "dev"
+
+
+@bp.route("/")
+def index():
+    """Staff land on the till."""
+    return redirect(url_for("pos.till"))
+
+
+@bp.route("/healthz")
+@public
+def healthz():
+    """JSON for monitoring: app version, database status and counts. 503 when the database fails."""
+    body = {"app": "resale-pos", "version": app_version(), "database": "ok", "counts": {}}
+    try:
+        db = get_db()
+        db.execute("SELECT 1").fetchone()
+        tables = set(db.table_names())
+        for name, table, where in HEALTH_COUNTS:
+            if table in tables:
+                body["counts"][name] = db.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchone()[0]
+    except Exception as exc:  # any database failure is reported, never a 500 page
+        body["database"] = f"error: {exc.__class__.__name__}"
+        return jsonify(body), 503
+    return jsonify(body)
+
+
+@bp.route("/lang/<code>", methods=["POST", "GET"])
+@public
+def set_language(code):
+    """Switch the interface language (zh_CN or en) for this browser."""
+    from flask import current_app
+
+    if code in current_app.config["LANGUAGES"]:
+        session["lang"] = code
+    target = request.args.get("next") or request.referrer or "/"
+    if not target.startswith("/") and request.host_url and not target.startswith(request.host_url):
+        target = "/"
+    return redirect(target)

@@ -1,0 +1,71 @@
+"""Web helpers shared by every blueprint: htmx-aware rendering, the navigation registry, access rules.
+
+One route serves both the full page and the htmx fragment (the Contact.app pattern of *Hypermedia
+Systems*): templates extend ``layout.html`` for a normal request and ``fragment.html`` when
+``HX-Request`` is set and the request is not a boosted navigation.
+"""
+
+from functools import wraps
+
+from flask import abort, current_app, g, render_template, request
+
+PUBLIC_ATTR = "_resale_public"
+
+
+def is_fragment_request():
+    """True for an htmx request that swaps part of a page (not a boosted full navigation)."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.boosted
+
+
+def render(template, status=200, **context):
+    """Render ``template`` as a full page or, for an htmx request, as a fragment.
+
+    The template chooses its layout with ``{% extends layout %}``; this passes ``layout``.
+    """
+    layout = "fragment.html" if is_fragment_request() else "layout.html"
+    return render_template(template, layout=layout, **context), status
+
+
+def public(view):
+    """Mark a view as reachable without logging in (provenance page, health check, login itself)."""
+    setattr(view, PUBLIC_ATTR, True)
+    return view
+
+
+def role_required(*roles):
+    """Allow a view only to staff whose role is one of ``roles`` (``"owner"``, ``"cashier"``); else 403."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            staff = g.get("staff")
+            if staff is None or staff["role"] not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def add_nav(app, endpoint, label, icon="", roles=("owner", "cashier"), order=50):
+    """Register a link in the staff navigation bar (each blueprint adds its own at registration).
+
+    Args:
+        endpoint: the Flask endpoint the link points to.
+        label: a lazy translatable label.
+        roles: the staff roles that see the link.
+        order: position, smaller first.
+    """
+    nav = app.extensions.setdefault("resale_nav", [])
+    nav.append({"endpoint": endpoint, "label": label, "icon": icon, "roles": roles, "order": order})
+    nav.sort(key=lambda item: item["order"])
+
+
+def nav_items():
+    """The navigation entries the current staff member may see."""
+    staff = g.get("staff")
+    if staff is None:
+        return []
+    return [n for n in current_app.extensions.get("resale_nav", []) if staff["role"] in n["roles"]]

@@ -1,0 +1,45 @@
+"""Intake, price and consignor forms (Flask-WTF: CSRF and field handling)."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField
+from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from core.forms import MoneyField, domain_validator
+from inventory.items import MAX_BRAND, MAX_TITLE, clean_text
+
+PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "heic", "gif"]
+
+
+class IntakeForm(FlaskForm):
+    """One item at the intake screen. Choices are filled from the shop's settings by the view."""
+
+    title = StringField(_l("Title"), validators=[DataRequired(_l("Enter a title.")), Length(max=MAX_TITLE),
+                                                 domain_validator(lambda v: clean_text(v, "title", MAX_TITLE))])
+    price = MoneyField(_l("Price"))
+    consignor = SelectField(_l("Consignor"), coerce=int, validate_choice=True)
+    category = RadioField(_l("Category"), validators=[DataRequired(_l("Choose a category."))])
+    condition = RadioField(_l("Condition"), validators=[DataRequired(_l("Choose a condition grade."))])
+    brand = StringField(_l("Brand (optional)"), validators=[
+        Optional(), Length(max=MAX_BRAND), domain_validator(lambda v: clean_text(v, "brand", MAX_BRAND, False))])
+    photo = FileField(_l("Photo (optional)"), validators=[FileAllowed(PHOTO_TYPES, _l("Choose a photo file."))])
+
+
+class PriceForm(FlaskForm):
+    """A new asking price for an item in stock."""
+
+    price = MoneyField(_l("New price"))
+    reason = StringField(_l("Reason (optional)"), validators=[Optional(), Length(max=80)])
+
+
+class ConsignorForm(FlaskForm):
+    """A consignor's details. The number is set once, at creation."""
+
+    number = StringField(_l("Number"), validators=[DataRequired(_l("Enter a number such as A17.")), Length(max=5)])
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the name.")), Length(max=60)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20)])
+    split = StringField(_l("Consignor's share (%)"), default="60")
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=500)])
+    consent = RadioField(_l("Privacy notice"), choices=[("yes", _l("Read to and accepted by the consignor"))],
+                         validators=[DataRequired(_l("The consignor must accept the privacy notice."))])

@@ -1,0 +1,240 @@
+"""Items: intake, price changes, lookup, search and history.
+
+Statuses: ``available`` → ``sold`` (→ ``available`` again after a refund), or ``returned`` (to the
+consignor), ``donated``, ``withdrawn``, ``scrapped``. Every change is an ``item_events`` row; intake
+also writes the commissioning event to the sync outbox in the same transaction.
+"""
+
+import json
+import re
+import unicodedata
+
+from flask_babel import lazy_gettext as _l
+
+from core import clock
+from core.db import one, rows, transaction
+from core.errors import DomainError, NotFound
+from core.money import MAX_FEN
+from core.settings import get_setting
+from inventory import tags
+from sync import outbox
+
+MAX_TITLE = 80
+MAX_BRAND = 40
+STATUSES = ("available", "sold", "returned", "donated", "withdrawn", "scrapped")
+_UNPRINTABLE = re.compile("[\U00010000-\U0010FFFF\u2600-\u27BF\uFE0F\u200D\u0000-\u001F\u007F-\u009F]")
+
+
+def clean_text(value, field, max_len, required=True):
+    """Strip and check a short text field (title, brand).
+
+    Emoji and control characters are refused: thermal printers cannot print them, and a tag must show
+    what the screen shows.
+
+    Raises:
+        DomainError: empty when required, longer than ``max_len`` characters, or containing emoji.
+    """
+    text = unicodedata.normalize("NFC", (value or "").strip())
+    text = re.sub(r"\s+", " ", text)
+    if required and not text:
+        raise DomainError(_l("This field is required."), field=field)
+    if len(text) > max_len:
+        raise DomainError(_l("At most %(n)d characters (you typed %(m)d).", n=max_len, m=len(text)), field=field)
+    bad = _UNPRINTABLE.search(text)
+    if bad:
+        raise DomainError(_l("“%(char)s” cannot be printed on a tag; please remove it.", char=bad.group(0)),
+                          field=field)
+    return text
+
+
+def resolver_base(db, config):
+    """The base URL of item URIs: config ``RESOLVER_BASE``, else the ``resolver_base`` setting
+    (the hub's address, saved at first start)."""
+    return (config.get("RESOLVER_BASE") or get_setting(db, "resolver_base") or "http://localhost:8080").rstrip("/")
+
+
+def _record(db, item_id, kind, staff_id=None, moment=None, **data):
+    db.execute(
+        "INSERT INTO item_events (item_id, at, staff_id, kind, data) VALUES (?, ?, ?, ?, ?)",
+        (item_id, clock.iso(moment), staff_id, kind, json.dumps(data, ensure_ascii=False)),
+    )
+
+
+def record_event(db, item_id, kind, staff_id=None, moment=None, **data):
+    """Append a row to the item's history (inside the caller's transaction).
+
+    Args:
+        kind: ``intake``, ``price``, ``sold``, ``refunded``, ``tag_printed``…
+        data: JSON-encodable details (amounts in fen).
+    """
+    _record(db, item_id, kind, staff_id, moment, **data)
+
+
+def intake(db, config, *, title, category, condition, price_fen, consignor_id=None, brand="", staff_id=None,
+           photo=None, moment=None):
+    """Take an item into stock and return it (dict, with its new ``tag`` and ``uri``).
+
+    One transaction: the item, its ``intake`` history row and the EPCIS commissioning event in the outbox.
+    The tag code is the consignor's number (or ``S`` for shop stock) with the next sequence number.
+
+    Args:
+        config: the app config (``RESOLVER_BASE``, ``GS1_COMPANY_PREFIX``, ``TZ_OFFSET``).
+        title, brand: short texts (see :func:`clean_text`).
+        category, condition: one of the shop's configured values.
+        price_fen: asking price in fen (> 0).
+        consignor_id: owner of the goods, or ``None`` for shop-owned stock.
+        photo: file name of a stored photo, if any.
+
+    Raises:
+        DomainError: invalid fields or unknown consignor.
+    """
+    title = clean_text(title, "title", MAX_TITLE)
+    brand = clean_text(brand, "brand", MAX_BRAND, required=False)
+    if category not in get_setting(db, "categories"):
+        raise DomainError(_l("Choose a category from the list."), field="category")
+    if condition not in get_setting(db, "conditions"):
+        raise DomainError(_l("Choose a condition grade from the list."), field="condition")
+    if not isinstance(price_fen, int) or not 0 < price_fen <= MAX_FEN:
+        raise DomainError(_l("Enter a price above zero."), field="price")
+    moment = moment or clock.now()
+    now = clock.iso(moment)
+    base = resolver_base(db, config)
+    with transaction(db):
+        if consignor_id:
+            consignor = one(db, "SELECT id, number, split_bps, erased_at FROM consignors WHERE id = ?",
+                            (consignor_id,))
+            if consignor is None:
+                raise DomainError(_l("No such consignor."), field="consignor")
+            prefix, split_bps = consignor["number"], consignor["split_bps"]
+        else:
+            prefix, split_bps, consignor_id = tags.SHOP_PREFIX, 0, None
+        seq = db.execute("SELECT COALESCE(max(seq), 0) + 1 FROM items WHERE prefix = ?", (prefix,)).fetchone()[0]
+        while True:
+            tag = tags.make_tag(prefix, seq)
+            if not db.execute("SELECT 1 FROM items WHERE tag_compact = ?", (tags.compact(tag),)).fetchone():
+                break
+            seq += 1  # a different prefix produced the same compact code; skip this number
+        item_id = db.execute(
+            "INSERT INTO items (tag, tag_compact, prefix, seq, uri, consignor_id, split_bps, title, category, "
+            "condition, brand, price_fen, original_price_fen, photo, created_by, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (tag, tags.compact(tag), prefix, seq, consignor_id, split_bps, title, category, condition, brand,
+             price_fen, price_fen, photo, staff_id, now, now),
+        ).lastrowid
+        uri = tags.item_uri(base, tag, item_id, config.get("GS1_COMPANY_PREFIX", ""),
+                            config.get("GS1_ITEM_REFERENCE", "0"))
+        db.execute("UPDATE items SET uri = ? WHERE id = ?", (uri, item_id))
+        _record(db, item_id, "intake", staff_id, moment, price_fen=price_fen)
+        item = one(db, "SELECT * FROM items WHERE id = ?", (item_id,))
+        outbox.add_event(
+            db, "intake", item, tz_offset=config.get("TZ_OFFSET", "+08:00"), moment=moment,
+            ilmd={"title": title, "category": category, "condition": condition, "brand": brand,
+                  "priceFen": price_fen, "currency": config.get("CURRENCY", "CNY"), "tag": tag},
+        )
+    return item
+
+
+def change_price(db, item_id, price_fen, staff_id=None, reason="", moment=None):
+    """Set a new asking price for an available item, recorded in its history.
+
+    Raises:
+        NotFound: unknown item. Conflict-like DomainError: the item is not available, or a bad price.
+    """
+    if not isinstance(price_fen, int) or not 0 < price_fen <= MAX_FEN:
+        raise DomainError(_l("Enter a price above zero."), field="price")
+    reason = clean_text(reason, "reason", 80, required=False)
+    with transaction(db):
+        item = one(db, "SELECT id, status, price_fen FROM items WHERE id = ?", (item_id,))
+        if item is None:
+            raise NotFound(_l("No such item."))
+        if item["status"] != "available":
+            raise DomainError(_l("Only items in stock can change price."), field="price")
+        if item["price_fen"] == price_fen:
+            return
+        db.execute("UPDATE items SET price_fen = ?, updated_at = ? WHERE id = ?",
+                   (price_fen, clock.iso(moment), item_id))
+        _record(db, item_id, "price", staff_id, moment, old_fen=item["price_fen"], new_fen=price_fen, reason=reason)
+
+
+def get_item(db, item_id):
+    """One item (dict) with ``consignor_number``, or raise :class:`NotFound`."""
+    item = one(db, "SELECT i.*, c.number AS consignor_number FROM items i "
+                   "LEFT JOIN consignors c ON c.id = i.consignor_id WHERE i.id = ?", (item_id,))
+    if item is None:
+        raise NotFound(_l("No such item."))
+    return item
+
+
+def find_by_tag(db, code):
+    """The item whose tag is ``code`` (any typing: hyphens, case, full-width), or ``None``.
+
+    Raises:
+        TagError: the code is mistyped (check character fails).
+    """
+    compact_code = tags.check_tag(code)
+    return one(db, "SELECT i.*, c.number AS consignor_number FROM items i "
+                   "LEFT JOIN consignors c ON c.id = i.consignor_id WHERE i.tag_compact = ?", (compact_code,))
+
+
+def history(db, item_id):
+    """The item's history, oldest first: dicts with ``at``, ``kind``, ``staff_name`` and decoded ``data``."""
+    result = rows(db, "SELECT e.*, s.name AS staff_name FROM item_events e LEFT JOIN staff s ON s.id = e.staff_id "
+                      "WHERE e.item_id = ? ORDER BY e.id", (item_id,))
+    for row in result:
+        row["data"] = json.loads(row["data"])
+    return result
+
+
+def _fts_query(text):
+    """Quote each term for FTS5 (terms of 3+ characters; the trigram tokenizer needs three)."""
+    terms = [t for t in re.split(r"\s+", text) if t]
+    return " ".join('"' + t.replace('"', '""') + '"' for t in terms)
+
+
+def search(db, query="", status=None, consignor_id=None, category=None, limit=50, offset=0):
+    """Search items by title, brand, category or tag, with filters. Newest first.
+
+    Chinese works: the FTS5 trigram index answers queries whose every term has 3+ characters; shorter
+    terms (a 2-character query like 旧书, or ``TV``) fall back to ``LIKE`` (design brief §3). A query
+    shaped like a tag code matches the tag.
+
+    Args:
+        query: free text typed by a person.
+        status: one of :data:`STATUSES`, or ``None`` for all.
+        consignor_id: only this consignor's items; ``0`` for shop stock.
+        category: only this category.
+
+    Returns:
+        list[dict]: items with ``consignor_number``.
+    """
+    text = unicodedata.normalize("NFKC", query or "").strip()[:100]
+    where, params = [], []
+    if status:
+        where.append("i.status = ?")
+        params.append(status)
+    if consignor_id == 0:
+        where.append("i.consignor_id IS NULL")
+    elif consignor_id:
+        where.append("i.consignor_id = ?")
+        params.append(consignor_id)
+    if category:
+        where.append("i.category = ?")
+        params.append(category)
+    if text:
+        compact_code = tags.compact(text)
+        terms = [t for t in re.split(r"\s+", text) if t]
+        if tags.looks_like_tag(text) or re.fullmatch(r"[A-Z][A-Z0-9]{0,4}-\d*", text.upper()):
+            where.append("i.tag_compact LIKE ?")
+            params.append(compact_code + "%")
+        elif all(len(t) >= 3 for t in terms):
+            where.append("i.id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)")
+            params.append(_fts_query(text))
+        else:
+            for term in terms:
+                where.append("(i.title LIKE ? ESCAPE '\\' OR i.brand LIKE ? ESCAPE '\\' "
+                             "OR i.category LIKE ? ESCAPE '\\')")
+                like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+                params += [like, like, like]
+    sql = ("SELECT i.*, c.number AS consignor_number FROM items i LEFT JOIN consignors c ON c.id = i.consignor_id "
+           + ("WHERE " + " AND ".join(where) if where else "") + " ORDER BY i.id DESC LIMIT ? OFFSET ?")
+    return rows(db, sql, params + [int(limit), int(offset)])

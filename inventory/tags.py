@@ -1,0 +1,136 @@
+"""Tag codes and the item URI carried in the tag's QR code (design brief §4).
+
+A tag code is the owner's prefix (consignor number, or ``S`` for shop-owned stock), a hyphen, the
+item's sequence number (at least four digits) and one check character computed with
+ISO/IEC 7064 MOD 37-36 over the letters and digits (``stdnum.iso7064.mod_37_36``) after a second
+hyphen, e.g. ``A17-0042-3``. Typing hyphens is optional (``A1700423`` finds the same item).
+A mistyped code fails the check, so the till catches it before looking anything up.
+
+The item URI is ``{resolver}/i/{tag}``, or a GS1 Digital Link URI ``{resolver}/01/{GTIN-14}/21/{serial}``
+(GS1 Digital Link standard 1.2, §4) when the shop has a GS1 Company Prefix.
+"""
+
+import re
+import unicodedata
+from urllib.parse import unquote, urlsplit
+
+from flask_babel import lazy_gettext as _l
+from stdnum import ean
+from stdnum.iso7064 import mod_37_36
+
+from core.errors import DomainError
+
+SHOP_PREFIX = "S"
+_CONSIGNOR_NUMBER = re.compile(r"^[A-Z][A-Z0-9]{0,4}$")
+_TAG_SHAPE = re.compile(r"^([A-Z][A-Z0-9]{0,4})-?(\d{4,})-?([0-9A-Z])$")
+
+
+class TagError(DomainError):
+    """A scanned or typed code is not a valid tag (wrong shape or failed check character)."""
+
+
+def compact(code):
+    """Normalise a typed code: NFKC (full-width → ASCII), upper case, no spaces or hyphens."""
+    text = unicodedata.normalize("NFKC", code or "").upper()
+    return re.sub(r"[\s\-‐‑–—_]", "", text)
+
+
+def make_tag(prefix, seq):
+    """Build the tag code for ``prefix`` (consignor number or ``S``) and sequence ``seq`` (int ≥ 1).
+
+    >>> make_tag("A17", 42)
+    'A17-0042-3'
+    """
+    body = f"{prefix}{seq:04d}"
+    return f"{prefix}-{seq:04d}-{mod_37_36.calc_check_digit(body)}"
+
+
+def validate_consignor_number(number):
+    """Return the normalised consignor number (1 letter then up to 4 letters/digits, not ``S``).
+
+    Raises:
+        DomainError: any other shape.
+    """
+    value = compact(number)
+    if not _CONSIGNOR_NUMBER.match(value) or value == SHOP_PREFIX:
+        raise DomainError(_l("A consignor number is a letter followed by up to 4 letters or digits, e.g. A17 "
+                             "(S alone is kept for shop stock)."), field="number")
+    return value
+
+
+def looks_like_tag(text):
+    """True when ``text`` has the shape of a tag code (it may still fail the check character)."""
+    return bool(_TAG_SHAPE.match(compact(text)))
+
+
+def check_tag(text):
+    """Validate a typed tag code and return its compact form (e.g. ``A1700423``).
+
+    Raises:
+        TagError: wrong shape, or the check character does not match (a typo).
+    """
+    value = compact(text)
+    if not _TAG_SHAPE.match(value):
+        raise TagError(_l("“%(code)s” is not a tag code.", code=text))
+    if not mod_37_36.is_valid(value):
+        raise TagError(_l("Tag code “%(code)s” has a typo: its last character does not match. "
+                          "Check the code on the tag and type it again.", code=text))
+    return value
+
+
+def gtin14(company_prefix, item_reference):
+    """Build a GTIN-14 from a GS1 Company Prefix and item reference (GS1 General Specifications §3.2).
+
+    Indicator digit 0, then prefix and zero-padded reference filling 13 digits, then the mod-10 check digit.
+
+    Raises:
+        ValueError: the prefix is not 6–12 digits or the reference does not fit.
+    """
+    if not re.fullmatch(r"\d{6,12}", company_prefix or ""):
+        raise ValueError("GS1 Company Prefix must be 6 to 12 digits")
+    width = 12 - len(company_prefix)
+    reference = str(item_reference or "0")
+    if not reference.isdigit() or len(reference) > width:
+        raise ValueError("GS1 item reference does not fit the prefix")
+    body = "0" + company_prefix + reference.zfill(width)
+    return body + ean.calc_check_digit(body)
+
+
+def item_uri(resolver_base, tag, item_id=None, gs1_prefix="", gs1_item_reference="0"):
+    """The item's URI: what the QR code holds and the ``epc`` in registry events.
+
+    Args:
+        resolver_base: e.g. ``https://registry.example.cn`` (no trailing slash needed).
+        tag: the tag code.
+        item_id: the item's numeric id, used as the serial (AI 21) in a Digital Link.
+        gs1_prefix: GS1 Company Prefix; when set, a Digital Link URI is returned.
+    """
+    base = resolver_base.rstrip("/")
+    if gs1_prefix:
+        return f"{base}/01/{gtin14(gs1_prefix, gs1_item_reference)}/21/{int(item_id)}"
+    return f"{base}/i/{tag}"
+
+
+def parse_scan(text):
+    """Classify what the scan field received.
+
+    Returns one of:
+        ``("tag", compact_code)`` — a tag code or our ``…/i/{tag}`` URL, check character verified;
+        ``("serial", int)`` — a Digital Link URI ``…/01/{gtin}/21/{serial}``;
+        ``("search", text)`` — anything else, to be searched.
+
+    Raises:
+        TagError: a tag-shaped code or tag URL whose check character fails.
+    """
+    raw = unicodedata.normalize("NFKC", text or "").strip()
+    if "/" in raw:
+        path = unquote(urlsplit(raw).path if "://" in raw else raw)
+        dl = re.search(r"/01/(\d{14})/21/(\d{1,20})/?$", path)
+        if dl:
+            return ("serial", int(dl.group(2)))
+        tag_url = re.search(r"/i/([^/]+)/?$", path)
+        if tag_url:
+            return ("tag", check_tag(tag_url.group(1)))
+    if looks_like_tag(raw):
+        return ("tag", check_tag(raw))
+    return ("search", raw)

@@ -1,0 +1,158 @@
+"""The till's cart: kept on the server (one per till session) so a reload, a dropped Wi-Fi
+connection or a power cut never loses what was scanned.
+
+Line discounts are an amount in fen or a percentage in basis points; cashiers are limited to
+``CASHIER_MAX_DISCOUNT_BPS`` of the line price, owners are not.
+"""
+
+import uuid
+
+from flask_babel import lazy_gettext as _l
+
+from core import clock
+from core.db import one, rows, transaction
+from core.errors import Conflict, DomainError, NotFound
+from core.money import split_share
+from inventory import items as inventory_items
+from inventory import tags
+from inventory.pricing import current_price
+
+
+def new_cart(db, staff_id):
+    """Create an empty cart and return its id (a UUID string)."""
+    cart_id = uuid.uuid4().hex
+    with transaction(db):
+        db.execute("INSERT INTO carts (id, staff_id, created_at) VALUES (?, ?, ?)", (cart_id, staff_id, clock.iso()))
+    return cart_id
+
+
+def cart_exists(db, cart_id):
+    """True when ``cart_id`` names a cart on this hub."""
+    return bool(cart_id) and db.execute("SELECT 1 FROM carts WHERE id = ?", (cart_id,)).fetchone() is not None
+
+
+def scan(db, cart_id, text):
+    """Handle one scan or typed entry at the till.
+
+    Args:
+        text: a tag code, our item URL, a Digital Link URI, or search words.
+
+    Returns:
+        ``("added", item)`` when an item went into the cart, ``("matches", [items])`` for a search, or
+        ``("empty", None)`` for a blank entry (a scanner's extra Enter: ignored).
+
+    Raises:
+        TagError: a mistyped tag code.
+        NotFound: no item with that tag.
+        Conflict: the item is sold (or otherwise not for sale) or already in this cart.
+    """
+    kind, value = tags.parse_scan(text)
+    if kind == "search":
+        if not value:
+            return ("empty", None)
+        return ("matches", inventory_items.search(db, value, status="available", limit=12))
+    if kind == "tag":
+        item = one(db, "SELECT * FROM items WHERE tag_compact = ?", (value,))
+    else:
+        item = one(db, "SELECT * FROM items WHERE id = ?", (value,))
+    if item is None:
+        raise NotFound(_l("No item has the tag “%(code)s”. Check the code, or search by name.", code=text.strip()))
+    return ("added", add_item(db, cart_id, item["id"]))
+
+
+def add_item(db, cart_id, item_id):
+    """Put an available item in the cart and return it.
+
+    Raises:
+        NotFound: unknown item. Conflict: not available, or already in this cart.
+    """
+    with transaction(db):
+        item = one(db, "SELECT * FROM items WHERE id = ?", (item_id,))
+        if item is None:
+            raise NotFound(_l("No such item."))
+        if item["status"] != "available":
+            raise Conflict(_status_message(item))
+        if db.execute("SELECT 1 FROM cart_lines WHERE cart_id = ? AND item_id = ?", (cart_id, item_id)).fetchone():
+            raise Conflict(_l("%(tag)s is already in the cart.", tag=item["tag"]))
+        db.execute("INSERT INTO cart_lines (cart_id, item_id, added_at) VALUES (?, ?, ?)",
+                   (cart_id, item_id, clock.iso()))
+    return item
+
+
+def _status_message(item):
+    if item["status"] == "sold":
+        return _l("%(tag)s “%(title)s” is already sold.", tag=item["tag"], title=item["title"])
+    return _l("%(tag)s “%(title)s” is not for sale (status: %(status)s).", tag=item["tag"], title=item["title"],
+              status=item["status"])
+
+
+def remove_line(db, cart_id, line_id):
+    """Take a line out of the cart (no error if it is already gone)."""
+    with transaction(db):
+        db.execute("DELETE FROM cart_lines WHERE id = ? AND cart_id = ?", (line_id, cart_id))
+
+
+def clear(db, cart_id):
+    """Empty the cart."""
+    with transaction(db):
+        db.execute("DELETE FROM cart_lines WHERE cart_id = ?", (cart_id,))
+
+
+def set_discount(db, cart_id, line_id, *, amount_fen=0, bps=0, role="cashier", max_cashier_bps=2000):
+    """Set a line discount: an amount in fen or a percentage in basis points (one of them, other 0).
+
+    Raises:
+        NotFound: no such line. DomainError: more than the price, both kinds given, or over the
+            cashier's limit (the owner may give any discount up to the full price).
+    """
+    if amount_fen and bps:
+        raise DomainError(_l("Give the discount as an amount or as a percentage, not both."), field="discount")
+    with transaction(db):
+        line = one(db, "SELECT l.id, i.* FROM cart_lines l JOIN items i ON i.id = l.item_id "
+                       "WHERE l.id = ? AND l.cart_id = ?", (line_id, cart_id))
+        if line is None:
+            raise NotFound(_l("That line is no longer in the cart."))
+        price = current_price(db, line)
+        discount = amount_fen or discount_from_bps(price, bps)
+        if discount > price or bps > 10000:
+            raise DomainError(_l("The discount cannot be more than the price."), field="discount")
+        if role != "owner" and discount * 10000 > price * max_cashier_bps:
+            raise DomainError(_l("Cashiers may discount at most %(pct)s%%; ask the owner.",
+                                 pct=f"{max_cashier_bps / 100:g}"), field="discount")
+        db.execute("UPDATE cart_lines SET discount_fen = ?, discount_bps = ? WHERE id = ?",
+                   (amount_fen if not bps else 0, bps, line_id))
+
+
+def discount_from_bps(price_fen, bps):
+    """A percentage discount in fen: ``price × bps / 10000`` rounded half-to-even (as the split rule)."""
+    return split_share(price_fen, bps)[0] if bps else 0
+
+
+def lines(db, cart_id, moment=None):
+    """The cart's lines with current prices, discounts and shares, in scan order.
+
+    Each dict has ``line_id``, the item columns, ``price_fen`` (current), ``discount_fen``,
+    ``net_fen``, ``consignor_share_fen``, ``shop_share_fen`` and ``available`` (False when the item was
+    sold elsewhere meanwhile).
+    """
+    result = []
+    for row in rows(db, "SELECT l.id AS line_id, l.discount_fen AS line_discount_fen, l.discount_bps, "
+                        "i.*, c.number AS consignor_number FROM cart_lines l JOIN items i ON i.id = l.item_id "
+                        "LEFT JOIN consignors c ON c.id = i.consignor_id WHERE l.cart_id = ? ORDER BY l.id",
+                    (cart_id,)):
+        price = current_price(db, row, moment)
+        discount = min(price, row["line_discount_fen"] or discount_from_bps(price, row["discount_bps"]))
+        net = price - discount
+        consignor_share, shop_share = split_share(net, row["split_bps"] if row["consignor_id"] else 0)
+        row.update(price_fen=price, discount_fen=discount, net_fen=net, consignor_share_fen=consignor_share,
+                   shop_share_fen=shop_share, available=row["status"] == "available")
+        result.append(row)
+    return result
+
+
+def totals(cart_lines):
+    """Subtotal, discount and total (fen) of a list from :func:`lines`."""
+    subtotal = sum(line["price_fen"] for line in cart_lines)
+    discount = sum(line["discount_fen"] for line in cart_lines)
+    return {"subtotal_fen": subtotal, "discount_fen": discount, "total_fen": subtotal - discount,
+            "count": len(cart_lines)}

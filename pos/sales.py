@@ -1,0 +1,132 @@
+"""Completing a sale: one transaction for the sale, its lines and shares, tenders, the items' status
+and history, and the registry outbox event (design brief §5). A unique item sells once.
+
+Receipt numbers are sequential without gaps: the next number is taken inside the ``BEGIN IMMEDIATE``
+transaction that writes the sale, so concurrent tills queue and a rolled-back sale uses no number.
+"""
+
+import hashlib
+import hmac
+
+from flask_babel import lazy_gettext as _l
+
+from core import clock
+from core.db import one, rows, transaction
+from core.errors import Conflict, DomainError, NotFound
+from inventory.items import record_event
+from pos import cart as carts
+from pos import tenders as tender_rules
+from sync import outbox
+
+
+def complete_sale(db, config, *, cart_id, entries, idempotency_key, staff_id=None, moment=None, locale="zh_CN",
+                  expected_total_fen=None):
+    """Turn the cart into a completed sale and return the sale (dict with ``lines`` and ``tenders``).
+
+    Args:
+        config: app config (``CURRENCY``, ``TZ_OFFSET``).
+        cart_id: the till's cart.
+        entries: tenders as for :func:`pos.tenders.plan`.
+        idempotency_key: unique per checkout form; a repeated submit returns the first sale unchanged.
+        expected_total_fen: optional; when given and different from the cart's total, nothing is sold.
+
+    Raises:
+        DomainError: empty cart, bad tenders.
+        Conflict: an item in the cart was sold (or withdrawn) meanwhile — nothing is written; the
+            message names the item.
+    """
+    if not idempotency_key or len(idempotency_key) > 64:
+        raise DomainError(_l("This checkout form is out of date; reload the till."))
+    moment = moment or clock.now()
+    now = clock.iso(moment)
+    with transaction(db):
+        existing = one(db, "SELECT id FROM sales WHERE idempotency_key = ?", (idempotency_key,))
+        if existing:
+            return get_sale(db, existing["id"])
+        lines = carts.lines(db, cart_id, moment)
+        if not lines:
+            raise DomainError(_l("The cart is empty. Scan an item first."))
+        for line in lines:
+            if not line["available"]:
+                raise Conflict(_l("%(tag)s “%(title)s” was just sold at another till. Remove it from the cart; "
+                                  "nothing was charged.", tag=line["tag"], title=line["title"]))
+        total = carts.totals(lines)
+        if expected_total_fen is not None and expected_total_fen != total["total_fen"]:
+            raise Conflict(_l("The total changed while paying (a price or discount was edited). Check the cart "
+                              "and take payment again; nothing was charged."))
+        payment = tender_rules.plan(total["total_fen"], entries, config.get("CURRENCY", "CNY"), locale)
+        receipt_no = db.execute("SELECT COALESCE(max(receipt_no), 0) + 1 FROM sales").fetchone()[0]
+        sale_id = db.execute(
+            "INSERT INTO sales (receipt_no, idempotency_key, staff_id, created_at, subtotal_fen, discount_fen, "
+            "total_fen, paid_fen, change_fen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (receipt_no, idempotency_key, staff_id, now, total["subtotal_fen"], total["discount_fen"],
+             total["total_fen"], payment["paid_fen"], payment["change_fen"]),
+        ).lastrowid
+        for line in lines:
+            updated = db.execute("UPDATE items SET status = 'sold', sold_at = ?, updated_at = ? "
+                                 "WHERE id = ? AND status = 'available'", (now, now, line["id"]))
+            if updated.rowcount != 1:  # belt and braces: the IMMEDIATE lock makes this unreachable
+                raise Conflict(_l("%(tag)s was just sold at another till.", tag=line["tag"]))
+            db.execute(
+                "INSERT INTO sale_lines (sale_id, item_id, tag, title, category, consignor_id, price_fen, "
+                "discount_fen, net_fen, split_bps, consignor_share_fen, shop_share_fen) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (sale_id, line["id"], line["tag"], line["title"], line["category"], line["consignor_id"],
+                 line["price_fen"], line["discount_fen"], line["net_fen"],
+                 line["split_bps"] if line["consignor_id"] else 0, line["consignor_share_fen"],
+                 line["shop_share_fen"]),
+            )
+            record_event(db, line["id"], "sold", staff_id, moment, receipt_no=receipt_no, net_fen=line["net_fen"])
+            outbox.add_event(db, "sale", line, tz_offset=config.get("TZ_OFFSET", "+08:00"), moment=moment,
+                             extensions={"priceFen": line["net_fen"], "currency": config.get("CURRENCY", "CNY")})
+        for tender in payment["tenders"]:
+            db.execute("INSERT INTO tenders (sale_id, kind, amount_fen, given_fen, reference) VALUES (?, ?, ?, ?, ?)",
+                       (sale_id, tender["kind"], tender["amount_fen"], tender["given_fen"], tender["reference"]))
+        db.execute("DELETE FROM cart_lines WHERE cart_id = ?", (cart_id,))
+    return get_sale(db, sale_id)
+
+
+def get_sale(db, sale_id):
+    """A sale with its ``lines`` and ``tenders`` (and ``staff_name``).
+
+    Raises:
+        NotFound: no such sale.
+    """
+    sale = one(db, "SELECT s.*, st.name AS staff_name FROM sales s LEFT JOIN staff st ON st.id = s.staff_id "
+                   "WHERE s.id = ?", (sale_id,))
+    if sale is None:
+        raise NotFound(_l("No such sale."))
+    sale["lines"] = rows(db, "SELECT l.*, c.number AS consignor_number FROM sale_lines l "
+                             "LEFT JOIN consignors c ON c.id = l.consignor_id WHERE l.sale_id = ? ORDER BY l.id",
+                         (sale_id,))
+    sale["tenders"] = rows(db, "SELECT * FROM tenders WHERE sale_id = ? ORDER BY id", (sale_id,))
+    return sale
+
+
+def get_sale_by_receipt(db, receipt_no):
+    """The sale with receipt number ``receipt_no`` (int). Raises :class:`NotFound`."""
+    row = one(db, "SELECT id FROM sales WHERE receipt_no = ?", (receipt_no,))
+    if row is None:
+        raise NotFound(_l("No sale has receipt number %(n)s.", n=receipt_no))
+    return get_sale(db, row["id"])
+
+
+def receipt_token(secret_key, receipt_no):
+    """A short keyed token that lets a receipt's QR open the e-receipt without logging in.
+
+    HMAC-SHA256(secret_key, "receipt:{receipt_no}"), first 12 hex digits: unguessable, so receipt
+    numbers cannot be enumerated.
+    """
+    key = secret_key.encode() if isinstance(secret_key, str) else secret_key
+    return hmac.new(key, f"receipt:{receipt_no}".encode(), hashlib.sha256).hexdigest()[:12]
+
+
+def receipt_url(base, secret_key, receipt_no):
+    """The URL printed as the receipt's QR: ``{base}/r/{receipt_no}?k={token}``."""
+    return f"{base.rstrip('/')}/r/{receipt_no}?k={receipt_token(secret_key, receipt_no)}"
+
+
+def recent_sales(db, limit=20):
+    """The latest sales (dicts), newest first."""
+    return rows(db, "SELECT s.*, (SELECT count(*) FROM sale_lines l WHERE l.sale_id = s.id) AS line_count "
+                    "FROM sales s ORDER BY s.id DESC LIMIT ?", (limit,))

@@ -1,0 +1,85 @@
+"""Tenders: how a sale is paid. Cash (with change), card, WeChat Pay, Alipay, and any mix of them.
+
+No payment API is called: card and mobile payments happen on the shop's own terminal or QR stand,
+and the till records the amount and the reference the cashier reads off it.
+"""
+
+from flask_babel import lazy_gettext as _l
+
+from core.errors import DomainError
+from core.money import format_money
+
+KINDS = ("cash", "card", "wechat", "alipay")
+MAX_REFERENCE = 64
+
+
+def plan(total_fen, entries, currency="CNY", locale="zh_CN"):
+    """Check the tenders for a sale and work out the change.
+
+    Args:
+        total_fen: what the customer owes.
+        entries: list of dicts ``{"kind", "amount_fen", "reference"}`` in the order given. For cash,
+            ``amount_fen`` is what the customer handed over; change comes back only from cash.
+
+    Returns:
+        dict: ``tenders`` (list of ``{"kind", "amount_fen", "given_fen", "reference"}`` where
+        ``amount_fen`` is what the tender pays towards the sale), ``paid_fen`` and ``change_fen``.
+
+    Raises:
+        DomainError: an unknown kind, a non-positive amount, a card/mobile amount over what is still
+            due (no change from those), or the tenders not covering the total.
+    """
+    remaining = total_fen
+    result, change = [], 0
+    for entry in entries:
+        kind, amount = entry.get("kind"), entry.get("amount_fen")
+        reference = (entry.get("reference") or "").strip()
+        if kind not in KINDS:
+            raise DomainError(_l("Unknown payment type."), field="tender")
+        if not isinstance(amount, int) or amount <= 0:
+            raise DomainError(_l("Each payment must be more than zero."), field="tender")
+        if len(reference) > MAX_REFERENCE:
+            raise DomainError(_l("The payment reference is at most %(n)d characters.", n=MAX_REFERENCE),
+                              field="tender")
+        if kind == "cash":
+            applied = min(amount, remaining)
+            change += amount - applied
+            result.append({"kind": kind, "amount_fen": applied, "given_fen": amount, "reference": ""})
+        else:
+            if amount > remaining:
+                raise DomainError(_l("%(kind)s pays more than is due (%(due)s); card and mobile payments give "
+                                     "no change.", kind=label(kind), due=format_money(remaining, currency, locale)),
+                                  field="tender")
+            applied = amount
+            result.append({"kind": kind, "amount_fen": applied, "given_fen": None, "reference": reference})
+        remaining -= applied
+    if remaining > 0:
+        raise DomainError(_l("%(due)s still to pay.", due=format_money(remaining, currency, locale)), field="tender")
+    return {"tenders": [t for t in result if t["amount_fen"] > 0 or t["kind"] != "cash"] or result,
+            "paid_fen": total_fen, "change_fen": change}
+
+
+def label(kind):
+    """The tender's name in the user's language."""
+    return {
+        "cash": _l("Cash"),
+        "card": _l("Card"),
+        "wechat": _l("WeChat Pay"),
+        "alipay": _l("Alipay"),
+        "store_credit": _l("Store credit"),
+    }.get(kind, kind)
+
+
+def quick_cash_amounts(total_fen):
+    """Buttons for cash handed over: the exact amount, then the next round notes (¥10, ¥20, ¥50, ¥100 …).
+
+    Returns up to four distinct amounts in fen, ascending, each ≥ ``total_fen``.
+    """
+    amounts = [total_fen]
+    for step in (1000, 2000, 5000, 10000, 20000, 50000, 100000):
+        rounded = -(-total_fen // step) * step
+        if rounded not in amounts:
+            amounts.append(rounded)
+        if len(amounts) == 4:
+            break
+    return sorted(amounts)

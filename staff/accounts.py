@@ -1,0 +1,127 @@
+"""Staff accounts: PIN login with argon2 hashes and lockout after repeated failures.
+
+PINs are 4–8 digits, hashed with Argon2id (RFC 9106) through ``argon2-cffi``. After
+``attempts`` failed logins in a row the account is locked for ``lock_minutes``.
+"""
+
+import re
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import lazy_gettext as _l
+
+from core import clock
+from core.db import one, rows, transaction
+from core.errors import DomainError, NotFound
+
+_hasher = PasswordHasher()
+ROLES = ("owner", "cashier")
+
+
+class LoginError(DomainError):
+    """Wrong PIN, or the account is locked; nothing about the PIN is revealed."""
+
+    status = 401
+
+
+def validate_pin(pin):
+    """Return ``pin`` if it is 4–8 ASCII digits.
+
+    Raises:
+        DomainError: any other shape.
+    """
+    if not re.fullmatch(r"[0-9]{4,8}", pin or ""):
+        raise DomainError(_l("A PIN is 4 to 8 digits."), field="pin")
+    return pin
+
+
+def validate_name(name):
+    """Return the stripped staff name (1–40 characters). Raises DomainError otherwise."""
+    name = (name or "").strip()
+    if not name or len(name) > 40:
+        raise DomainError(_l("Enter a name of at most 40 characters."), field="name")
+    return name
+
+
+def create_staff(db, name, role, pin):
+    """Create a staff account and return its id.
+
+    Args:
+        name: display name (1–40 characters).
+        role: ``"owner"`` or ``"cashier"``.
+        pin: 4–8 digits.
+
+    Raises:
+        DomainError: invalid name, role or PIN.
+    """
+    name = validate_name(name)
+    if role not in ROLES:
+        raise DomainError(_l("Unknown role."), field="role")
+    pin_hash = _hasher.hash(validate_pin(pin))
+    with transaction(db):
+        cursor = db.execute(
+            "INSERT INTO staff (name, role, pin_hash, created_at) VALUES (?, ?, ?, ?)",
+            (name, role, pin_hash, clock.iso()),
+        )
+    return cursor.lastrowid
+
+
+def list_staff(db, active_only=True):
+    """Staff as dicts (id, name, role, active, locked_until), owners first, then by name."""
+    where = "WHERE active = 1" if active_only else ""
+    return rows(
+        db,
+        f"SELECT id, name, role, active, locked_until FROM staff {where} "
+        "ORDER BY role = 'cashier', name",
+    )
+
+
+def get_staff(db, staff_id):
+    """One active staff member as a dict, or ``None``."""
+    return one(db, "SELECT id, name, role, active FROM staff WHERE id = ? AND active = 1", (staff_id,))
+
+
+def has_any_staff(db):
+    """True once the first-run setup created an owner."""
+    return db.execute("SELECT 1 FROM staff LIMIT 1").fetchone() is not None
+
+
+def verify_login(db, staff_id, pin, attempts=5, lock_minutes=5, moment=None):
+    """Check a PIN and return the staff member (dict) on success.
+
+    Each failure increments the counter; at ``attempts`` failures the account locks for ``lock_minutes``.
+    A success resets the counter.
+
+    Raises:
+        NotFound: no such active staff member.
+        LoginError: wrong PIN (with the number of tries left) or the account is locked.
+    """
+    moment = moment or clock.now()
+    with transaction(db):
+        row = one(db, "SELECT * FROM staff WHERE id = ? AND active = 1", (staff_id,))
+        if row is None:
+            raise NotFound(_l("Choose who you are first."))
+        if row["locked_until"] and clock.parse(row["locked_until"]) > moment:
+            raise LoginError(_l("Too many wrong PINs. Try again after %(time)s.",
+                                time=clock.parse(row["locked_until"]).astimezone().strftime("%H:%M")))
+        try:
+            _hasher.verify(row["pin_hash"], pin or "")
+        except (VerificationError, InvalidHashError):
+            failures = row["failed_logins"] + 1
+            locked = None
+            if failures >= attempts:
+                locked, failures = clock.iso(moment + timedelta(minutes=lock_minutes)), 0
+            db.execute("UPDATE staff SET failed_logins = ?, locked_until = ? WHERE id = ?",
+                       (failures, locked, staff_id))
+            if locked:
+                error = LoginError(_l("Too many wrong PINs. This account is locked for %(minutes)d minutes.",
+                                      minutes=lock_minutes))
+            else:
+                error = LoginError(_l("Wrong PIN. %(left)d tries left.", left=attempts - failures))
+        else:
+            error = None
+            db.execute("UPDATE staff SET failed_logins = 0, locked_until = NULL WHERE id = ?", (staff_id,))
+    if error:
+        raise error
+    return {"id": row["id"], "name": row["name"], "role": row["role"]}

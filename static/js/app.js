@@ -1,0 +1,36 @@
+// Small glue for htmx: say clearly when the network or the hub failed, so nobody thinks an action
+// was saved when it was not. Everything else is server-rendered.
+(function () {
+  function toast(text, kind) {
+    var el = document.getElementById("toast");
+    if (!el) return;
+    el.textContent = text;
+    el.className = "show " + (kind || "error");
+    clearTimeout(el._timer);
+    el._timer = setTimeout(function () { el.textContent = ""; el.className = ""; }, 6000);
+  }
+  window.resaleToast = toast;
+  var zh = (document.documentElement.lang || "").indexOf("zh") === 0;
+  document.addEventListener("htmx:sendError", function () {
+    toast(zh ? "连接中断：操作未保存，请重试。" : "Connection lost: nothing was saved. Try again.");
+  });
+  document.addEventListener("htmx:timeout", function () {
+    toast(zh ? "服务器无响应：操作可能未保存，请检查后重试。" : "The hub did not answer in time. Check, then try again.");
+  });
+  document.addEventListener("htmx:responseError", function () {
+    toast(zh ? "出错了：操作未保存，请重试。" : "Something went wrong: nothing was saved. Try again.");
+  });
+  document.addEventListener("htmx:afterSwap", function (evt) {
+    if (evt.detail.target && evt.detail.target.id === "toast") {
+      var el = evt.detail.target;
+      el.className = "show error";
+      clearTimeout(el._timer);
+      el._timer = setTimeout(function () { el.textContent = ""; el.className = ""; }, 6000);
+    }
+  });
+  // Keep the scan field focused at the till so a scanner can fire at any time.
+  document.addEventListener("htmx:afterSettle", function () {
+    var scan = document.getElementById("scan");
+    if (scan && !document.querySelector("dialog[open]") && document.activeElement.tagName !== "INPUT") scan.focus();
+  });
+})();
