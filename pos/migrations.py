@@ -68,3 +68,74 @@ def m001_sales(db):
         CREATE INDEX tenders_sale ON tenders(sale_id);
         """
     )
+
+
+@migrations()
+def m002_shifts_refunds(db):
+    """Shifts and the cash drawer, refunds and voids. Shared contract: ``consignment`` records cash payouts
+    as ``cash_movements`` (kind ``payout``) and reads ``refund_lines`` to reverse consignor credit."""
+    db.executescript(
+        """
+        CREATE TABLE shifts (
+            id INTEGER PRIMARY KEY,
+            opened_at TEXT NOT NULL,
+            opened_by INTEGER REFERENCES staff(id),
+            float_fen INTEGER NOT NULL CHECK (float_fen >= 0),
+            closed_at TEXT,
+            closed_by INTEGER REFERENCES staff(id),
+            expected_cash_fen INTEGER,
+            counted_cash_fen INTEGER,
+            variance_fen INTEGER,
+            count_json TEXT,
+            z_no INTEGER UNIQUE,
+            z_report_json TEXT
+        );
+        CREATE UNIQUE INDEX shifts_one_open ON shifts((closed_at IS NULL)) WHERE closed_at IS NULL;
+        CREATE TABLE cash_movements (
+            id INTEGER PRIMARY KEY,
+            shift_id INTEGER NOT NULL REFERENCES shifts(id),
+            at TEXT NOT NULL,
+            staff_id INTEGER REFERENCES staff(id),
+            kind TEXT NOT NULL CHECK (kind IN ('paid_in', 'paid_out', 'payout')),
+            amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),
+            reason TEXT NOT NULL DEFAULT '',
+            reference TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX cash_movements_shift ON cash_movements(shift_id);
+        ALTER TABLE sales ADD COLUMN shift_id INTEGER REFERENCES shifts(id);
+        ALTER TABLE sales ADD COLUMN voided_at TEXT;
+        ALTER TABLE sales ADD COLUMN voided_by INTEGER REFERENCES staff(id);
+        ALTER TABLE sales ADD COLUMN void_reason TEXT;
+        CREATE INDEX sales_shift ON sales(shift_id);
+        CREATE TABLE refunds (
+            id INTEGER PRIMARY KEY,
+            sale_id INTEGER NOT NULL REFERENCES sales(id),
+            shift_id INTEGER REFERENCES shifts(id),
+            idempotency_key TEXT NOT NULL UNIQUE,
+            at TEXT NOT NULL,
+            staff_id INTEGER REFERENCES staff(id),
+            reason TEXT NOT NULL DEFAULT '',
+            total_fen INTEGER NOT NULL CHECK (total_fen > 0)
+        );
+        CREATE INDEX refunds_sale ON refunds(sale_id);
+        CREATE TABLE refund_lines (
+            id INTEGER PRIMARY KEY,
+            refund_id INTEGER NOT NULL REFERENCES refunds(id),
+            sale_line_id INTEGER NOT NULL UNIQUE REFERENCES sale_lines(id),
+            item_id INTEGER NOT NULL REFERENCES items(id),
+            consignor_id INTEGER REFERENCES consignors(id),
+            amount_fen INTEGER NOT NULL,
+            consignor_share_fen INTEGER NOT NULL,
+            shop_share_fen INTEGER NOT NULL,
+            restock_to TEXT NOT NULL DEFAULT 'stock' CHECK (restock_to IN ('stock', 'consignor')),
+            CHECK (consignor_share_fen + shop_share_fen = amount_fen)
+        );
+        CREATE TABLE refund_tenders (
+            id INTEGER PRIMARY KEY,
+            refund_id INTEGER NOT NULL REFERENCES refunds(id),
+            kind TEXT NOT NULL,
+            amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),
+            reference TEXT NOT NULL DEFAULT ''
+        );
+        """
+    )
