@@ -24,7 +24,7 @@ from core.config import default_instance_path, load_config, read_or_create_secre
 from core.crypto import Vault, new_fernet_key
 from core.errors import DomainError
 from core.workers import register_worker
-from core.web import PUBLIC_ATTR, is_fragment_request, nav_items, render
+from core.web import PUBLIC_ATTR, badge_templates, is_fragment_request, nav_items, render
 
 csrf = CSRFProtect()
 
@@ -214,6 +214,7 @@ def _register_template_globals(app):
             shop_name = ""
         return {
             "nav_items": nav_items(),
+            "badge_templates": badge_templates() if g.get("staff") else [],
             "current_staff": g.get("staff"),
             "locale": current_locale(),
             "shop_name": shop_name or "Resale POS",

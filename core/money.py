@@ -115,14 +115,28 @@ def split_share(price_fen, consignor_bps):
     Raises:
         ValueError: a negative price or a split outside 0–10000.
     """
-    if price_fen < 0:
-        raise ValueError("price_fen must not be negative")
-    if not 0 <= consignor_bps <= 10000:
-        raise ValueError("consignor_bps must be within 0..10000")
-    quotient, remainder = divmod(price_fen * consignor_bps, 10000)
+    share = percent_of(price_fen, consignor_bps)
+    return share, price_fen - share
+
+
+def percent_of(amount_fen, bps):
+    """``amount × bps / 10000`` rounded half-to-even to the fen (banker's rounding, IEEE 754 §4.3.3).
+
+    Args:
+        amount_fen: a non-negative amount in fen.
+        bps: basis points, 0–10000.
+
+    Raises:
+        ValueError: a negative amount or basis points outside 0–10000.
+    """
+    if amount_fen < 0:
+        raise ValueError("amount_fen must not be negative")
+    if not 0 <= bps <= 10000:
+        raise ValueError("bps must be within 0..10000")
+    quotient, remainder = divmod(amount_fen * bps, 10000)
     if remainder * 2 > 10000 or (remainder * 2 == 10000 and quotient % 2 == 1):
         quotient += 1
-    return quotient, price_fen - quotient
+    return quotient
 
 
 def parse_percent_bps(text):

@@ -69,3 +69,14 @@ def nav_items():
     if staff is None:
         return []
     return [n for n in current_app.extensions.get("resale_nav", []) if staff["role"] in n["roles"]]
+
+
+def add_badge(app, template):
+    """Register a small status template (e.g. sync online/offline, printer state) shown in the top bar
+    of every staff page. The template gets the usual context; keep it cheap to render."""
+    app.extensions.setdefault("resale_badges", []).append(template)
+
+
+def badge_templates():
+    """Templates registered with :func:`add_badge`."""
+    return list(current_app.extensions.get("resale_badges", []))

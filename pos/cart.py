@@ -12,10 +12,10 @@ from flask_babel import lazy_gettext as _l
 from core import clock
 from core.db import one, rows, transaction
 from core.errors import Conflict, DomainError, NotFound
-from core.money import split_share
+from core.money import percent_of
 from inventory import items as inventory_items
 from inventory import tags
-from inventory.pricing import current_price
+from inventory.pricing import current_price, split_for
 
 
 def new_cart(db, staff_id):
@@ -117,15 +117,16 @@ def set_discount(db, cart_id, line_id, *, amount_fen=0, bps=0, role="cashier", m
         if discount > price or bps > 10000:
             raise DomainError(_l("The discount cannot be more than the price."), field="discount")
         if role != "owner" and discount * 10000 > price * max_cashier_bps:
-            raise DomainError(_l("Cashiers may discount at most %(pct)s%%; ask the owner.",
-                                 pct=f"{max_cashier_bps / 100:g}"), field="discount")
+            limit = "%g" % (max_cashier_bps / 100)
+            raise DomainError(_l("Cashiers may discount at most %(pct)s%%; ask the owner.", pct=limit),
+                              field="discount")
         db.execute("UPDATE cart_lines SET discount_fen = ?, discount_bps = ? WHERE id = ?",
                    (amount_fen if not bps else 0, bps, line_id))
 
 
 def discount_from_bps(price_fen, bps):
-    """A percentage discount in fen: ``price × bps / 10000`` rounded half-to-even (as the split rule)."""
-    return split_share(price_fen, bps)[0] if bps else 0
+    """A percentage discount in fen: ``price × bps / 10000`` rounded half-to-even, like the split rule."""
+    return percent_of(price_fen, bps)
 
 
 def lines(db, cart_id, moment=None):
@@ -143,7 +144,7 @@ def lines(db, cart_id, moment=None):
         price = current_price(db, row, moment)
         discount = min(price, row["line_discount_fen"] or discount_from_bps(price, row["discount_bps"]))
         net = price - discount
-        consignor_share, shop_share = split_share(net, row["split_bps"] if row["consignor_id"] else 0)
+        consignor_share, shop_share = split_for(db, row, net)
         row.update(price_fen=price, discount_fen=discount, net_fen=net, consignor_share_fen=consignor_share,
                    shop_share_fen=shop_share, available=row["status"] == "available")
         result.append(row)
