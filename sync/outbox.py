@@ -9,11 +9,18 @@ from core import clock
 from core.settings import get_setting
 from sync import epcis
 
-#: What each business fact becomes (design brief §5 table): kind → (action, bizStep, disposition).
+#: What each business fact becomes (design brief §5 table; CBV 2.0 §7.2 bizStep, §7.3 disposition):
+#: kind → (action, bizStep, disposition). ``inspection`` takes ``conformant`` or ``non_conformant`` per call.
+#: There is no ``returning`` bizStep in CBV 2.0: goods leaving the shop alive are ``departing``/``inactive``
+#: (with ``rp:outcome`` saying where they went); scrapped goods are ``DELETE``/``destroying``/``destroyed``.
 FACTS = {
     "intake": ("ADD", "commissioning", "active"),
+    "inspection": ("OBSERVE", "inspecting", "conformant"),
     "sale": ("OBSERVE", "retail_selling", "retail_sold"),
     "refund": ("OBSERVE", "receiving", "returned"),
+    "consignor_return": ("OBSERVE", "departing", "inactive"),
+    "donation": ("OBSERVE", "departing", "inactive"),
+    "scrap": ("DELETE", "destroying", "destroyed"),
 }
 
 
@@ -22,7 +29,7 @@ def shop_location(db):
     return f"urn:uuid:{get_setting(db, 'hub_id')}"
 
 
-def add_event(db, kind, item, *, tz_offset="+08:00", moment=None, ilmd=None, extensions=None):
+def add_event(db, kind, item, *, tz_offset="+08:00", moment=None, ilmd=None, extensions=None, disposition=None):
     """Write the EPCIS event for a business fact about ``item`` to the outbox. Call inside the fact's
     transaction.
 
@@ -30,15 +37,17 @@ def add_event(db, kind, item, *, tz_offset="+08:00", moment=None, ilmd=None, ext
         kind: a key of :data:`FACTS`.
         item: dict with at least ``id`` and ``uri``.
         ilmd: descriptive, non-personal item data (commissioning only).
+        extensions: further non-personal fields, emitted as ``rp:<name>``.
+        disposition: overrides the fact's default (``non_conformant`` for a failed inspection).
 
     Returns:
         str: the event's ID (CBV 2.0 event hash). Writing the same fact twice is a no-op.
     """
     if kind not in FACTS:
         raise ValueError(_l("Unknown event kind %(kind)s", kind=kind))
-    action, biz_step, disposition = FACTS[kind]
+    action, biz_step, default_disposition = FACTS[kind]
     event = epcis.object_event(
-        epc=item["uri"], action=action, biz_step=biz_step, disposition=disposition,
+        epc=item["uri"], action=action, biz_step=biz_step, disposition=disposition or default_disposition,
         event_time=clock.iso(moment), tz_offset=tz_offset, location=shop_location(db),
         ilmd=ilmd, extensions=extensions,
     )
