@@ -32,13 +32,15 @@ def _yuan(fen):
 
 
 def sales_chart_svg(days, title="", empty_text="No sales in this period.", label_net="Net sales",
-                    label_refunds="Refunds"):
+                    label_refunds="Refunds", show_title=True):
     """Draw the chart.
 
     Args:
         days: list of dicts with ``day`` (``YYYY-MM-DD``), ``net_sales_fen`` and ``refunds_fen`` (fen ≥ 0),
             one per day in order (as from :func:`reports.queries.sales_by_day`).
         title, empty_text, label_net, label_refunds: texts in the user's language (escaped here).
+        show_title: draw the title and the date range inside the picture (for the stand-alone ``.svg``);
+            the ``<title>`` for screen readers is always there.
 
     Returns:
         str: an ``<svg>`` element (``viewBox`` 960×340, scales to its container) with a ``<title>`` and a
@@ -62,18 +64,19 @@ def sales_chart_svg(days, title="", empty_text="No sales in this period.", label
            f'<title id="chart-title">{escape(title)}</title>',
            f'<desc id="chart-desc">{escape(label_net)}: {escape(_yuan(sum(d["net_sales_fen"] for d in days)))}; '
            f'{escape(label_refunds)}: {escape(_yuan(sum(d["refunds_fen"] for d in days)))}</desc>',
-           f'<text x="{LEFT}" y="22" font-size="16" font-weight="700" fill="#1d2433">{escape(title)}</text>',
-           f'<rect x="{WIDTH - RIGHT - 230}" y="10" width="12" height="12" fill="#0b7a55"/>'
-           f'<text x="{WIDTH - RIGHT - 212}" y="21" font-size="13" fill="#1d2433">{escape(label_net)}</text>'
-           f'<rect x="{WIDTH - RIGHT - 110}" y="10" width="12" height="12" fill="#d92d20"/>'
-           f'<text x="{WIDTH - RIGHT - 92}" y="21" font-size="13" fill="#1d2433">{escape(label_refunds)}</text>']
+           (f'<text x="{LEFT}" y="22" font-size="16" font-weight="700" fill="#1d2433">{escape(title)}</text>'
+            if show_title else ""),
+           f'<rect x="{WIDTH - RIGHT - 250}" y="10" width="12" height="12" fill="#0b7a55"/>'
+           f'<text x="{WIDTH - RIGHT - 232}" y="21" font-size="15" fill="#1d2433">{escape(label_net)}</text>'
+           f'<rect x="{WIDTH - RIGHT - 120}" y="10" width="12" height="12" fill="#d92d20"/>'
+           f'<text x="{WIDTH - RIGHT - 102}" y="21" font-size="15" fill="#1d2433">{escape(label_refunds)}</text>']
     value = -lo
     while value <= hi:
         yy = y(value)
         colour = "#667085" if value == 0 else "#e4e7ec"
         out.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="{colour}" '
                    f'stroke-width="1"/>')
-        out.append(f'<text x="{LEFT - 8}" y="{yy + 4:.1f}" font-size="12" text-anchor="end" fill="#667085">'
+        out.append(f'<text x="{LEFT - 8}" y="{yy + 4:.1f}" font-size="14" text-anchor="end" fill="#667085">'
                    f'{escape(_yuan(value))}</text>')
         value += step
     n = max(len(days), 1)
@@ -97,13 +100,13 @@ def sales_chart_svg(days, title="", empty_text="No sales in this period.", label
                        f'fill="#d92d20" rx="2"><title>{d["day"]}: −{escape(_yuan(d["refunds_fen"]))}</title></rect>')
         if i % label_every == 0:
             cx = LEFT + slot * i + slot / 2
-            out.append(f'<text x="{cx:.1f}" y="{HEIGHT - BOTTOM + 18}" font-size="12" text-anchor="middle" '
+            out.append(f'<text x="{cx:.1f}" y="{HEIGHT - BOTTOM + 18}" font-size="14" text-anchor="middle" '
                        f'fill="#1d2433">{d["day"][5:]}</text>')
     if not any(d["net_sales_fen"] or d["refunds_fen"] for d in days):
         out.append(f'<text x="{LEFT + plot_w / 2:.1f}" y="{TOP + plot_h / 2:.1f}" font-size="16" text-anchor="middle" '
                    f'fill="#667085">{escape(empty_text)}</text>')
-    if days:
-        out.append(f'<text x="{LEFT}" y="{HEIGHT - 8}" font-size="12" fill="#667085">{days[0]["day"]} – '
+    if days and show_title:
+        out.append(f'<text x="{LEFT}" y="{HEIGHT - 8}" font-size="14" fill="#667085">{days[0]["day"]} – '
                    f'{days[-1]["day"]}</text>')
     out.append("</svg>")
     return "".join(out)

@@ -43,9 +43,9 @@ def _build(name, args):
     return table, period
 
 
-def _chart(table):
+def _chart(table, show_title=False):
     return Markup(sales_chart_svg(table.rows, title=_("Sales by day"), empty_text=_("No sales in this period."),
-                                  label_net=_("Net sales"), label_refunds=_("Refunds")))
+                                  label_net=_("Net sales"), label_refunds=_("Refunds"), show_title=show_title))
 
 
 @bp.route("/")
@@ -85,7 +85,7 @@ def report_csv(name):
 def chart_svg():
     """The sales-by-day chart alone, as an SVG file."""
     table, _period = _build("sales-by-day", request.args)
-    return Response(str(_chart(table)), mimetype="image/svg+xml")
+    return Response(str(_chart(table, show_title=True)), mimetype="image/svg+xml")
 
 
 def register(app):
