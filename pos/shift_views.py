@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from core.db import get_db
 from core.errors import DomainError
+from core.i18n import current_locale
 from core.money import MoneyError, parse_money
 from core.web import add_badge, add_nav, render
 from pos import shifts, tenders
@@ -110,7 +111,9 @@ def shift_list():
 def z_report(shift_id):
     """A stored Z report, printable on A4 (and as lines for the receipt printer, :func:`pos.shifts.z_report_rows`)."""
     report = shifts.z_report(get_db(), shift_id)
-    return render("pos/z_report.html", report=report, tender_label=tenders.label)
+    return render("pos/z_report.html", report=report, tender_label=tenders.label,
+                  printer_rows=shifts.z_report_rows(report, current_locale(),
+                                                   current_app.config.get("TZ_OFFSET", "+08:00")))
 
 
 def register(app):

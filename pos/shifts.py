@@ -20,6 +20,7 @@ they are deliberate drawer actions taken from the shift screen.
 """
 
 import json
+from datetime import timedelta, timezone
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -320,12 +321,13 @@ def z_report(db, shift_id):
     return json.loads(shift["z_report_json"])
 
 
-def z_report_rows(z, locale="zh_CN"):
+def z_report_rows(z, locale="zh_CN", tz_offset="+08:00"):
     """The Z (or X) report as lines for the receipt printer's queue.
 
     Args:
         z: a report from :func:`build_report` / :func:`z_report`.
         locale: language of the money format (labels follow the request's language, English outside one).
+        tz_offset: the shop's UTC offset (``+08:00``); times print as local ``YYYY-MM-DD HH:MM``.
 
     Returns:
         dict: ``{"title": str, "rows": [[left, right], ...], "footer": str}`` with every amount formatted;
@@ -340,9 +342,16 @@ def z_report_rows(z, locale="zh_CN"):
         title = _("Z report %(n)s", n=z["z_no"])
     else:
         title = _("X report (shift still open)")
-    out = [[_("Opened"), z["opened_at"][:16].replace("T", " ") + " UTC"]]
+    sign = -1 if tz_offset.startswith("-") else 1
+    hours, minutes = tz_offset.lstrip("+-").split(":")
+    tz = timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
+
+    def local(text):
+        return clock.parse(text).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+    out = [[_("Opened"), local(z["opened_at"])]]
     if z.get("closed_at"):
-        out.append([_("Closed"), z["closed_at"][:16].replace("T", " ") + " UTC"])
+        out.append([_("Closed"), local(z["closed_at"])])
     if z.get("auto_opened"):
         out.append([_("Opened by the till (float 0)"), ""])
     s = z["sales"]

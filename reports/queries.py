@@ -142,7 +142,7 @@ def sales_by_day(db, period, tz_offset="+08:00"):
     if totals:
         totals["day"] = _l("Total")
     return Table(_l("Sales by day"), [
-        ("day", _l("Day"), "date"), ("sales", _l("Sales"), "int"), ("items", _l("Items"), "int"),
+        ("day", _l("Day"), "date"), ("sales", _l("Sales"), "int"), ("items", _l("Qty"), "int"),
         ("gross_fen", _l("Gross"), "money"), ("discount_fen", _l("Discounts"), "money"),
         ("net_sales_fen", _l("Net sales"), "money"), ("refunds_fen", _l("Refunds"), "money"),
         ("net_fen", _l("Net"), "money")], result, totals)
@@ -242,7 +242,7 @@ def inventory_aging(db, tz_offset="+08:00", moment=None, oldest=20):
     totals = {"key": _l("Total"), "items": count, "value_fen": sum(b["value_fen"] for b in buckets),
               "share_bps": 10000 if count else 0}
     return Table(_l("Inventory aging"), [
-        ("key", _l("Days in stock"), "text"), ("items", _l("Items"), "int"), ("value_fen", _l("Asking value"), "money"),
+        ("key", _l("Days in stock"), "text"), ("items", _l("Qty"), "int"), ("value_fen", _l("Asking value"), "money"),
         ("share_bps", _l("Share"), "pct")], buckets, totals,
         extra={"oldest": sorted(items, key=lambda i: -i["days"])[:oldest], "as_of": today.isoformat()})
 

@@ -156,6 +156,9 @@ def test_a_day_at_the_till(server):
         categories = page.inner_text("#z-categories")
         assert "书籍 Books" in categories and "家居 Home" in categories
         _shots(page, "z-report")
+        page.click("#slip-preview summary")
+        page.locator("#slip-preview .slip").screenshot(path=str(SHOTS / "z-report-58mm.png"))
+        assert "Net takings" in page.inner_text("#slip-preview")
 
         # the sales chart
         page.goto(f"{base}/reports/sales-by-day?preset=7d")

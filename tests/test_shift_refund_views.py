@@ -143,3 +143,19 @@ def test_csv_cells():
 
     assert cell("=HYPERLINK(\"x\")", "text") == "'=HYPERLINK(\"x\")"
     assert (cell(-1250, "money"), cell(3750, "pct"), cell(None, "money")) == ("-12.50", "37.5", "")
+
+
+def test_till_sale_with_no_shift_opens_one_and_the_badge_says_so(owner_client, db, make_item):
+    item = make_item(price_fen=1000)
+    till = owner_client.get("/till").get_data(as_text=True)
+    assert 'id="shift-badge" class="badge bad"' in till
+    owner_client.post("/till/scan", data={"code": item["tag"]}, headers={"HX-Request": "true"})
+    page = owner_client.get("/till").get_data(as_text=True)
+    key = re.search(r'name="sale_key" value="([0-9a-f]+)"', page).group(1)
+    done = owner_client.post("/till/complete", data={"sale_key": key, "expected_total": "1000", "quick_cash": "1000"},
+                             headers={"HX-Request": "true"})
+    assert done.status_code == 200
+    assert 'id="shift-badge" class="badge warn"' in owner_client.get("/till").get_data(as_text=True)
+    shift = shifts.current_shift(db)
+    assert (shift["auto_opened"], shift["float_fen"]) == (1, 0)
+    assert db.execute("SELECT shift_id FROM sales").fetchone()[0] == shift["id"]

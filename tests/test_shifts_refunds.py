@@ -319,3 +319,10 @@ def test_refund_of_an_old_sale_is_cash_out_of_todays_shift(app, db, staff, day):
     refunds.refund(db, app.config, sale_id=day["s1"]["id"], tender_mode="cash", reason="x", idempotency_key="old",
                    lines=[{"sale_line_id": day["s1"]["lines"][1]["id"]}])
     assert shifts.cash_summary(db, shifts.current_shift(db)["id"])["expected_fen"] == 5000 - 2550
+
+
+def test_z_report_rows_print_local_time(db):
+    shifts.open_shift(db, float_fen=0, moment=T0)
+    closed = shifts.close_shift(db, counted_fen=0, moment=T0 + timedelta(hours=14))
+    rows = shifts.z_report_rows(shifts.z_report(db, closed["id"]), locale="en")["rows"]
+    assert rows[0] == ["Opened", "2026-11-29 09:00"] and rows[1] == ["Closed", "2026-11-29 23:00"]
