@@ -3,6 +3,9 @@
 ``/refund`` finds the sale from a receipt number, the receipt's QR (a scanner types the URL) or an item
 tag; ``/refund/<sale_id>`` lists its lines to tick, with the amount (full by default), where each item
 goes and how the money goes back. ``/sales/<id>/void`` voids a sale of the open shift with an owner's PIN.
+
+Who: refunds are the owner's (the first-run setup promises "the owner PIN unlocks settings, refunds and
+reports"); a void may be asked for by anyone at the till but needs an owner to re-enter their PIN.
 """
 
 import uuid
@@ -13,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from core.db import get_db
 from core.errors import DomainError
 from core.money import parse_money
-from core.web import add_nav, render
+from core.web import add_nav, render, role_required
 from pos import refunds, tenders
 from pos.drawer import current_shift
 from staff.accounts import list_staff
@@ -22,6 +25,7 @@ bp = Blueprint("refunds", __name__)
 
 
 @bp.route("/refund")
+@role_required("owner")
 def lookup():
     """Find the sale to refund (``q``: receipt number, receipt URL or item tag)."""
     query = request.args.get("q", "")
@@ -45,6 +49,7 @@ def _form_page(db, sale_id, message=None, status=200, form=None, done=None):
 
 
 @bp.route("/refund/<int:sale_id>")
+@role_required("owner")
 def refund_form(sale_id):
     """The sale's lines, to choose what to refund."""
     return _form_page(get_db(), sale_id)
@@ -65,6 +70,7 @@ def _lines_from_form(form):
 
 
 @bp.route("/refund/<int:sale_id>", methods=["POST"])
+@role_required("owner")
 def refund_submit(sale_id):
     """Refund the ticked lines (one transaction, idempotent on the form's ``refund_key``)."""
     db = get_db()
@@ -101,4 +107,4 @@ def void(sale_id):
 def register(app):
     """Register the blueprint and its navigation entry."""
     app.register_blueprint(bp)
-    add_nav(app, "refunds.lookup", _l("Refund"), icon="↩", order=15)
+    add_nav(app, "refunds.lookup", _l("Refund"), icon="↩", roles=("owner",), order=15)

@@ -159,3 +159,12 @@ def test_till_sale_with_no_shift_opens_one_and_the_badge_says_so(owner_client, d
     shift = shifts.current_shift(db)
     assert (shift["auto_opened"], shift["float_fen"]) == (1, 0)
     assert db.execute("SELECT shift_id FROM sales").fetchone()[0] == shift["id"]
+
+
+def test_refunds_are_the_owners(cashier_client, app, db, staff, make_item):
+    sale = _sell(app, db, staff, make_item(price_fen=1000), [{"kind": "cash", "amount_fen": 1000}], "own")
+    assert cashier_client.get("/refund?q=1").status_code == 403
+    assert cashier_client.post(f"/refund/{sale['id']}", data={"line": "1", "tender": "cash", "reason": "x",
+                                                             "refund_key": "k"}).status_code == 403
+    assert db.execute("SELECT count(*) FROM refunds").fetchone()[0] == 0
+    assert cashier_client.get(f"/sales/{sale['id']}/void").status_code == 200
