@@ -314,11 +314,13 @@ def test_bad_counts_refused(db):
 
 
 def test_refund_of_an_old_sale_is_cash_out_of_todays_shift(app, db, staff, day):
-    shifts.close_shift(db, counted_fen=0)
+    old = shifts.close_shift(db, counted_fen=0)
+    old_z = shifts.get_shift(db, old["id"])["z_report_json"]
     shifts.open_shift(db, float_fen=5000)
     refunds.refund(db, app.config, sale_id=day["s1"]["id"], tender_mode="cash", reason="x", idempotency_key="old",
                    lines=[{"sale_line_id": day["s1"]["lines"][1]["id"]}])
     assert shifts.cash_summary(db, shifts.current_shift(db)["id"])["expected_fen"] == 5000 - 2550
+    assert shifts.get_shift(db, old["id"])["z_report_json"] == old_z  # yesterday's Z does not move
 
 
 def test_z_report_rows_print_local_time(db):
