@@ -107,13 +107,18 @@ def _backup_step(app):
 def _register_blueprints(app):
     from core.views import bp as core_bp
     from inventory import views as inventory_views
+    from pos import refund_views, shift_views
     from pos import views as pos_views
+    from reports import views as report_views
     from staff import views as staff_views
 
     app.register_blueprint(core_bp)
     staff_views.register(app)
     inventory_views.register(app)
     pos_views.register(app)
+    shift_views.register(app)
+    refund_views.register(app)
+    report_views.register(app)
 
 
 def _register_access_rules(app):

@@ -11,7 +11,7 @@ from flask import current_app, request, session
 from flask_babel import Babel, get_locale
 
 ROOT = Path(__file__).resolve().parent.parent
-TRANSLATION_AREAS = ["core", "staff", "inventory", "pos", "sync", "printing", "consignment", "registry"]
+TRANSLATION_AREAS = ["core", "staff", "inventory", "pos", "sync", "printing", "consignment", "registry", "reports"]
 
 
 def select_locale():

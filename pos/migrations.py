@@ -139,3 +139,27 @@ def m002_shifts_refunds(db):
         );
         """
     )
+
+
+@migrations()
+def m003_shift_flags_and_z_lock(db):
+    """A shift opened by the till itself (a sale or refund with no open shift) is flagged, and a Z report
+    once written can never change: the database refuses any update of a shift whose ``z_report_json`` is
+    set, and any delete of it."""
+    db.executescript(
+        """
+        ALTER TABLE shifts ADD COLUMN auto_opened INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE shifts ADD COLUMN close_note TEXT NOT NULL DEFAULT '';
+        ALTER TABLE refunds ADD COLUMN tender_mode TEXT NOT NULL DEFAULT 'cash';
+        CREATE INDEX refunds_shift ON refunds(shift_id);
+        CREATE INDEX sales_voided ON sales(voided_at);
+        CREATE TRIGGER shifts_z_immutable BEFORE UPDATE ON shifts WHEN old.z_report_json IS NOT NULL
+        BEGIN
+            SELECT RAISE(ABORT, 'a Z report is immutable once taken');
+        END;
+        CREATE TRIGGER shifts_z_undeletable BEFORE DELETE ON shifts WHEN old.z_report_json IS NOT NULL
+        BEGIN
+            SELECT RAISE(ABORT, 'a Z report is immutable once taken');
+        END;
+        """
+    )

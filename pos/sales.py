@@ -15,6 +15,7 @@ from core.db import one, rows, transaction
 from core.errors import Conflict, DomainError, NotFound
 from inventory.items import record_event
 from pos import cart as carts
+from pos.shifts import ensure_open_shift
 from pos import tenders as tender_rules
 from sync import outbox
 
@@ -29,6 +30,9 @@ def complete_sale(db, config, *, cart_id, entries, idempotency_key, staff_id=Non
         entries: tenders as for :func:`pos.tenders.plan`.
         idempotency_key: unique per checkout form; a repeated submit returns the first sale unchanged.
         expected_total_fen: optional; when given and different from the cart's total, nothing is sold.
+
+    The sale belongs to the open shift (``sales.shift_id``); with no shift open, one is opened in the
+    same transaction with a float of 0 and flagged ``auto_opened`` (:func:`pos.shifts.ensure_open_shift`).
 
     Raises:
         DomainError: empty cart, bad tenders.
@@ -55,12 +59,14 @@ def complete_sale(db, config, *, cart_id, entries, idempotency_key, staff_id=Non
             raise Conflict(_l("The total changed while paying (a price or discount was edited). Check the cart "
                               "and take payment again; nothing was charged."))
         payment = tender_rules.plan(total["total_fen"], entries, config.get("CURRENCY", "CNY"), locale)
+        # A sale never waits for a shift: with none open, one opens with float 0, flagged (pos.shifts).
+        shift = ensure_open_shift(db, staff_id, moment)
         receipt_no = db.execute("SELECT COALESCE(max(receipt_no), 0) + 1 FROM sales").fetchone()[0]
         sale_id = db.execute(
             "INSERT INTO sales (receipt_no, idempotency_key, staff_id, created_at, subtotal_fen, discount_fen, "
-            "total_fen, paid_fen, change_fen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "total_fen, paid_fen, change_fen, shift_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (receipt_no, idempotency_key, staff_id, now, total["subtotal_fen"], total["discount_fen"],
-             total["total_fen"], payment["paid_fen"], payment["change_fen"]),
+             total["total_fen"], payment["paid_fen"], payment["change_fen"], shift["id"]),
         ).lastrowid
         for line in lines:
             updated = db.execute("UPDATE items SET status = 'sold', sold_at = ?, updated_at = ? "

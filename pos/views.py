@@ -158,6 +158,9 @@ def sale_list():
 
 
 def _receipt_context(db, sale):
+    from pos.refunds import sale_with_refunds
+
+    sale = sale_with_refunds(db, sale["id"])  # shows VOID and any refunds on the receipt
     base = resolver_base(db, current_app.config)
     url = sales.receipt_url(base, current_app.config["SECRET_KEY"], sale["receipt_no"])
     return {"sale": sale, "receipt_qr": qr_svg(url), "receipt_url": url, "tender_label": tenders.label}

@@ -1,0 +1,132 @@
+"""Shift routes: open with a float, paid-in / paid-out, the X report, close with a count, Z reports.
+
+Every staff member may open, move cash and close (the cashier counts the drawer at night); the owner sees
+every Z report too. The Z report page is a printable A4 view of the stored report.
+"""
+
+from flask import Blueprint, current_app, g, redirect, request, url_for
+from flask_babel import lazy_gettext as _l
+
+from core.db import get_db
+from core.errors import DomainError
+from core.i18n import current_locale
+from core.money import MoneyError, parse_money
+from core.web import add_badge, add_nav, render
+from pos import shifts, tenders
+from pos.drawer import current_shift
+
+bp = Blueprint("shifts", __name__)
+
+
+def _shift_page(db, message=None, kind="error", status=200, form=None, errors=None):
+    shift = current_shift(db)
+    report = shifts.build_report(db, shift["id"], currency=current_app.config["CURRENCY"]) if shift else None
+    return render("pos/shift.html", shift=shift, report=report, message=message, message_kind=kind, status=status,
+                  form=form or {}, errors=errors or {}, denominations=shifts.DENOMINATIONS,
+                  recent=shifts.list_shifts(db, 10), tender_label=tenders.label)
+
+
+@bp.route("/shift")
+def shift_page():
+    """The drawer: open a shift, or see the X report, move cash and close."""
+    return _shift_page(get_db())
+
+
+@bp.route("/shift/open", methods=["POST"])
+def open_shift():
+    """Open a shift with the counted float."""
+    db = get_db()
+    try:
+        float_fen = parse_money(request.form.get("float", ""), allow_zero=True)
+        shifts.open_shift(db, float_fen=float_fen, staff_id=g.staff["id"])
+    except DomainError as exc:
+        return _shift_page(db, exc.message, status=exc.status, form=request.form, errors={"float": exc.message})
+    return redirect(url_for("shifts.shift_page"))
+
+
+@bp.route("/shift/cash", methods=["POST"])
+def move_cash():
+    """Paid-in or paid-out with a reason."""
+    db = get_db()
+    try:
+        amount = parse_money(request.form.get("amount", ""))
+        shifts.move_cash(db, kind=request.form.get("kind", ""), amount_fen=amount,
+                         reason=request.form.get("reason", ""), staff_id=g.staff["id"])
+    except DomainError as exc:
+        return _shift_page(db, exc.message, status=exc.status, form=request.form,
+                           errors={exc.field or "amount": exc.message})
+    return _shift_page(db, _l("Recorded."), kind="ok")
+
+
+def _count_from_form(form):
+    """``(counted_fen, denominations)`` from the close form: denomination quantities if any were typed,
+    else the counted total."""
+    denominations = {}
+    for denom in shifts.DENOMINATIONS:
+        text = (form.get(f"d{denom}") or "").strip()
+        if text:
+            if not text.isdigit():
+                raise DomainError(_l("Count each note or coin as a whole number, zero or more."), field="count")
+            denominations[denom] = int(text)
+    if denominations:
+        return None, denominations
+    text = form.get("counted", "")
+    if not text.strip():
+        raise MoneyError(_l("Count the cash in the drawer and enter the total."), field="counted")
+    return parse_money(text, allow_zero=True), None
+
+
+@bp.route("/shift/close", methods=["POST"])
+def close_shift():
+    """Close the shift with the count and take the Z report; show it."""
+    db = get_db()
+    try:
+        counted, denominations = _count_from_form(request.form)
+        closed = shifts.close_shift(db, staff_id=g.staff["id"], counted_fen=counted, denominations=denominations,
+                                    note=request.form.get("note", ""), currency=current_app.config["CURRENCY"])
+    except DomainError as exc:
+        return _shift_page(db, exc.message, status=exc.status, form=request.form,
+                           errors={exc.field or "counted": exc.message})
+    return redirect(url_for("shifts.z_report", shift_id=closed["id"]))
+
+
+@bp.route("/shift/x")
+def x_report():
+    """The X report of the open shift as a printable page (nothing is stored)."""
+    db = get_db()
+    shift = current_shift(db)
+    if shift is None:
+        return redirect(url_for("shifts.shift_page"))
+    report = shifts.build_report(db, shift["id"], currency=current_app.config["CURRENCY"])
+    return render("pos/z_report.html", report=report, tender_label=tenders.label)
+
+
+@bp.route("/shifts")
+def shift_list():
+    """Past shifts and their Z reports."""
+    return render("pos/shifts.html", shifts=shifts.list_shifts(get_db(), 200))
+
+
+@bp.route("/shifts/<int:shift_id>/z")
+def z_report(shift_id):
+    """A stored Z report, printable on A4 (and as lines for the receipt printer, :func:`pos.shifts.z_report_rows`)."""
+    report = shifts.z_report(get_db(), shift_id)
+    return render("pos/z_report.html", report=report, tender_label=tenders.label,
+                  printer_rows=shifts.z_report_rows(report, current_locale(),
+                                                   current_app.config.get("TZ_OFFSET", "+08:00")))
+
+
+def register(app):
+    """Register the blueprint, its navigation entry and the shift badge in the top bar."""
+    app.register_blueprint(bp)
+    add_nav(app, "shifts.shift_page", _l("Shift"), icon="🧮", order=20)
+    add_badge(app, "pos/_shift_badge.html")
+
+    @app.context_processor
+    def shift_badge():
+        def open_shift_for_badge():
+            if not g.get("staff"):
+                return None
+            return current_shift(get_db())
+
+        return {"open_shift_for_badge": open_shift_for_badge}

@@ -1,0 +1,94 @@
+"""Report pages for the owner: one page and one CSV per report, with a period filter; the sales-by-day
+page shows the server-drawn SVG chart (also at ``/reports/sales-by-day.svg``)."""
+
+from flask import Blueprint, Response, current_app, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+
+from core.db import get_db
+from core.errors import DomainError
+from core.web import add_nav, render, role_required
+from reports import queries
+from reports.chart import sales_chart_svg
+from reports.csv_export import table_csv
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+REPORTS = {
+    "sales-by-day": _l("Sales by day"),
+    "sales-by-category": _l("By category"),
+    "sales-by-consignor": _l("By consignor"),
+    "sellers": _l("Best and worst sellers"),
+    "inventory-aging": _l("Inventory aging"),
+}
+
+
+def _build(name, args):
+    db = get_db()
+    tz = current_app.config.get("TZ_OFFSET", "+08:00")
+    period = queries.period_from_args(args, tz)
+    if name == "sales-by-day":
+        table = queries.sales_by_day(db, period, tz)
+    elif name == "sales-by-category":
+        table = queries.sales_by_category(db, period, tz)
+    elif name == "sales-by-consignor":
+        table = queries.sales_by_consignor(db, period, tz)
+    elif name == "sellers":
+        table = queries.sellers(db, period, args.get("group") or "category", tz)
+    elif name == "inventory-aging":
+        table = queries.inventory_aging(db, tz)
+    else:
+        return None, period
+    return table, period
+
+
+def _chart(table, show_title=False):
+    return Markup(sales_chart_svg(table.rows, title=_("Sales by day"), empty_text=_("No sales in this period."),
+                                  label_net=_("Net sales"), label_refunds=_("Refunds"), show_title=show_title))
+
+
+@bp.route("/")
+@bp.route("/<name>")
+@role_required("owner")
+def report(name="sales-by-day"):
+    """A report page with its period filter and a link to its CSV."""
+    if name not in REPORTS:
+        return render("error.html", status=404, message=_("There is nothing at this address."), code=404)
+    message, status = None, 200
+    try:
+        table, period = _build(name, request.args)
+    except DomainError as exc:
+        message, status = exc.message, exc.status
+        table, period = _build(name, {})
+    chart = _chart(table) if name == "sales-by-day" else None
+    return render("reports/report.html", name=name, reports=REPORTS, table=table, period=period, chart=chart,
+                  args=request.args, message=message, status=status, presets=queries.PRESETS)
+
+
+@bp.route("/<name>.csv")
+@role_required("owner")
+def report_csv(name):
+    """The report as CSV (UTF-8 with BOM), named after the report and the period."""
+    if name not in REPORTS:
+        return Response(status=404)
+    table, period = _build(name, request.args)
+    filename = f"{name}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
+    if name == "inventory-aging":
+        filename = f"{name}-{table.extra['as_of']}.csv"
+    return Response(table_csv(table), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.route("/sales-by-day.svg")
+@role_required("owner")
+def chart_svg():
+    """The sales-by-day chart alone, as an SVG file."""
+    table, _period = _build("sales-by-day", request.args)
+    return Response(str(_chart(table, show_title=True)), mimetype="image/svg+xml")
+
+
+def register(app):
+    """Register the blueprint and its navigation entry (owner only)."""
+    app.register_blueprint(bp)
+    add_nav(app, "reports.report", _l("Reports"), icon="📊", roles=("owner",), order=70)
