@@ -109,11 +109,13 @@ def _register_blueprints(app):
     from inventory import views as inventory_views
     from pos import views as pos_views
     from staff import views as staff_views
+    from sync import views as sync_views
 
     app.register_blueprint(core_bp)
     staff_views.register(app)
     inventory_views.register(app)
     pos_views.register(app)
+    sync_views.register(app)
 
 
 def _register_access_rules(app):
