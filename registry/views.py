@@ -219,6 +219,12 @@ DETAIL_LABELS = {
 }
 
 
+def _lang():
+    """``"zh_CN"`` or ``"en"`` for the request (Babel may call the locale ``zh_Hans_CN``)."""
+    locale = get_locale()
+    return "zh_CN" if locale is None or locale.language == "zh" else "en"
+
+
 def register(app):
     """Register the blueprint, template helpers and the language cookie."""
     app.register_blueprint(bp)
@@ -231,12 +237,12 @@ def register(app):
     def money(fen, currency=None):
         if fen is None:
             return ""
-        return format_money(int(fen), currency or app.config["CURRENCY"], str(get_locale() or "zh_CN"))
+        return format_money(int(fen), currency or app.config["CURRENCY"], _lang())
 
     @app.context_processor
     def labels():
         return {"status_labels": STATUS_LABELS, "what_labels": WHAT_LABELS, "check_labels": CHECK_LABELS,
-                "detail_labels": DETAIL_LABELS, "locale": str(get_locale() or "zh_CN")}
+                "detail_labels": DETAIL_LABELS, "locale": _lang()}
 
     @app.after_request
     def remember_language(response):
