@@ -9,10 +9,10 @@ import os
 from pathlib import Path
 
 from flask import Flask, request
-from babel import support
-from flask_babel import Babel, Domain, _get_current_context, get_locale
+from flask_babel import Babel
 
 import core.db
+from core.i18n import CatalogDomain
 from registry import store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,31 +47,6 @@ def select_locale():
     return request.accept_languages.best_match(LANGUAGES) or "zh_CN"
 
 
-class CatalogDomain(Domain):
-    """Flask-Babel's domain, also looking for a catalog under ``language_TERRITORY``.
-
-    Babel ≥ 2.12 parses ``"zh_CN"`` as ``zh_Hans_CN`` (likely subtags); gettext then looks for the catalog
-    in ``zh_Hans_CN`` and ``zh`` only, never in our ``zh_CN`` folder, and every page stays in English.
-    """
-
-    def get_translations(self):
-        ctx = _get_current_context()
-        if ctx is None:
-            return support.NullTranslations()
-        locale = get_locale()
-        cache = self.get_translations_cache(ctx)
-        key = (str(locale), self.domain[0])
-        if key not in cache:
-            names = [str(locale)]
-            if locale.territory:
-                names.append(f"{locale.language}_{locale.territory}")
-            translations = support.Translations()
-            for dirname in self.translation_directories:
-                translations.merge(support.Translations.load(dirname, names, self.domain[0]))
-            cache[key] = translations
-        return cache[key]
-
-
 def create_registry_app(config=None):
     """Create the registry app.
 
@@ -93,7 +68,8 @@ def create_registry_app(config=None):
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(ROOT / "registry" / "translations")
     app.config.update(config)
     babel = Babel(app, locale_selector=select_locale)
-    babel.domain_instance = CatalogDomain(translation_directories=app.config["BABEL_TRANSLATION_DIRECTORIES"])
+    babel.domain_instance = CatalogDomain(
+        translation_directories=app.config["BABEL_TRANSLATION_DIRECTORIES"].split(";"))
     core.db.migrate(app.config["DATABASE"], [store.migrations], app.config["BUSY_TIMEOUT_MS"])
     db = core.db.connect(app.config["DATABASE"])
     try:
