@@ -25,7 +25,7 @@ def lives(records):
         ``category``, ``condition``, ``brand``, ``priceFen``, ``currency``, ``tag``), ``taken_in_at``,
         ``sold_at``, ``sold_price_fen``, ``left_at``, ``outcome`` (``returned``/``donated``/``scrapped``),
         ``status`` (``in_stock``, ``sold``, ``returned``, ``donated``, ``scrapped``), ``inspections``
-        (``at``, ``check``, ``passed``, ``details``) and ``timeline`` (``at``, ``what``) with ``what`` one
+        (``at``, ``check``, ``passed``, ``details``) and ``timeline`` (``at``, ``what``, ``check``) with ``what`` one
         of ``taken_in``, ``inspected``, ``sold``, ``refunded``, ``returned``, ``donated``, ``scrapped``,
         ``observed``.
     """
@@ -62,5 +62,5 @@ def lives(records):
             outcome = event.get("rp:outcome") or ("scrapped" if step == "destroying" else "returned")
             current["left_at"], current["outcome"], current["status"] = at, outcome, outcome
             what = outcome if outcome in ("returned", "donated", "scrapped") else "observed"
-        current["timeline"].append({"at": at, "what": what})
+        current["timeline"].append({"at": at, "what": what, "check": event.get("rp:check") if what == "inspected" else None})
     return result

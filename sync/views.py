@@ -28,6 +28,17 @@ def age_text(hours):
     return format_timedelta(timedelta(hours=hours), threshold=1.0)
 
 
+KIND_LABELS = {
+    "intake": _l("Taken in"), "inspection": _l("Inspection"), "sale": _l("Sale"), "refund": _l("Refund"),
+    "consignor_return": _l("Returned to consignor"), "donation": _l("Donated"), "scrap": _l("Scrapped"),
+}
+
+
+def kind_label(kind):
+    """An outbox event kind (a key of :data:`sync.outbox.FACTS`) in the user's language."""
+    return KIND_LABELS.get(kind, kind)
+
+
 def journal_line(sale_id):
     """The receipt's line for the sale's journal hash, short form (``Journal a1b2-c3d4-e5f6``), or ``""``
     for a sale made before the journal existed."""
@@ -78,6 +89,7 @@ def register(app):
     app.register_blueprint(bp)
     app.add_template_global(sync_summary)
     app.add_template_global(age_text, "sync_age_text")
+    app.add_template_global(kind_label, "sync_kind_label")
     app.add_template_global(journal_line, "sync_journal_line")
     add_nav(app, "sync.status", _l("Sync"), icon="⇅", order=80)
     add_badge(app, "sync/_badge.html")

@@ -101,7 +101,7 @@ def test_alert_when_the_oldest_pending_event_is_too_old(app, owner_client, db, m
     summary = state.summary(db, app.config)
     assert summary["alert"] and 29.9 < summary["oldest_age_hours"] < 30.1
     badge = owner_client.get("/sync/badge", headers={"Accept-Language": "en"})
-    assert "not sent for 1 day" in text_of(badge)
+    assert "⚠ 1 day" in text_of(badge) and 'title="not sent for 1 day"' in badge.get_data(as_text=True)
     page = owner_client.get("/sync", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert 'id="sync-alert"' in page and "limit: 24 hours" in page
     app.config["SYNC_ALERT_HOURS"] = 48
