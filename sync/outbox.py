@@ -29,6 +29,32 @@ def shop_location(db):
     return f"urn:uuid:{get_setting(db, 'hub_id')}"
 
 
+def _vault(db):
+    """The hub's :class:`core.crypto.Vault`: the app's when in an app context, else one reading the keys
+    from the instance folder that holds the database file (CLI, workers, tests)."""
+    from flask import current_app, has_app_context
+
+    if has_app_context() and "vault" in current_app.extensions:
+        return current_app.extensions["vault"]
+    from pathlib import Path
+
+    from core.config import read_or_create_secret
+    from core.crypto import Vault, new_fernet_key
+
+    folder = Path(db.execute("PRAGMA database_list").fetchone()[2]).parent
+    return Vault(read_or_create_secret(folder / "pii.key", make=new_fernet_key),
+                 read_or_create_secret(folder / "party-hash.key", 32))
+
+
+def party_sources(db, item):
+    """``sourceList`` entries for an item's owner: ``[("owning_party", party URI)]`` for consigned goods
+    (CBV 2.0 §7.5 source/destination type ``owning_party``; the party as ``Vault.party_id``, an opaque
+    keyed hash), ``[]`` for shop stock."""
+    if not item.get("consignor_id"):
+        return []
+    return [("owning_party", _vault(db).party_id("consignor", item["consignor_id"]))]
+
+
 def add_event(db, kind, item, *, tz_offset="+08:00", moment=None, ilmd=None, extensions=None, disposition=None,
               sources=None):
     """Write the EPCIS event for a business fact about ``item`` to the outbox. Call inside the fact's
@@ -41,7 +67,8 @@ def add_event(db, kind, item, *, tz_offset="+08:00", moment=None, ilmd=None, ext
         extensions: further non-personal fields, emitted as ``rp:<name>``.
         disposition: overrides the fact's default (``non_conformant`` for a failed inspection).
         sources: optional ``[(type, party_uri)]`` for ``sourceList``; parties only as
-            ``core.crypto.Vault.party_id`` values, never names.
+            ``core.crypto.Vault.party_id`` values, never names. Intake defaults to the consignor as
+            ``owning_party`` (:func:`party_sources`).
 
     Returns:
         str: the event's ID (CBV 2.0 event hash). Writing the same fact twice is a no-op.
@@ -49,6 +76,8 @@ def add_event(db, kind, item, *, tz_offset="+08:00", moment=None, ilmd=None, ext
     if kind not in FACTS:
         raise ValueError(_l("Unknown event kind %(kind)s", kind=kind))
     action, biz_step, default_disposition = FACTS[kind]
+    if sources is None and kind == "intake":
+        sources = party_sources(db, item)
     event = epcis.object_event(
         epc=item["uri"], action=action, biz_step=biz_step, disposition=disposition or default_disposition,
         event_time=clock.iso(moment), tz_offset=tz_offset, location=shop_location(db),

@@ -3,6 +3,7 @@ design brief's fact table, and no personal data."""
 
 import filecmp
 import json
+import re
 
 import pytest
 from epcis_event_hash_generator import hash_generator, json_to_py
@@ -109,3 +110,14 @@ def test_helpers_refuse_unknown_kinds(app, db, make_item):
         outbox.record_end_of_consignment(db, item, "lost")
     with pytest.raises(ValueError):
         outbox.add_event(db, "teleported", item)
+
+
+def test_intake_names_the_consignor_only_by_an_opaque_keyed_hash(app, db, make_item, consignor):
+    consigned = make_item()
+    own = make_item(consignor_id=None)
+    with app.app_context():
+        expected = app.extensions["vault"].party_id("consignor", consignor)
+    events = {r[0]: json.loads(r[1]) for r in db.execute("SELECT item_id, event_json FROM outbox WHERE kind = 'intake'")}
+    assert events[consigned["id"]]["sourceList"] == [{"type": "owning_party", "source": expected}]
+    assert "sourceList" not in events[own["id"]]
+    assert re.fullmatch(r"urn:resale-pos:party:consignor:[0-9a-f]{32}", expected)
