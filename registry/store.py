@@ -1,11 +1,11 @@
 """The reference registry's storage and capture logic (plain functions on a ``sqlite_utils.Database``).
 
 Implements the subset of the EPCIS 2.0 capture interface the hubs use (EPCIS 2.0 §12.6): a capture
-validates each event against the official JSON schema (shipped in ``registry/schema``), stores the valid
-ones once per ``eventID`` (CBV 2.0 §8.9 event hash: a resend is a no-op) and records a capture job whose
-outcome the hub polls. ``GS1-Capture-Error-Behaviour``: ``rollback`` (the default) stores nothing if any
-event is invalid; ``proceed`` stores the valid events and lists each invalid one, by ``eventID``, in the
-job's ``errors`` (RFC 9457 problem objects with an extra ``eventID`` member).
+validates each event against the official JSON schema (a copy ships as ``registry/EPCIS-JSON-Schema.json``),
+stores the valid ones once per ``eventID`` (CBV 2.0 §8.9 event hash: a resend is a no-op) and records a
+capture job whose outcome the hub polls. ``GS1-Capture-Error-Behaviour``: ``rollback`` (the default)
+stores nothing if any event is invalid; ``proceed`` stores the valid events and lists each invalid one,
+by ``eventID``, in the job's ``errors`` (RFC 9457 problem objects with an extra ``eventID`` member).
 
 The registry does not recompute event hashes on capture (≈ 5 ms per event would halve throughput); it
 trusts the ID as a de-duplication key, which is what the design brief asks of it.

@@ -79,7 +79,7 @@ def schema_path():
     ``EPCIS-JSON-Schema.json``; ``../shared`` is not present on a vendor machine)."""
     from pathlib import Path
 
-    return Path(__file__).resolve().parent.parent / "registry" / "schema" / "EPCIS-JSON-Schema.json"
+    return Path(__file__).resolve().parent.parent / "registry" / "EPCIS-JSON-Schema.json"
 
 
 def validator(path=None):
