@@ -35,8 +35,11 @@ def summary(db, config, now=None):
         ``next_attempt_at``.
     """
     now = now or clock.now()
-    counts = one(db, "SELECT sum(status = 'pending') AS pending, sum(status = 'rejected') AS rejected, "
-                     "min(CASE WHEN status = 'pending' THEN created_at END) AS oldest FROM outbox")
+    # index-only lookups (outbox_pending is on (status, id)): sent events pile up for ever and this runs
+    # on every staff page
+    counts = one(db, "SELECT (SELECT count(*) FROM outbox WHERE status = 'pending') AS pending, "
+                     "(SELECT count(*) FROM outbox WHERE status = 'rejected') AS rejected, "
+                     "(SELECT created_at FROM outbox WHERE status = 'pending' ORDER BY id LIMIT 1) AS oldest")
     state = get_state(db)
     oldest = counts["oldest"]
     age = (now - clock.parse(oldest)).total_seconds() / 3600 if oldest else None

@@ -264,3 +264,9 @@ def test_hub_killed_with_sigkill_mid_send_then_restarted(app, db, make_item, reg
         assert len(registry.event_ids()) == 60
     finally:
         fresh.close()
+
+
+def test_tls_is_always_verified():
+    assert sender.make_session({"REGISTRY_TOKEN": "t"}).verify is True
+    session = sender.make_session({"REGISTRY_TOKEN": "t", "REGISTRY_CA_BUNDLE": "/etc/ssl/city-ca.pem"})
+    assert session.verify == "/etc/ssl/city-ca.pem" and session.headers["Authorization"] == "Bearer t"
