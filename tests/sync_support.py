@@ -183,8 +183,9 @@ class RecordingSession(requests.Session):
 
 
 def hub_config(app, url, **extra):
-    """The hub app's config pointed at ``url`` with fast timeouts and backoff for tests."""
-    app.config.update({"REGISTRY_URL": url, "REGISTRY_TOKEN": TOKEN, "REGISTRY_TIMEOUT": 0.5,
+    """The hub app's config pointed at ``url`` with fast backoff for tests (the timeout leaves room for a
+    busy shared CI machine; the slow-response test lowers it)."""
+    app.config.update({"REGISTRY_URL": url, "REGISTRY_TOKEN": TOKEN, "REGISTRY_TIMEOUT": 2,
                        "SYNC_BACKOFF_INITIAL": 0.01, "SYNC_BACKOFF_MAX": 0.05, "SYNC_INTERVAL": 0.2, **extra})
     return app.config
 

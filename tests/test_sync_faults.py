@@ -118,7 +118,7 @@ def test_responses_slower_than_the_timeout(app, db, facts, registry, proxy):
         return "pass"
 
     proxy.decide, proxy.slow_seconds = decide, 1.0
-    config = hub_config(app, proxy.url)
+    config = hub_config(app, proxy.url, REGISTRY_TIMEOUT=0.5)
     session = RecordingSession()
     results = drain(db, config, session)
     assert "Timeout" in " ".join(r.get("error", "") for r in results)
