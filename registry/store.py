@@ -197,12 +197,22 @@ def capture(db, shop_id, raw, behaviour="rollback", max_events=500):
     return get_job(db, job_id)
 
 
+def _utc(text):
+    """An EPCIS ``eventTime`` (any offset) as a UTC ISO string with milliseconds, so times sort as text."""
+    from datetime import datetime
+
+    try:
+        return clock.iso(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except (ValueError, AttributeError):
+        return text
+
+
 def _store(db, shop_id, event, capture_id, now):
     """Insert one valid event unless its ``eventID`` is known; returns 1 when stored, 0 for a duplicate."""
     cur = db.execute(
         "INSERT INTO events (event_id, type, event_time, action, biz_step, disposition, shop_id, capture_id, "
         "recorded_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(event_id) DO NOTHING",
-        (event["eventID"], event.get("type", ""), event.get("eventTime", ""), event.get("action"),
+        (event["eventID"], event.get("type", ""), _utc(event.get("eventTime", "")), event.get("action"),
          bare(event.get("bizStep")), bare(event.get("disposition")), shop_id, capture_id, now,
          json.dumps(event, ensure_ascii=False, separators=(",", ":"))))
     if cur.rowcount != 1:

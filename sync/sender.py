@@ -313,7 +313,9 @@ def worker_step(app):
 
     db = connect(app.config["DATABASE"], app.config.get("BUSY_TIMEOUT_MS", 5000))
     try:
-        session = app.extensions.setdefault("sync_session", make_session(app.config))
+        if "sync_session" not in app.extensions:  # one keep-alive session for the worker thread
+            app.extensions["sync_session"] = make_session(app.config)
+        session = app.extensions["sync_session"]
         result = sync_once(db, app.config, session=session)
     finally:
         db.close()

@@ -138,3 +138,38 @@ def test_digital_link_and_missing_item(client):
     assert client.get("/01/123/21/42").status_code == 404
     missing = client.get("/i/Z9-0001-X", headers={"Accept-Language": "en"})
     assert missing.status_code == 404 and "No records" in missing.get_data(as_text=True)
+
+
+def test_lives_follow_refund_departure_and_a_second_shop():
+    from registry import provenance
+
+    def rec(shop, step, disposition, time, **extra):
+        return {"shop_id": shop, "shop_name": f"shop {shop}", "recorded_at": time,
+                "event": {"eventTime": time, "bizStep": step, "disposition": disposition, **extra}}
+
+    lives = provenance.lives([
+        rec(1, "commissioning", "active", "2026-01-01T00:00:00.000Z", ilmd={"rp:title": "Lamp"}),
+        rec(1, "https://ref.gs1.org/cbv/BizStep-retail_selling", "retail_sold", "2026-01-02T00:00:00.000Z"),
+        rec(1, "receiving", "returned", "2026-01-03T00:00:00.000Z"),
+        rec(1, "departing", "inactive", "2026-01-04T00:00:00.000Z", **{"rp:outcome": "donated"}),
+        rec(2, "commissioning", "active", "2026-02-01T00:00:00.000Z", ilmd={"rp:title": "Old lamp"}),
+        rec(2, "destroying", "destroyed", "2026-02-02T00:00:00.000Z", action="DELETE"),
+    ])
+    assert [life["shop_name"] for life in lives] == ["shop 1", "shop 2"]
+    assert [s["what"] for s in lives[0]["timeline"]] == ["taken_in", "sold", "refunded", "donated"]
+    assert lives[0]["status"] == "donated" and lives[0]["about"] == {"title": "Lamp"}
+    assert lives[1]["status"] == "scrapped"
+
+
+def test_add_shop_command_prints_a_token_that_works(tmp_path):
+    from click.testing import CliRunner
+
+    from core.cli import main
+
+    folder = tmp_path / "reg"
+    result = CliRunner().invoke(main, ["registry", "add-shop", "--instance", str(folder), "--name", "Corner Shop"])
+    assert result.exit_code == 0, result.output
+    token = result.output.strip().rsplit(" ", 1)[1]
+    app = create_registry_app({"INSTANCE_PATH": str(folder)})
+    response = capture(app.test_client(), [ev()], headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 202
