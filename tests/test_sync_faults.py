@@ -270,3 +270,32 @@ def test_tls_is_always_verified():
     assert sender.make_session({"REGISTRY_TOKEN": "t"}).verify is True
     session = sender.make_session({"REGISTRY_TOKEN": "t", "REGISTRY_CA_BUNDLE": "/etc/ssl/city-ca.pem"})
     assert session.verify == "/etc/ssl/city-ca.pem" and session.headers["Authorization"] == "Bearer t"
+
+
+def test_batches_also_fit_the_byte_limit(app, db, facts, tmp_path):
+    reg = Registry(tmp_path / "small-registry", CAPTURE_SIZE_LIMIT=5000).start()
+    try:
+        config = hub_config(app, reg.url)
+        session = RecordingSession()
+        assert sender.sync_once(db, config, session=session)["sent"] == 25
+        sizes = [len(json.dumps(d, ensure_ascii=False, separators=(",", ":")).encode()) for d in session.documents]
+        assert len(sizes) > 4 and max(sizes) <= 5000
+        assert_exactly_once(db, reg)
+    finally:
+        reg.stop()
+
+
+def test_429_honours_retry_after(app, db, facts, registry):
+    import requests
+
+    class Busy(RecordingSession):
+        def request(self, method, url, *args, **kwargs):
+            response = requests.Response()
+            response.status_code, response.url, response._content = 429, url, b""
+            response.headers["Retry-After"] = "7"
+            return response
+
+    result = sender.sync_once(db, hub_config(app, registry.url), session=Busy())
+    assert result["status"] == "offline" and "429" in result["error"] and result["wait"] >= 7
+    due = clock.parse(state.get_state(db)["next_attempt_at"])
+    assert (due - clock.now()).total_seconds() > 6
