@@ -111,6 +111,7 @@ def _register_blueprints(app):
     from pos import views as pos_views
     from reports import views as report_views
     from staff import views as staff_views
+    from sync import views as sync_views
 
     app.register_blueprint(core_bp)
     staff_views.register(app)
@@ -119,6 +120,7 @@ def _register_blueprints(app):
     shift_views.register(app)
     refund_views.register(app)
     report_views.register(app)
+    sync_views.register(app)
 
 
 def _register_access_rules(app):

@@ -1,4 +1,4 @@
-"""The ``resale-pos`` command: serve, init, demo, backup, restore.
+"""The ``resale-pos`` command: serve, init, demo, backup, restore, sync, verify-journal, registry.
 
 Run ``resale-pos --help`` for the list; every command takes ``--instance DIR`` (default
 ``$RESALE_INSTANCE`` or ``~/.local/share/resale-pos``).
@@ -168,6 +168,104 @@ def restore_cmd(instance, path, yes):
         click.confirm("Replace the current database with this backup?", abort=True)
     _counts, safety = restore(path, app.config["DATABASE"], Path(app.instance_path) / "backups")
     click.echo(f"Restored. The previous database was kept as {safety}.")
+
+
+@main.command("sync")
+@INSTANCE
+@click.option("--watch", is_flag=True, help="Keep running: send new events as they come, retry with backoff.")
+def sync_cmd(instance, watch):
+    """Send pending events to the registry (one pass, ignoring any backoff), or keep doing it (--watch)."""
+    from core.db import connect
+    from sync import sender
+    from sync.state import summary
+
+    app = _app(instance)
+    if not app.config.get("REGISTRY_URL"):
+        raise click.ClickException("REGISTRY_URL is not set (config.toml or RESALE_REGISTRY_URL).")
+    db = connect(app.config["DATABASE"], app.config["BUSY_TIMEOUT_MS"])
+    try:
+        if watch:
+            click.echo(f"Sending to {app.config['REGISTRY_URL']} until stopped (Ctrl+C).")
+            try:
+                sender.watch(db, app.config, echo=lambda r: click.echo(
+                    f"{r['status']}: {r['sent']} sent, {r['rejected']} rejected"
+                    + (f" ({r['error']}; next try in {r['wait']:.0f} s)" if r.get("error") else "")))
+            except KeyboardInterrupt:
+                pass
+            return
+        result = sender.sync_once(db, app.config, force=True)
+        left = summary(db, app.config)
+        click.echo(f"{result['status']}: {result['sent']} sent, {result['rejected']} rejected, "
+                   f"{left['pending']} pending, {left['rejected']} rejected in total.")
+        if result["status"] == "offline":
+            raise click.ClickException(f"Registry unavailable: {result['error']}")
+    finally:
+        db.close()
+
+
+@main.command("verify-journal")
+@INSTANCE
+def verify_journal_cmd(instance):
+    """Check the sales hash chain; report the first broken link (exit status 1) if sales were altered or deleted."""
+    from core.db import connect
+    from sync import journal
+
+    app = _app(instance)
+    db = connect(app.config["DATABASE"])
+    try:
+        broken = journal.verify(db)
+        links = db.execute("SELECT count(*) FROM sale_journal").fetchone()[0]
+    finally:
+        db.close()
+    if broken is None:
+        click.echo(f"Journal intact: {links} sales chained.")
+        return
+    click.echo(f"Journal broken at link {broken['seq']} (sale id {broken['sale_id']}, receipt "
+               f"{broken['receipt_no']}): {broken['problem']}.")
+    sys.exit(1)
+
+
+@main.group()
+def registry():
+    """The reference registry (a separate app with its own database)."""
+
+
+REGISTRY_INSTANCE = click.option("--instance", type=click.Path(file_okay=False, path_type=Path), default=None,
+                                 help="Registry folder (default $RESALE_REGISTRY_INSTANCE or "
+                                      "~/.local/share/resale-registry).")
+
+
+@registry.command("serve")
+@REGISTRY_INSTANCE
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8090, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def registry_serve(instance, host, port, threads):
+    """Serve the registry with waitress (put it behind a TLS-terminating proxy on the internet)."""
+    from waitress import serve as waitress_serve
+
+    from registry import create_registry_app
+
+    app = create_registry_app({"INSTANCE_PATH": str(instance)} if instance else None)
+    click.echo(f"Registry on http://{host}:{port}/ — data in {app.config['DATABASE']}")
+    waitress_serve(app, host=host, port=port, threads=threads, ident="resale-registry")
+
+
+@registry.command("add-shop")
+@REGISTRY_INSTANCE
+@click.option("--name", prompt="Shop name", help="The shop's public name (shown on provenance pages).")
+def registry_add_shop(instance, name):
+    """Register a shop and print the bearer token its hub puts in REGISTRY_TOKEN."""
+    from core.db import connect
+    from registry import create_registry_app, store
+
+    app = create_registry_app({"INSTANCE_PATH": str(instance)} if instance else None)
+    db = connect(app.config["DATABASE"])
+    try:
+        shop_id, token = store.add_shop(db, name.strip()[:60])
+    finally:
+        db.close()
+    click.echo(f"Shop {shop_id} ({name}) registered. Token (shown once): {token}")
 
 
 if __name__ == "__main__":

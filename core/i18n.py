@@ -8,7 +8,9 @@ so areas can grow without editing a shared catalog.
 from pathlib import Path
 
 from flask import current_app, request, session
-from flask_babel import Babel, get_locale
+from babel import support
+from flask_babel import Babel, Domain, get_locale
+from flask_babel import _get_current_context
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATION_AREAS = ["core", "staff", "inventory", "pos", "sync", "printing", "consignment", "registry", "reports"]
@@ -33,10 +35,37 @@ def translation_directories():
     return ";".join(str(d) for d in dirs if d.is_dir()) or str(ROOT / "core" / "translations")
 
 
+class CatalogDomain(Domain):
+    """Flask-Babel's domain, also looking for a catalog under ``language_TERRITORY`` (added for issue 4).
+
+    Babel ≥ 2.12 parses ``"zh_CN"`` as ``zh_Hans_CN`` (likely subtags); gettext then looks for the catalog
+    in ``zh_Hans_CN`` and ``zh`` only, never in our ``zh_CN`` folders, so every page stayed in English.
+    """
+
+    def get_translations(self):
+        ctx = _get_current_context()
+        if ctx is None:
+            return support.NullTranslations()
+        locale = get_locale()
+        cache = self.get_translations_cache(ctx)
+        key = (str(locale), self.domain[0])
+        if key not in cache:
+            names = [str(locale)]
+            if locale is not None and locale.territory:
+                names.append(f"{locale.language}_{locale.territory}")
+            translations = support.Translations()
+            for dirname in self.translation_directories:
+                translations.merge(support.Translations.load(dirname, names, self.domain[0]))
+            cache[key] = translations
+        return cache[key]
+
+
 def init_app(app):
     """Attach Flask-Babel to ``app`` with the locale selector above."""
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", translation_directories())
-    Babel(app, locale_selector=select_locale)
+    babel = Babel(app, locale_selector=select_locale)
+    babel.domain_instance = CatalogDomain(
+        translation_directories=app.config["BABEL_TRANSLATION_DIRECTORIES"].split(";"))
 
 
 def current_locale():

@@ -17,7 +17,7 @@ from inventory.items import record_event
 from pos import cart as carts
 from pos.shifts import ensure_open_shift
 from pos import tenders as tender_rules
-from sync import outbox
+from sync import journal, outbox
 
 
 def complete_sale(db, config, *, cart_id, entries, idempotency_key, staff_id=None, moment=None, locale="zh_CN",
@@ -88,6 +88,7 @@ def complete_sale(db, config, *, cart_id, entries, idempotency_key, staff_id=Non
         for tender in payment["tenders"]:
             db.execute("INSERT INTO tenders (sale_id, kind, amount_fen, given_fen, reference) VALUES (?, ?, ?, ?, ?)",
                        (sale_id, tender["kind"], tender["amount_fen"], tender["given_fen"], tender["reference"]))
+        journal.append(db, sale_id, moment)  # sync (issue 4): tamper-evident hash chain, same transaction
         db.execute("DELETE FROM cart_lines WHERE cart_id = ?", (cart_id,))
     return get_sale(db, sale_id)
 

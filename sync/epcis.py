@@ -35,7 +35,7 @@ def event_hash(event):
 
 
 def object_event(*, epc, action, biz_step, disposition, event_time, tz_offset, location, ilmd=None,
-                 extensions=None):
+                 extensions=None, sources=None):
     """Build one ObjectEvent with its ``eventID`` set to the CBV 2.0 event hash.
 
     Args:
@@ -47,6 +47,8 @@ def object_event(*, epc, action, biz_step, disposition, event_time, tz_offset, l
         location: URI of the shop (used as ``readPoint`` and ``bizLocation``).
         ilmd: descriptive item data at commissioning, keys without prefix (prefixed with ``rp:`` here).
         extensions: further user extension fields, keys without prefix.
+        sources: optional list of ``(type, uri)`` pairs for ``sourceList`` (EPCIS 2.0 §7.3.5.4.2), e.g.
+            ``[("owning_party", vault.party_id("consignor", 17))]`` — parties only as opaque keyed hashes.
     """
     event = {
         "type": "ObjectEvent",
@@ -59,9 +61,54 @@ def object_event(*, epc, action, biz_step, disposition, event_time, tz_offset, l
         "readPoint": {"id": location},
         "bizLocation": {"id": location},
     }
+    if sources:
+        event["sourceList"] = [{"type": kind, "source": uri} for kind, uri in sources]
     if ilmd:
         event["ilmd"] = {f"{NS_PREFIX}:{k}": v for k, v in ilmd.items()}
     for key, value in (extensions or {}).items():
         event[f"{NS_PREFIX}:{key}"] = value
     event["eventID"] = event_hash(event)
     return event
+
+
+_VALIDATOR = None
+
+
+def schema_path():
+    """The EPCIS 2.0 JSON schema shipped with the reference registry (a copy of GS1's
+    ``EPCIS-JSON-Schema.json``; ``../shared`` is not present on a vendor machine)."""
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent / "registry" / "EPCIS-JSON-Schema.json"
+
+
+def validator(path=None):
+    """A ``jsonschema`` validator for EPCIS 2.0 documents with format checking on.
+
+    ``format: uri`` is only checked when ``rfc3987`` is installed (it is a dependency). Built once per
+    process for the default schema.
+
+    Args:
+        path: another copy of the schema (tests compare with ``../shared/epcis``).
+    """
+    global _VALIDATOR
+    if path is None and _VALIDATOR is not None:
+        return _VALIDATOR
+    import jsonschema
+
+    with open(path or schema_path(), encoding="utf-8") as fh:
+        schema = json.load(fh)
+    cls = jsonschema.validators.validator_for(schema)
+    built = cls(schema, format_checker=cls.FORMAT_CHECKER)
+    if path is None:
+        _VALIDATOR = built
+    return built
+
+
+def problems(doc, path=None):
+    """Schema problems of an EPCIS document, as a list of short strings (empty when valid)."""
+    found = []
+    for error in validator(path).iter_errors(doc):
+        where = "/".join(str(p) for p in error.absolute_path)
+        found.append(f"{where}: {error.message}" if where else error.message)
+    return found

@@ -25,3 +25,27 @@ def m001_outbox(db):
         CREATE INDEX outbox_pending ON outbox(status, id);
         """
     )
+
+
+@migrations()
+def m002_sender_and_journal(db):
+    """What the sender needs (the capture job an event went out in, when it was rejected), its own
+    state (online, backoff, last success), and the tamper-evident sales journal (issue 4)."""
+    db.executescript(
+        """
+        ALTER TABLE outbox ADD COLUMN capture_url TEXT;
+        ALTER TABLE outbox ADD COLUMN rejected_at TEXT;
+        CREATE INDEX outbox_item ON outbox(item_id, id);
+        CREATE TABLE sync_state (
+            key TEXT PRIMARY KEY,
+            value TEXT
+        );
+        CREATE TABLE sale_journal (
+            sale_id INTEGER PRIMARY KEY REFERENCES sales(id),
+            seq INTEGER NOT NULL UNIQUE,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL
+        );
+        """
+    )

@@ -29,7 +29,34 @@ def shop_location(db):
     return f"urn:uuid:{get_setting(db, 'hub_id')}"
 
 
-def add_event(db, kind, item, *, tz_offset="+08:00", moment=None, ilmd=None, extensions=None, disposition=None):
+def _vault(db):
+    """The hub's :class:`core.crypto.Vault`: the app's when in an app context, else one reading the keys
+    from the instance folder that holds the database file (CLI, workers, tests)."""
+    from flask import current_app, has_app_context
+
+    if has_app_context() and "vault" in current_app.extensions:
+        return current_app.extensions["vault"]
+    from pathlib import Path
+
+    from core.config import read_or_create_secret
+    from core.crypto import Vault, new_fernet_key
+
+    folder = Path(db.execute("PRAGMA database_list").fetchone()[2]).parent
+    return Vault(read_or_create_secret(folder / "pii.key", make=new_fernet_key),
+                 read_or_create_secret(folder / "party-hash.key", 32))
+
+
+def party_sources(db, item):
+    """``sourceList`` entries for an item's owner: ``[("owning_party", party URI)]`` for consigned goods
+    (CBV 2.0 §7.5 source/destination type ``owning_party``; the party as ``Vault.party_id``, an opaque
+    keyed hash), ``[]`` for shop stock."""
+    if not item.get("consignor_id"):
+        return []
+    return [("owning_party", _vault(db).party_id("consignor", item["consignor_id"]))]
+
+
+def add_event(db, kind, item, *, tz_offset="+08:00", moment=None, ilmd=None, extensions=None, disposition=None,
+              sources=None):
     """Write the EPCIS event for a business fact about ``item`` to the outbox. Call inside the fact's
     transaction.
 
@@ -39,6 +66,9 @@ def add_event(db, kind, item, *, tz_offset="+08:00", moment=None, ilmd=None, ext
         ilmd: descriptive, non-personal item data (commissioning only).
         extensions: further non-personal fields, emitted as ``rp:<name>``.
         disposition: overrides the fact's default (``non_conformant`` for a failed inspection).
+        sources: optional ``[(type, party_uri)]`` for ``sourceList``; parties only as
+            ``core.crypto.Vault.party_id`` values, never names. Intake defaults to the consignor as
+            ``owning_party`` (:func:`party_sources`).
 
     Returns:
         str: the event's ID (CBV 2.0 event hash). Writing the same fact twice is a no-op.
@@ -46,10 +76,12 @@ def add_event(db, kind, item, *, tz_offset="+08:00", moment=None, ilmd=None, ext
     if kind not in FACTS:
         raise ValueError(_l("Unknown event kind %(kind)s", kind=kind))
     action, biz_step, default_disposition = FACTS[kind]
+    if sources is None and kind == "intake":
+        sources = party_sources(db, item)
     event = epcis.object_event(
         epc=item["uri"], action=action, biz_step=biz_step, disposition=disposition or default_disposition,
         event_time=clock.iso(moment), tz_offset=tz_offset, location=shop_location(db),
-        ilmd=ilmd, extensions=extensions,
+        ilmd=ilmd, extensions=extensions, sources=sources,
     )
     db.execute(
         "INSERT INTO outbox (event_id, item_id, kind, event_json, created_at) VALUES (?, ?, ?, ?, ?) "
@@ -57,3 +89,70 @@ def add_event(db, kind, item, *, tz_offset="+08:00", moment=None, ilmd=None, ext
         (event["eventID"], item["id"], kind, json.dumps(event, ensure_ascii=False), clock.iso()),
     )
     return event["eventID"]
+
+
+#: Kinds of inspection (the ``rp:check`` field of an ``inspecting`` event).
+CHECKS = ("appraisal", "test", "data_erasure", "certificate")
+#: End-of-consignment outcomes → outbox kind (see :data:`FACTS`).
+OUTCOMES = {"returned": "consignor_return", "donated": "donation", "scrapped": "scrap"}
+
+
+def _details(details):
+    """Keep only non-personal, JSON-scalar details (strings are cut to 80 characters)."""
+    clean = {}
+    for key, value in (details or {}).items():
+        if value is None or value == "":
+            continue
+        if not isinstance(value, (str, int, float, bool)):
+            raise ValueError(f"detail {key} must be a scalar")
+        clean[key] = value[:80] if isinstance(value, str) else value
+    return clean
+
+
+def record_inspection(db, item, *, check, passed, details=None, tz_offset="+08:00", moment=None):
+    """Outbox event for an appraisal, a functional test, a data-erasure verification or a third-party
+    certificate: ``OBSERVE`` / ``inspecting`` / ``conformant`` or ``non_conformant`` (CBV 2.0 §7.2, §7.3).
+    Call inside the transaction that records the inspection.
+
+    Args:
+        item: dict with ``id`` and ``uri``.
+        check: one of :data:`CHECKS`.
+        passed: ``True`` → ``conformant``, ``False`` → ``non_conformant``.
+        details: non-personal facts shown on the provenance page, e.g. ``{"method": "NIST 800-88 purge",
+            "lab": "…", "reportNumber": "…", "grade": "A", "date": "2026-11-20"}``. Never a person's name:
+            an operator, if needed, goes in as ``vault.party_id("staff", id)``.
+
+    Returns:
+        str: the event ID.
+
+    Raises:
+        ValueError: unknown ``check`` or a non-scalar detail.
+    """
+    if check not in CHECKS:
+        raise ValueError(f"unknown check {check}")
+    return add_event(db, "inspection", item, tz_offset=tz_offset, moment=moment,
+                     disposition="conformant" if passed else "non_conformant",
+                     extensions={"check": check, **{k: v for k, v in _details(details).items()}})
+
+
+def record_refund(db, item, *, tz_offset="+08:00", moment=None, amount_fen=None, currency="CNY"):
+    """Outbox event for an item refunded back into stock: ``OBSERVE`` / ``receiving`` / ``returned``
+    (design brief §5 table). Call inside the refund's transaction. Returns the event ID."""
+    extensions = {"refundFen": amount_fen, "currency": currency} if amount_fen is not None else None
+    return add_event(db, "refund", item, tz_offset=tz_offset, moment=moment, extensions=extensions)
+
+
+def record_end_of_consignment(db, item, outcome, *, tz_offset="+08:00", moment=None):
+    """Outbox event for an item that leaves the shop without a sale.
+
+    ``returned`` (to the consignor) and ``donated`` → ``OBSERVE`` / ``departing`` / ``inactive`` (the item
+    still exists, elsewhere); ``scrapped`` → ``DELETE`` / ``destroying`` / ``destroyed`` (CBV 2.0 §7.2, §7.3;
+    there is no ``returning`` bizStep). ``rp:outcome`` says which. Returns the event ID.
+
+    Raises:
+        ValueError: ``outcome`` is not a key of :data:`OUTCOMES`.
+    """
+    if outcome not in OUTCOMES:
+        raise ValueError(f"unknown outcome {outcome}")
+    return add_event(db, OUTCOMES[outcome], item, tz_offset=tz_offset, moment=moment,
+                     extensions={"outcome": outcome})

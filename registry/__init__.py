@@ -1,0 +1,84 @@
+"""The reference registry: a small, separate Flask app that takes EPCIS 2.0 events from shop hubs and
+serves the public provenance page an item's QR code resolves to (design brief §1, §5; issue 4).
+
+``create_registry_app(config)`` builds it with its own SQLite file and its own translations catalog
+(``registry/translations``); ``resale-pos registry serve`` runs it with waitress.
+"""
+
+import os
+from pathlib import Path
+
+from flask import Flask, request
+from flask_babel import Babel
+
+import core.db
+from core.i18n import CatalogDomain
+from registry import store
+
+ROOT = Path(__file__).resolve().parent.parent
+LANGUAGES = ["zh_CN", "en"]
+
+DEFAULTS = {
+    "CAPTURE_LIMIT": 500,  # events per POST /capture (GS1-EPCIS-Capture-Limit)
+    "CAPTURE_SIZE_LIMIT": 8 * 1024 * 1024,  # bytes (GS1-EPCIS-Capture-File-Size-Limit)
+    "SHOPS": {},  # {token: shop name}, registered at start (tests, pilots); or `resale-pos registry add-shop`
+    "BUSY_TIMEOUT_MS": 5000,
+    "BABEL_DEFAULT_LOCALE": "zh_CN",
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+    "CURRENCY": "CNY",
+}
+
+
+def default_instance_path():
+    """``$RESALE_REGISTRY_INSTANCE`` or ``~/.local/share/resale-registry``."""
+    if os.environ.get("RESALE_REGISTRY_INSTANCE"):
+        return Path(os.environ["RESALE_REGISTRY_INSTANCE"]).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "resale-registry"
+
+
+def select_locale():
+    """``?lang=`` (remembered in a cookie), else the cookie, else ``Accept-Language``, else zh_CN.
+
+    """
+    chosen = request.args.get("lang") or request.cookies.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(LANGUAGES) or "zh_CN"
+
+
+def create_registry_app(config=None):
+    """Create the registry app.
+
+    Args:
+        config: mapping over :data:`DEFAULTS`: ``INSTANCE_PATH`` (folder of ``registry.db``), ``DATABASE``
+            (path of the SQLite file), ``SHOPS`` ({bearer token: shop name}), ``CAPTURE_LIMIT`` (events),
+            ``CAPTURE_SIZE_LIMIT`` (bytes).
+
+    Returns:
+        flask.Flask: the app, its database migrated and configured shops registered.
+    """
+    config = dict(config or {})
+    instance = Path(config.pop("INSTANCE_PATH", None) or default_instance_path()).resolve()
+    instance.mkdir(parents=True, exist_ok=True)
+    app = Flask("registry", instance_path=str(instance), template_folder=str(ROOT / "templates"),
+                static_folder=None)
+    app.config.update(DEFAULTS)
+    app.config["DATABASE"] = str(instance / "registry.db")
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(ROOT / "registry" / "translations")
+    app.config.update(config)
+    babel = Babel(app, locale_selector=select_locale)
+    babel.domain_instance = CatalogDomain(
+        translation_directories=app.config["BABEL_TRANSLATION_DIRECTORIES"].split(";"))
+    core.db.migrate(app.config["DATABASE"], [store.migrations], app.config["BUSY_TIMEOUT_MS"])
+    db = core.db.connect(app.config["DATABASE"])
+    try:
+        for token, name in (app.config.get("SHOPS") or {}).items():
+            store.add_shop(db, name, token)
+    finally:
+        db.close()
+    app.teardown_appcontext(core.db.close_db)
+    from registry import views
+
+    views.register(app)
+    return app

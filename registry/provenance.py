@@ -1,0 +1,66 @@
+"""The shopper's provenance page, built only from the events the registry holds.
+
+An item's *lives* are runs of events by one shop: a new life starts when another shop records the same
+item URI, or when the item is commissioned again. For each life: what the item is (the commissioning
+event's ``ilmd``), inspections (``inspecting``, ``conformant``/``non_conformant``), when it was taken in,
+sold, refunded or left the shop, and the shop's name. Never a person: events carry no personal data and
+parties only as opaque hashes, which the page does not show.
+"""
+
+from registry.store import bare
+
+NS = "rp:"
+
+
+def _ours(mapping, skip=()):
+    """Our namespaced fields of a mapping, without the ``rp:`` prefix."""
+    return {k[len(NS):]: v for k, v in (mapping or {}).items() if k.startswith(NS) and k[len(NS):] not in skip}
+
+
+def lives(records):
+    """Group event records (from :func:`registry.store.events_for_epcs`, oldest first) into lives.
+
+    Returns:
+        list of dicts, oldest first: ``shop_name``, ``shop_id``, ``about`` (ilmd fields: ``title``,
+        ``category``, ``condition``, ``brand``, ``priceFen``, ``currency``, ``tag``), ``taken_in_at``,
+        ``sold_at``, ``sold_price_fen``, ``left_at``, ``outcome`` (``returned``/``donated``/``scrapped``),
+        ``status`` (``in_stock``, ``sold``, ``returned``, ``donated``, ``scrapped``), ``inspections``
+        (``at``, ``check``, ``passed``, ``details``) and ``timeline`` (``at``, ``what``, ``check``) with ``what`` one
+        of ``taken_in``, ``inspected``, ``sold``, ``refunded``, ``returned``, ``donated``, ``scrapped``,
+        ``observed``.
+    """
+    result = []
+    for record in records:
+        event = record["event"]
+        step, disposition = bare(event.get("bizStep")), bare(event.get("disposition"))
+        at = event.get("eventTime")
+        current = result[-1] if result else None
+        if (current is None or current["shop_id"] != record["shop_id"]
+                or (step == "commissioning" and current["taken_in_at"])):
+            current = {"shop_id": record["shop_id"], "shop_name": record["shop_name"], "about": {},
+                       "taken_in_at": None, "sold_at": None, "sold_price_fen": None, "left_at": None,
+                       "outcome": None, "status": "in_stock", "inspections": [], "timeline": []}
+            result.append(current)
+        what = "observed"
+        if step == "commissioning":
+            current["taken_in_at"] = at
+            current["about"] = _ours(event.get("ilmd"))
+            what = "taken_in"
+        elif step == "inspecting":
+            current["inspections"].append({"at": at, "check": event.get("rp:check"),
+                                           "passed": disposition == "conformant",
+                                           "details": _ours(event, skip=("check",))})
+            what = "inspected"
+        elif step == "retail_selling":
+            current["sold_at"], current["status"] = at, "sold"
+            current["sold_price_fen"] = event.get("rp:priceFen")
+            what = "sold"
+        elif step == "receiving" and disposition == "returned":
+            current["status"], current["sold_at"] = "in_stock", None
+            what = "refunded"
+        elif step in ("departing", "destroying") or event.get("action") == "DELETE":
+            outcome = event.get("rp:outcome") or ("scrapped" if step == "destroying" else "returned")
+            current["left_at"], current["outcome"], current["status"] = at, outcome, outcome
+            what = outcome if outcome in ("returned", "donated", "scrapped") else "observed"
+        current["timeline"].append({"at": at, "what": what, "check": event.get("rp:check") if what == "inspected" else None})
+    return result

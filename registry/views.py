@@ -1,0 +1,251 @@
+"""The registry's HTTP interface.
+
+Machine side (bearer token per shop, RFC 6750; problems as ``application/problem+json``, RFC 9457):
+
+- ``OPTIONS /capture`` — limits and versions (EPCIS 2.0 §12.6.1): ``GS1-EPCIS-Capture-Limit``,
+  ``GS1-EPCIS-Capture-File-Size-Limit``, ``GS1-Capture-Error-Behaviour``.
+- ``POST /capture`` — an EPCISDocument; ``202 Accepted`` + ``Location: /capture/{id}`` (RFC 9110 §15.3.3).
+- ``GET /capture/{id}`` — the capture job (only the shop that made it).
+- ``POST /events`` — one event; ``201 Created`` + ``Location``, ``409 Conflict`` when its eventID is known.
+- ``GET /events?MATCH_anyEPC={uri}`` and ``GET /epcs/{uri}/events`` — an EPCISQueryDocument.
+
+Public side: ``/i/<tag>`` and GS1 Digital Link ``/01/{gtin}/21/{serial}`` — the provenance page.
+"""
+
+import json
+from functools import wraps
+from urllib.parse import quote
+
+from flask import Blueprint, abort, current_app, g, jsonify, render_template, request
+from flask_babel import format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+
+from core import clock
+from core.db import get_db
+from core.money import format_money
+from registry import provenance, store
+from sync import epcis
+
+bp = Blueprint("registry", __name__)
+
+
+def problem(status, title, detail="", **extra):
+    """An RFC 9457 problem response."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="registry"'
+    return response
+
+
+def shop_required(view):
+    """Allow the view only with a known shop's bearer token (RFC 6750 §2.1); sets ``g.shop``."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        header = request.headers.get("Authorization", "")
+        token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+        shop = store.shop_for_token(get_db(), token)
+        if shop is None:
+            return problem(401, "Unauthorized", "A shop's bearer token is required.")
+        g.shop = shop
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _capture_headers(response):
+    response.headers["GS1-EPCIS-Version"] = "2.0.0"
+    response.headers["GS1-CBV-Version"] = "2.0.0"
+    response.headers["GS1-EPCIS-Capture-Limit"] = str(current_app.config["CAPTURE_LIMIT"])
+    response.headers["GS1-EPCIS-Capture-File-Size-Limit"] = str(current_app.config["CAPTURE_SIZE_LIMIT"])
+    response.headers["GS1-Capture-Error-Behaviour"] = "rollback, proceed"
+    return response
+
+
+@bp.route("/capture", methods=["OPTIONS"])
+def capture_options():
+    """Capture discovery: limits and supported versions (no token needed)."""
+    response = current_app.response_class(status=204)
+    response.headers["Allow"] = "OPTIONS, POST"
+    return _capture_headers(response)
+
+
+@bp.route("/capture", methods=["POST"])
+@shop_required
+def capture():
+    """Capture an EPCISDocument; 202 + Location of the capture job."""
+    limit = current_app.config["CAPTURE_SIZE_LIMIT"]
+    if (request.content_length or 0) > limit:
+        return problem(413, "Payload too large", f"At most {limit} bytes per capture.")
+    behaviour = (request.headers.get("GS1-Capture-Error-Behaviour") or "rollback").strip().lower()
+    if behaviour not in ("rollback", "proceed"):
+        return problem(400, "Bad GS1-Capture-Error-Behaviour", "Use rollback or proceed.")
+    try:
+        job = store.capture(get_db(), g.shop["id"], request.get_data(), behaviour,
+                            current_app.config["CAPTURE_LIMIT"])
+    except store.CaptureRefused as exc:
+        return problem(exc.status, exc.title, exc.detail)
+    response = _capture_headers(current_app.response_class(status=202))
+    response.headers["Location"] = f"/capture/{job['captureID']}"
+    return response
+
+
+@bp.route("/capture/<job_id>")
+@shop_required
+def capture_job(job_id):
+    """One capture job's outcome (EPCIS 2.0 §12.6.2)."""
+    job = store.get_job(get_db(), job_id, g.shop["id"])
+    if job is None:
+        return problem(404, "Not found", "No such capture job.")
+    return jsonify(job)
+
+
+@bp.route("/events", methods=["POST"])
+@shop_required
+def post_event():
+    """Capture one event: 201 + Location, or 409 when its eventID is already known."""
+    try:
+        event = json.loads(request.get_data() or b"null")
+        outcome = store.capture_one(get_db(), g.shop["id"], event)
+    except ValueError as exc:
+        return problem(400, "Not JSON", str(exc))
+    except store.CaptureRefused as exc:
+        return problem(exc.status, exc.title, exc.detail)
+    if outcome == "exists":
+        return problem(409, "Conflict", "An event with this eventID is already captured.", eventID=event["eventID"])
+    response = current_app.response_class(status=201)
+    response.headers["Location"] = f"/events/{quote(event['eventID'], safe='')}"
+    return response
+
+
+def _query_document(records):
+    return {"@context": [epcis.EPCIS_CONTEXT, {epcis.NS_PREFIX: epcis.NS}], "type": "EPCISQueryDocument",
+            "schemaVersion": "2.0", "creationDate": clock.iso(),
+            "epcisBody": {"queryResults": {"resultsBody": {"eventList": [r["event"] for r in records]}}}}
+
+
+@bp.route("/events")
+@shop_required
+def events_query():
+    """Events by EPC: ``?MATCH_anyEPC=<uri>`` (repeatable), an EPCISQueryDocument."""
+    epcs = request.args.getlist("MATCH_anyEPC") or request.args.getlist("MATCH_epc")
+    if not epcs:
+        return problem(400, "Query needed", "Give MATCH_anyEPC=<item URI>.")
+    return jsonify(_query_document(store.events_for_epcs(get_db(), epcs)))
+
+
+@bp.route("/epcs/<path:epc>/events")
+@shop_required
+def epc_events(epc):
+    """Events of one EPC (EPCIS 2.0 REST resource ``/epcs/{EPC}/events``; the URI percent-encoded)."""
+    if "://" not in epc and ":/" in epc:  # some proxies squash "//" in paths
+        epc = epc.replace(":/", "://", 1)
+    return jsonify(_query_document(store.events_for_epcs(get_db(), [epc])))
+
+
+@bp.route("/events/<path:event_id>")
+@shop_required
+def get_event(event_id):
+    """One event by its eventID."""
+    row = get_db().execute("SELECT body FROM events WHERE event_id = ?", (event_id,)).fetchone()
+    if row is None:
+        return problem(404, "Not found", "No such event.")
+    return current_app.response_class(row[0], mimetype="application/ld+json")
+
+
+@bp.route("/healthz")
+def healthz():
+    """Liveness and event count (JSON)."""
+    return jsonify({"app": "resale-registry", "events": store.event_count(get_db())})
+
+
+# -- public pages -----------------------------------------------------------------------------------------
+
+def _page(path):
+    """Render the provenance page for the item whose URI ends with ``path``."""
+    full = request.host_url.rstrip("/") + path
+    db = get_db()
+    records = store.events_for_epcs(db, [full])
+    if not records:
+        records = store.events_for_epcs(db, paths=[path])
+    if not records:
+        return render_template("registry/missing.html", path=path), 404
+    item_lives = provenance.lives(records)
+    current = item_lives[-1]
+    about = next((life["about"] for life in reversed(item_lives) if life["about"]), {})
+    return render_template("registry/provenance.html", life=current, earlier=item_lives[:-1][::-1], about=about,
+                           epc=full)
+
+
+@bp.route("/i/<tag>")
+def provenance_page(tag):
+    """The page an item's QR code opens: ``{resolver}/i/{tag}``."""
+    return _page(f"/i/{tag}")
+
+
+@bp.route("/01/<gtin>/21/<serial>")
+def digital_link(gtin, serial):
+    """The same page for a GS1 Digital Link URI ``/01/{GTIN-14}/21/{serial}`` (numeric AIs only)."""
+    if not (gtin.isdigit() and len(gtin) == 14 and serial.isdigit()):
+        abort(404)
+    return _page(f"/01/{gtin}/21/{serial}")
+
+
+@bp.route("/")
+def index():
+    """A short public explanation of the registry."""
+    return render_template("registry/index.html")
+
+
+STATUS_LABELS = {
+    "in_stock": _l("In stock"), "sold": _l("Sold"), "returned": _l("Returned to its owner"),
+    "donated": _l("Donated"), "scrapped": _l("Scrapped"),
+}
+WHAT_LABELS = {
+    "taken_in": _l("Taken in"), "inspected": _l("Inspected"), "sold": _l("Sold"),
+    "refunded": _l("Returned by the buyer, back in stock"), "returned": _l("Returned to its owner"),
+    "donated": _l("Donated"), "scrapped": _l("Scrapped"), "observed": _l("Seen"),
+}
+CHECK_LABELS = {
+    "appraisal": _l("Appraisal"), "test": _l("Function test"), "data_erasure": _l("Data erasure verified"),
+    "certificate": _l("Certificate"), None: _l("Inspection"),
+}
+DETAIL_LABELS = {
+    "method": _l("Method"), "lab": _l("Laboratory"), "reportNumber": _l("Report number"), "grade": _l("Grade"),
+    "date": _l("Date"), "result": _l("Result"),
+}
+
+
+def _lang():
+    """``"zh_CN"`` or ``"en"`` for the request (Babel may call the locale ``zh_Hans_CN``)."""
+    locale = get_locale()
+    return "zh_CN" if locale is None or locale.language == "zh" else "en"
+
+
+def register(app):
+    """Register the blueprint, template helpers and the language cookie."""
+    app.register_blueprint(bp)
+
+    @app.template_filter("when")
+    def when(text, fmt="medium"):
+        return format_datetime(clock.parse(text), fmt) if text else ""
+
+    @app.template_filter("money")
+    def money(fen, currency=None):
+        if fen is None:
+            return ""
+        return format_money(int(fen), currency or app.config["CURRENCY"], _lang())
+
+    @app.context_processor
+    def labels():
+        return {"status_labels": STATUS_LABELS, "what_labels": WHAT_LABELS, "check_labels": CHECK_LABELS,
+                "detail_labels": DETAIL_LABELS, "locale": _lang()}
+
+    @app.after_request
+    def remember_language(response):
+        if request.args.get("lang") in ("zh_CN", "en"):
+            response.set_cookie("lang", request.args["lang"], max_age=365 * 86400, samesite="Lax")
+        return response

@@ -1,0 +1,338 @@
+"""The only code that talks to the registry: it drains the outbox over the EPCIS 2.0 capture interface.
+
+One *pass* (:func:`sync_once`) does, in order (design brief §5; EPCIS 2.0 §12.6 capture interface):
+
+1. finishes any capture job left open by an earlier pass (``outbox.capture_url``): ``GET`` the job;
+2. asks ``OPTIONS /capture`` for the registry's limits (``GS1-EPCIS-Capture-Limit`` events and
+   ``GS1-EPCIS-Capture-File-Size-Limit`` bytes);
+3. sends the pending events oldest first (so order per item is kept) in batches within those limits:
+   ``POST /capture`` with ``GS1-Capture-Error-Behaviour: proceed``; ``202 Accepted`` + ``Location`` →
+   polls the capture job and marks each event ``sent`` or, when the job lists an error for its
+   ``eventID``, ``rejected`` with the registry's reason; ``400``/``422`` (RFC 9110 §15.5.1, §15.5.21) for
+   a batch → the batch is split in halves until the bad event is alone, which is then rejected, so later
+   events keep flowing; ``413`` → split;
+4. on a network error, a timeout, ``401``/``403`` (token refused), ``408``, ``429`` or any ``5xx``
+   (RFC 9110 §15.6) the pass stops where it is and the next attempt is put off with exponential backoff
+   and jitter (tenacity's ``wait_exponential_jitter``; a ``Retry-After`` header is honoured as a minimum).
+   Retries go on forever; the worker and ``resale-pos sync --watch`` resume by themselves.
+
+Event IDs are content hashes (CBV 2.0 §8.9) and the registry de-duplicates on them, so sending an event
+twice — after a timeout, a dropped connection, a crash between sending and recording — is harmless: the
+delivery is *at least once* from the hub and *exactly once* at the registry.
+
+Configuration (app config): ``REGISTRY_URL`` (``https://…``; empty disables sync), ``REGISTRY_TOKEN``
+(bearer token, RFC 6750), ``REGISTRY_CA_BUNDLE`` (optional path of a private CA; TLS is always
+verified), ``REGISTRY_TIMEOUT`` (seconds, default 10), ``SYNC_INTERVAL`` (seconds between idle passes,
+default 15), ``SYNC_BACKOFF_INITIAL`` (seconds, default 2), ``SYNC_BACKOFF_MAX`` (seconds, default 300),
+``SYNC_BATCH_MAX`` (events, default 500).
+"""
+
+import json
+import logging
+import time
+from datetime import timedelta
+from urllib.parse import urljoin
+
+import requests
+import tenacity
+
+from core import clock
+from core.db import rows, transaction
+from sync import epcis
+from sync.state import get_state, set_state
+
+log = logging.getLogger("resale.sync")
+
+DEFAULT_LIMIT_EVENTS = 100
+DEFAULT_LIMIT_BYTES = 1_000_000
+#: Statuses that mean "try again later" (RFC 9110 §15.5.9 408, RFC 6585 §4 429, §15.6 5xx; 401/403: the
+#: token is wrong or revoked — staff must fix the configuration, events must not be dropped meanwhile).
+TRANSIENT = {401, 403, 404, 405, 408, 425, 429}
+
+
+class RegistryUnavailable(Exception):
+    """The registry cannot be reached or asked us to come back later.
+
+    Args:
+        reason: short technical text for the status page (no personal data).
+        retry_after: seconds the registry asked us to wait (``Retry-After``), or ``None``.
+    """
+
+    def __init__(self, reason, retry_after=None):
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+def _retry_after(response):
+    value = response.headers.get("Retry-After", "")
+    return float(value) if value.strip().isdigit() else None
+
+
+def backoff_seconds(failures, config):
+    """Seconds to wait after ``failures`` consecutive failed passes (1, 2, …): exponential with jitter,
+    ``initial · 2^(failures-1) + uniform(0, initial)``, capped at ``SYNC_BACKOFF_MAX``
+    (``tenacity.wait_exponential_jitter``)."""
+    initial = float(config.get("SYNC_BACKOFF_INITIAL", 2))
+    wait = tenacity.wait_exponential_jitter(initial=initial, max=float(config.get("SYNC_BACKOFF_MAX", 300)),
+                                            jitter=initial)
+    state = tenacity.RetryCallState(retry_object=None, fn=None, args=(), kwargs={})
+    state.attempt_number = max(1, int(failures))
+    return wait(state)
+
+
+def make_session(config):
+    """A ``requests.Session`` with the bearer token and TLS verification (``REGISTRY_CA_BUNDLE`` or the
+    system's CAs; verification is never turned off)."""
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {config.get('REGISTRY_TOKEN', '')}"
+    session.headers["User-Agent"] = "resale-pos-sync"
+    session.verify = config.get("REGISTRY_CA_BUNDLE") or True
+    return session
+
+
+class _Pass:
+    """One pass of the sender over one database connection (see the module docstring)."""
+
+    def __init__(self, db, config, session):
+        self.db, self.config, self.session = db, config, session
+        self.base = config["REGISTRY_URL"].rstrip("/") + "/"
+        self.timeout = float(config.get("REGISTRY_TIMEOUT", 10))
+        self.sent = self.rejected = 0
+
+    # -- HTTP -----------------------------------------------------------------------------------------
+    def _request(self, method, url, **kwargs):
+        try:
+            response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+        except requests.RequestException as exc:
+            raise RegistryUnavailable(f"{method} {url}: {exc.__class__.__name__}") from exc
+        if response.status_code >= 500 or response.status_code in TRANSIENT:
+            raise RegistryUnavailable(f"{method} {url}: HTTP {response.status_code}", _retry_after(response))
+        return response
+
+    def limits(self):
+        """``(max_events, max_bytes)`` from ``OPTIONS /capture`` (EPCIS 2.0 §12.6.1), capped by config."""
+        response = self._request("OPTIONS", urljoin(self.base, "capture"))
+        cap = int(self.config.get("SYNC_BATCH_MAX", 500))
+
+        def header(name, default):
+            value = response.headers.get(name, "")
+            return int(value) if value.isdigit() and int(value) > 0 else default
+
+        return (min(cap, header("GS1-EPCIS-Capture-Limit", DEFAULT_LIMIT_EVENTS)),
+                header("GS1-EPCIS-Capture-File-Size-Limit", DEFAULT_LIMIT_BYTES))
+
+    # -- outbox updates -------------------------------------------------------------------------------
+    def _mark_sent(self, ids):
+        if not ids:
+            return
+        now = clock.iso()
+        with transaction(self.db):
+            for chunk in _chunks(ids, 500):
+                marks = ",".join("?" * len(chunk))
+                self.db.execute(f"UPDATE outbox SET status = 'sent', sent_at = ?, capture_url = NULL, "
+                                f"attempts = attempts + 1, last_error = NULL WHERE id IN ({marks})", [now, *chunk])
+        self.sent += len(ids)
+
+    def _mark_rejected(self, outbox_id, reason):
+        with transaction(self.db):
+            self.db.execute("UPDATE outbox SET status = 'rejected', rejected_at = ?, capture_url = NULL, "
+                            "attempts = attempts + 1, last_error = ? WHERE id = ?",
+                            (clock.iso(), str(reason)[:1000], outbox_id))
+        self.rejected += 1
+        log.warning("registry rejected outbox event %s", outbox_id)
+
+    def _set_capture_url(self, ids, url):
+        with transaction(self.db):
+            for chunk in _chunks(ids, 500):
+                self.db.execute(f"UPDATE outbox SET capture_url = ? WHERE id IN ({','.join('?' * len(chunk))})",
+                                [url, *chunk])
+
+    # -- capture --------------------------------------------------------------------------------------
+    def send(self, batch):
+        """POST one batch (list of outbox rows) and settle every event in it, or raise
+        :class:`RegistryUnavailable` leaving them pending."""
+        doc = epcis.document([json.loads(r["event_json"]) for r in batch], clock.iso())
+        body = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        response = self._request("POST", urljoin(self.base, "capture"), data=body, headers={
+            "Content-Type": "application/ld+json", "GS1-EPCIS-Version": "2.0.0", "GS1-CBV-Version": "2.0.0",
+            "GS1-Capture-Error-Behaviour": "proceed"})
+        if response.status_code == 202 and response.headers.get("Location"):
+            url = urljoin(response.url, response.headers["Location"])
+            self._set_capture_url([r["id"] for r in batch], url)
+            self.settle_job(url, batch)
+        elif response.status_code in (400, 409, 413, 422):
+            if len(batch) > 1:
+                half = len(batch) // 2
+                self.send(batch[:half])
+                self.send(batch[half:])
+            else:
+                self._mark_rejected(batch[0]["id"], _reason(response))
+        elif 200 <= response.status_code < 300:  # a registry that captures synchronously
+            self._mark_sent([r["id"] for r in batch])
+        else:
+            raise RegistryUnavailable(f"POST capture: HTTP {response.status_code}")
+
+    def settle_job(self, url, batch):
+        """Poll the capture job at ``url`` (EPCIS 2.0 §12.6.2) until it has finished, then mark ``batch``'s
+        events sent or rejected. Raises :class:`RegistryUnavailable` when the registry cannot be asked or
+        the job is still running after a few polls (the job URL stays recorded for the next pass)."""
+        polls = int(self.config.get("SYNC_JOB_POLLS", 20))
+        for attempt in range(polls):
+            try:
+                response = self.session.get(url, timeout=self.timeout)
+            except requests.RequestException as exc:
+                raise RegistryUnavailable(f"GET capture job: {exc.__class__.__name__}") from exc
+            if response.status_code == 404:  # the registry forgot the job: send again (de-duplicated)
+                with transaction(self.db):
+                    self.db.execute("UPDATE outbox SET capture_url = NULL WHERE capture_url = ?", (url,))
+                raise RegistryUnavailable("capture job unknown to the registry; events will be sent again")
+            if response.status_code != 200:
+                raise RegistryUnavailable(f"GET capture job: HTTP {response.status_code}", _retry_after(response))
+            job = response.json()
+            if not job.get("running"):
+                break
+            time.sleep(min(0.05 * (attempt + 1), 0.5))
+        else:
+            raise RegistryUnavailable("capture job still running")
+        reasons = {}
+        for error in job.get("errors") or []:
+            if error.get("eventID"):
+                reasons[error["eventID"]] = error.get("detail") or error.get("title") or "rejected"
+        if job.get("success", False) or reasons:
+            good = []
+            for row in batch:
+                if row["event_id"] in reasons:
+                    self._mark_rejected(row["id"], reasons[row["event_id"]])
+                else:
+                    good.append(row["id"])
+            self._mark_sent(good)
+            return
+        # failed as a whole without saying which event: isolate the bad one(s)
+        with transaction(self.db):
+            self.db.execute("UPDATE outbox SET capture_url = NULL WHERE capture_url = ?", (url,))
+        if len(batch) == 1:
+            errors = job.get("errors") or [{}]
+            self._mark_rejected(batch[0]["id"], errors[0].get("detail") or errors[0].get("title") or "rejected")
+            return
+        half = len(batch) // 2
+        self.send(batch[:half])
+        self.send(batch[half:])
+
+    def run(self):
+        """Do the pass; returns ``(sent, rejected)`` counts. Raises :class:`RegistryUnavailable`."""
+        open_jobs = rows(self.db, "SELECT capture_url, min(id) AS first FROM outbox WHERE status = 'pending' "
+                                  "AND capture_url IS NOT NULL GROUP BY capture_url ORDER BY first")
+        for job in open_jobs:
+            batch = rows(self.db, "SELECT id, event_id, event_json FROM outbox WHERE status = 'pending' "
+                                  "AND capture_url = ? ORDER BY id", (job["capture_url"],))
+            self.settle_job(job["capture_url"], batch)
+        max_events, max_bytes = self.limits()
+        budget = max_bytes - 1024  # the document's envelope
+        while True:
+            pending = rows(self.db, "SELECT id, event_id, event_json FROM outbox WHERE status = 'pending' "
+                                    "ORDER BY id LIMIT ?", (max_events,))
+            if not pending:
+                break
+            batch, size = [], 0
+            for row in pending:
+                length = len(row["event_json"].encode("utf-8")) + 1
+                if batch and size + length > budget:
+                    break
+                batch.append(row)
+                size += length
+            self.send(batch)
+        return self.sent, self.rejected
+
+
+def _chunks(seq, size):
+    for i in range(0, len(seq), size):
+        yield seq[i:i + size]
+
+
+def _reason(response):
+    """The registry's reason for refusing: RFC 9457 problem ``detail``/``title``, else the body's start."""
+    try:
+        problem = response.json()
+        reason = problem.get("detail") or problem.get("title")
+        if reason:
+            return f"HTTP {response.status_code}: {reason}"
+    except ValueError:
+        pass
+    return f"HTTP {response.status_code}: {response.text[:300]}"
+
+
+def sync_once(db, config, *, session=None, force=False, now=None):
+    """One pass of the sender (see the module docstring).
+
+    Args:
+        db: a ``sqlite_utils.Database`` (the hub's; this thread's own connection).
+        config: app config mapping (``REGISTRY_URL``, ``REGISTRY_TOKEN`` …).
+        session: a ``requests.Session`` to reuse (keep-alive), else one is made for this pass.
+        force: ignore the backoff (``resale-pos sync`` typed by a person, "Sync now" on the status page).
+        now: the current time (``datetime``), for tests.
+
+    Returns:
+        dict: ``status`` (``"unconfigured"``, ``"waiting"``, ``"ok"``, ``"offline"``), ``sent``,
+        ``rejected``, ``wait`` (seconds until the next useful pass), ``error`` (when offline).
+    """
+    if not config.get("REGISTRY_URL"):
+        return {"status": "unconfigured", "sent": 0, "rejected": 0, "wait": float(config.get("SYNC_INTERVAL", 15))}
+    now = now or clock.now()
+    state = get_state(db)
+    due = state.get("next_attempt_at")
+    if due and not force and clock.parse(due) > now:
+        return {"status": "waiting", "sent": 0, "rejected": 0, "wait": (clock.parse(due) - now).total_seconds()}
+    own_session = session is None
+    session = session or make_session(config)
+    work = _Pass(db, config, session)
+    try:
+        work.run()
+    except RegistryUnavailable as exc:
+        failures = int(state.get("failures", 0)) + 1
+        wait = max(backoff_seconds(failures, config), exc.retry_after or 0)
+        set_state(db, online=False, failures=failures, last_error=exc.reason, last_attempt_at=clock.iso(now),
+                  next_attempt_at=clock.iso(clock.now() + timedelta(seconds=wait)))
+        log.info("registry unavailable (%s); %d sent this pass; next try in %.1f s", exc.reason, work.sent, wait)
+        return {"status": "offline", "sent": work.sent, "rejected": work.rejected, "wait": wait, "error": exc.reason}
+    finally:
+        if own_session:
+            session.close()
+    set_state(db, online=True, failures=0, last_error=None, last_attempt_at=clock.iso(now),
+              last_success_at=clock.iso(), next_attempt_at=None)
+    if work.sent or work.rejected:
+        log.info("sync: %d events sent, %d rejected", work.sent, work.rejected)
+    return {"status": "ok", "sent": work.sent, "rejected": work.rejected,
+            "wait": float(config.get("SYNC_INTERVAL", 15))}
+
+
+def worker_step(app):
+    """Worker for ``core.workers.register_worker``: one pass on its own connection; returns the seconds
+    to wait before the next pass (the backoff when offline)."""
+    from core.db import connect
+
+    db = connect(app.config["DATABASE"], app.config.get("BUSY_TIMEOUT_MS", 5000))
+    try:
+        if "sync_session" not in app.extensions:  # one keep-alive session for the worker thread
+            app.extensions["sync_session"] = make_session(app.config)
+        session = app.extensions["sync_session"]
+        result = sync_once(db, app.config, session=session)
+    finally:
+        db.close()
+    return max(0.05, min(result["wait"], float(app.config.get("SYNC_INTERVAL", 15))))
+
+
+def watch(db, config, stop=None, echo=None):
+    """Run passes until ``stop`` (a ``threading.Event``) is set: the ``resale-pos sync --watch`` loop."""
+    import threading
+
+    stop = stop or threading.Event()
+    session = make_session(config)
+    try:
+        while not stop.is_set():
+            result = sync_once(db, config, session=session)
+            if echo and (result["sent"] or result["rejected"] or result["status"] == "offline"):
+                echo(result)
+            stop.wait(max(0.05, min(result["wait"], float(config.get("SYNC_INTERVAL", 15)))))
+    finally:
+        session.close()

@@ -1,0 +1,84 @@
+"""The sender's own state and the figures the status badge and page show.
+
+``sync_state`` is a small key/value table (JSON values): ``online`` (bool or absent before the first
+attempt), ``failures`` (consecutive failed passes), ``next_attempt_at``, ``last_success_at``,
+``last_attempt_at``, ``last_error`` (a short technical reason, no personal data).
+"""
+
+import json
+
+from core import clock
+from core.db import one, rows, transaction
+
+
+def get_state(db):
+    """Every key of ``sync_state`` as a dict (missing keys absent)."""
+    return {r["key"]: json.loads(r["value"]) for r in rows(db, "SELECT key, value FROM sync_state")}
+
+
+def set_state(db, **values):
+    """Store ``values`` in ``sync_state`` in their own short transaction."""
+    with transaction(db):
+        for key, value in values.items():
+            db.execute("INSERT INTO sync_state (key, value) VALUES (?, ?) "
+                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, json.dumps(value)))
+
+
+def summary(db, config, now=None):
+    """What staff see about sync.
+
+    Returns:
+        dict with ``configured`` (bool), ``online`` (``True``/``False``/``None`` = not tried yet),
+        ``pending`` (int), ``rejected`` (int), ``oldest_pending_at`` (ISO string or ``None``),
+        ``oldest_age_hours`` (float or ``None``), ``alert`` (oldest pending older than
+        ``SYNC_ALERT_HOURS``, default 24), ``alert_hours``, ``last_success_at``, ``last_error``,
+        ``next_attempt_at``.
+    """
+    now = now or clock.now()
+    # index-only lookups (outbox_pending is on (status, id)): sent events pile up for ever and this runs
+    # on every staff page
+    counts = one(db, "SELECT (SELECT count(*) FROM outbox WHERE status = 'pending') AS pending, "
+                     "(SELECT count(*) FROM outbox WHERE status = 'rejected') AS rejected, "
+                     "(SELECT created_at FROM outbox WHERE status = 'pending' ORDER BY id LIMIT 1) AS oldest")
+    state = get_state(db)
+    oldest = counts["oldest"]
+    age = (now - clock.parse(oldest)).total_seconds() / 3600 if oldest else None
+    alert_hours = float(config.get("SYNC_ALERT_HOURS", 24))
+    return {
+        "configured": bool(config.get("REGISTRY_URL")),
+        "online": state.get("online"),
+        "pending": counts["pending"] or 0,
+        "rejected": counts["rejected"] or 0,
+        "oldest_pending_at": oldest,
+        "oldest_age_hours": age,
+        "alert": age is not None and age >= alert_hours,
+        "alert_hours": alert_hours,
+        "last_success_at": state.get("last_success_at"),
+        "last_attempt_at": state.get("last_attempt_at"),
+        "last_error": state.get("last_error"),
+        "next_attempt_at": state.get("next_attempt_at"),
+    }
+
+
+def rejected_events(db, limit=200):
+    """Rejected outbox rows, newest first: dicts with ``id``, ``event_id``, ``kind``, ``created_at``,
+    ``rejected_at``, ``reason`` (the registry's words), ``tag`` and ``title`` of the item."""
+    return rows(db, "SELECT o.id, o.event_id, o.kind, o.created_at, o.rejected_at, o.last_error AS reason, "
+                    "o.attempts, i.tag, i.title FROM outbox o LEFT JOIN items i ON i.id = o.item_id "
+                    "WHERE o.status = 'rejected' ORDER BY o.id DESC LIMIT ?", (limit,))
+
+
+def retry_rejected(db, outbox_id=None):
+    """Put a rejected event (or, with ``outbox_id=None``, every rejected event) back in the queue and
+    let the sender try at once. Returns the number of events requeued."""
+    with transaction(db):
+        if outbox_id is None:
+            cur = db.execute("UPDATE outbox SET status = 'pending', rejected_at = NULL, capture_url = NULL "
+                             "WHERE status = 'rejected'")
+        else:
+            cur = db.execute("UPDATE outbox SET status = 'pending', rejected_at = NULL, capture_url = NULL "
+                             "WHERE status = 'rejected' AND id = ?", (outbox_id,))
+        count = cur.rowcount
+    if count:
+        set_state(db, next_attempt_at=None)
+    return count

@@ -1,0 +1,96 @@
+"""Sync status for staff: the online/offline badge on every page, the status page with the rejected
+events and their "retry" action, and the sender worker (design brief §5; issue 4, must-have 4)."""
+
+from datetime import timedelta
+
+from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask_babel import format_timedelta
+from flask_babel import lazy_gettext as _l
+
+from core import clock
+from core.db import get_db
+from core.web import add_badge, add_nav, render
+from core.workers import register_worker
+from sync import journal, sender, state
+
+bp = Blueprint("sync", __name__)
+
+
+def sync_summary():
+    """The figures for the badge and the page (see :func:`sync.state.summary`), for templates."""
+    return state.summary(get_db(), current_app.config)
+
+
+def age_text(hours):
+    """A pending age in hours as words in the user's language (``3 hours``)."""
+    if hours is None:
+        return ""
+    return format_timedelta(timedelta(hours=hours), threshold=1.0)
+
+
+KIND_LABELS = {
+    "intake": _l("Taken in"), "inspection": _l("Inspection"), "sale": _l("Sale"), "refund": _l("Refund"),
+    "consignor_return": _l("Returned to consignor"), "donation": _l("Donated"), "scrap": _l("Scrapped"),
+}
+
+
+def kind_label(kind):
+    """An outbox event kind (a key of :data:`sync.outbox.FACTS`) in the user's language."""
+    return KIND_LABELS.get(kind, kind)
+
+
+def journal_line(sale_id):
+    """The receipt's line for the sale's journal hash, short form (``Journal a1b2-c3d4-e5f6``), or ``""``
+    for a sale made before the journal existed."""
+    digest = journal.sale_hash(get_db(), sale_id)
+    return _l("Journal %(hash)s", hash=journal.short_form(digest)) if digest else ""
+
+
+@bp.route("/sync")
+def status():
+    """The sync status page: state, pending, oldest pending age, last success, rejected events."""
+    return render("sync/status.html", summary=sync_summary(), rejected=state.rejected_events(get_db()),
+                  registry_url=current_app.config.get("REGISTRY_URL", ""))
+
+
+@bp.route("/sync/badge")
+def badge():
+    """The badge alone (htmx polls it)."""
+    return render("sync/_badge.html")
+
+
+@bp.route("/sync/now", methods=["POST"])
+def sync_now():
+    """Drop the backoff so the sender tries at once."""
+    state.set_state(get_db(), next_attempt_at=None)
+    flash(_l("The hub will try to reach the registry now."), "success")
+    return redirect(url_for("sync.status"))
+
+
+@bp.route("/sync/rejected/<int:outbox_id>/retry", methods=["POST"])
+def retry(outbox_id):
+    """Send a rejected event again (after the cause was fixed at the registry)."""
+    count = state.retry_rejected(get_db(), outbox_id)
+    flash(_l("The record is queued again.") if count else _l("That record is no longer rejected."),
+          "success" if count else "error")
+    return redirect(url_for("sync.status"))
+
+
+@bp.route("/sync/rejected/retry", methods=["POST"])
+def retry_all():
+    """Send every rejected event again."""
+    count = state.retry_rejected(get_db())
+    flash(_l("%(n)d records are queued again.", n=count), "success")
+    return redirect(url_for("sync.status"))
+
+
+def register(app):
+    """Register the blueprint, its navigation entry, the badge on every staff page and the sender worker."""
+    app.register_blueprint(bp)
+    app.add_template_global(sync_summary)
+    app.add_template_global(age_text, "sync_age_text")
+    app.add_template_global(kind_label, "sync_kind_label")
+    app.add_template_global(journal_line, "sync_journal_line")
+    add_nav(app, "sync.status", _l("Sync"), icon="⇅", order=80)
+    add_badge(app, "sync/_badge.html")
+    register_worker(app, "sync", sender.worker_step, float(app.config.get("SYNC_INTERVAL", 15)))
