@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from flask.testing import FlaskClient
 
 from app import create_app
 from core.db import connect
@@ -11,6 +12,15 @@ from staff import accounts
 
 OWNER_PIN = "1234"
 CASHIER_PIN = "5678"
+
+
+class EnglishClient(FlaskClient):
+    """Test client that asks for English unless a test sends its own ``Accept-Language`` (the app's
+    default without one is zh_CN, as on a shop's tablet)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.environ_base.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
 
 
 @pytest.fixture
@@ -22,6 +32,7 @@ def app(tmp_path):
         "BACKGROUND_WORKERS": False,
         "RESOLVER_BASE": "https://shop.example.cn",
     })
+    application.test_client_class = EnglishClient
     return application
 
 
