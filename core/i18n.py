@@ -69,5 +69,11 @@ def init_app(app):
 
 
 def current_locale():
-    """The request's locale as a string such as ``zh_CN`` or ``en``."""
-    return str(get_locale() or "zh_CN")
+    """The request's locale as ``language_TERRITORY`` or ``language``: ``zh_CN`` or ``en``.
+
+    Babel names zh_CN ``zh_Hans_CN``; templates and settings compare with the short form.
+    """
+    locale = get_locale()
+    if locale is None:
+        return "zh_CN"
+    return f"{locale.language}_{locale.territory}" if locale.territory else locale.language
