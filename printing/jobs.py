@@ -238,9 +238,11 @@ def build_doc(db, config, kind, payload, printer):
 
 def job_bytes(db, config, kind, payload, printer):
     """The ESC/POS bytes of a job for ``printer`` in its modes (see :func:`printing.encode.encode`)."""
-    doc = build_doc(db, config, kind, payload, printer)
-    font = render.find_font(config.get("PRINT_FONT")) if _needs_font(doc, printer) else None
-    return encode(doc, chinese=printer["chinese_mode"], qr=printer["qr_mode"], raster=printer["raster"], font=font)
+    with force_locale(print_locale(config)):  # messages of errors raised here are made in the print language
+        doc = build_doc(db, config, kind, payload, printer)
+        font = render.find_font(config.get("PRINT_FONT")) if _needs_font(doc, printer) else None
+        return encode(doc, chinese=printer["chinese_mode"], qr=printer["qr_mode"], raster=printer["raster"],
+                      font=font)
 
 
 def _needs_font(doc, printer):
@@ -297,7 +299,9 @@ def process_job(db, config, job):
     try:
         data = job_bytes(db, config, job["kind"], json.loads(job["payload"]), printer)
     except DomainError as exc:
-        _update(db, job["id"], status="failed", attempts=attempts, last_error=str(exc.message))
+        with force_locale(print_locale(config)):
+            reason = str(exc.message)
+        _update(db, job["id"], status="failed", attempts=attempts, last_error=reason)
         return "failed"
 
     def mark_printing():
