@@ -309,7 +309,7 @@ def register(app):
     app.register_blueprint(bp)
     for name, value in _template_globals().items():
         app.add_template_global(value, name)
-    add_nav(app, "printing.job_list", _l("Printing"), icon="🖨", order=70)
+    add_nav(app, "printing.job_list", _l("Print queue"), icon="🖨", order=70)
     add_nav(app, "printing.settings", _l("Printers"), icon="⚙", roles=("owner",), order=90)
     add_badge(app, "printing/_badge.html")
     register_worker(app, "printing", jobs.worker_step, 1.0)
