@@ -32,9 +32,10 @@ paper and press Reprint, instead of printing a second copy on its own. Jobs for 
 import json
 import logging
 import threading
+from functools import lru_cache
 
 from babel.dates import format_datetime
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from core import clock
@@ -165,6 +166,41 @@ def print_locale(config):
     return config.get("PRINT_LOCALE") or config.get("BABEL_DEFAULT_LOCALE") or "zh_CN"
 
 
+def _forced(locale):
+    """``force_locale(locale)`` so lazy strings can be made outside a request (the worker)."""
+    return force_locale(str(locale))
+
+
+@lru_cache(maxsize=8)
+def translator(locale):
+    """A ``gettext.GNUTranslations``-like object for ``locale`` (e.g. ``zh_CN``) merging every area's catalog.
+
+    The words on paper are translated with it rather than Flask-Babel's request locale: Babel 2.19 parses
+    ``zh_CN`` to ``zh_Hans_CN``, a catalog path that does not exist, so Flask-Babel finds no translation
+    outside (and inside) requests. Printing must not wait for that to be fixed."""
+    from babel.support import Translations
+
+    from core.i18n import ROOT, TRANSLATION_AREAS
+
+    merged = Translations()
+    for area in TRANSLATION_AREAS:
+        folder = ROOT / area / "translations"
+        if folder.is_dir():
+            merged.merge(Translations.load(str(folder), [str(locale)]))
+    return merged
+
+
+def text_in(locale, message):
+    """``message`` (a plain or lazy string, with its ``%(name)s`` values) translated into ``locale``."""
+    args = getattr(message, "_args", None)
+    if args:
+        msgid = args[0]
+        kwargs = getattr(message, "_kwargs", {}) or {}
+        text = translator(str(locale)).gettext(msgid)
+        return text % kwargs if kwargs else text
+    return translator(str(locale)).gettext(str(message))
+
+
 def _money(config, locale):
     currency = config.get("CURRENCY", "CNY")
     return lambda fen: format_money(fen, currency, locale)
@@ -189,13 +225,14 @@ def build_doc(db, config, kind, payload, printer):
     from inventory.items import get_item, resolver_base
     from inventory.pricing import current_price
     from core.settings import get_setting
-    from pos import sales, tenders
+    from pos import sales
 
     printer = printer or {"profile": "POS-5890", "tag_media": "cut", "drawer_pin": 0, "kick_on_cash": 0, "name": ""}
     width = profiles.width_dots(printer["profile"])
     locale = print_locale(config)
     money = _money(config, locale)
-    with force_locale(locale):
+    _ = translator(str(locale)).gettext  # the words on paper, in the print language
+    with _forced(locale):
         if kind == "receipt":
             sale = sales.get_sale(db, payload["sale_id"])
             url = sales.receipt_url(resolver_base(db, config), config["SECRET_KEY"], sale["receipt_no"])
@@ -203,9 +240,11 @@ def build_doc(db, config, kind, payload, printer):
             if (not payload.get("reprint") and printer.get("kick_on_cash") and printer.get("drawer_pin")
                     and any(t["kind"] == "cash" for t in sale["tenders"])):
                 kick = printer["drawer_pin"]
-            labels = {"receipt": gettext("Receipt"), "subtotal": gettext("Subtotal"), "discount": gettext("Discount"),
-                      "total": gettext("Total"), "change": gettext("Change"), "void": gettext("VOID"),
-                      "scan": gettext("Scan for your e-receipt"), "tender": lambda k: str(tenders.label(k))}
+            tender_words = {"cash": _("Cash"), "card": _("Card"), "wechat": _("WeChat Pay"), "alipay": _("Alipay"),
+                            "store_credit": _("Store credit")}
+            labels = {"receipt": _("Receipt"), "subtotal": _("Subtotal"), "discount": _("Discount"),
+                      "total": _("Total"), "change": _("Change"), "void": _("VOID"),
+                      "scan": _("Scan for your e-receipt"), "tender": lambda k: tender_words.get(k, k)}
             return layout.receipt(width, sale, shop_name=get_setting(db, "shop_name") or "Resale POS",
                                   shop_address=get_setting(db, "shop_address") or "",
                                   footer=get_setting(db, "receipt_footer") or "", receipt_url=url,
@@ -224,7 +263,7 @@ def build_doc(db, config, kind, payload, printer):
                                  footer=payload.get("footer", ""), when=_when(config, clock.iso(), locale))
         if kind == "test":
             profile = profiles.get(printer["profile"]) or {"label": printer["profile"]}
-            mode = (f"{gettext('Chinese')}: {printer.get('chinese_mode', 'bitmap')} · QR: "
+            mode = (f"{_('Chinese')}: {printer.get('chinese_mode', 'bitmap')} · QR: "
                     f"{printer.get('qr_mode', 'bitmap')} · {printer.get('raster', 'gsv0')}")
             return layout.test_page(width, printer_name=printer.get("name", ""), profile_label=profile["label"],
                                     mode_label=mode, money=money,
@@ -238,7 +277,7 @@ def build_doc(db, config, kind, payload, printer):
 
 def job_bytes(db, config, kind, payload, printer):
     """The ESC/POS bytes of a job for ``printer`` in its modes (see :func:`printing.encode.encode`)."""
-    with force_locale(print_locale(config)):  # messages of errors raised here are made in the print language
+    with _forced(print_locale(config)):  # messages of errors raised here are made in the print language
         doc = build_doc(db, config, kind, payload, printer)
         font = render.find_font(config.get("PRINT_FONT")) if _needs_font(doc, printer) else None
         return encode(doc, chinese=printer["chinese_mode"], qr=printer["qr_mode"], raster=printer["raster"],
@@ -299,8 +338,7 @@ def process_job(db, config, job):
     try:
         data = job_bytes(db, config, job["kind"], json.loads(job["payload"]), printer)
     except DomainError as exc:
-        with force_locale(print_locale(config)):
-            reason = str(exc.message)
+        reason = text_in(print_locale(config), exc.message)
         _update(db, job["id"], status="failed", attempts=attempts, last_error=reason)
         return "failed"
 

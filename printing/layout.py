@@ -97,9 +97,16 @@ def wrap(text, cols):
                 width += 1
             continue
         if width + w > cols:
+            carry = ""
+            cut_at = current.rstrip().rfind(" ")
+            if cut_at > 0:
+                tail = current[cut_at + 1:]
+                # a Chinese run broken mid-way: start it on the next line when it is short (keeps 人民文学 together)
+                if any(char_cols(c) == 2 for c in tail) and text_cols(tail) + w <= cols // 2:
+                    current, carry = current[:cut_at], tail
             if current.strip():
                 lines.append(current.rstrip())
-            current, width = "", 0
+            current, width = carry, text_cols(carry)
             if w > cols:
                 pieces = _cut(token, cols)
                 lines.extend(pieces[:-1])
@@ -261,7 +268,9 @@ def receipt(width_dots, sale, *, shop_name, shop_address="", footer="", receipt_
         title += f" · {labels['void']}"
     doc.text(title, "center", bold=True)
     doc.rule()
-    for line in sale["lines"]:
+    for index, line in enumerate(sale["lines"]):
+        if index:
+            doc.feed(8)  # a little air between items, so each title reads with its price
         doc.text(line["title"])
         doc.pair(line["tag"], money(line["price_fen"]))
         if line["discount_fen"]:

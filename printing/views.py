@@ -6,7 +6,7 @@ Routes stay thin: they call :mod:`printing.printers` and :mod:`printing.jobs`.
 
 import logging
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from core.db import get_db

@@ -3,7 +3,6 @@ QR payloads (native GS ( k store, or decoded with zxing-cpp from the raster), in
 
 import pytest
 
-from core.db import transaction
 from pos import cart as carts
 from pos import sales
 from printing import encode, jobs, layout, render
