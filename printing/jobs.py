@@ -48,6 +48,7 @@ from printing.encode import encode
 log = logging.getLogger("resale.printing")
 KINDS = ("receipt", "tag", "report", "test", "drawer")
 _worker_lock = threading.Lock()
+_wake = threading.Event()  #: set by :func:`enqueue` so the worker in this process starts at once
 
 
 def _later(seconds):
@@ -97,12 +98,14 @@ def enqueue(db, kind, payload, printer_id=None):
     if printer is None:
         status, error = "failed", f"no printer takes {kind} jobs"
     with transaction(db):
-        return db.execute(
+        job_id = db.execute(
             "INSERT INTO print_jobs (kind, payload, printer_id, status, last_error, next_attempt_at, created_at, "
             "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (kind, json.dumps(payload, ensure_ascii=False), printer["id"] if printer else None, status, error,
              now, now, now),
         ).lastrowid
+    _wake.set()
+    return job_id
 
 
 def get_job(db, job_id):
@@ -388,8 +391,10 @@ def run_once(db, config, budget_seconds=10.0):
 
 def worker_step(app):
     """The background worker (``core.workers``): on its first run marks interrupted jobs, then prints what
-    is due. Returns the seconds until the next run (0.3 while jobs remain, else 2)."""
+    is due, then waits up to ``PRINT_POLL_SECONDS`` (default 1) for :func:`enqueue` to wake it, so a receipt
+    starts printing milliseconds after the sale. Returns the pause before the next run (0 or 0.05 s)."""
     with _worker_lock:
+        _wake.clear()
         db = connect(app.config["DATABASE"], app.config.get("BUSY_TIMEOUT_MS", 5000))
         try:
             if not app.extensions.get("printing_recovered"):
@@ -400,4 +405,7 @@ def worker_step(app):
                               (clock.iso(),)).fetchone()[0]
         finally:
             db.close()
-    return 0.3 if more else float(app.config.get("PRINT_POLL_SECONDS", 1.0))
+    if more:
+        return 0.05  # due jobs left over (time budget spent): go on, without spinning
+    _wake.wait(float(app.config.get("PRINT_POLL_SECONDS", 1.0)))
+    return 0

@@ -16,6 +16,7 @@ import socket
 from collections import defaultdict
 
 DLE_EOT = b"\x10\x04"
+CHUNK = 4096  #: bytes per write; each write may take up to the connect timeout
 DUMMY_SINK = defaultdict(list)  #: printer id → list of byte strings received by Dummy printers
 
 
@@ -133,7 +134,10 @@ def send(printer, data, *, connect_timeout=5.0, status_timeout=2.0, before_send=
         if before_send:
             before_send()
         try:
-            device._raw(data)
+            # in pieces: since Python 3.5 a socket timeout bounds the whole sendall, and a printer takes
+            # data at print speed, so a long tag batch would time out as one piece
+            for start in range(0, len(data), CHUNK):
+                device._raw(data[start:start + CHUNK])
             if can_query(printer):
                 query_status(device, status_timeout)
         except PrinterUnavailable as exc:

@@ -31,7 +31,7 @@ class FakePrinter:
         self.mode = mode
         self.drop_after = drop_after
         self.drops_left = drops
-        self.connections = []  # bytes received per connection
+        self._buffers = []  # bytearray received per connection
         self._server = socket.socket()
         self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._server.bind(("127.0.0.1", 0))
@@ -43,6 +43,12 @@ class FakePrinter:
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
+
+    @property
+    def connections(self):
+        """Bytes received, one entry per connection, in order."""
+        with self._lock:
+            return [bytes(b) for b in self._buffers]
 
     def __enter__(self):
         return self
@@ -78,13 +84,12 @@ class FakePrinter:
             self._held.append(conn)  # never read, never answer
             return
         with self._lock:
-            index = len(self.connections)
-            self.connections.append(b"")
+            received = bytearray()
+            self._buffers.append(received)
             dropping = self.mode == "drop" and self.drops_left > 0
             if dropping:
                 self.drops_left -= 1
         conn.settimeout(0.2)
-        received = bytearray()
         scanned = 0
         job_bytes = 0
         try:
@@ -95,12 +100,13 @@ class FakePrinter:
                     continue
                 if not chunk:
                     break
-                received += chunk
-                self.connections[index] = bytes(received)
+                with self._lock:
+                    received += chunk
                 # answer real-time status requests wherever they appear, as a printer does
                 while True:
                     at = received.find(DLE_EOT, scanned)
                     if at < 0 or at + 2 >= len(received):
+                        scanned = max(scanned, len(received) - 2) if at < 0 else scanned
                         break
                     conn.sendall(self._status_reply(received[at + 2]))
                     scanned = at + 3
