@@ -140,13 +140,23 @@ def jobs_for(db, kind, key, value, limit=5):
 
 
 def reprint(db, job_id):
-    """Queue a copy of job ``job_id`` (a receipt copy never opens the drawer); returns the new id."""
+    """Print job ``job_id`` again (a receipt copy never opens the drawer) and return the job id: a failed
+    job is queued again as it is; any other gets a new job (same kind and payload)."""
     job = get_job(db, job_id)
     if job is None:
         raise DomainError(_l("No such print job."), status=404)
     payload = dict(job["payload"])
     if job["kind"] == "receipt":
         payload["reprint"] = True
+    if job["status"] == "failed":  # try the same job again, so it no longer counts as "not printed"
+        printer = printers.printer_for(db, job["kind"]) if job["printer_id"] is None else None
+        with transaction(db):
+            db.execute("UPDATE print_jobs SET status = 'queued', payload = ?, printer_id = COALESCE(printer_id, ?), "
+                       "attempts = 0, last_error = '', next_attempt_at = ?, updated_at = ? WHERE id = ?",
+                       (json.dumps(payload, ensure_ascii=False), printer["id"] if printer else None, clock.iso(),
+                        clock.iso(), job_id))
+        _wake.set()
+        return job_id
     return enqueue(db, job["kind"], payload, printer_id=None)
 
 

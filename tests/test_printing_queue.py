@@ -192,6 +192,7 @@ def test_interrupted_job_is_not_printed_again_on_its_own(fast, db, make_item):
         job = jobs.get_job(db, job_id)
         assert job["status"] == "failed" and "interrupted" in job["last_error"]
         new_id = jobs.reprint(db, job_id)
+        assert new_id == job_id and jobs.get_job(db, job_id)["status"] == "queued"  # the same job, again
         with fast.app_context():
             assert jobs.run_once(db, fast.config) == 1
         assert _count(fake.connections, _expected(fast, db, new_id)) == 1
