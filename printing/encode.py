@@ -23,6 +23,7 @@ Modes (per printer, :mod:`printing.printers`):
 from escpos.constants import CD_KICK_2, CD_KICK_5
 
 from printing.layout import QR, ROW_PITCH, Cut, Drawer, Feed, LabelEnd, Row
+from inventory.qr import qr_matrix
 from printing import render
 
 ESC, GS, FS, DLE, LF = b"\x1b", b"\x1d", b"\x1c", b"\x10", b"\n"
@@ -170,8 +171,12 @@ def encode(doc, *, chinese="resident", qr="native", raster="gsv0", font=None):
         style(1, False)
         if isinstance(block, QR):
             if qr == "native":
-                out.append(_feed(4 * block.module) + ESC + b"a\x01" + native_qr(block.data, block.module)
-                           + ESC + b"a\x00" + _feed(4 * block.module))
+                module = block.module
+                modules = len(qr_matrix(block.data))  # symbol + quiet zone, as the printer will draw it (EC M)
+                while module > 3 and modules * module > doc.width_dots:
+                    module -= 1
+                out.append(_feed(4 * module) + ESC + b"a\x01" + native_qr(block.data, module)
+                           + ESC + b"a\x00" + _feed(4 * module))
             else:
                 out.append(image_bytes(render.qr_image(block, doc.width_dots)))
         elif isinstance(block, Feed):
