@@ -354,6 +354,10 @@ def process_job(db, config, job):
         reason = text_in(print_locale(config), exc.message)
         _update(db, job["id"], status="failed", attempts=attempts, last_error=reason)
         return "failed"
+    except Exception as exc:  # a bug in rendering must not make the worker retry the same job forever
+        log.exception("print job %s could not be rendered", job["id"])
+        _update(db, job["id"], status="failed", attempts=attempts, last_error=f"{exc.__class__.__name__}: {exc}"[:200])
+        return "failed"
 
     def mark_printing():
         with transaction(db):

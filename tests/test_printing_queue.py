@@ -218,3 +218,31 @@ def test_enqueue_api_payloads_and_no_printer(app, db, make_item):
     assert any(line.startswith("现金 Cash") and line.endswith("¥12.00") for line in decoded.lines) or any(
         line.startswith("现金 Cash") and line.endswith("￥12.00") for line in decoded.lines)
     assert jobs.get_job(db, job_id)["status"] == "done"
+
+
+def test_file_transport_writes_the_job_to_the_device_file(app, db, make_item, tmp_path):
+    device = tmp_path / "lp0"
+    device.write_bytes(b"")
+    printer_id = printers.save_printer(db, {"name": "lp0", "connection": "file", "file_path": str(device),
+                                            "profile": "POS-5890", "chinese_mode": "resident", "for_tags": True,
+                                            "status_query": True, "enabled": True})
+    item = make_item(title="旧书《围城》", price_fen=1800)
+    job_id = jobs.enqueue(db, "tag", {"item_ids": [item["id"]], "copies": 1})
+    with app.app_context():
+        assert jobs.run_once(db, app.config) == 1
+    data = device.read_bytes()
+    assert data == _expected(app, db, job_id)  # no status query on a write-only device file
+    decoded = decode(data)
+    assert "旧书《围城》" in [line.strip() for line in decoded.lines] and decoded.qr_from_images() == [item["uri"]]
+    assert printers.get_printer(db, printer_id)["state"] == "online"
+
+
+def test_a_rendering_bug_fails_the_job_instead_of_retrying_forever(app, db, make_item, monkeypatch):
+    printers.save_printer(db, {"name": "D", "connection": "dummy", "profile": "POS-5890", "for_tags": True,
+                               "enabled": True})
+    job_id = jobs.enqueue(db, "tag", {"item_ids": [make_item()["id"]], "copies": 1})
+    monkeypatch.setattr(jobs, "encode", lambda *a, **k: 1 / 0)
+    with app.app_context():
+        assert jobs.run_once(db, app.config) == 0
+    job = jobs.get_job(db, job_id)
+    assert job["status"] == "failed" and "ZeroDivisionError" in job["last_error"]
