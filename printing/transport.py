@@ -101,7 +101,8 @@ def query_status(device, timeout=2.0):
     except PrinterUnavailable:
         raise
     except (socket.timeout, TimeoutError):
-        raise PrinterUnavailable("offline", "the printer did not answer the status query") from None
+        raise PrinterUnavailable("offline", "the printer did not answer the status query (if it is on and never "
+                                            "answers, turn off 'Ask the printer for its status')") from None
     except Exception as exc:
         raise PrinterUnavailable("offline", f"{exc.__class__.__name__}: {exc}") from None
     for byte in (printer_status, paper):
