@@ -14,7 +14,6 @@ import argparse
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -94,7 +93,7 @@ def bench_receipts(count):
     from core.workers import start_workers
     from pos import cart as carts
     from pos import sales
-    from printing import jobs, printers, transport
+    from printing import printers, transport
 
     handed = {}
     original_send = transport.send
