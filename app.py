@@ -33,6 +33,7 @@ def migration_sets():
     """Every area's migrations, in dependency order (later sets reference earlier tables)."""
     from inventory import migrations as inventory_migrations
     from pos import migrations as pos_migrations
+    from printing import migrations as printing_migrations
     from staff import migrations as staff_migrations
     from sync import migrations as sync_migrations
 
@@ -42,6 +43,7 @@ def migration_sets():
         inventory_migrations.migrations,
         pos_migrations.migrations,
         sync_migrations.migrations,
+        printing_migrations.migrations,
     ]
 
 
@@ -110,6 +112,7 @@ def _register_blueprints(app):
     from pos import refund_views, shift_views
     from pos import views as pos_views
     from reports import views as report_views
+    from printing import views as printing_views
     from staff import views as staff_views
     from sync import views as sync_views
 
@@ -121,6 +124,7 @@ def _register_blueprints(app):
     refund_views.register(app)
     report_views.register(app)
     sync_views.register(app)
+    printing_views.register(app)
 
 
 def _register_access_rules(app):

@@ -66,6 +66,10 @@ def intake():
                 apply_domain_error(form, exc)
                 status = 422
             else:
+                # "Save and print tag": queue the tag; a printing failure never loses the intake.
+                from printing.views import enqueue_tag_safely
+
+                enqueue_tag_safely(db, last["id"])
                 kept = {"consignor": form.consignor.data, "category": form.category.data,
                         "condition": form.condition.data}
                 form = _intake_form(db)

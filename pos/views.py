@@ -148,6 +148,10 @@ def complete():
         )
     except DomainError as exc:
         return _till(db, exc.message, status=exc.status, tender_rows=rows)
+    # The sale is committed; queue its receipt. A printing failure is logged and never hides the sale.
+    from printing.views import enqueue_receipt_safely
+
+    enqueue_receipt_safely(db, sale)
     return _till(db, sale=sale)
 
 

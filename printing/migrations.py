@@ -1,0 +1,57 @@
+"""Schema owned by ``printing``: printers (settings) and the print queue (``print_jobs``)."""
+
+from sqlite_utils import Migrations
+
+migrations = Migrations("printing")
+
+
+@migrations()
+def m001_printers_jobs(db):
+    db.executescript(
+        """
+        CREATE TABLE printers (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            connection TEXT NOT NULL CHECK (connection IN ('network', 'usb', 'serial', 'file', 'dummy')),
+            host TEXT NOT NULL DEFAULT '',
+            port INTEGER NOT NULL DEFAULT 9100,
+            usb_vendor INTEGER,
+            usb_product INTEGER,
+            serial_device TEXT NOT NULL DEFAULT '',
+            baudrate INTEGER NOT NULL DEFAULT 9600,
+            file_path TEXT NOT NULL DEFAULT '',
+            profile TEXT NOT NULL,
+            chinese_mode TEXT NOT NULL DEFAULT 'bitmap' CHECK (chinese_mode IN ('resident', 'bitmap')),
+            qr_mode TEXT NOT NULL DEFAULT 'bitmap' CHECK (qr_mode IN ('native', 'bitmap')),
+            raster TEXT NOT NULL DEFAULT 'gsv0' CHECK (raster IN ('gsv0', 'escstar')),
+            for_receipts INTEGER NOT NULL DEFAULT 1,
+            for_tags INTEGER NOT NULL DEFAULT 0,
+            for_reports INTEGER NOT NULL DEFAULT 1,
+            tag_media TEXT NOT NULL DEFAULT 'cut' CHECK (tag_media IN ('cut', 'gap')),
+            drawer_pin INTEGER NOT NULL DEFAULT 0 CHECK (drawer_pin IN (0, 2, 5)),
+            kick_on_cash INTEGER NOT NULL DEFAULT 1,
+            status_query INTEGER NOT NULL DEFAULT 1,
+            enabled INTEGER NOT NULL DEFAULT 1,
+            state TEXT NOT NULL DEFAULT 'unknown',
+            state_detail TEXT NOT NULL DEFAULT '',
+            state_at TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE print_jobs (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('receipt', 'tag', 'report', 'test', 'drawer')),
+            payload TEXT NOT NULL DEFAULT '{}',
+            printer_id INTEGER REFERENCES printers(id) ON DELETE SET NULL,
+            status TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'printing', 'done', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT NOT NULL DEFAULT '',
+            next_attempt_at TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            sent_at TEXT,
+            done_at TEXT,
+            byte_count INTEGER
+        );
+        CREATE INDEX print_jobs_status ON print_jobs(status, printer_id, id);
+        """
+    )
