@@ -35,6 +35,7 @@ def migration_sets():
     from pos import migrations as pos_migrations
     from staff import migrations as staff_migrations
     from sync import migrations as sync_migrations
+    from consignment import migrations as consignment_migrations
 
     return [
         core_migrations.migrations,
@@ -42,6 +43,7 @@ def migration_sets():
         inventory_migrations.migrations,
         pos_migrations.migrations,
         sync_migrations.migrations,
+        consignment_migrations.migrations,
     ]
 
 
