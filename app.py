@@ -111,11 +111,13 @@ def _register_blueprints(app):
     from inventory import views as inventory_views
     from pos import views as pos_views
     from staff import views as staff_views
+    from consignment import views as consignment_views
 
     app.register_blueprint(core_bp)
     staff_views.register(app)
     inventory_views.register(app)
     pos_views.register(app)
+    consignment_views.register(app)
 
 
 def _register_access_rules(app):
