@@ -62,7 +62,7 @@ def entries(db, consignor_id, until=None):
     for payout in rows(db, "SELECT * FROM payouts WHERE consignor_id = ? AND at <= ?", (consignor_id, limit)):
         result.append({"at": payout["at"], "kind": "payout", "amount_fen": -payout["amount_fen"],
                        "text": payout["method"] + (f" {payout['reference']}" if payout["reference"] else ""),
-                       "ref": payout["id"], "method": payout["method"]})
+                       "ref": payout["id"], "method": payout["method"], "reference": payout["reference"]})
     for fee in rows(db, "SELECT f.*, i.tag, i.title FROM intake_fees f JOIN items i ON i.id = f.item_id "
                         "WHERE f.consignor_id = ? AND f.at <= ?", (consignor_id, limit)):
         result.append({"at": fee["at"], "kind": "fee", "amount_fen": -fee["amount_fen"],

@@ -210,7 +210,11 @@ def render_pdf(data, config, *, money, shop_name=""):
                 pdf.cell(width * w, 6, text, border=1, align=a)
             pdf.ln()
 
-    day = lambda iso: iso[:10]  # noqa: E731 — dates in UTC ISO; the page shows local times
+    tz = tz_of(config.get("TZ_OFFSET", "+08:00"))
+
+    def day(iso):  # stored in UTC; printed as the shop's local date
+        return clock.parse(iso).astimezone(tz).date().isoformat()
+
     table(label("Sold"), [label("Date"), label("Tag"), label("Item"), label("Price"), label("Split"), label("Your share")],
           [0.13, 0.14, 0.35, 0.14, 0.09, 0.15],
           [(day(s["sold_at"]), s["tag"], s["title"] + (" ↩" if s["refunded_at"] else ""), money(s["net_fen"]),

@@ -498,8 +498,6 @@ def register(app):
     """Register the blueprint, its navigation entries and the markdown-history worker."""
     app.register_blueprint(bp)
     app.add_template_global(contracts.describe_split, "describe_split")
-    add_nav(app, "consignment.payout_list", _l("Payouts"), icon="💴", order=45)
-    add_nav(app, "consignment.expiry_list", _l("Expiry"), icon="⏳", order=46)
+    add_nav(app, "consignment.payout_list", _l("Consignment"), icon="💴", order=45)
     add_nav(app, "consignment.market_day", _l("Market day"), icon="🎪", order=47)
-    add_nav(app, "consignment.balances", _l("Balances"), icon="📒", roles=("owner",), order=48)
     register_worker(app, "markdowns", _markdown_step, 3600)
