@@ -55,7 +55,8 @@ def entries(db, consignor_id, until=None):
             continue  # refunded inside the return window: never owed
         if matured <= until and line["consignor_share_fen"]:
             result.append({"at": clock.iso(matured), "kind": "credit", "amount_fen": line["consignor_share_fen"],
-                           "text": f"{line['tag']} {line['title']}", "ref": line["id"], "receipt_no": line["receipt_no"]})
+                           "text": f"{line['tag']} {line['title']}", "ref": line["id"], "receipt_no": line["receipt_no"],
+                           "sold_at": line["sold_at"]})
         if refunded is not None and refunded <= until and line["refund_share_fen"]:
             result.append({"at": line["refunded_at"], "kind": "reversal", "amount_fen": -line["refund_share_fen"],
                            "text": f"{line['tag']} {line['title']}", "ref": line["id"], "receipt_no": line["receipt_no"]})

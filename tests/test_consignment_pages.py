@@ -86,3 +86,32 @@ def test_intake_do_not_discount_flag(owner_client, consignor, db):
                                                   "do_not_discount": "y"})
     assert response.status_code == 200
     assert db.execute("SELECT do_not_discount FROM item_terms").fetchone()[0] == 1
+
+
+def test_expiry_bulk_action_and_erasure_through_pages(app, owner_client, consignor, make_item, db):
+    from datetime import timedelta
+
+    from core import clock
+
+    contracts.save_contract(db, consignor, split_kind="flat", split_bps=6000, period_days=1, grace_days=0,
+                            expiry_outcome="return")
+    item = make_item(moment=clock.now() - timedelta(days=3))
+    page = owner_client.get("/consignment/expiry")
+    assert item["tag"] in text_of(page) and "Grace over" in text_of(page)
+    response = owner_client.post("/consignment/expiry", data={"item": [item["id"]]})
+    assert response.status_code == 302
+    assert db.execute("SELECT status FROM items WHERE id = ?", (item["id"],)).fetchone()[0] == "returned"
+    assert db.execute("SELECT kind FROM outbox ORDER BY id DESC").fetchone()[0] == "consignor_return"
+    again = owner_client.post("/consignment/expiry", data={"item": [item["id"]]})
+    assert again.status_code == 409 and "no longer a consigned item in stock" in text_of(again)
+    wrong = owner_client.post(f"/consignment/erase/{consignor}", data={"confirm": "B9"}, follow_redirects=True)
+    assert "Type the consignor's number" in text_of(wrong)
+    owner_client.post(f"/consignment/erase/{consignor}", data={"confirm": "a17"})
+    assert db.execute("SELECT erased_at IS NOT NULL FROM consignors WHERE id = ?", (consignor,)).fetchone()[0] == 1
+
+
+def test_cashier_cannot_bulk_pay_or_edit_contracts(cashier_client, consignor):
+    assert cashier_client.post("/consignment/payouts/bulk", data={"method": "bank", "key": "x"}).status_code == 403
+    assert cashier_client.post(f"/consignment/contracts/{consignor}", data={"split_kind": "flat"}).status_code == 403
+    assert cashier_client.get("/consignment/balances").status_code == 403
+    assert cashier_client.get("/consignment/payouts").status_code == 200
