@@ -20,8 +20,12 @@ from core.db import rows
 from consignment.settings import setting
 
 
-def window_days(db):
-    """The return window in days (setting ``consignment_return_window_days``)."""
+def window_days(db, consignor_id=None):
+    """The return window in days: setting ``consignment_return_window_days``, or for a market-day seller
+    ``market_return_window_days`` (default 0: sellers are settled at the end of the day)."""
+    if consignor_id is not None and db.execute("SELECT 1 FROM market_sellers WHERE consignor_id = ?",
+                                               (consignor_id,)).fetchone():
+        return int(setting(db, "market_return_window_days"))
     return int(setting(db, "consignment_return_window_days"))
 
 
@@ -46,7 +50,7 @@ def entries(db, consignor_id, until=None):
     """
     until = until or clock.now()
     limit = clock.iso(until)
-    window = timedelta(days=window_days(db))
+    window = timedelta(days=window_days(db, consignor_id))
     result = []
     for line in _sale_lines(db, consignor_id):
         matured = clock.parse(line["sold_at"]) + window
@@ -80,7 +84,7 @@ def balance(db, consignor_id, until=None):
 def pending(db, consignor_id, moment=None):
     """Consignor shares (fen) of sales still inside the return window at ``moment`` (not yet payable)."""
     moment = moment or clock.now()
-    window = timedelta(days=window_days(db))
+    window = timedelta(days=window_days(db, consignor_id))
     total = 0
     for line in _sale_lines(db, consignor_id):
         matured = clock.parse(line["sold_at"]) + window
@@ -98,7 +102,8 @@ def balances(db, moment=None):
     moment = moment or clock.now()
     result = []
     for row in rows(db, "SELECT c.id, c.number, c.erased_at, COALESCE((SELECT sum(amount_fen) FROM payouts p "
-                        "WHERE p.consignor_id = c.id), 0) AS paid_fen FROM consignors c ORDER BY c.number"):
+                        "WHERE p.consignor_id = c.id AND p.at <= ?), 0) AS paid_fen FROM consignors c ORDER BY c.number",
+                    (clock.iso(moment),)):
         row["available_fen"] = balance(db, row["id"], moment)
         row["pending_fen"] = pending(db, row["id"], moment)
         result.append(row)

@@ -9,6 +9,8 @@ DEFAULTS = {
     "consignment_min_payout_fen": 1000,
     #: bonus in basis points added when a consignor takes store credit instead of money
     "consignment_store_credit_bonus_bps": 1000,
+    #: days before a market-day seller's share is payable (0: settled the same day)
+    "market_return_window_days": 0,
     #: the market organiser's commission in basis points (market-day mode)
     "market_commission_bps": 1500,
 }

@@ -29,6 +29,7 @@ TEXTS = {
     "Closing balance": _l("Closing balance"),
     "Consignor": _l("Consignor"),
     "Period": _l("Period"),
+    "Pending (sold, still in the return window)": _l("Pending (sold, still in the return window)"),
     "Consignor statement": _l("Consignor statement"),
     "Credits (sales after the return window)": _l("Credits (sales after the return window)"),
     "Date": _l("Date"),
@@ -80,7 +81,8 @@ def statement(db, vault, consignor_id, start, end, tz_offset="+08:00"):
     Returns:
         dict: ``consignor`` (number, name, phone_masked, erased_at), ``start``, ``end``, ``taken_in``,
         ``sold``, ``reversals``, ``expired``, ``returned``, ``payouts``, ``fees`` (lists of dicts, fen amounts),
-        ``opening_fen``, ``closing_fen``, ``credits_fen``, ``sold_share_fen``.
+        ``opening_fen``, ``closing_fen``, ``credits_fen``, ``sold_share_fen``, ``pending_fen`` (sold at the end
+        of the period but still inside the return window: not in the closing balance yet).
 
     Raises:
         NotFound: unknown consignor.
@@ -122,6 +124,7 @@ def statement(db, vault, consignor_id, start, end, tz_offset="+08:00"):
         "credits_fen": sum(e["amount_fen"] for e in movements if e["kind"] == "credit"),
         "sold_share_fen": sum(s["consignor_share_fen"] for s in sold),
         "opening_fen": opening, "closing_fen": closing,
+        "pending_fen": ledger.pending(db, consignor_id, min(hi, clock.now())),
     }
 
 
@@ -160,7 +163,17 @@ def render_pdf(data, config, *, money, shop_name=""):
         return str(TEXTS.get(key, key))
 
     font = font_path(config)
-    pdf = FPDF(format="A4", unit="mm")
+    footer_text = f"{shop_name} · {data['consignor']['number']} · {data['start'].isoformat()} – {data['end'].isoformat()}"
+
+    class StatementPDF(FPDF):
+        def footer(self):
+            self.set_y(-12)
+            self.set_font("cjk", size=8)
+            self.set_text_color(110, 110, 110)
+            self.cell(0, 5, f"{footer_text} · {self.page_no()}/{{nb}}", align="C")
+            self.set_text_color(0, 0, 0)
+
+    pdf = StatementPDF(format="A4", unit="mm")
     pdf.set_auto_page_break(True, margin=15)
     pdf.add_font("cjk", "", font)
     pdf.set_margins(15, 15, 15)
@@ -189,6 +202,7 @@ def render_pdf(data, config, *, money, shop_name=""):
     summary_row(label("Intake fees"), money(sum(e["amount_fen"] for e in data["fees"])))
     summary_row(label("Payouts"), money(-sum(p["amount_fen"] for p in data["payouts"])))
     summary_row(label("Closing balance"), money(data["closing_fen"]), bold=True)
+    summary_row(label("Pending (sold, still in the return window)"), money(data["pending_fen"]))
 
     def table(title, headers, widths, body, aligns):
         pdf.ln(4)
@@ -198,11 +212,17 @@ def render_pdf(data, config, *, money, shop_name=""):
         if not body:
             pdf.cell(width, 6, "—", **nl)
             return
-        pdf.set_fill_color(235, 235, 235)
-        for head, w, a in zip(headers, widths, aligns):
-            pdf.cell(width * w, 6, head, border=1, fill=True, align=a)
-        pdf.ln()
+        def header_row():
+            pdf.set_fill_color(235, 235, 235)
+            for head, w, a in zip(headers, widths, aligns):
+                pdf.cell(width * w, 6, head, border=1, fill=True, align=a)
+            pdf.ln()
+
+        header_row()
         for values in body:
+            if pdf.will_page_break(6):  # repeat the column heads on every page
+                pdf.add_page()
+                header_row()
             for value, w, a in zip(values, widths, aligns):
                 text = str(value)
                 while pdf.get_string_width(text) > width * w - 2 and len(text) > 1:

@@ -4,11 +4,12 @@ and market-day mode. Routes stay thin: they read forms, call the domain modules 
 import csv
 import io
 import uuid
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from flask import (Blueprint, abort, current_app, flash, g, redirect, request, url_for)
 from flask_babel import lazy_gettext as _l
 
+from core import clock
 from core.db import get_db, transaction
 from core.errors import DomainError
 from core.forms import apply_domain_error
@@ -349,7 +350,7 @@ def payout(consignor_id):
         entry["balance_fen"] = running
     return render("consignment/payout.html", consignor=consignor, form=form, available=available,
                   pending=ledger.pending(db, consignor_id), minimum=setting(db, "consignment_min_payout_fen"),
-                  window=ledger.window_days(db), entries=entries[::-1][:100], method_label=payouts.method_label,
+                  window=ledger.window_days(db, consignor_id), entries=entries[::-1][:100], method_label=payouts.method_label,
                   status=status)
 
 
@@ -394,7 +395,14 @@ def statement_pdf(consignor_id):
 def balances():
     """Consignor balances report (issue 5 §8): available, pending, paid; ``format=csv`` exports it."""
     db = get_db()
-    data = ledger.balances(db)
+    tz = statements.tz_of(current_app.config.get("TZ_OFFSET", "+08:00"))
+    try:
+        as_of = market.parse_day(request.args.get("at"))
+    except DomainError as exc:
+        flash(exc.message, "error")
+        as_of = date.today()
+    end_of_day = datetime.combine(as_of + timedelta(days=1), time(), tz) - timedelta(milliseconds=1)
+    data = ledger.balances(db, min(end_of_day, clock.now()))
     if request.args.get("format") == "csv":
         out = io.StringIO()
         writer = csv.writer(out)
@@ -404,10 +412,10 @@ def balances():
                              format_plain(row["paid_fen"]), "yes" if row["erased_at"] else ""])
         response = current_app.response_class(("\ufeff" + out.getvalue()).encode("utf-8"),
                                               mimetype="text/csv; charset=utf-8")
-        response.headers["Content-Disposition"] = f'attachment; filename="consignor-balances-{date.today()}.csv"'
+        response.headers["Content-Disposition"] = f'attachment; filename="consignor-balances-{as_of}.csv"'
         return response
     totals = {k: sum(r[k] for r in data) for k in ("available_fen", "pending_fen", "paid_fen")}
-    return render("consignment/balances.html", balances=data, totals=totals)
+    return render("consignment/balances.html", balances=data, totals=totals, as_of=as_of)
 
 
 # --- erasure ----------------------------------------------------------------------------------------------

@@ -136,7 +136,8 @@ def discount_from_bps(price_fen, bps):
 def lines(db, cart_id, moment=None):
     """The cart's lines with current prices, discounts and shares, in scan order.
 
-    Each dict has ``line_id``, the item columns, ``price_fen`` (current), ``discount_fen``,
+    Each dict has ``line_id``, the item columns, ``tag_price_fen`` (before any markdown), ``price_fen``
+    (current, see ``inventory.pricing.current_price``), ``do_not_discount``, ``split_bps``, ``discount_fen``,
     ``net_fen``, ``consignor_share_fen``, ``shop_share_fen`` and ``available`` (False when the item was
     sold elsewhere meanwhile).
     """
@@ -150,7 +151,7 @@ def lines(db, cart_id, moment=None):
         net = price - discount
         split_bps = split_bps_for(db, row, net) if row["consignor_id"] else 0
         consignor_share, shop_share = (split_share(net, split_bps) if row["consignor_id"] else (0, net))
-        row.update(tag_price_fen=row["price_fen"], price_fen=price, discount_fen=discount, net_fen=net,
+        row.update(tag_price_fen=row["price_fen"], do_not_discount=is_do_not_discount(db, row), price_fen=price, discount_fen=discount, net_fen=net,
                    split_bps=split_bps, consignor_share_fen=consignor_share, shop_share_fen=shop_share,
                    available=row["status"] == "available")
         result.append(row)

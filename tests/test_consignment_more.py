@@ -86,6 +86,10 @@ def test_market_settlement_commission(app, db, staff):
     # 35.55 × 85 % = 30.2175 → 30.22; organiser 5.33
     assert (result["gross_fen"], result["commission_fen"], result["payout_fen"]) == (3555, 533, 3022)
     assert [u["title"] for u in result["unsold"]] == ["球"]  # the test refund does not restock
+    # market sellers are payable the same day (market_return_window_days = 0); the refund is reversed
+    from consignment import ledger
+
+    assert ledger.balance(db, seller, days(0, 4)) == 3022
 
 
 def test_statement_period_balances(app, db, staff, consignor, make_item):
@@ -103,6 +107,7 @@ def test_statement_period_balances(app, db, staff, consignor, make_item):
     assert [p["amount_fen"] for p in data["payouts"]] == [4000]
     assert [e["amount_fen"] for e in data["reversals"]] == [-3000]
     assert data["closing_fen"] == 6000 + 3000 - 3000 - 4000 == 2000
+    assert data["pending_fen"] == 0
     assert [s["title"] for s in data["sold"]] == ["Walkman"] and data["taken_in"] == []
     assert data["consignor"]["name"] == "张伟" and data["consignor"]["phone_masked"] == "138****5678"
     with app.test_request_context():
