@@ -36,7 +36,8 @@ def create_agreement(db, consignor_id, *, staff_id=None, moment=None):
         if not items:
             raise DomainError(_l("There are no new items to put on an agreement."))
         terms = {k: contract[k] for k in ("split_kind", "split_bps", "tiers", "period_days", "grace_days",
-                                          "expiry_outcome", "do_not_discount", "intake_fee_fen")}
+                                          "expiry_outcome", "do_not_discount", "intake_fee_fen",
+                                          "shop_bears_discount")}
         agreement_id = db.execute("INSERT INTO agreements (consignor_id, created_at, staff_id, terms_json) "
                                   "VALUES (?, ?, ?, ?)", (consignor_id, clock.iso(moment), staff_id,
                                                           json.dumps(terms))).lastrowid

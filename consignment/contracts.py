@@ -97,6 +97,7 @@ def _with_tiers(db, contract):
     contract["tiers"] = rows(db, "SELECT from_fen, to_fen, split_bps FROM contract_tiers WHERE contract_id = ? "
                                  "ORDER BY from_fen", (contract["id"],))
     contract["do_not_discount"] = bool(contract["do_not_discount"])
+    contract["shop_bears_discount"] = bool(contract["shop_bears_discount"])
     return contract
 
 
@@ -150,7 +151,7 @@ def _check_terms(split_kind, split_bps, tiers, period_days, grace_days, expiry_o
 
 
 def save_contract(db, consignor_id, *, split_kind="flat", split_bps=6000, tiers=(), period_days=60, grace_days=7,
-                  expiry_outcome="return", do_not_discount=False, intake_fee_fen=0):
+                  expiry_outcome="return", do_not_discount=False, intake_fee_fen=0, shop_bears_discount=False):
     """Create or replace a contract; ``consignor_id=None`` saves the shop default. Returns its id.
 
     Args:
@@ -160,6 +161,9 @@ def save_contract(db, consignor_id, *, split_kind="flat", split_bps=6000, tiers=
         expiry_outcome: ``return`` (to the consignor), ``donate`` or ``shop_stock``.
         do_not_discount: the consignor's goods never mark down and take no line discounts.
         intake_fee_fen: charged to the consignor per item taken in (fen, 0 = none).
+        shop_bears_discount: the consignor's share is taken from the price *before* line discounts (the
+            shop's share absorbs the discount, never below zero). Default: discounts reduce the price before
+            the split (design brief §4).
 
     Raises:
         DomainError: any invalid term (the message names it; nothing is saved).
@@ -174,17 +178,17 @@ def save_contract(db, consignor_id, *, split_kind="flat", split_bps=6000, tiers=
                 raise NotFound(_l("No such consignor."))
             row = one(db, "SELECT id FROM contracts WHERE consignor_id = ?", (consignor_id,))
         values = (split_kind, int(split_bps), period_days, grace_days, expiry_outcome, int(bool(do_not_discount)),
-                  intake_fee_fen, now)
+                  intake_fee_fen, int(bool(shop_bears_discount)), now)
         if row:
             contract_id = row["id"]
             db.execute("UPDATE contracts SET split_kind = ?, split_bps = ?, period_days = ?, grace_days = ?, "
-                       "expiry_outcome = ?, do_not_discount = ?, intake_fee_fen = ?, updated_at = ? WHERE id = ?",
-                       values + (contract_id,))
+                       "expiry_outcome = ?, do_not_discount = ?, intake_fee_fen = ?, shop_bears_discount = ?, "
+                       "updated_at = ? WHERE id = ?", values + (contract_id,))
         else:
             contract_id = db.execute(
                 "INSERT INTO contracts (split_kind, split_bps, period_days, grace_days, expiry_outcome, "
-                "do_not_discount, intake_fee_fen, updated_at, consignor_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                values + (consignor_id,)).lastrowid
+                "do_not_discount, intake_fee_fen, shop_bears_discount, updated_at, consignor_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values + (consignor_id,)).lastrowid
         db.execute("DELETE FROM contract_tiers WHERE contract_id = ?", (contract_id,))
         for tier in table:
             db.execute("INSERT INTO contract_tiers (contract_id, from_fen, to_fen, split_bps) VALUES (?, ?, ?, ?)",
@@ -200,7 +204,7 @@ def remove_contract(db, consignor_id):
 
 def _snapshot(contract):
     keys = ("id", "split_kind", "split_bps", "tiers", "period_days", "grace_days", "expiry_outcome",
-            "do_not_discount", "intake_fee_fen")
+            "do_not_discount", "intake_fee_fen", "shop_bears_discount")
     return {k: contract[k] for k in keys}
 
 

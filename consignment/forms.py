@@ -23,6 +23,8 @@ class ContractForm(FlaskForm):
                                 choices=[("return", _l("Return to consignor")), ("donate", _l("Donate")),
                                          ("shop_stock", _l("Becomes shop stock"))])
     do_not_discount = BooleanField(_l("Do not discount (no markdowns, no line discounts)"))
+    shop_bears_discount = BooleanField(_l("Line discounts come out of the shop's share (the consignor's share is "
+                                          "taken from the price before discount)"))
     intake_fee = MoneyField(_l("Intake fee per item (optional)"), allow_zero=True, required=False)
 
 

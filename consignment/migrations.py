@@ -23,6 +23,7 @@ def m001_consignment(db):
             grace_days INTEGER NOT NULL DEFAULT 7 CHECK (grace_days >= 0),
             expiry_outcome TEXT NOT NULL DEFAULT 'return' CHECK (expiry_outcome IN ('return', 'donate', 'shop_stock')),
             do_not_discount INTEGER NOT NULL DEFAULT 0,
+            shop_bears_discount INTEGER NOT NULL DEFAULT 0,
             intake_fee_fen INTEGER NOT NULL DEFAULT 0 CHECK (intake_fee_fen >= 0),
             updated_at TEXT NOT NULL
         );

@@ -70,7 +70,7 @@ def contract(consignor_id):
         "split_kind": current["split_kind"], "split": f"{current['split_bps'] / 100:g}",
         "period_days": current["period_days"], "grace_days": current["grace_days"],
         "expiry_outcome": current["expiry_outcome"], "do_not_discount": current["do_not_discount"],
-        "intake_fee": current["intake_fee_fen"] or None})
+        "intake_fee": current["intake_fee_fen"] or None, "shop_bears_discount": current["shop_bears_discount"]})
     settings_form = None
     if not consignor_id:
         settings_form = SettingsForm(formdata=None, data={
@@ -91,7 +91,7 @@ def contract(consignor_id):
                     split_bps=parse_percent_bps(form.split.data) if form.split_kind.data == "flat" else 0,
                     tiers=tiers, period_days=form.period_days.data, grace_days=form.grace_days.data,
                     expiry_outcome=form.expiry_outcome.data, do_not_discount=form.do_not_discount.data,
-                    intake_fee_fen=form.intake_fee.data or 0)
+                    intake_fee_fen=form.intake_fee.data or 0, shop_bears_discount=form.shop_bears_discount.data)
             except DomainError as exc:
                 apply_domain_error(form, exc, "split")
                 status = 422

@@ -32,6 +32,25 @@ def split_bps_for(db, item, net_fen):
     return consignor_bps(terms, net_fen)
 
 
+def split_line(db, item, price_fen, net_fen):
+    """Split a till line of ``item``: asking price ``price_fen`` less discounts = ``net_fen`` (fen).
+
+    Returns ``(split_bps, consignor_fen, shop_fen)`` with ``consignor_fen + shop_fen == net_fen``. By default
+    discounts reduce the price before the split (design brief §4); a contract with ``shop_bears_discount``
+    takes the consignor's share from ``price_fen`` instead, the shop absorbing the discount (the consignor's
+    share is capped at ``net_fen``). The tier is chosen on the price the share is taken from.
+    """
+    from consignment.contracts import consignor_bps, terms_for_item
+
+    terms = terms_for_item(db, item)
+    if terms is None:
+        return 0, 0, net_fen
+    base = price_fen if terms.get("shop_bears_discount") else net_fen
+    bps = consignor_bps(terms, base)
+    share = min(net_fen, split_share(base, bps)[0])
+    return bps, share, net_fen - share
+
+
 def split_for(db, item, net_fen):
     """Split the net price of a line of ``item`` into ``(consignor_fen, shop_fen)`` (design brief §4).
 

@@ -13,10 +13,10 @@ from core import clock
 from core.db import one, rows, transaction
 from core.errors import Conflict, DomainError, NotFound
 from consignment.contracts import is_do_not_discount
-from core.money import percent_of, split_share
+from core.money import percent_of
 from inventory import items as inventory_items
 from inventory import tags
-from inventory.pricing import current_price, split_bps_for
+from inventory.pricing import current_price, split_line
 
 
 def new_cart(db, staff_id):
@@ -149,8 +149,7 @@ def lines(db, cart_id, moment=None):
         price = current_price(db, row, moment)
         discount = min(price, row["line_discount_fen"] or discount_from_bps(price, row["discount_bps"]))
         net = price - discount
-        split_bps = split_bps_for(db, row, net) if row["consignor_id"] else 0
-        consignor_share, shop_share = (split_share(net, split_bps) if row["consignor_id"] else (0, net))
+        split_bps, consignor_share, shop_share = split_line(db, row, price, net)
         row.update(tag_price_fen=row["price_fen"], do_not_discount=is_do_not_discount(db, row), price_fen=price, discount_fen=discount, net_fen=net,
                    split_bps=split_bps, consignor_share_fen=consignor_share, shop_share_fen=shop_share,
                    available=row["status"] == "available")

@@ -5,7 +5,6 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from consignment import contracts, expiry, ledger, markdowns, payouts
-from consignment.settings import save as save_setting
 from core import clock
 from core.db import transaction
 from core.errors import DomainError
@@ -173,7 +172,7 @@ def test_till_sells_at_marked_down_price(app, db, staff, make_item, consignor):
 def test_ledger_through_sale_refund_payout(app, db, staff, consignor, make_item):
     a = make_item(price_fen=10000, moment=T0)
     b = make_item(price_fen=5050, moment=T0)
-    sale = sell(db, app, staff, a, days(1))
+    sell(db, app, staff, a, days(1))
     sale2 = sell(db, app, staff, b, days(1, 1), key="k2")
     assert sale2["lines"][0]["consignor_share_fen"] == 3030
     # inside the 7-day return window nothing is payable yet
@@ -282,3 +281,13 @@ def test_expiry_to_shop_stock_moves_ownership(app, db, consignor, make_item):
     row = db.execute("SELECT status, consignor_id FROM items WHERE id = ?", (item["id"],)).fetchone()
     assert tuple(row) == ("available", None)
     assert split_for(db, dict(db.execute("SELECT * FROM items WHERE id = ?", (item["id"],)).fetchone()), 1000) == (0, 1000)
+
+
+def test_discount_reduces_price_before_split_unless_contract_says_shop_bears_it(app, db, staff, consignor, make_item):
+    plain = sell(db, app, staff, make_item(price_fen=10000), T0, key="a", discount_fen=2000)["lines"][0]
+    assert (plain["net_fen"], plain["consignor_share_fen"], plain["shop_share_fen"]) == (8000, 4800, 3200)
+    contracts.save_contract(db, consignor, split_kind="flat", split_bps=6000, shop_bears_discount=True)
+    line = sell(db, app, staff, make_item(price_fen=10000), T0, key="b", discount_fen=2000)["lines"][0]
+    assert (line["net_fen"], line["consignor_share_fen"], line["shop_share_fen"]) == (8000, 6000, 2000)
+    deep = sell(db, app, staff, make_item(price_fen=10000), T0, key="c", discount_fen=5000)["lines"][0]
+    assert (deep["consignor_share_fen"], deep["shop_share_fen"]) == (5000, 0)   # capped: shop never below 0

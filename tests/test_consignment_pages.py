@@ -1,7 +1,6 @@
 """Consignment pages through the Flask test client: every page renders, forms do what they say."""
 
 import re
-from datetime import date
 
 from consignment import contracts
 from tests.conftest import text_of
