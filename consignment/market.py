@@ -142,6 +142,11 @@ def parse_rows(db, text):
         except MoneyError as exc:
             bad("price", exc.message)
         number = clean.get("seller_number")
+        if number and number not in seller_names and db.execute(
+                "SELECT 1 FROM consignors c WHERE c.number = ? AND NOT EXISTS "
+                "(SELECT 1 FROM market_sellers m WHERE m.consignor_id = c.id)", (number,)).fetchone():
+            bad("seller_number", _l("%(number)s is the number of one of the shop's consignors; give the seller "
+                                    "another number.", number=number))
         if number and name:
             first = seller_names.setdefault(number, name)
             if first != name:
@@ -171,7 +176,8 @@ def import_csv(db, vault, config, data, *, market_day, staff_id=None, moment=Non
 
     New seller numbers become consignors (consent recorded now: the organiser's registration form carries
     the privacy notice) with a flat split of 100 % − ``market_commission_bps``, marked as market sellers of
-    ``market_day``. Existing numbers are reused as they are.
+    ``market_day``. Numbers of earlier market sellers are reused as they are; numbers of the shop's own
+    consignors are refused (see :func:`parse_rows`).
 
     Args:
         data: the uploaded file (bytes; UTF-8 with/without BOM, or GBK).

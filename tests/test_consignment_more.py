@@ -67,6 +67,14 @@ def test_csv_missing_columns_and_broken_encoding(app, db, staff):
     assert count(db, "items") == 0
 
 
+def test_csv_refuses_numbers_of_shop_consignors(app, db, staff, consignor):
+    with pytest.raises(ImportErrors) as exc:
+        market.import_csv(db, app.extensions["vault"], app.config, csv_bytes("A17,王小明,球,玩具,3,B\n"),
+                          market_day=date(2026, 10, 1))
+    assert [(l, c) for l, c, _m in exc.value.errors] == [(2, "seller_number")]
+    assert "A17 is the number of one of the shop's consignors" in str(exc.value.errors[0][2])
+
+
 def test_template_round_trips(app, db, staff):
     result = market.import_csv(db, app.extensions["vault"], app.config, market.template_csv(db),
                                market_day=date(2026, 10, 1))
