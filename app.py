@@ -36,6 +36,7 @@ def migration_sets():
     from printing import migrations as printing_migrations
     from staff import migrations as staff_migrations
     from sync import migrations as sync_migrations
+    from consignment import migrations as consignment_migrations
 
     return [
         core_migrations.migrations,
@@ -44,6 +45,7 @@ def migration_sets():
         pos_migrations.migrations,
         sync_migrations.migrations,
         printing_migrations.migrations,
+        consignment_migrations.migrations,
     ]
 
 
@@ -115,6 +117,7 @@ def _register_blueprints(app):
     from printing import views as printing_views
     from staff import views as staff_views
     from sync import views as sync_views
+    from consignment import views as consignment_views
 
     app.register_blueprint(core_bp)
     staff_views.register(app)
@@ -125,6 +128,7 @@ def _register_blueprints(app):
     report_views.register(app)
     sync_views.register(app)
     printing_views.register(app)
+    consignment_views.register(app)
 
 
 def _register_access_rules(app):

@@ -47,7 +47,20 @@ def transaction(db):
     """Run the block as one write transaction started with ``BEGIN IMMEDIATE``.
 
     Commits when the block ends, rolls back on any exception (nothing half-written), and re-raises.
+    Inside an open transaction the block becomes a ``SAVEPOINT`` of it, so an action made of other
+    actions (e.g. a CSV import taking in many items) is still all or nothing.
     """
+    if db.conn.in_transaction:
+        db.execute("SAVEPOINT nested")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK TO nested")
+            db.execute("RELEASE nested")
+            raise
+        else:
+            db.execute("RELEASE nested")
+        return
     db.execute("BEGIN IMMEDIATE")
     try:
         yield db

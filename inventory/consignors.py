@@ -127,6 +127,8 @@ def list_consignors(db, vault, query=""):
     for row in data:
         phone = vault.decrypt(row["phone_enc"])
         item = _decrypted(vault, row)
+        if item["owed_fen"]:
+            item["owed_fen"] = owed_to(db, item["id"])
         if needle and needle not in item["number"].lower() and needle not in item["name"].lower() \
                 and not (needle.isdigit() and needle in phone):
             continue
@@ -135,9 +137,8 @@ def list_consignors(db, vault, query=""):
 
 
 def owed_to(db, consignor_id):
-    """What the shop owes a consignor: the sum of consignor shares of their sold lines, in fen."""
-    return db.execute(
-        "SELECT COALESCE(sum(l.consignor_share_fen), 0) FROM sale_lines l JOIN sales s ON s.id = l.sale_id "
-        "WHERE l.consignor_id = ? AND s.status = 'completed'",
-        (consignor_id,),
-    ).fetchone()[0]
+    """What the shop owes a consignor, in fen: their ledger balance (credits less refunds, payouts and fees)
+    plus shares still inside the return window (``consignment.ledger``)."""
+    from consignment import ledger
+
+    return ledger.balance(db, consignor_id) + ledger.pending(db, consignor_id)

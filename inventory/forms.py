@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
-from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from core.forms import MoneyField, domain_validator
@@ -24,6 +24,7 @@ class IntakeForm(FlaskForm):
     brand = StringField(_l("Brand (optional)"), validators=[
         Optional(), Length(max=MAX_BRAND), domain_validator(lambda v: clean_text(v, "brand", MAX_BRAND, False))])
     photo = FileField(_l("Photo (optional)"), validators=[FileAllowed(PHOTO_TYPES, _l("Choose a photo file."))])
+    do_not_discount = BooleanField(_l("Do not discount (consigned items: no markdowns, no line discounts)"))
 
 
 class PriceForm(FlaskForm):

@@ -2,6 +2,7 @@
 
 Kept apart from the till so that pricing rules (markdown schedules, contract terms) live in one place:
 the till, the tag and the provenance page ask :func:`current_price`; the till asks :func:`split_for`.
+The rules themselves live in ``consignment.markdowns`` and ``consignment.contracts``.
 """
 
 from core.money import split_share
@@ -10,17 +11,52 @@ from core.money import split_share
 def current_price(db, item, moment=None):
     """The asking price of ``item`` (dict from the items table) at ``moment``, in fen.
 
-    Returns ``item["price_fen"]``: the tag price, already including any recorded price change.
+    The tag price (``item["price_fen"]``, including any recorded price change) less the markdown in
+    force for the item's age (``consignment.markdowns``; never for "do not discount" items).
     """
-    return item["price_fen"]
+    from consignment.markdowns import markdown_bps, marked_down_price
+
+    if item.get("status", "available") != "available":
+        return item["price_fen"]
+    return marked_down_price(item["price_fen"], markdown_bps(db, item, moment))
+
+
+def split_bps_for(db, item, net_fen):
+    """The consignor's share in basis points for a line of ``item`` sold at ``net_fen`` (0 for shop stock):
+    the item's contract terms, flat or tiered by the sale price (``consignment.contracts``)."""
+    from consignment.contracts import consignor_bps, terms_for_item
+
+    terms = terms_for_item(db, item)
+    if terms is None:
+        return 0
+    return consignor_bps(terms, net_fen)
+
+
+def split_line(db, item, price_fen, net_fen):
+    """Split a till line of ``item``: asking price ``price_fen`` less discounts = ``net_fen`` (fen).
+
+    Returns ``(split_bps, consignor_fen, shop_fen)`` with ``consignor_fen + shop_fen == net_fen``. By default
+    discounts reduce the price before the split (design brief §4); a contract with ``shop_bears_discount``
+    takes the consignor's share from ``price_fen`` instead, the shop absorbing the discount (the consignor's
+    share is capped at ``net_fen``). The tier is chosen on the price the share is taken from.
+    """
+    from consignment.contracts import consignor_bps, terms_for_item
+
+    terms = terms_for_item(db, item)
+    if terms is None:
+        return 0, 0, net_fen
+    base = price_fen if terms.get("shop_bears_discount") else net_fen
+    bps = consignor_bps(terms, base)
+    share = min(net_fen, split_share(base, bps)[0])
+    return bps, share, net_fen - share
 
 
 def split_for(db, item, net_fen):
     """Split the net price of a line of ``item`` into ``(consignor_fen, shop_fen)`` (design brief §4).
 
-    Shop-owned items (no consignor) give everything to the shop; consigned items use the split in basis
-    points recorded on the item at intake.
+    Shop-owned items (no consignor) give everything to the shop; consigned items use their contract's
+    split (flat, or the tier the net price falls in), rounded half-to-even to the fen.
     """
     if not item.get("consignor_id"):
         return 0, net_fen
-    return split_share(net_fen, item["split_bps"])
+    return split_share(net_fen, split_bps_for(db, item, net_fen))

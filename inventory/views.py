@@ -19,6 +19,7 @@ from inventory import items as item_actions
 from inventory import labels, photos, qr
 from inventory.forms import ConsignorForm, IntakeForm, PriceForm
 from inventory.pricing import current_price
+from consignment.contracts import record_item_terms
 
 bp = Blueprint("inventory", __name__)
 PAGE_SIZE = 50
@@ -62,6 +63,9 @@ def intake():
                     consignor_id=form.consignor.data or None, brand=form.brand.data or "",
                     staff_id=g.staff["id"], photo=photo,
                 )
+                if last["consignor_id"]:  # contract terms snapshot (and intake fee) for consigned goods
+                    record_item_terms(db, last["id"], do_not_discount=True if form.do_not_discount.data else None,
+                                      staff_id=g.staff["id"])
             except DomainError as exc:
                 apply_domain_error(form, exc)
                 status = 422
@@ -318,4 +322,13 @@ def event_label(event, public=False):
         return _l("Sold for %(price)s, receipt %(no)s", price=money(data.get("net_fen", 0)), no=data.get("receipt_no"))
     if kind == "refunded":
         return _l("Refunded and back in stock")
+    if kind == "markdown":
+        if public:
+            return _l("Price now %(new)s", new=money(data.get("new_fen", 0)))
+        return _l("Markdown −%(pct)s %% after %(days)s days: %(old)s → %(new)s", pct="%g" % (data.get("discount_bps", 0) / 100),
+                  days=data.get("days"), old=money(data.get("old_fen", 0)), new=money(data.get("new_fen", 0)))
+    if kind == "expired":
+        from consignment.expiry import outcome_label
+
+        return _l("Consignment expired: %(outcome)s", outcome=outcome_label(data.get("outcome")))
     return kind

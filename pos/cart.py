@@ -12,10 +12,11 @@ from flask_babel import lazy_gettext as _l
 from core import clock
 from core.db import one, rows, transaction
 from core.errors import Conflict, DomainError, NotFound
+from consignment.contracts import is_do_not_discount
 from core.money import percent_of
 from inventory import items as inventory_items
 from inventory import tags
-from inventory.pricing import current_price, split_for
+from inventory.pricing import current_price, split_line
 
 
 def new_cart(db, staff_id):
@@ -112,6 +113,9 @@ def set_discount(db, cart_id, line_id, *, amount_fen=0, bps=0, role="cashier", m
                        "WHERE l.id = ? AND l.cart_id = ?", (line_id, cart_id))
         if line is None:
             raise NotFound(_l("That line is no longer in the cart."))
+        if (amount_fen or bps) and is_do_not_discount(db, line):
+            raise DomainError(_l("%(tag)s is “do not discount” under its consignment contract.", tag=line["tag"]),
+                              field="discount")
         price = current_price(db, line)
         discount = amount_fen or discount_from_bps(price, bps)
         if discount > price or bps > 10000:
@@ -132,7 +136,8 @@ def discount_from_bps(price_fen, bps):
 def lines(db, cart_id, moment=None):
     """The cart's lines with current prices, discounts and shares, in scan order.
 
-    Each dict has ``line_id``, the item columns, ``price_fen`` (current), ``discount_fen``,
+    Each dict has ``line_id``, the item columns, ``tag_price_fen`` (before any markdown), ``price_fen``
+    (current, see ``inventory.pricing.current_price``), ``do_not_discount``, ``split_bps``, ``discount_fen``,
     ``net_fen``, ``consignor_share_fen``, ``shop_share_fen`` and ``available`` (False when the item was
     sold elsewhere meanwhile).
     """
@@ -144,9 +149,10 @@ def lines(db, cart_id, moment=None):
         price = current_price(db, row, moment)
         discount = min(price, row["line_discount_fen"] or discount_from_bps(price, row["discount_bps"]))
         net = price - discount
-        consignor_share, shop_share = split_for(db, row, net)
-        row.update(price_fen=price, discount_fen=discount, net_fen=net, consignor_share_fen=consignor_share,
-                   shop_share_fen=shop_share, available=row["status"] == "available")
+        split_bps, consignor_share, shop_share = split_line(db, row, price, net)
+        row.update(tag_price_fen=row["price_fen"], do_not_discount=is_do_not_discount(db, row), price_fen=price, discount_fen=discount, net_fen=net,
+                   split_bps=split_bps, consignor_share_fen=consignor_share, shop_share_fen=shop_share,
+                   available=row["status"] == "available")
         result.append(row)
     return result
 

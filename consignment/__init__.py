@@ -1,0 +1,1 @@
+"""Consignment: contracts, markdowns, expiry, the consignor ledger and payouts, statements, market days."""

@@ -1,0 +1,108 @@
+"""Expiry (issue 5 §3): consigned goods past their period, and applying the contract's outcome.
+
+An item taken in at ``created_at`` under terms with ``period_days`` and ``grace_days`` *expires* at
+``created_at + period_days`` and its *grace ends* at ``expires + grace_days`` (the consignor may still
+collect it meanwhile). Applying the outcome, in one transaction per batch with history and outbox:
+
+* ``return`` → status ``returned``; outbox ``consignor_return`` (OBSERVE / departing / inactive);
+* ``donate`` → status ``donated``; outbox ``donation`` (OBSERVE / departing / inactive);
+* ``shop_stock`` → the item stays on sale owned by the shop (consignor cleared, split 0). No registry
+  event: the item does not move and the registry names no owner.
+
+Each outcome is also an ``expiries`` row, which the consignor statement reads.
+"""
+
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+
+from core import clock
+from core.db import one, rows, transaction
+from core.errors import Conflict, DomainError
+from consignment.contracts import terms_for_item
+from inventory.items import record_event
+from sync import outbox
+
+EVENT_KIND = {"return": "consignor_return", "donate": "donation"}
+STATUS = {"return": "returned", "donate": "donated"}
+
+
+def outcome_label(outcome):
+    """An expiry outcome in the user's language."""
+    return {"return": _l("Return to consignor"), "donate": _l("Donate"),
+            "shop_stock": _l("Becomes shop stock")}.get(outcome, outcome)
+
+
+def dates(item, terms):
+    """``(expires_at, grace_ends_at)`` as aware datetimes for ``item`` under ``terms``."""
+    taken = clock.parse(item["created_at"])
+    expires = taken + timedelta(days=int(terms["period_days"]))
+    return expires, expires + timedelta(days=int(terms["grace_days"]))
+
+
+def expired_items(db, moment=None, consignor_id=None):
+    """Consigned items in stock past their period at ``moment`` (default now), longest overdue first.
+
+    Returns:
+        list[dict]: item columns plus ``consignor_number``, ``expires_at``, ``grace_ends_at`` (ISO),
+        ``state`` (``grace`` while the consignor may still collect, ``overdue`` after), ``outcome``.
+    """
+    moment = moment or clock.now()
+    where, params = "", ()
+    if consignor_id:
+        where, params = "AND i.consignor_id = ?", (consignor_id,)
+    result = []
+    for item in rows(db, "SELECT i.*, c.number AS consignor_number FROM items i JOIN consignors c "
+                         f"ON c.id = i.consignor_id WHERE i.status = 'available' {where} ORDER BY i.created_at, i.id",
+                     params):
+        terms = terms_for_item(db, item)
+        expires, grace_ends = dates(item, terms)
+        if moment < expires:
+            continue
+        item.update(expires_at=clock.iso(expires), grace_ends_at=clock.iso(grace_ends),
+                    state="grace" if moment < grace_ends else "overdue", outcome=terms["expiry_outcome"])
+        result.append(item)
+    return result
+
+
+def apply_outcomes(db, config, item_ids, *, staff_id=None, moment=None):
+    """Apply each item's expiry outcome (all or nothing) and return ``{outcome: count}``.
+
+    Args:
+        config: app config (``TZ_OFFSET`` for events).
+        item_ids: ids of items to process (duplicates ignored).
+
+    Raises:
+        DomainError: no items chosen. Conflict: an item is not in stock, not consigned, or not yet past
+            its period (the message names its tag); nothing is changed.
+    """
+    ids = list(dict.fromkeys(int(i) for i in item_ids))
+    if not ids:
+        raise DomainError(_l("Choose at least one item."), field="items")
+    moment = moment or clock.now()
+    now = clock.iso(moment)
+    counts = {}
+    with transaction(db):
+        for item_id in ids:
+            item = one(db, "SELECT * FROM items WHERE id = ?", (item_id,))
+            if item is None or item["status"] != "available" or not item["consignor_id"]:
+                raise Conflict(_l("%(tag)s is no longer a consigned item in stock; reload the list.",
+                                  tag=item["tag"] if item else item_id))
+            terms = terms_for_item(db, item)
+            expires, _grace = dates(item, terms)
+            if moment < expires:
+                raise Conflict(_l("%(tag)s has not expired yet.", tag=item["tag"]))
+            outcome = terms["expiry_outcome"]
+            if outcome == "shop_stock":
+                db.execute("UPDATE items SET consignor_id = NULL, split_bps = 0, updated_at = ? WHERE id = ?",
+                           (now, item_id))
+            else:
+                db.execute("UPDATE items SET status = ?, updated_at = ? WHERE id = ?", (STATUS[outcome], now, item_id))
+                outbox.add_event(db, EVENT_KIND[outcome], item, tz_offset=config.get("TZ_OFFSET", "+08:00"),
+                                 moment=moment, extensions={"outcome": outcome})
+            db.execute("DELETE FROM cart_lines WHERE item_id = ?", (item_id,))
+            db.execute("INSERT INTO expiries (item_id, consignor_id, at, staff_id, outcome) VALUES (?, ?, ?, ?, ?)",
+                       (item_id, item["consignor_id"], now, staff_id, outcome))
+            record_event(db, item_id, "expired", staff_id, moment, outcome=outcome)
+            counts[outcome] = counts.get(outcome, 0) + 1
+    return counts

@@ -1,0 +1,129 @@
+"""Markdown schedules: the asking price drops by a percentage once an item has been on the floor for a
+number of days (e.g. −20 % after 30 days, −40 % after 60), per contract, per category or shop-wide.
+
+Which schedule applies (issue 5 §2): the rules of the item's contract if that contract has any, else the
+rules of the item's category, else the shop-wide rules (no category, no contract). Within a schedule the
+step with the largest ``after_days`` not above the item's age wins. "Do not discount" items never mark
+down. The till never needs to know: ``inventory.pricing.current_price`` asks :func:`markdown_bps`.
+"""
+
+from flask_babel import lazy_gettext as _l
+
+from core import clock
+from core.db import one, rows, transaction
+from core.errors import DomainError, NotFound
+from core.money import percent_of
+
+DAY_SECONDS = 86400
+
+
+def age_days(item, moment=None):
+    """Whole days since ``item["created_at"]`` at ``moment`` (default now); 29.9 days is 29."""
+    delta = (moment or clock.now()) - clock.parse(item["created_at"])
+    return max(0, int(delta.total_seconds() // DAY_SECONDS))
+
+
+def add_rule(db, *, after_days, discount_bps, category=None, contract_id=None):
+    """Add one markdown step and return its id.
+
+    Args:
+        after_days: the item's age in days from which the step applies (> 0).
+        discount_bps: the markdown in basis points of the tag price (2000 = −20 %).
+        category: restrict to a category, or ``None``.
+        contract_id: restrict to items under this contract, or ``None``.
+
+    Raises:
+        DomainError: days not positive, percentage outside 1–100 %, both category and contract given,
+            or a step for the same scope and day already exists.
+    """
+    if not isinstance(after_days, int) or not 0 < after_days <= 3650:
+        raise DomainError(_l("Enter a number of days between 1 and 3650."), field="after_days")
+    if not isinstance(discount_bps, int) or not 0 < discount_bps <= 10000:
+        raise DomainError(_l("The markdown must be between 0 and 100 %."), field="discount")
+    if category and contract_id:
+        raise DomainError(_l("A markdown step is for a category or for a contract, not both."), field="category")
+    with transaction(db):
+        if one(db, "SELECT 1 AS x FROM markdown_rules WHERE after_days = ? AND category IS ? AND contract_id IS ?",
+               (after_days, category or None, contract_id or None)):
+            raise DomainError(_l("This schedule already has a step after %(n)d days.", n=after_days),
+                              field="after_days")
+        return db.execute("INSERT INTO markdown_rules (category, contract_id, after_days, discount_bps, created_at) "
+                          "VALUES (?, ?, ?, ?, ?)", (category or None, contract_id or None, after_days, discount_bps,
+                                                     clock.iso())).lastrowid
+
+
+def delete_rule(db, rule_id):
+    """Remove a markdown step. Raises :class:`NotFound` for an unknown id."""
+    with transaction(db):
+        if db.execute("DELETE FROM markdown_rules WHERE id = ?", (rule_id,)).rowcount == 0:
+            raise NotFound(_l("No such markdown step."))
+
+
+def list_rules(db):
+    """Every markdown step with ``consignor_number`` for contract steps, ordered by scope then days."""
+    return rows(db, "SELECT r.*, c.number AS consignor_number FROM markdown_rules r "
+                    "LEFT JOIN contracts k ON k.id = r.contract_id LEFT JOIN consignors c ON c.id = k.consignor_id "
+                    "ORDER BY r.contract_id IS NULL, r.contract_id, r.category IS NULL, r.category, r.after_days")
+
+
+def _schedule(db, item, terms):
+    contract_id = terms.get("id") if terms else None
+    if contract_id:
+        steps = rows(db, "SELECT after_days, discount_bps FROM markdown_rules WHERE contract_id = ?", (contract_id,))
+        if steps:
+            return steps
+    steps = rows(db, "SELECT after_days, discount_bps FROM markdown_rules WHERE category = ? AND contract_id IS NULL",
+                 (item["category"],))
+    if steps:
+        return steps
+    return rows(db, "SELECT after_days, discount_bps FROM markdown_rules WHERE category IS NULL AND contract_id IS NULL")
+
+
+def markdown_bps(db, item, moment=None):
+    """The markdown in force for ``item`` (dict from the items table) at ``moment``, in basis points (0 = none)."""
+    from consignment.contracts import terms_for_item
+
+    terms = terms_for_item(db, item)
+    if terms and terms.get("do_not_discount"):
+        return 0
+    age = age_days(item, moment)
+    best = 0
+    best_days = 0
+    for step in _schedule(db, item, terms):
+        if step["after_days"] <= age and step["after_days"] >= best_days:
+            best, best_days = step["discount_bps"], step["after_days"]
+    return best
+
+
+def marked_down_price(price_fen, bps):
+    """``price_fen`` less ``bps`` of it, the markdown rounded half-to-even to the fen (like the split rule)."""
+    return price_fen - percent_of(price_fen, bps)
+
+
+def record_due(db, moment=None, staff_id=None):
+    """Write a ``markdown`` history row for every item in stock whose markdown changed since last recorded,
+    so each effective price change is in the item's history. Idempotent; run by a worker and when the
+    markdown or expiry pages open. Returns the number of items recorded."""
+    from inventory.items import record_event
+
+    moment = moment or clock.now()
+    count = 0
+    with transaction(db):
+        for item in rows(db, "SELECT i.*, m.discount_bps AS md_bps, m.price_fen AS md_price FROM items i "
+                             "LEFT JOIN item_markdowns m ON m.item_id = i.id WHERE i.status = 'available'"):
+            bps = markdown_bps(db, item, moment)
+            new_price = marked_down_price(item["price_fen"], bps)
+            old_bps = item["md_bps"] or 0
+            old_price = item["md_price"] if item["md_price"] is not None else item["price_fen"]
+            if bps == old_bps and (bps == 0 or new_price == old_price):
+                continue
+            if bps == 0 and item["md_bps"] is None:
+                continue
+            record_event(db, item["id"], "markdown", staff_id, moment, old_fen=old_price, new_fen=new_price,
+                         discount_bps=bps, days=age_days(item, moment))
+            db.execute("INSERT INTO item_markdowns (item_id, discount_bps, price_fen, at) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT(item_id) DO UPDATE SET discount_bps = excluded.discount_bps, "
+                       "price_fen = excluded.price_fen, at = excluded.at",
+                       (item["id"], bps, new_price, clock.iso(moment)))
+            count += 1
+    return count

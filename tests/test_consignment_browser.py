@@ -1,0 +1,49 @@
+"""The payout screen in real headless Chromium: a double tap on Pay pays once."""
+
+import threading
+
+import pytest
+
+from tests.conftest import OWNER_PIN
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def live(app):
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def test_double_tap_on_pay_pays_once(app, db, staff, consignor, make_item, live):
+    playwright = pytest.importorskip("playwright.sync_api")
+    from consignment.settings import save
+    from core.db import transaction
+    from tests.test_consignment import T0, days, sell
+
+    with transaction(db):
+        save(db, "consignment_return_window_days", 0)
+    sell(db, app, staff, make_item(price_fen=10000, moment=T0), days(1))
+    with playwright.sync_playwright() as p:
+        try:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run"])
+        except Exception as exc:  # no Chromium on this machine
+            pytest.skip(f"Chromium not available: {exc}")
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.request.post(live + "/login", form={"staff_id": str(staff["owner"]), "pin": OWNER_PIN})
+        page.goto(f"{live}/consignment/payouts/{consignor}")
+        assert page.locator("#available").inner_text() == "¥60.00"
+        page.fill("#reference", "TX-9")
+        page.click("text=Bank transfer")
+        page.locator("button.big").dblclick()
+        page.wait_for_load_state("networkidle")
+        assert page.locator("#available").inner_text() == "¥0.00"
+        browser.close()
+    assert db.execute("SELECT count(*), sum(amount_fen) FROM payouts").fetchone()[:] == (1, 6000)
