@@ -4,6 +4,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from pos.shifts import ensure_open_shift
+
 from consignment import contracts, expiry, ledger, markdowns, payouts
 from core import clock
 from core.db import transaction
@@ -182,8 +184,8 @@ def test_ledger_through_sale_refund_payout(app, db, staff, consignor, make_item)
     # refund of line b after the window: reversed
     refund_line(db, sale2, 0, days(9))
     assert ledger.balance(db, consignor, days(9, 1)) == 6000
-    with transaction(db):
-        db.execute("INSERT INTO shifts (opened_at, float_fen) VALUES (?, 10000)", (clock.iso(days(9)),))
+    with transaction(db):  # the sales opened a shift already (a sale never waits for one)
+        assert ensure_open_shift(db) is not None
     payout = payouts.pay(db, consignor, amount_fen=2500, method="cash", idempotency_key="p1",
                          staff_id=staff["owner"], moment=days(10))
     assert ledger.balance(db, consignor, days(10, 1)) == 3500
@@ -224,6 +226,9 @@ def test_payout_over_balance_refused_and_double_submit_pays_once(app, db, staff,
 ])
 def test_bad_payouts_refused(app, db, staff, consignor, make_item, kwargs, message):
     sell(db, app, staff, make_item(price_fen=10000, moment=T0), days(1))
+    if kwargs["method"] == "cash":  # the sale auto-opened a shift; close it to have none open
+        with transaction(db):
+            db.execute("UPDATE shifts SET closed_at = ? WHERE closed_at IS NULL", (clock.iso(days(2)),))
     with pytest.raises(DomainError) as exc:
         payouts.pay(db, consignor, idempotency_key="p9", moment=days(9), **kwargs)
     assert message in str(exc.value.message)
