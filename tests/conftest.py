@@ -13,6 +13,21 @@ OWNER_PIN = "1234"
 CASHIER_PIN = "5678"
 
 
+@pytest.fixture(autouse=True)
+def english_test_clients(monkeypatch):
+    """Flask test clients send ``Accept-Language: en`` unless a request sets its own header, so tests can
+    assert the English messages (the app's default for a browser without a preference is zh_CN)."""
+    from flask.testing import FlaskClient
+
+    original = FlaskClient.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        self.environ_base.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
+
+    monkeypatch.setattr(FlaskClient, "__init__", init)
+
+
 @pytest.fixture
 def app(tmp_path):
     application = create_app({
