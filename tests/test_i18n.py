@@ -129,3 +129,17 @@ def test_public_provenance_page_follows_the_browser(app, priced_item):
     en = text_of(client.get(f"/i/{priced_item['tag']}", headers={"Accept-Language": "en"}))
     assert "品类" in zh and "¥12.50" in zh
     assert "Category" in en and "¥12.50" in en
+
+
+@pytest.mark.parametrize("area", AREAS)
+def test_template_strings_escape_percent_signs(area):
+    """Jinja's ``_()`` always applies ``%`` formatting, so a lone ``%`` in a template string garbles it
+    (``'100 % scale'`` renders as ``'100 {}cale'``): write ``%%``."""
+    import re
+
+    from core.i18n_tool import extract
+
+    for message in extract(area):
+        if message.id and any(path.endswith(".html") for path, _line in message.locations):
+            rest = re.sub(r"%\([a-z_]+\)[sd]|%%", "", message.id)
+            assert "%" not in rest, message.id

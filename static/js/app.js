@@ -28,6 +28,19 @@
       el._timer = setTimeout(function () { el.textContent = ""; el.className = ""; }, 6000);
     }
   });
+  // Scanners end a code with Enter, some with two. The scan field is emptied as soon as its code is on its
+  // way, and an empty scan field never submits, so a second Enter cannot send the same code again.
+  document.addEventListener("submit", function (evt) {
+    var scan = evt.target.querySelector && evt.target.querySelector("#scan");
+    if (scan && !scan.value.trim()) {
+      evt.preventDefault();
+      evt.stopImmediatePropagation();
+    }
+  }, true);
+  document.addEventListener("htmx:configRequest", function (evt) {
+    var scan = evt.detail.elt && evt.detail.elt.querySelector && evt.detail.elt.querySelector("#scan");
+    if (scan) scan.value = "";
+  });
   // Keep the scan field focused at the till so a scanner can fire at any time.
   document.addEventListener("htmx:afterSettle", function () {
     var scan = document.getElementById("scan");

@@ -1,0 +1,106 @@
+"""A stall's day in a real browser: log in with the PIN pad, take in two items, print their tags, sell both
+for cash at the till, check the change and the receipt. Headless Chromium at tablet sizes, landscape and
+portrait, each in one of the two languages."""
+
+import re
+
+import pytest
+
+from tests.browser import login
+
+pytestmark = pytest.mark.browser
+
+ITEMS = [("旧书《围城》1991年版", "18.50", 1850, "书籍 Books"), ("Sony Walkman WM-EX5", "25", 2500, "电子产品 Electronics")]
+
+
+def money(fen):
+    return f"¥{fen // 100:,}.{fen % 100:02d}"
+
+
+def take_in(page, title, price, category):
+    """Fill the intake form like a vendor: title, price, tap the category, Enter saves."""
+    page.fill("#title", title)
+    page.locator(".chips label", has_text=category).click()
+    page.fill("#price", price)
+    page.press("#price", "Enter")
+    saved = page.locator("#last-item", has_text=title)
+    saved.wait_for()
+    tag = saved.locator(".tag-code").inner_text().strip()
+    # the form is ready for the next item: title empty and focused, consignor and category kept
+    assert page.input_value("#title") == ""
+    assert page.evaluate("document.activeElement.id") == "title"
+    assert page.locator(".chips input:checked + span", has_text=category).count() == 1
+    return tag
+
+
+def scan(page, code, enters=1):
+    """Type like a keyboard-wedge scanner: the characters, then Enter (some scanners send two)."""
+    page.focus("#scan")
+    page.keyboard.type(code + "\n" * enters)
+
+
+@pytest.mark.parametrize("width, height, lang", [(1280, 800, "zh-CN"), (800, 1280, "en")],
+                         ids=["landscape-zh", "portrait-en"])
+def test_take_in_tag_and_sell_two_items(live_server, new_page, width, height, lang):
+    page = new_page(width, height, lang)
+    base = live_server.url
+    login(page, base, "Olga", live_server.pins["owner"])
+    assert page.url.endswith("/till")
+
+    # intake: two items for consignor A17
+    page.goto(f"{base}/intake?consignor={live_server.consignor}")
+    tags = [take_in(page, title, price, category) for title, price, _fen, category in ITEMS]
+    assert len(set(tags)) == 2
+    batch = page.locator("aside").inner_text()
+    assert all(tag in batch for tag in tags)
+
+    # the tag sheet for today's batch opens in a new tab with both tags and prices
+    with page.context.expect_page() as opened:
+        page.locator(f"a[href$='/tags/sheet?batch=today']").click()
+    sheet = opened.value
+    sheet.wait_for_load_state()
+    labels = sheet.locator(".label")
+    assert labels.count() == 2
+    texts = [labels.nth(i).inner_text() for i in range(2)]
+    for (title, _price, fen, _cat), tag in zip(ITEMS, tags):
+        label = next(t for t in texts if tag in t)
+        assert money(fen) in label
+    assert sheet.locator(".label .qr svg").count() == 2
+    sheet.close()
+
+    # the till: scan both; the second comes with a scanner's double Enter and is added once
+    page.goto(f"{base}/till")
+    scans = []
+    page.on("request", lambda request: scans.append(request) if request.url.endswith("/till/scan") else None)
+    scan(page, tags[0])
+    page.locator(f".cart-line[data-tag='{tags[0]}']").wait_for()
+    scan(page, tags[1].lower().replace("-", ""), enters=2)
+    page.locator(f".cart-line[data-tag='{tags[1]}']").wait_for()
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".cart-line").count() == 2
+    assert len(scans) == 2, "the scanner's second Enter must not send the code again"
+    assert page.locator("#till-message.error").count() == 0
+    total = sum(fen for *_rest, fen, _cat in ITEMS)
+    assert page.inner_text("#total").strip() == money(total)
+    assert page.evaluate("document.activeElement.id") == "scan"
+
+    # cash: the customer hands over ¥100
+    page.locator("button[name=quick_cash][value='10000']").click()
+    page.locator("#sale-done").wait_for()
+    assert page.inner_text("#change").strip() == money(10000 - total)
+    receipt_no = re.search(r"\d+", page.inner_text("#sale-done h2").split("·")[-1]).group(0)
+    assert page.locator(".cart-line").count() == 0
+    assert page.evaluate("document.activeElement.id") == "scan"
+
+    # the receipt: number, both lines, total, cash given and change
+    with page.context.expect_page() as opened:
+        page.click("#receipt-link")
+    receipt = opened.value
+    receipt.wait_for_load_state()
+    assert receipt.inner_text("#receipt-no").strip() == receipt_no
+    body = receipt.inner_text("#receipt")
+    for (title, _price, fen, _cat), tag in zip(ITEMS, tags):
+        assert title in body and tag in body and money(fen) in body
+    assert receipt.inner_text("#receipt-total").strip() == money(total)
+    assert receipt.inner_text("#receipt-change").strip() == money(10000 - total)
+    assert money(10000) in body
