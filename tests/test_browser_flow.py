@@ -82,7 +82,7 @@ def test_take_in_tag_and_sell_two_items(live_server, new_page, width, height, la
     assert page.locator("#till-message.error").count() == 0
     total = sum(fen for *_rest, fen, _cat in ITEMS)
     assert page.inner_text("#total").strip() == money(total)
-    assert page.evaluate("document.activeElement.id") == "scan"
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'scan'")
 
     # cash: the customer hands over ¥100
     page.locator("button[name=quick_cash][value='10000']").click()
@@ -90,7 +90,7 @@ def test_take_in_tag_and_sell_two_items(live_server, new_page, width, height, la
     assert page.inner_text("#change").strip() == money(10000 - total)
     receipt_no = re.search(r"\d+", page.inner_text("#sale-done h2").split("·")[-1]).group(0)
     assert page.locator(".cart-line").count() == 0
-    assert page.evaluate("document.activeElement.id") == "scan"
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'scan'")
 
     # the receipt: number, both lines, total, cash given and change
     with page.context.expect_page() as opened:
@@ -104,3 +104,24 @@ def test_take_in_tag_and_sell_two_items(live_server, new_page, width, height, la
     assert receipt.inner_text("#receipt-total").strip() == money(total)
     assert receipt.inner_text("#receipt-change").strip() == money(10000 - total)
     assert money(10000) in body
+
+
+def test_intake_error_keeps_what_was_typed_and_points_at_the_field(live_server, new_page):
+    page = new_page(1280, 800, "zh-CN")
+    login(page, live_server.url, "Carl", live_server.pins["cashier"])
+    page.goto(f"{live_server.url}/intake")
+    page.fill("#title", "搪瓷杯 红双喜")
+    page.locator(".chips label", has_text="家居 Home").click()
+    page.fill("#price", "12.345")
+    page.press("#price", "Enter")
+    page.locator(".has-error .field-error").wait_for()
+    assert page.inner_text(".has-error .field-error").strip() == "最多两位小数（到分），例如 12.50。"
+    assert page.input_value("#title") == "搪瓷杯 红双喜"
+    assert page.input_value("#price") == "12.345"
+    assert page.locator(".chips input:checked + span", has_text="家居 Home").count() == 1
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'price'")
+    # typing over the selected wrong amount and Enter saves
+    page.keyboard.type("12.5\n")
+    page.locator("#last-item", has_text="搪瓷杯 红双喜").wait_for()
+    assert "¥12.50" in page.inner_text("#last-item")
+    assert page.locator(".field-error").count() == 0

@@ -41,6 +41,24 @@
     var scan = evt.detail.elt && evt.detail.elt.querySelector && evt.detail.elt.querySelector("#scan");
     if (scan) scan.value = "";
   });
+  // A form that comes back with errors puts the cursor in the first wrong field, text selected, so the
+  // fix is typed straight over it (the server kept what was typed).
+  function focusFirstError(root) {
+    var bad = root && root.querySelector && root.querySelector(
+      ".has-error input:not([type=radio]):not([type=checkbox]):not([type=file]), .has-error select, .has-error textarea");
+    if (!bad) return false;
+    bad.focus();
+    if (bad.select) bad.select();
+    return true;
+  }
+  document.addEventListener("htmx:afterSettle", function (evt) {
+    // after htmx has restored the focus of the swapped form (it puts the caret back where it was)
+    // (an outerHTML swap detaches the old target: look its replacement up by id)
+    var target = evt.detail.target;
+    if (target && !target.isConnected) target = target.id ? document.getElementById(target.id) : null;
+    setTimeout(function () { focusFirstError(target); }, 0);
+  });
+  document.addEventListener("DOMContentLoaded", function () { focusFirstError(document.querySelector("main")); });
   // Keep the scan field focused at the till so a scanner can fire at any time.
   document.addEventListener("htmx:afterSettle", function () {
     var scan = document.getElementById("scan");
