@@ -125,3 +125,39 @@ def test_intake_error_keeps_what_was_typed_and_points_at_the_field(live_server, 
     page.locator("#last-item", has_text="搪瓷杯 红双喜").wait_for()
     assert "¥12.50" in page.inner_text("#last-item")
     assert page.locator(".field-error").count() == 0
+
+
+@pytest.mark.parametrize("stock", ["roll-40x30", "a4-3x8", "a4-4x10"])
+def test_tag_sheet_text_stays_clear_of_the_qr(live_server, new_page, stock):
+    """On every label stock the price, title and code sit inside the label and never under the QR."""
+    from core.db import connect
+    from inventory import items
+
+    db = connect(live_server.app.config["DATABASE"])
+    try:
+        ids = [items.intake(db, live_server.app.config, title=title, category="电子产品 Electronics", condition="B",
+                            price_fen=price, consignor_id=live_server.consignor, staff_id=live_server.owner)["id"]
+               for title, price in (("Nikon FM2 film camera body, chrome, with 50 mm f/1.4 lens", 168000),
+                                    ("老式收音机 红灯牌 711 型 六十年代 原装木壳", 99999900), ("碗", 500))]
+    finally:
+        db.close()
+    page = new_page(1280, 800, "zh-CN")
+    login(page, live_server.url, "Olga", live_server.pins["owner"])
+    page.goto(f"{live_server.url}/tags/sheet?stock={stock}&ids={','.join(map(str, ids))}")
+    boxes = page.evaluate("""() => Array.from(document.querySelectorAll('.label')).map(label => {
+        const box = el => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+        return {label: box(label), qr: box(label.querySelector('.qr')),
+                parts: ['.price', '.title', '.code'].map(s => label.querySelector(s)).map(el =>
+                    ({box: box(el), overflow: el.scrollWidth > el.clientWidth + 1, text: el.textContent}))};
+    })""")
+    assert len(boxes) == 3
+    for label in boxes:
+        lx1, ly1, lx2, ly2 = label["label"]
+        qx1, qy1, qx2, qy2 = label["qr"]
+        assert lx1 <= qx1 and qx2 <= lx2 + 0.5 and ly1 <= qy1 and qy2 <= ly2 + 0.5
+        for part in label["parts"]:
+            x1, y1, x2, y2 = part["box"]
+            assert not part["overflow"], part["text"]
+            assert lx1 <= x1 and x2 <= lx2 + 0.5, part["text"]
+            overlaps = (x2 > qx1 + 0.5 and y2 > qy1 + 0.5 and y1 < qy2 - 0.5 and x1 < qx2 - 0.5)
+            assert not overlaps, f"{part['text']} runs under the QR on {stock}"
