@@ -161,3 +161,41 @@ def test_tag_sheet_text_stays_clear_of_the_qr(live_server, new_page, stock):
             assert lx1 <= x1 and x2 <= lx2 + 0.5, part["text"]
             overlaps = (x2 > qx1 + 0.5 and y2 > qy1 + 0.5 and y1 < qy2 - 0.5 and x1 < qx2 - 0.5)
             assert not overlaps, f"{part['text']} runs under the QR on {stock}"
+
+
+SMALL_TARGETS_JS = """() => Array.from(document.querySelectorAll(
+    'a, button, input, select, textarea, summary, .chips label, label.pick')).filter(e => {
+  const r = e.getBoundingClientRect();
+  if (!r.width || !r.height || e.type === 'hidden') return false;
+  if (e.tagName === 'INPUT' && e.closest('.chips, label.pick')) return false;  // the label is the target
+  return r.width < 43.5 || r.height < 43.5;
+}).map(e => `${e.tagName}.${e.className} “${(e.textContent || e.value || '').trim().slice(0, 20)}” ` +
+             `${Math.round(e.getBoundingClientRect().width)}×${Math.round(e.getBoundingClientRect().height)}`)"""
+
+
+def test_every_control_is_big_enough_to_tap(live_server, new_page):
+    """Buttons, links, fields and chips on the staff screens are at least 44 × 44 px in portrait."""
+    from core.db import connect
+    from inventory import items
+
+    db = connect(live_server.app.config["DATABASE"])
+    try:
+        made = [items.intake(db, live_server.app.config, title=title, category="书籍 Books", condition="B",
+                             price_fen=price, consignor_id=live_server.consignor, staff_id=live_server.owner)
+                for title, price in (("旧书《围城》", 1800), ("Walkman", 3800))]
+    finally:
+        db.close()
+    page = new_page(800, 1280, "zh-CN")
+    base = live_server.url
+    page.goto(f"{base}/login")
+    assert page.evaluate(SMALL_TARGETS_JS) == []
+    login(page, base, "Olga", live_server.pins["owner"])
+    page.fill("#scan", made[0]["tag"])
+    page.press("#scan", "Enter")
+    page.locator(".cart-line").wait_for()
+    small = {"/till": page.evaluate(SMALL_TARGETS_JS)}
+    for path in ["/intake", "/items", f"/items/{made[0]['id']}", "/consignors", "/consignors/new",
+                 f"/consignors/{live_server.consignor}", "/sales", "/staff"]:
+        page.goto(base + path)
+        small[path] = page.evaluate(SMALL_TARGETS_JS)
+    assert {path: found for path, found in small.items() if found} == {}
