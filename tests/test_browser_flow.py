@@ -28,7 +28,7 @@ def take_in(page, title, price, category):
     tag = saved.locator(".tag-code").inner_text().strip()
     # the form is ready for the next item: title empty and focused, consignor and category kept
     assert page.input_value("#title") == ""
-    assert page.evaluate("document.activeElement.id") == "title"
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'title'")
     assert page.locator(".chips input:checked + span", has_text=category).count() == 1
     return tag
 
