@@ -9,6 +9,9 @@
 * ``new_page(width, height, lang="zh-CN")`` — a fresh browser context and page at that viewport
   (device scale 1); closed after the test.
 
+``RESALE_CHROMIUM`` points at another Chromium binary. Run only these tests with ``pytest -m browser``, or
+skip them with ``-m "not browser"``.
+
 The helpers (:func:`start_live_server`, :func:`launch_chromium`, :func:`login`) are plain functions so a
 script (``python -m tests.screenshots``) can use them outside pytest.
 """
