@@ -143,3 +143,10 @@ def test_template_strings_escape_percent_signs(area):
         if message.id and any(path.endswith(".html") for path, _line in message.locations):
             rest = re.sub(r"%\([a-z_]+\)[sd]|%%", "", message.id)
             assert "%" not in rest, message.id
+
+
+@pytest.mark.parametrize("lang, hint", [("en", "Print at 100% scale (“Actual size”), margins “None”."),
+                                        ("zh-CN", "请按 100% 比例（“实际大小”）打印，页边距选“无”。")])
+def test_tag_sheet_hint_shows_a_real_percent_sign(owner_client, lang, hint):
+    """It used to render as “Print at 100 {}cale” (a lone % in a Jinja ``_()`` string)."""
+    assert hint in owner_client.get("/tags/sheet?ids=", headers={"Accept-Language": lang}).get_data(as_text=True)
