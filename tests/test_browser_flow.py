@@ -199,3 +199,30 @@ def test_every_control_is_big_enough_to_tap(live_server, new_page):
         page.goto(base + path)
         small[path] = page.evaluate(SMALL_TARGETS_JS)
     assert {path: found for path, found in small.items() if found} == {}
+
+
+def test_a_burst_of_scans_adds_every_item_once(live_server, new_page):
+    """Four codes typed as fast as a scanner sends them, before the hub answers the first: all four land in
+    the cart, in order, each once (a code typed while the till was being redrawn used to be cut in two)."""
+    from core.db import connect
+    from inventory import items
+
+    db = connect(live_server.app.config["DATABASE"])
+    try:
+        made = [items.intake(db, live_server.app.config, title=f"旧书 第{n}卷", category="书籍 Books", condition="B",
+                             price_fen=1000 + n * 111, consignor_id=live_server.consignor,
+                             staff_id=live_server.owner) for n in range(1, 5)]
+    finally:
+        db.close()
+    page = new_page(800, 1280, "zh-CN")
+    login(page, live_server.url, "Carl", live_server.pins["cashier"])
+    page.goto(f"{live_server.url}/till")
+    page.focus("#scan")
+    page.keyboard.type("".join(item["tag"] + "\n\n" for item in made))
+    page.locator(f".cart-line[data-tag='{made[-1]['tag']}']").wait_for()
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".cart-line").evaluate_all("lines => lines.map(l => l.dataset.tag)") == [
+        item["tag"] for item in made]
+    assert page.inner_text("#total").strip() == money(sum(item["price_fen"] for item in made))
+    assert page.input_value("#scan") == ""
+    assert page.locator("#till-message.error").count() == 0

@@ -28,19 +28,32 @@
       el._timer = setTimeout(function () { el.textContent = ""; el.className = ""; }, 6000);
     }
   });
-  // Scanners end a code with Enter, some with two. The scan field is emptied as soon as its code is on its
-  // way, and an empty scan field never submits, so a second Enter cannot send the same code again.
+  // The scan field. A keyboard-wedge scanner types a code and Enter, sometimes two Enters, and a vendor may
+  // scan the next item before the hub has answered. Each swap replaces the scan form, and htmx drops a
+  // request queued on a form that left the page, so scans arriving that fast were lost. Codes therefore go
+  // into one queue here and are posted one after another, each answer swapping the whole till; the field is
+  // emptied at once, and an empty field never posts (a scanner's second Enter).
+  var scanQueue = [];
+  var scanBusy = false;
+  function nextScan() {
+    var form = document.getElementById("scan-form");
+    if (scanBusy || !scanQueue.length) return;
+    if (!form || !window.htmx) { scanQueue = []; return; }
+    scanBusy = true;
+    var done = function () { scanBusy = false; nextScan(); };
+    htmx.ajax("POST", form.getAttribute("hx-post"), {
+      source: form, target: "#till", swap: "outerHTML", select: "#till", values: {code: scanQueue.shift()}
+    }).then(done, done);
+  }
   document.addEventListener("submit", function (evt) {
     var scan = evt.target.querySelector && evt.target.querySelector("#scan");
-    if (scan && !scan.value.trim()) {
-      evt.preventDefault();
-      evt.stopImmediatePropagation();
-    }
+    if (!scan) return;
+    evt.preventDefault();
+    evt.stopImmediatePropagation();
+    var code = scan.value.trim();
+    scan.value = "";
+    if (code) { scanQueue.push(code); nextScan(); }
   }, true);
-  document.addEventListener("htmx:configRequest", function (evt) {
-    var scan = evt.detail.elt && evt.detail.elt.querySelector && evt.detail.elt.querySelector("#scan");
-    if (scan) scan.value = "";
-  });
   // A form that comes back with errors puts the cursor in the first wrong field, text selected, so the
   // fix is typed straight over it (the server kept what was typed).
   function focusFirstError(root) {
