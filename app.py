@@ -213,6 +213,10 @@ def _register_template_globals(app):
 
         return format_datetime(clock.parse(text), fmt) if text else ""
 
+    from core.icons import icon
+
+    app.add_template_global(icon)
+
     @app.template_filter("urlencode_args")
     def urlencode_args(args, **changes):
         merged = {k: v for k, v in dict(args).items() if k not in changes}

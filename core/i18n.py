@@ -7,13 +7,15 @@ so areas can grow without editing a shared catalog.
 
 from pathlib import Path
 
-from flask import current_app, request, session
+from functools import cached_property
+
 from babel import support
+from flask import current_app, request, session
 from flask_babel import Babel, Domain, get_locale
 from flask_babel import _get_current_context
 
 ROOT = Path(__file__).resolve().parent.parent
-TRANSLATION_AREAS = ["core", "staff", "inventory", "pos", "sync", "printing", "consignment", "registry", "reports"]
+TRANSLATION_AREAS = ["core", "staff", "inventory", "pos", "sync", "printing", "consignment", "registry"]
 
 
 def select_locale():
@@ -35,45 +37,62 @@ def translation_directories():
     return ";".join(str(d) for d in dirs if d.is_dir()) or str(ROOT / "core" / "translations")
 
 
-class CatalogDomain(Domain):
-    """Flask-Babel's domain, also looking for a catalog under ``language_TERRITORY`` (added for issue 4).
+def locale_names(locale):
+    """Catalog folder names to try for a Babel ``Locale``, most specific first.
 
-    Babel ≥ 2.12 parses ``"zh_CN"`` as ``zh_Hans_CN`` (likely subtags); gettext then looks for the catalog
-    in ``zh_Hans_CN`` and ``zh`` only, never in our ``zh_CN`` folders, so every page stayed in English.
+    Babel (2.12+) parses ``zh_CN`` as ``zh_Hans_CN``, and gettext would then look only in ``zh_Hans_CN/``
+    and ``zh/``; our catalogs live in ``zh_CN/``, so the language_territory form is tried as well.
     """
+    names = [str(locale)]
+    if locale.territory:
+        names.append(f"{locale.language}_{locale.territory}")
+    names.append(locale.language)
+    return list(dict.fromkeys(names))
+
+
+class AreaDomain(Domain):
+    """Flask-Babel's domain, merging every area's catalog and finding ``zh_CN/`` for ``zh_Hans_CN``."""
 
     def get_translations(self):
+        """The merged translations of all areas for the request's locale (cached per locale)."""
         ctx = _get_current_context()
         if ctx is None:
             return support.NullTranslations()
         locale = get_locale()
-        cache = self.get_translations_cache(ctx)
         key = (str(locale), self.domain[0])
-        if key not in cache:
-            names = [str(locale)]
-            if locale is not None and locale.territory:
-                names.append(f"{locale.language}_{locale.territory}")
+        if key not in self.cache:
             translations = support.Translations()
             for dirname in self.translation_directories:
-                translations.merge(support.Translations.load(dirname, names, self.domain[0]))
-            cache[key] = translations
-        return cache[key]
+                catalog = support.Translations.load(dirname, locale_names(locale), self.domain[0])
+                translations.merge(catalog)
+                if hasattr(catalog, "plural"):
+                    translations.plural = catalog.plural
+            self.cache[key] = translations
+        return self.cache[key]
+
+
+class AreaBabel(Babel):
+    """Flask-Babel using :class:`AreaDomain`."""
+
+    @cached_property
+    def domain_instance(self):
+        """The message domain for the translations."""
+        return AreaDomain(domain=self.domain)
 
 
 def init_app(app):
     """Attach Flask-Babel to ``app`` with the locale selector above."""
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", translation_directories())
-    babel = Babel(app, locale_selector=select_locale)
-    babel.domain_instance = CatalogDomain(
-        translation_directories=app.config["BABEL_TRANSLATION_DIRECTORIES"].split(";"))
+    AreaBabel(app, locale_selector=select_locale)
 
 
 def current_locale():
-    """The request's locale as ``language_TERRITORY`` or ``language``: ``zh_CN`` or ``en``.
+    """The request's locale as a configured language code such as ``zh_CN`` or ``en``.
 
-    Babel names zh_CN ``zh_Hans_CN``; templates and settings compare with the short form.
+    (Babel itself reports ``zh_CN`` as ``zh_Hans_CN``; templates and settings use the short form.)
     """
     locale = get_locale()
     if locale is None:
         return "zh_CN"
-    return f"{locale.language}_{locale.territory}" if locale.territory else locale.language
+    short = f"{locale.language}_{locale.territory}" if locale.territory else locale.language
+    return short

@@ -2,7 +2,7 @@
 
 Each area (``core``, ``staff``, ``inventory``, ``pos`` …) owns ``<area>/translations/zh_CN/LC_MESSAGES/
 messages.po``. Strings come from ``<area>/**/*.py`` and ``templates/<area>/**/*.html`` (``core`` also
-owns the top-level templates). English is the source language.
+owns ``app.py`` and the top-level templates). English is the source language.
 
 Usage::
 
@@ -33,6 +33,7 @@ def area_sources(area):
     templates = sorted((ROOT / "templates" / area).rglob("*.html")) if (ROOT / "templates" / area).is_dir() else []
     if area == "core":
         templates += sorted((ROOT / "templates").glob("*.html"))
+        files = [ROOT / "app.py"] + files  # the app factory's messages (error pages) are core's
     return [(p, "python") for p in files] + [(p, "jinja2") for p in templates]
 
 

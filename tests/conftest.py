@@ -99,3 +99,7 @@ def text_of(response):
     """The response body as text with tags stripped and whitespace folded (for message assertions)."""
     html = response.get_data(as_text=True)
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+# Real-browser fixtures (live_server, browser, new_page) for Playwright tests; see tests/browser.py.
+from tests.browser import browser, live_server, new_page  # noqa: E402,F401

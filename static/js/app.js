@@ -28,6 +28,50 @@
       el._timer = setTimeout(function () { el.textContent = ""; el.className = ""; }, 6000);
     }
   });
+  // The scan field. A keyboard-wedge scanner types a code and Enter, sometimes two Enters, and a vendor may
+  // scan the next item before the hub has answered. Each swap replaces the scan form, and htmx drops a
+  // request queued on a form that left the page, so scans arriving that fast were lost. Codes therefore go
+  // into one queue here and are posted one after another, each answer swapping the whole till; the field is
+  // emptied at once, and an empty field never posts (a scanner's second Enter).
+  var scanQueue = [];
+  var scanBusy = false;
+  function nextScan() {
+    var form = document.getElementById("scan-form");
+    if (scanBusy || !scanQueue.length) return;
+    if (!form || !window.htmx) { scanQueue = []; return; }
+    scanBusy = true;
+    var done = function () { scanBusy = false; nextScan(); };
+    htmx.ajax("POST", form.getAttribute("hx-post"), {
+      source: form, target: "#till", swap: "outerHTML", select: "#till", values: {code: scanQueue.shift()}
+    }).then(done, done);
+  }
+  document.addEventListener("submit", function (evt) {
+    var scan = evt.target.querySelector && evt.target.querySelector("#scan");
+    if (!scan) return;
+    evt.preventDefault();
+    evt.stopImmediatePropagation();
+    var code = scan.value.trim();
+    scan.value = "";
+    if (code) { scanQueue.push(code); nextScan(); }
+  }, true);
+  // A form that comes back with errors puts the cursor in the first wrong field, text selected, so the
+  // fix is typed straight over it (the server kept what was typed).
+  function focusFirstError(root) {
+    var bad = root && root.querySelector && root.querySelector(
+      ".has-error input:not([type=radio]):not([type=checkbox]):not([type=file]), .has-error select, .has-error textarea");
+    if (!bad) return false;
+    bad.focus();
+    if (bad.select) bad.select();
+    return true;
+  }
+  document.addEventListener("htmx:afterSettle", function (evt) {
+    // after htmx has restored the focus of the swapped form (it puts the caret back where it was)
+    // (an outerHTML swap detaches the old target: look its replacement up by id)
+    var target = evt.detail.target;
+    if (target && !target.isConnected) target = target.id ? document.getElementById(target.id) : null;
+    setTimeout(function () { focusFirstError(target); }, 0);
+  });
+  document.addEventListener("DOMContentLoaded", function () { focusFirstError(document.querySelector("main")); });
   // Keep the scan field focused at the till so a scanner can fire at any time.
   document.addEventListener("htmx:afterSettle", function () {
     var scan = document.getElementById("scan");

@@ -1,0 +1,198 @@
+"""Screenshots of every screen, to look at after a UI change (not a test).
+
+    python -m tests.screenshots [OUT_DIR] [--lang zh-CN|en|both] [--only NAME,NAME]
+
+Serves the demo shop (``core.demo``) and an empty instance (for first-run setup) on loopback, drives
+headless Chromium at 1280×800 (landscape tablet) and 800×1280 (portrait tablet), device scale 1, and the
+public provenance page also at 390×844 (phone). Files: ``OUT_DIR/<lang>/<size>-<screen>.png``.
+"""
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from tests.browser import chromium_missing_reason, launch_chromium, login, start_live_server
+
+SIZES = {"landscape": (1280, 800), "portrait": (800, 1280)}
+PHONE = (390, 844)
+
+
+def demo_server(folder):
+    """The demo shop on a fresh instance."""
+    from core.demo import DEMO_PINS, load_demo
+
+    server = start_live_server(Path(folder) / "demo", seed=False)
+    load_demo(server.app)
+    server.pins = dict(DEMO_PINS)
+    return server
+
+
+def shoot(page, out, name, full=True):
+    """Save one screenshot and print its path."""
+    path = out / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full)
+    print(path)
+
+
+def screens(browser, base, empty_base, out, size_name, size, lang, pins, only):
+    """Every staff screen at one viewport size and language."""
+    width, height = size
+    context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1, locale=lang,
+                                  extra_http_headers={"Accept-Language": lang})
+    page = context.new_page()
+
+    def want(name):
+        return not only or name in only
+
+    prefix = f"{size_name}-"
+    if want("setup"):
+        page.goto(f"{empty_base}/setup")
+        shoot(page, out, prefix + "setup")
+    if want("login"):
+        page.goto(f"{base}/login")
+        page.locator(".staff-pick label").first.click()
+        page.locator(".keypad button", has_text="1").click()
+        shoot(page, out, prefix + "login")
+    login(page, base, "Owner", pins["owner"])
+
+    page.goto(f"{base}/intake")
+    if want("intake"):
+        shoot(page, out, prefix + "intake-empty")
+        page.fill("#title", "")
+        page.fill("#price", "12.345")
+        page.click("#intake-form button[type=submit]")
+        page.wait_for_selector(".field-error")
+        shoot(page, out, prefix + "intake-errors")
+    page.goto(f"{base}/intake?consignor=1")
+    page.fill("#title", "旧书《平凡的世界》全三册 1986年 第一版 北京出版社")
+    page.locator(".chips label", has_text="书籍").click()
+    page.fill("#price", "66")
+    page.press("#price", "Enter")
+    page.wait_for_selector("#last-item")
+    if want("intake"):
+        shoot(page, out, prefix + "intake-saved")
+
+    if want("items"):
+        page.goto(f"{base}/items")
+        shoot(page, out, prefix + "items")
+    if want("item"):
+        page.goto(f"{base}/items/1")
+        shoot(page, out, prefix + "item")
+    if want("consignors"):
+        page.goto(f"{base}/consignors")
+        shoot(page, out, prefix + "consignors")
+        page.goto(f"{base}/consignors/new")
+        shoot(page, out, prefix + "consignor-new")
+        page.click("main form button[type=submit]")
+        page.wait_for_selector(".field-error")
+        shoot(page, out, prefix + "consignor-new-errors")
+        page.goto(f"{base}/consignors/1")
+        shoot(page, out, prefix + "consignor")
+
+    if want("till"):
+        page.goto(f"{base}/till")
+        shoot(page, out, prefix + "till-empty", full=False)
+        tags = page.evaluate("""async () => {
+            const r = await fetch('/items?status=available', {headers: {'HX-Request': 'true', 'HX-Target': 'item-results'}});
+            const html = await r.text();
+            return Array.from(html.matchAll(/class="tag-code" href="[^"]+">([^<]+)</g)).map(m => m[1]);
+        }""")
+        for tag in tags[:3]:
+            page.fill("#scan", tag)
+            page.press("#scan", "Enter")
+            page.wait_for_selector(f".cart-line[data-tag='{tag}']")
+        first = page.locator(".cart-line details").first
+        first.locator("summary").click()
+        first.locator("input[name=value]").fill("10")
+        first.locator("select[name=mode]").select_option("percent")
+        first.locator("button[type=submit]").click()
+        page.wait_for_selector(".price-old")
+        shoot(page, out, prefix + "till-cart", full=False)
+        shoot(page, out, prefix + "till-cart-full")
+        page.fill("#scan", "ZZ9-0001")
+        page.press("#scan", "Enter")
+        page.wait_for_selector("#till-message.error")
+        shoot(page, out, prefix + "till-error", full=False)
+        page.fill("#scan", "旧书")
+        page.press("#scan", "Enter")
+        page.wait_for_timeout(400)
+        shoot(page, out, prefix + "till-search", full=False)
+        page.locator("button[name=quick_cash]").last.click()
+        page.wait_for_selector("#sale-done")
+        shoot(page, out, prefix + "till-done", full=False)
+        with context.expect_page() as opened:
+            page.click("#receipt-link")
+        receipt = opened.value
+        receipt.wait_for_load_state()
+        shoot(receipt, out, prefix + "receipt")
+        receipt.close()
+        page.goto(f"{base}/sales")
+        shoot(page, out, prefix + "sales")
+
+    if want("tags"):
+        for stock in ("roll-40x30", "a4-3x8", "a4-4x10"):
+            page.goto(f"{base}/tags/sheet?ids=1,2,3,4,5,6,7,8,9,10,11,12&stock={stock}")
+            shoot(page, out, prefix + f"tags-{stock}", full=stock == "roll-40x30")
+    if want("staff"):
+        page.goto(f"{base}/staff")
+        shoot(page, out, prefix + "staff")
+    if want("error"):
+        page.goto(f"{base}/nothing-here")
+        shoot(page, out, prefix + "error")
+    context.close()
+
+
+def main(argv=None):
+    """Take the screenshots."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", nargs="?", default="/tmp/shots")
+    parser.add_argument("--lang", default="zh-CN", choices=["zh-CN", "en", "both"])
+    parser.add_argument("--only", default="", help="comma-separated screens: setup,login,intake,items,item,"
+                        "consignors,till,tags,staff,error,public")
+    args = parser.parse_args(argv)
+    reason = chromium_missing_reason()
+    if reason:
+        print(reason, file=sys.stderr)
+        return 1
+    only = {s for s in args.only.split(",") if s}
+    langs = ["zh-CN", "en"] if args.lang == "both" else [args.lang]
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
+        demo = demo_server(folder)
+        empty = start_live_server(Path(folder) / "empty", seed=False)
+        browser = launch_chromium(playwright)
+        try:
+            from core.db import connect
+
+            db = connect(demo.app.config["DATABASE"])
+            rows = db.execute("SELECT tag, status FROM items ORDER BY id").fetchall()
+            db.close()
+            for lang in langs:
+                out = Path(args.out) / lang
+                out.mkdir(parents=True, exist_ok=True)
+                for size_name, size in SIZES.items():
+                    screens(browser, demo.url, empty.url, out, size_name, size, lang, demo.pins, only)
+                if not only or "public" in only:
+                    context = browser.new_context(viewport={"width": PHONE[0], "height": PHONE[1]},
+                                                  device_scale_factor=1, locale=lang, is_mobile=True, has_touch=True,
+                                                  extra_http_headers={"Accept-Language": lang})
+                    page = context.new_page()
+                    sold = next(r["tag"] for r in rows if r["status"] == "sold")
+                    for name, tag in (("provenance", rows[0]["tag"]), ("provenance-sold", sold),
+                                      ("provenance-missing", "XX-0000")):
+                        page.goto(f"{demo.url}/i/{tag}")
+                        shoot(page, out, f"phone-{name}")
+                    page.goto(f"{demo.url}/nothing-here")
+                    shoot(page, out, "phone-error")
+                    context.close()
+        finally:
+            browser.close()
+            demo.stop()
+            empty.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
