@@ -15,7 +15,10 @@ from flask_babel import Babel, Domain, get_locale
 from flask_babel import _get_current_context
 
 ROOT = Path(__file__).resolve().parent.parent
-TRANSLATION_AREAS = ["core", "staff", "inventory", "pos", "sync", "printing", "consignment", "registry"]
+#: Every area with a catalog (the i18n tool and tests walk these).
+TRANSLATION_AREAS = ["core", "staff", "inventory", "pos", "sync", "printing", "consignment", "reports", "registry"]
+#: Areas whose catalogs the hub merges; the registry is a separate app with its own catalog.
+HUB_AREAS = [area for area in TRANSLATION_AREAS if area != "registry"]
 
 
 def select_locale():
@@ -32,8 +35,8 @@ def select_locale():
 
 
 def translation_directories():
-    """Every ``<area>/translations`` folder that exists, as absolute paths."""
-    dirs = [ROOT / area / "translations" for area in TRANSLATION_AREAS]
+    """Every hub area's ``translations`` folder that exists, as absolute paths joined by ``;``."""
+    dirs = [ROOT / area / "translations" for area in HUB_AREAS]
     return ";".join(str(d) for d in dirs if d.is_dir()) or str(ROOT / "core" / "translations")
 
 

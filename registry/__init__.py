@@ -9,10 +9,9 @@ import os
 from pathlib import Path
 
 from flask import Flask, request
-from flask_babel import Babel
 
 import core.db
-from core.i18n import CatalogDomain
+from core.i18n import AreaBabel
 from registry import store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,9 +66,7 @@ def create_registry_app(config=None):
     app.config["DATABASE"] = str(instance / "registry.db")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(ROOT / "registry" / "translations")
     app.config.update(config)
-    babel = Babel(app, locale_selector=select_locale)
-    babel.domain_instance = CatalogDomain(
-        translation_directories=app.config["BABEL_TRANSLATION_DIRECTORIES"].split(";"))
+    AreaBabel(app, locale_selector=select_locale)
     core.db.migrate(app.config["DATABASE"], [store.migrations], app.config["BUSY_TIMEOUT_MS"])
     db = core.db.connect(app.config["DATABASE"])
     try:

@@ -33,12 +33,22 @@ def test_committed_mo_matches_its_po(po):
     buffer = io.BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)
     buffer.seek(0)
-    expected = {m.id: m.string for m in read_mo(buffer) if m.id}
+    expected = {_key(m.id): _key(m.string) for m in read_mo(buffer) if m.id}
     mo = po.with_suffix(".mo")
     assert mo.exists(), f"{mo} is missing: run python -m core.i18n_tool compile"
     with mo.open("rb") as fh:
-        actual = {m.id: m.string for m in read_mo(fh) if m.id}
+        actual = {_key(m.id): _key(m.string) for m in read_mo(fh) if m.id}
     assert actual == expected, "the .mo is stale: run python -m core.i18n_tool compile"
+
+
+def _key(value):
+    """Plural messages come as lists/tuples (singular, plural); make them hashable and comparable."""
+    return tuple(value) if isinstance(value, (list, tuple)) else value
+
+
+def _text(value):
+    """All forms of a (possibly plural) message joined, for pattern checks."""
+    return " ".join(value) if isinstance(value, (list, tuple)) else value
 
 
 @pytest.mark.parametrize("po", CATALOGS, ids=lambda p: str(p.relative_to(ROOT)))
@@ -50,6 +60,11 @@ def test_translations_keep_placeholders(po):
     with po.open("rb") as fh:
         for message in read_po(fh):
             if message.id and message.string:
+                if isinstance(message.id, (list, tuple)):  # plural: every form uses the plural's placeholders
+                    wanted = sorted(set(pattern.findall(_text(message.id))))
+                    for form in message.string:
+                        assert sorted(set(pattern.findall(form))) == wanted, message.id
+                    continue
                 assert sorted(pattern.findall(message.id)) == sorted(pattern.findall(message.string)), message.id
 
 
@@ -141,7 +156,7 @@ def test_template_strings_escape_percent_signs(area):
 
     for message in extract(area):
         if message.id and any(path.endswith(".html") for path, _line in message.locations):
-            rest = re.sub(r"%\([a-z_]+\)[sd]|%%", "", message.id)
+            rest = re.sub(r"%\([a-z_]+\)[sd]|%%", "", _text(message.id))
             assert "%" not in rest, message.id
 
 
@@ -150,3 +165,18 @@ def test_template_strings_escape_percent_signs(area):
 def test_tag_sheet_hint_shows_a_real_percent_sign(owner_client, lang, hint):
     """It used to render as “Print at 100 {}cale” (a lone % in a Jinja ``_()`` string)."""
     assert hint in owner_client.get("/tags/sheet?ids=", headers={"Accept-Language": lang}).get_data(as_text=True)
+
+
+def test_one_english_string_has_one_chinese_translation_across_the_hub():
+    """The hub merges every area's catalog into one, so a msgid translated two ways in two areas shows
+    whichever loads last. Each msgid must read the same everywhere (the registry is a separate app)."""
+    seen = {}
+    for po in CATALOGS:
+        if po.parts[-5] == "registry":
+            continue
+        with po.open("rb") as fh:
+            for message in read_po(fh):
+                if message.id and message.string:
+                    seen.setdefault(_key(message.id), {}).setdefault(_key(message.string), []).append(po.parts[-5])
+    clashes = {msgid: found for msgid, found in seen.items() if len(found) > 1}
+    assert clashes == {}
