@@ -4,7 +4,7 @@ Every staff member may open, move cash and close (the cashier counts the drawer 
 every Z report too. The Z report page is a printable A4 view of the stored report.
 """
 
-from flask import Blueprint, current_app, g, redirect, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from core.db import get_db
@@ -114,6 +114,19 @@ def z_report(shift_id):
     return render("pos/z_report.html", report=report, tender_label=tenders.label,
                   printer_rows=shifts.z_report_rows(report, current_locale(),
                                                    current_app.config.get("TZ_OFFSET", "+08:00")))
+
+
+@bp.route("/shifts/<int:shift_id>/z/print", methods=["POST"])
+def print_z_report(shift_id):
+    """Queue the stored Z report for the receipt printer (the printer that takes ``report`` jobs)."""
+    from printing.jobs import enqueue
+
+    db = get_db()
+    rows = shifts.z_report_rows(shifts.z_report(db, shift_id), current_locale(),
+                                current_app.config.get("TZ_OFFSET", "+08:00"))
+    enqueue(db, "report", rows)
+    flash(_l("Z report sent to the receipt printer."), "success")
+    return redirect(url_for("shifts.z_report", shift_id=shift_id))
 
 
 def register(app):

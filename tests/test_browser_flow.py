@@ -167,7 +167,7 @@ SMALL_TARGETS_JS = """() => Array.from(document.querySelectorAll(
     'a, button, input, select, textarea, summary, .chips label, label.pick')).filter(e => {
   const r = e.getBoundingClientRect();
   if (!r.width || !r.height || e.type === 'hidden') return false;
-  if (e.tagName === 'INPUT' && e.closest('.chips, label.pick')) return false;  // the label is the target
+  if (e.tagName === 'INPUT' && e.closest('.chips, label.pick, label.check')) return false;  // the label is the target
   return r.width < 43.5 || r.height < 43.5;
 }).map(e => `${e.tagName}.${e.className} “${(e.textContent || e.value || '').trim().slice(0, 20)}” ` +
              `${Math.round(e.getBoundingClientRect().width)}×${Math.round(e.getBoundingClientRect().height)}`)"""

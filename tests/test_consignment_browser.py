@@ -20,8 +20,7 @@ def live(app):
     server.shutdown()
 
 
-def test_double_tap_on_pay_pays_once(app, db, staff, consignor, make_item, live):
-    playwright = pytest.importorskip("playwright.sync_api")
+def test_double_tap_on_pay_pays_once(app, db, staff, consignor, make_item, live, browser):
     from consignment.settings import save
     from core.db import transaction
     from tests.test_consignment import T0, days, sell
@@ -29,21 +28,15 @@ def test_double_tap_on_pay_pays_once(app, db, staff, consignor, make_item, live)
     with transaction(db):
         save(db, "consignment_return_window_days", 0)
     sell(db, app, staff, make_item(price_fen=10000, moment=T0), days(1))
-    with playwright.sync_playwright() as p:
-        try:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run"])
-        except Exception as exc:  # no Chromium on this machine
-            pytest.skip(f"Chromium not available: {exc}")
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
-        page.request.post(live + "/login", form={"staff_id": str(staff["owner"]), "pin": OWNER_PIN})
-        page.goto(f"{live}/consignment/payouts/{consignor}")
-        assert page.locator("#available").inner_text() == "¥60.00"
-        page.fill("#reference", "TX-9")
-        page.click("text=Bank transfer")
-        page.locator("button.big").dblclick()
-        page.wait_for_load_state("networkidle")
-        assert page.locator("#available").inner_text() == "¥0.00"
-        browser.close()
+    # one shared Chromium for the whole session (the browser fixture in tests/browser.py)
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.request.post(live + "/login", form={"staff_id": str(staff["owner"]), "pin": OWNER_PIN})
+    page.goto(f"{live}/consignment/payouts/{consignor}")
+    assert page.locator("#available").inner_text() == "¥60.00"
+    page.fill("#reference", "TX-9")
+    page.click("text=Bank transfer")
+    page.locator("button.big").dblclick()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#available").inner_text() == "¥0.00"
+    page.context.close()
     assert db.execute("SELECT count(*), sum(amount_fen) FROM payouts").fetchone()[:] == (1, 6000)

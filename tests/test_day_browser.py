@@ -6,7 +6,6 @@ The app runs under waitress on a free 127.0.0.1 port in a thread. Without Chromi
 skips, except in CI (``CI`` set), where it must run.
 """
 
-import os
 import re
 import socket
 import threading
@@ -20,26 +19,9 @@ from core.settings import set_setting
 from inventory import consignors, items
 from staff import accounts
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 SHOTS = Path(__file__).resolve().parent.parent / "screenshots"
 
 pytestmark = pytest.mark.browser
-
-
-def _playwright():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip("playwright is not installed")
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            raise RuntimeError(f"{CHROMIUM} is missing in CI")
-        pytest.skip("no Chromium at /usr/bin/chromium")
-    return sync_playwright
 
 
 @pytest.fixture
@@ -84,86 +66,84 @@ def _shots(page, name):
     page.set_viewport_size({"width": 1280, "height": 800})
 
 
-def test_a_day_at_the_till(server):
-    sync_playwright = _playwright()
+def test_a_day_at_the_till(server, browser):
     base = server["url"]
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 800})
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        page.on("dialog", lambda dialog: dialog.accept())
+    # one shared Chromium for the whole session (the browser fixture in tests/browser.py)
+    context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.on("dialog", lambda dialog: dialog.accept())
 
-        page.goto(f"{base}/login")
-        page.locator("label", has_text="Olga Owner").click()
-        page.fill("#pin", "1234")
-        page.click("#login-form button[type=submit]")
-        page.wait_for_url(re.compile(r"/till$"))
+    page.goto(f"{base}/login")
+    page.locator("label", has_text="Olga Owner").click()
+    page.fill("#pin", "1234")
+    page.click("#login-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/till$"))
 
-        # open the shift with a ¥200 float
-        page.goto(f"{base}/shift")
-        page.fill("#float", "200")
-        page.click("#open-shift")
-        page.wait_for_selector("#cash-form")
-        assert "badge ok" in page.get_attribute("#shift-badge", "class")
+    # open the shift with a ¥200 float
+    page.goto(f"{base}/shift")
+    page.fill("#float", "200")
+    page.click("#open-shift")
+    page.wait_for_selector("#cash-form")
+    assert "badge ok" in page.get_attribute("#shift-badge", "class")
 
-        # sell the book and the lamp for exact cash
-        page.goto(f"{base}/till")
-        for item in (server["book"], server["lamp"]):
-            page.fill("#scan", item["tag"])
-            page.press("#scan", "Enter")
-            page.wait_for_selector(f'.cart-line[data-tag="{item["tag"]}"]')
-        assert page.inner_text("#total") == "¥43.50"
-        page.locator("button[name=quick_cash]").first.click()
-        page.wait_for_selector("#sale-done")
+    # sell the book and the lamp for exact cash
+    page.goto(f"{base}/till")
+    for item in (server["book"], server["lamp"]):
+        page.fill("#scan", item["tag"])
+        page.press("#scan", "Enter")
+        page.wait_for_selector(f'.cart-line[data-tag="{item["tag"]}"]')
+    assert page.inner_text("#total") == "¥43.50"
+    page.locator("button[name=quick_cash]").first.click()
+    page.wait_for_selector("#sale-done")
 
-        # refund the book (one line) in cash, found by the receipt number
-        page.goto(f"{base}/refund")
-        page.fill("#q", "1")
-        page.press("#q", "Enter")
-        page.wait_for_selector("#refund-form")
-        page.check(f'tr[data-tag="{server["book"]["tag"]}"] input[type=checkbox]')
-        page.fill("#reason", "wrong edition")
-        _shots(page, "refund-form")
-        page.click("#refund-submit")
-        page.wait_for_selector("#refund-done")
-        assert _money(page.inner_text('#refund-done .give-back[data-kind="cash"]')) == 1800
-        _shots(page, "refund-done")
+    # refund the book (one line) in cash, found by the receipt number
+    page.goto(f"{base}/refund")
+    page.fill("#q", "1")
+    page.press("#q", "Enter")
+    page.wait_for_selector("#refund-form")
+    page.check(f'tr[data-tag="{server["book"]["tag"]}"] input[type=checkbox]')
+    page.fill("#reason", "wrong edition")
+    _shots(page, "refund-form")
+    page.click("#refund-submit")
+    page.wait_for_selector("#refund-done")
+    assert _money(page.inner_text('#refund-done .give-back[data-kind="cash"]')) == 1800
+    _shots(page, "refund-done")
 
-        # pay ¥5 out of the drawer for carrier bags
-        page.goto(f"{base}/shift")
-        page.check("input[name=kind][value=paid_out]")
-        page.fill("#amount", "5")
-        page.fill("#reason", "carrier bags")
-        page.click("#record-cash")
-        page.wait_for_selector("#shift-message.ok")
-        assert _money(page.inner_text("#z-expected")) == 20000 + 4350 - 1800 - 500
+    # pay ¥5 out of the drawer for carrier bags
+    page.goto(f"{base}/shift")
+    page.check("input[name=kind][value=paid_out]")
+    page.fill("#amount", "5")
+    page.fill("#reason", "carrier bags")
+    page.click("#record-cash")
+    page.wait_for_selector("#shift-message.ok")
+    assert _money(page.inner_text("#z-expected")) == 20000 + 4350 - 1800 - 500
 
-        _shots(page, "shift-open")
-        # close with a count of ¥220 (50 fen short) and read the Z report
-        page.fill("#counted", "220")
-        page.click("#close-shift")
-        page.wait_for_selector("#z-no")
-        assert page.inner_text("#z-no") == "Z report 1"
-        values = {sel: _money(page.inner_text(sel)) for sel in (
-            "#z-net-sales", "#z-refunds", "#z-net-takings", "#z-expected", "#z-counted", "#z-variance",
-            "#z-paid-out", "#z-discounts", "#z-voids", "#z-payouts")}
-        assert values == {"#z-net-sales": 4350, "#z-refunds": -1800, "#z-net-takings": 2550, "#z-expected": 22050,
-                          "#z-counted": 22000, "#z-variance": -50, "#z-paid-out": -500, "#z-discounts": 0,
-                          "#z-voids": 0, "#z-payouts": 0}
-        cash_row = page.locator('#z-tenders tr[data-kind="cash"] td').all_inner_texts()
-        assert [_money(t) for t in cash_row[1:]] == [4350, -1800, 2550]
-        categories = page.inner_text("#z-categories")
-        assert "书籍 Books" in categories and "家居 Home" in categories
-        _shots(page, "z-report")
-        page.click("#slip-preview summary")
-        page.locator("#slip-preview .slip").screenshot(path=str(SHOTS / "z-report-58mm.png"))
-        assert "Net takings" in page.inner_text("#slip-preview")
+    _shots(page, "shift-open")
+    # close with a count of ¥220 (50 fen short) and read the Z report
+    page.fill("#counted", "220")
+    page.click("#close-shift")
+    page.wait_for_selector("#z-no")
+    assert page.inner_text("#z-no") == "Z report 1"
+    values = {sel: _money(page.inner_text(sel)) for sel in (
+        "#z-net-sales", "#z-refunds", "#z-net-takings", "#z-expected", "#z-counted", "#z-variance",
+        "#z-paid-out", "#z-discounts", "#z-voids", "#z-payouts")}
+    assert values == {"#z-net-sales": 4350, "#z-refunds": -1800, "#z-net-takings": 2550, "#z-expected": 22050,
+                      "#z-counted": 22000, "#z-variance": -50, "#z-paid-out": -500, "#z-discounts": 0,
+                      "#z-voids": 0, "#z-payouts": 0}
+    cash_row = page.locator('#z-tenders tr[data-kind="cash"] td').all_inner_texts()
+    assert [_money(t) for t in cash_row[1:]] == [4350, -1800, 2550]
+    categories = page.inner_text("#z-categories")
+    assert "书籍 Books" in categories and "家居 Home" in categories
+    _shots(page, "z-report")
+    page.click("#slip-preview summary")
+    page.locator("#slip-preview .slip").screenshot(path=str(SHOTS / "z-report-58mm.png"))
+    assert "Net takings" in page.inner_text("#slip-preview")
 
-        # the sales chart
-        page.goto(f"{base}/reports/sales-by-day?preset=7d")
-        page.wait_for_selector("#chart svg")
-        assert page.locator("#chart rect.bar[data-fen='4350']").count() == 1
-        assert page.locator("#chart rect.refund[data-fen='1800']").count() == 1
-        _shots(page, "sales-chart")
-        browser.close()
+    # the sales chart
+    page.goto(f"{base}/reports/sales-by-day?preset=7d")
+    page.wait_for_selector("#chart svg")
+    assert page.locator("#chart rect.bar[data-fen='4350']").count() == 1
+    assert page.locator("#chart rect.refund[data-fen='1800']").count() == 1
+    _shots(page, "sales-chart")
+    context.close()

@@ -2,11 +2,8 @@
 registry back (the badge drains to online), then open the URL in the tag's QR code and see the sale on the
 registry's provenance page. Screenshots of both pages at 800×1280 go to ``screenshots/``."""
 
-import os
-import shutil
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -18,22 +15,7 @@ from inventory import items
 from staff import accounts
 from tests.sync_support import ROOT, TOKEN, Registry, free_port
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 
-
-def _need_browser():
-    try:
-        from playwright.sync_api import sync_playwright  # noqa: F401
-    except ImportError:
-        if os.environ.get("CI"):
-            pytest.fail("playwright is not installed in CI")
-        pytest.skip("playwright is not installed")
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed in CI")
-        pytest.skip("/usr/bin/chromium is not installed")
 
 
 def _wait(predicate, seconds=15):
@@ -46,9 +28,8 @@ def _wait(predicate, seconds=15):
 
 
 @pytest.mark.browser
-def test_sell_offline_then_drain_then_provenance(tmp_path):
-    _need_browser()
-    from playwright.sync_api import expect, sync_playwright
+def test_sell_offline_then_drain_then_provenance(tmp_path, browser):
+    from playwright.sync_api import expect
     from waitress.server import create_server
 
     registry = Registry(tmp_path / "registry").start()
@@ -74,53 +55,52 @@ def test_sell_offline_then_drain_then_provenance(tmp_path):
         assert _wait(lambda: pending() == 0), "the intake event did not reach the registry"
         registry.stop()  # the internet goes away
 
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            page = browser.new_page(viewport={"width": 800, "height": 1280}, locale="en-US")
-            page.set_default_timeout(15000)
-            page.goto(f"{hub_url}/login")
-            page.get_by_text("Olga Owner").click()
-            page.fill("#pin", "1234")
-            page.locator("#login-form button[type=submit]").click()
-            page.wait_for_url(f"{hub_url}/till")
+        # one shared Chromium for the whole session (the browser fixture in tests/browser.py)
+        page = browser.new_page(viewport={"width": 800, "height": 1280}, locale="en-US")
+        page.set_default_timeout(15000)
+        page.goto(f"{hub_url}/login")
+        page.get_by_text("Olga Owner").click()
+        page.fill("#pin", "1234")
+        page.locator("#login-form button[type=submit]").click()
+        page.wait_for_url(f"{hub_url}/till")
 
-            page.fill("#scan", item["tag"])
-            page.press("#scan", "Enter")
-            page.locator("#pay-form button[name=quick_cash]").first.click()
-            expect(page.locator("#receipt-link")).to_be_visible()
-            badge = page.locator("#sync-badge")
-            expect(badge.locator("[data-state=offline]")).to_be_visible()
-            expect(badge).to_contain_text("1 pending")
+        page.fill("#scan", item["tag"])
+        page.press("#scan", "Enter")
+        page.locator("#pay-form button[name=quick_cash]").first.click()
+        expect(page.locator("#receipt-link")).to_be_visible()
+        badge = page.locator("#sync-badge")
+        expect(badge.locator("[data-state=offline]")).to_be_visible()
+        expect(badge).to_contain_text("1 pending")
 
-            registry.start()  # back online, same address
-            expect(badge.locator("[data-state=online]")).to_be_visible()
-            expect(badge).not_to_contain_text("pending")
-            assert pending() == 0
+        registry.start()  # back online, same address
+        expect(badge.locator("[data-state=online]")).to_be_visible()
+        expect(badge).not_to_contain_text("pending")
+        assert pending() == 0
 
-            page.goto(f"{hub_url}/sync")
-            expect(page.locator("#sync-pending")).to_have_text("0")
-            page.screenshot(path=str(shots / "sync-status.png"), full_page=False)
+        page.goto(f"{hub_url}/sync")
+        expect(page.locator("#sync-pending")).to_have_text("0")
+        page.screenshot(path=str(shots / "sync-status.png"), full_page=False)
 
-            import io
+        import io
 
-            import zxingcpp
-            from PIL import Image
+        import zxingcpp
+        from PIL import Image
 
-            qr = page.request.get(f"{hub_url}/qr/{item['id']}.png")
-            payload = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr.body())))[0].text
-            assert payload == item["uri"] == f"{registry.url}/i/{item['tag']}"
-            public = browser.new_page(viewport={"width": 800, "height": 1280}, locale="en-US")
-            public.goto(payload)
-            expect(public.locator("#status")).to_have_text("Sold")
-            expect(public.locator("#sold-at")).to_be_visible()
-            expect(public.locator("#shop")).to_have_text("旧物小铺 Old Things")
-            expect(public.locator("h1")).to_have_text("Walkman WM-EX5")
-            assert "Olga" not in public.content()
-            public.screenshot(path=str(shots / "registry-provenance.png"), full_page=False)
-            public.goto(payload + "?lang=zh_CN")
-            expect(public.locator("#status")).to_have_text("已售出")
-            public.screenshot(path=str(shots / "registry-provenance-zh.png"), full_page=False)
-            browser.close()
+        qr = page.request.get(f"{hub_url}/qr/{item['id']}.png")
+        payload = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr.body())))[0].text
+        assert payload == item["uri"] == f"{registry.url}/i/{item['tag']}"
+        public = browser.new_page(viewport={"width": 800, "height": 1280}, locale="en-US")
+        public.goto(payload)
+        expect(public.locator("#status")).to_have_text("Sold")
+        expect(public.locator("#sold-at")).to_be_visible()
+        expect(public.locator("#shop")).to_have_text("旧物小铺 Old Things")
+        expect(public.locator("h1")).to_have_text("Walkman WM-EX5")
+        assert "Olga" not in public.content()
+        public.screenshot(path=str(shots / "registry-provenance.png"), full_page=False)
+        public.goto(payload + "?lang=zh_CN")
+        expect(public.locator("#status")).to_have_text("已售出")
+        public.screenshot(path=str(shots / "registry-provenance-zh.png"), full_page=False)
+        page.context.close()
     finally:
         stop_workers.set()
         server.close()
