@@ -87,6 +87,17 @@ def has_any_staff(db):
     return db.execute("SELECT 1 FROM staff LIMIT 1").fetchone() is not None
 
 
+def _shop_time(moment):
+    """``HH:MM`` in the shop's time zone (``BABEL_DEFAULT_TIMEZONE``, Asia/Shanghai) — not the hub OS's,
+    which is often UTC on a Raspberry Pi or mini-PC."""
+    from flask import has_app_context
+    from flask_babel import format_time
+
+    if has_app_context():
+        return format_time(moment, "HH:mm")
+    return moment.astimezone().strftime("%H:%M")
+
+
 def verify_login(db, staff_id, pin, attempts=5, lock_minutes=5, moment=None):
     """Check a PIN and return the staff member (dict) on success.
 
@@ -104,7 +115,7 @@ def verify_login(db, staff_id, pin, attempts=5, lock_minutes=5, moment=None):
             raise NotFound(_l("Choose who you are first."))
         if row["locked_until"] and clock.parse(row["locked_until"]) > moment:
             raise LoginError(_l("Too many wrong PINs. Try again after %(time)s.",
-                                time=clock.parse(row["locked_until"]).astimezone().strftime("%H:%M")))
+                                time=_shop_time(clock.parse(row["locked_until"]))))
         try:
             _hasher.verify(row["pin_hash"], pin or "")
         except (VerificationError, InvalidHashError):

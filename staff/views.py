@@ -26,14 +26,14 @@ def setup():
         shop_name = (form.get("shop_name") or "").strip()
         if not shop_name or len(shop_name) > 60:
             errors["shop_name"] = _l("Enter the shop name (at most 60 characters).")
-        if form.get("pin") != form.get("pin2"):
-            errors["pin2"] = _l("The two PINs differ.")
-        if not errors:
+        # check every field, so one answer shows all that is wrong (each under its own field)
+        for field, check in (("owner_name", accounts.validate_name), ("pin", accounts.validate_pin)):
             try:
-                accounts.validate_name(form.get("owner_name"))
-                accounts.validate_pin(form.get("pin"))
+                check(form.get(field))
             except DomainError as exc:
-                errors[exc.field] = exc.message
+                errors[field] = exc.message
+        if "pin" not in errors and form.get("pin") != form.get("pin2"):
+            errors["pin2"] = _l("The two PINs differ.")
         if not errors:
             staff_id = accounts.create_staff(db, form["owner_name"], "owner", form["pin"])
             with transaction(db):
@@ -64,7 +64,7 @@ def login():
         else:
             _start_session(staff)
             target = request.args.get("next") or ""
-            if not target.startswith("/") or target.startswith("//"):
+            if not target.startswith("/") or target.startswith("//") or "\\" in target:
                 target = url_for("pos.till")
             return redirect(target)
     return render("staff/login.html", staff=accounts.list_staff(db), chosen=chosen, error=error,
