@@ -5,6 +5,7 @@ PINs are 4–8 digits, hashed with Argon2id (RFC 9106) through ``argon2-cffi``. 
 """
 
 import re
+import unicodedata
 from datetime import timedelta
 
 from argon2 import PasswordHasher
@@ -31,9 +32,15 @@ def validate_pin(pin):
     Raises:
         DomainError: any other shape.
     """
-    if not re.fullmatch(r"[0-9]{4,8}", pin or ""):
+    pin = normalize_pin(pin)
+    if not re.fullmatch(r"[0-9]{4,8}", pin):
         raise DomainError(_l("A PIN is 4 to 8 digits."), field="pin")
     return pin
+
+
+def normalize_pin(pin):
+    """What was typed with full-width digits (a Chinese input method) as ASCII digits, stripped."""
+    return unicodedata.normalize("NFKC", pin or "").strip()
 
 
 def validate_name(name):
@@ -117,7 +124,7 @@ def verify_login(db, staff_id, pin, attempts=5, lock_minutes=5, moment=None):
             raise LoginError(_l("Too many wrong PINs. Try again after %(time)s.",
                                 time=_shop_time(clock.parse(row["locked_until"]))))
         try:
-            _hasher.verify(row["pin_hash"], pin or "")
+            _hasher.verify(row["pin_hash"], normalize_pin(pin))
         except (VerificationError, InvalidHashError):
             failures = row["failed_logins"] + 1
             locked = None
