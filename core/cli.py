@@ -113,9 +113,11 @@ def main():
 
 @main.command()
 @INSTANCE
-@click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on (0.0.0.0: the whole LAN).")
-@click.option("--port", default=8080, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int, help="waitress worker threads.")
+@click.option("--host", default="0.0.0.0", show_default=True, envvar="RESALE_HOST",
+              help="Address to listen on (0.0.0.0: the whole LAN). Env: RESALE_HOST.")
+@click.option("--port", default=8080, show_default=True, type=int, envvar="RESALE_PORT", help="Env: RESALE_PORT.")
+@click.option("--threads", default=8, show_default=True, type=int, envvar="RESALE_THREADS",
+              help="waitress worker threads. Env: RESALE_THREADS.")
 @click.option("--demo", is_flag=True, help="Load demo data first if the instance is empty.")
 @click.option("--no-workers", is_flag=True, help="Do not start background workers (backup, printing, sync).")
 def serve(instance, host, port, threads, demo, no_workers):
