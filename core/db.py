@@ -43,19 +43,32 @@ def close_db(_exc=None):
 
 
 @contextmanager
-def transaction(db):
+def transaction(db, durable=True):
     """Run the block as one write transaction started with ``BEGIN IMMEDIATE``.
 
     Commits when the block ends, rolls back on any exception (nothing half-written), and re-raises.
+
+    Args:
+        durable: ``True`` (default): commit with ``synchronous=FULL``, so the data is on disk when the
+            block ends (sales, intake, anything printed or handed over). ``False`` for scratch state that
+            may be lost in a power cut without harm (the till's cart): commit with ``synchronous=NORMAL``,
+            which in WAL mode skips the fsync (still atomic and consistent; the next durable commit
+            syncs it too). On a busy SD card or disk the fsync is most of a scan's time.
     """
-    db.execute("BEGIN IMMEDIATE")
+    if not durable:
+        db.execute("PRAGMA synchronous = NORMAL")
     try:
-        yield db
-    except BaseException:
-        db.rollback()
-        raise
-    else:
-        db.execute("COMMIT")
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.rollback()
+            raise
+        else:
+            db.execute("COMMIT")
+    finally:
+        if not durable:
+            db.execute("PRAGMA synchronous = FULL")
 
 
 def rows(db, sql, params=()):

@@ -1,6 +1,7 @@
 """The ``resale-pos`` command: init, demo, serve (a real subprocess), backup, restore; daily backups; /healthz."""
 
 import hashlib
+import json
 import os
 import socket
 import sqlite3
@@ -13,7 +14,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-import requests
+import urllib.error
+import urllib.request
 from click.testing import CliRunner
 from PIL import Image
 
@@ -31,6 +33,15 @@ def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def fetch(url):
+    """GET ``url``; returns ``(status, body bytes)``. Raises ``OSError`` when nothing listens yet."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
 
 
 def count(db_path, sql):
@@ -147,16 +158,16 @@ def test_serve_prints_lan_urls_and_a_qr_that_decodes(tmp_path):
         health = None
         for _ in range(200):
             try:
-                health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                health = fetch(f"http://127.0.0.1:{port}/healthz")
                 break
-            except requests.ConnectionError:
+            except OSError:
                 time.sleep(0.05)
         cold_start = time.perf_counter() - started
-        assert health is not None and health.status_code == 200
-        assert health.json()["counts"]["items"] == 12
-        assert requests.get(f"http://127.0.0.1:{port}/login", timeout=5).status_code == 200
-        static = requests.get(f"http://127.0.0.1:{port}/static/vendor/htmx-2.0.11.min.js", timeout=5)
-        assert static.status_code == 200 and b"htmx" in static.content
+        assert health is not None and health[0] == 200
+        assert json.loads(health[1])["counts"]["items"] == 12
+        assert fetch(f"http://127.0.0.1:{port}/login")[0] == 200
+        status, body = fetch(f"http://127.0.0.1:{port}/static/vendor/htmx-2.0.11.min.js")
+        assert status == 200 and b"htmx" in body
     finally:
         proc.terminate()
         proc.wait(10)
