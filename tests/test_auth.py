@@ -333,3 +333,21 @@ def test_only_the_public_pages_work_without_login(app, make_item):
     assert client.get(f"/i/{item['tag']}").status_code == 200
     assert client.get("/healthz").status_code == 200
     assert client.get("/static/css/app.css").status_code == 200
+
+
+def test_login_upgrades_a_hash_made_with_older_parameters(app, staff, db):
+    from argon2 import PasswordHasher
+
+    old = PasswordHasher(time_cost=1, memory_cost=128, parallelism=1).hash(OWNER_PIN)
+    from core.db import transaction
+
+    with transaction(db):
+        db.execute("UPDATE staff SET pin_hash = ? WHERE id = ?", (old, staff["owner"]))
+    assert login(app.test_client(), staff["owner"], OWNER_PIN).status_code == 302
+    new = db.execute("SELECT pin_hash FROM staff WHERE id = ?", (staff["owner"],)).fetchone()[0]
+    assert new != old and not accounts._hasher.check_needs_rehash(new)
+    assert login(app.test_client(), staff["owner"], OWNER_PIN).status_code == 302
+
+
+def test_production_pin_hash_parameters():
+    assert accounts.PIN_HASH_PARAMS == {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1}
