@@ -124,6 +124,7 @@ def serve(instance, host, port, threads, demo, no_workers):
     """Serve the app with waitress and print the address other tablets open."""
     from waitress import serve as waitress_serve
 
+    from core.db import hold_open
     from core.demo import DEMO_PINS, load_demo
     from core.workers import start_workers
 
@@ -144,7 +145,11 @@ def serve(instance, host, port, threads, demo, no_workers):
     sys.stdout.flush()
     if not no_workers and app.config.get("BACKGROUND_WORKERS", True):
         start_workers(app)
-    waitress_serve(app, host=host, port=port, threads=threads, ident="resale-pos")
+    keeper = hold_open(app.config["DATABASE"])  # no WAL checkpoint + fsync at the end of every request
+    try:
+        waitress_serve(app, host=host, port=port, threads=threads, ident="resale-pos")
+    finally:
+        keeper.close()
 
 
 def _remember_address(app, host, port):

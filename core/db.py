@@ -82,6 +82,21 @@ def one(db, sql, params=()):
     return dict(row) if row is not None else None
 
 
+def hold_open(path):
+    """Open a connection that stays idle for the life of the server, and return it.
+
+    With one connection per request, the request that closes the *last* connection makes SQLite
+    checkpoint the WAL into the database, fsync it and delete the WAL file: an fsync and file churn on
+    every request when one tablet works alone (measured: 1.0 ms → 0.09 ms per small write on this
+    machine, much more on an SD card). An idle connection that has read the database keeps the WAL open;
+    SQLite's automatic checkpoints (every 1000 pages) still run. The connection is never used for
+    queries, so it is not shared between threads.
+    """
+    conn = sqlite3.connect(str(path), check_same_thread=False)
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    return conn
+
+
 def migrate(path, migration_sets, busy_timeout_ms=5000):
     """Apply every pending migration of each ``sqlite_utils.Migrations`` set, in the order given."""
     db = connect(path, busy_timeout_ms)

@@ -373,3 +373,25 @@ def test_healthz_is_503_when_the_database_is_unreadable(app):
     body = response.get_json()
     assert body["database"].startswith("error")
     assert body["version"]
+
+
+def test_hold_open_keeps_the_wal_between_requests(tmp_path):
+    from core.db import connect, hold_open, transaction
+
+    path = tmp_path / "w.db"
+    db = connect(path)
+    db.execute("CREATE TABLE t (x)")
+    db.close()
+    assert not Path(str(path) + "-wal").exists()  # last connection closed: checkpointed and removed
+    keeper = hold_open(path)
+    try:
+        for value in range(3):
+            db = connect(path)
+            with transaction(db, durable=False):
+                db.execute("INSERT INTO t VALUES (?)", (value,))
+            db.close()
+            assert Path(str(path) + "-wal").exists()  # no checkpoint + fsync at each request's end
+        assert keeper.execute("SELECT count(*) FROM t").fetchone()[0] == 3
+    finally:
+        keeper.close()
+    assert count(path, "SELECT count(*) FROM t") == 3
