@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from core.db import get_db
 from core.errors import DomainError
 from core.i18n import current_locale
-from core.money import MAX_FEN, MoneyError, parse_money, parse_percent_bps
+from core.money import MoneyError, parse_fen, parse_money, parse_percent_bps
 from core.web import add_nav, public, render
 from inventory.items import resolver_base
 from inventory.qr import qr_svg
@@ -117,13 +117,8 @@ def discount(line_id):
 
 def _tender_entries(form):
     """Read tender rows (``kind``, ``amount``, ``reference`` lists) or a quick-cash button from the form."""
-    if form.get("quick_cash"):
-        # the buttons send whole fen; anything else was not typed by a person but still gets a message
-        amount = form["quick_cash"].strip()
-        if not amount.isascii() or not amount.isdigit() or not 0 < int(amount) <= MAX_FEN:
-            raise MoneyError(_l("“%(text)s” is not an amount. Type digits, e.g. 12.50.", text=amount[:20]),
-                             field="tender")
-        return [{"kind": "cash", "amount_fen": int(amount), "reference": ""}], None
+    if form.get("quick_cash"):  # the buttons send whole fen
+        return [{"kind": "cash", "amount_fen": parse_fen(form["quick_cash"]), "reference": ""}], None
     rows = tender_rows(form)
     entries = []
     for row in rows:
