@@ -2,6 +2,7 @@
 inside the build tree, so ``pip install .`` ships working zh_CN/en catalogs even though only ``.po`` files
 are kept in git. Everything else is configured in ``pyproject.toml``."""
 
+import shutil
 from pathlib import Path
 
 from setuptools import setup
@@ -12,6 +13,10 @@ class BuildWithCatalogs(build_py):
     """``build_py`` that also writes ``messages.mo`` next to each ``messages.po`` it copied."""
 
     def run(self):
+        # pip builds in the source tree: start from an empty build/lib so a file deleted from the sources
+        # (a template, a catalog) is not shipped again from an earlier build.
+        if not getattr(self, "editable_mode", False):
+            shutil.rmtree(self.build_lib, ignore_errors=True)
         super().run()
         from babel.messages.mofile import write_mo
         from babel.messages.pofile import read_po
