@@ -351,3 +351,15 @@ def test_login_upgrades_a_hash_made_with_older_parameters(app, staff, db):
 
 def test_production_pin_hash_parameters():
     assert accounts.PIN_HASH_PARAMS == {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1}
+
+
+def test_security_and_timing_headers(app, staff, make_item):
+    item = make_item()
+    for response in (app.test_client().get("/login"), app.test_client().get(f"/i/{item['tag']}"),
+                     app.test_client().get("/healthz")):
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
+        assert response.headers["Referrer-Policy"] == "same-origin"
+        assert re.fullmatch(r"app;dur=[\d.]+, cpu;dur=[\d.]+", response.headers["Server-Timing"])
+    cookie = login(app.test_client(), staff["owner"], OWNER_PIN).headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
