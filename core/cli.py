@@ -179,6 +179,9 @@ def init(instance, shop_name, owner_name, pin):
     from core.settings import set_setting
     from staff import accounts
 
+    shop_name = shop_name.strip()
+    if not shop_name or len(shop_name) > 60:
+        raise click.BadParameter("enter the shop name (at most 60 characters)", param_hint="--shop-name")
     app = _app(instance)
     db = connect(app.config["DATABASE"])
     try:
@@ -189,7 +192,7 @@ def init(instance, shop_name, owner_name, pin):
         except DomainError as exc:
             raise click.ClickException(str(exc.message)) from exc
         with transaction(db):
-            set_setting(db, "shop_name", shop_name.strip()[:60])
+            set_setting(db, "shop_name", shop_name)
     finally:
         db.close()
     click.echo(f"Shop set up in {app.instance_path}. Start it with: resale-pos serve")

@@ -7,7 +7,7 @@ from core import clock
 from core.db import get_db, transaction
 from core.errors import DomainError
 from core.settings import get_setting, set_setting
-from core.web import add_nav, public, render, role_required
+from core.web import add_nav, is_background_request, public, render, role_required
 from staff import accounts
 
 bp = Blueprint("staff", __name__)
@@ -127,7 +127,8 @@ def load_staff():
     if staff is None:
         session.pop("staff_id", None)
         return None
-    session["last_seen"] = clock.iso()
+    if not is_background_request():  # a badge polling every 10 s is not someone using the tablet
+        session["last_seen"] = clock.iso()
     g.staff = staff
     return staff
 

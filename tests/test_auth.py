@@ -363,3 +363,33 @@ def test_security_and_timing_headers(app, staff, make_item):
         assert re.fullmatch(r"app;dur=[\d.]+, cpu;dur=[\d.]+", response.headers["Server-Timing"])
     cookie = login(app.test_client(), staff["owner"], OWNER_PIN).headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_background_polls_do_not_keep_an_idle_session_alive(tmp_path):
+    from core.web import background
+
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "bg"), "WTF_CSRF_ENABLED": False,
+                      "BACKGROUND_WORKERS": False})
+
+    @app.route("/test-badge")
+    @background
+    def badge():
+        return "ok"
+
+    db = connect(app.config["DATABASE"])
+    owner = accounts.create_staff(db, "O", "owner", OWNER_PIN)
+    db.close()
+    client = login_client(app, owner, OWNER_PIN)
+    idle = app.config["IDLE_TIMEOUT_MINUTES"]
+    seen = clock.iso(clock.now() - timedelta(minutes=idle - 1))
+    with client.session_transaction() as session:
+        session["last_seen"] = seen
+    for headers in ({}, {"X-Resale-Background": "1"}):
+        assert client.get("/test-badge", headers=headers).status_code == 200
+        assert client.get("/healthz").status_code == 200
+        with client.session_transaction() as session:
+            assert session["last_seen"] == seen  # polling is not activity
+    assert client.get("/till", headers={"X-Resale-Background": "1"}).status_code == 200
+    with client.session_transaction() as session:
+        session["last_seen"] = clock.iso(clock.now() - timedelta(minutes=idle, seconds=5))
+    assert client.get("/test-badge").status_code == 302  # the poll finds the session expired

@@ -395,3 +395,11 @@ def test_hold_open_keeps_the_wal_between_requests(tmp_path):
     finally:
         keeper.close()
     assert count(path, "SELECT count(*) FROM t") == 3
+
+
+@pytest.mark.parametrize("shop", ["", "   ", "店" * 61])
+def test_init_refuses_a_bad_shop_name(instance, shop):
+    result = CliRunner().invoke(main, ["init", "--instance", str(instance), "--shop-name", shop, "--owner-name", "O",
+                                       "--pin", "1234"])
+    assert result.exit_code == 2 and "at most 60 characters" in result.output
+    assert not (instance / "resale.db").exists() or count(instance / "resale.db", "SELECT count(*) FROM staff") == 0
