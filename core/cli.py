@@ -175,7 +175,7 @@ def _remember_address(app, host, port):
 def init(instance, shop_name, owner_name, pin):
     """Create the instance folder, database, keys and the owner account."""
     from core.db import connect, transaction
-    from core.errors import DomainError
+    from core.errors import Conflict, DomainError
     from core.settings import set_setting
     from staff import accounts
 
@@ -188,7 +188,9 @@ def init(instance, shop_name, owner_name, pin):
         if accounts.has_any_staff(db):
             raise click.ClickException(f"{app.instance_path} is already set up.")
         try:
-            accounts.create_staff(db, owner_name, "owner", pin)
+            accounts.create_first_owner(db, owner_name, pin)
+        except Conflict as exc:
+            raise click.ClickException(f"{app.instance_path} is already set up.") from exc
         except DomainError as exc:
             raise click.ClickException(str(exc.message)) from exc
         with transaction(db):

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from core import clock
 from core.db import one, rows, transaction
-from core.errors import DomainError, NotFound
+from core.errors import Conflict, DomainError, NotFound
 
 #: Argon2id with OWASP's minimum profile (19 MiB, 2 passes, 1 lane) rather than argon2-cffi's default
 #: (RFC 9106 low-memory: 64 MiB, 3 passes, 4 lanes): every login allocated 64 MiB, which took the server's
@@ -76,6 +76,30 @@ def create_staff(db, name, role, pin):
         cursor = db.execute(
             "INSERT INTO staff (name, role, pin_hash, created_at) VALUES (?, ?, ?, ?)",
             (name, role, pin_hash, clock.iso()),
+        )
+    return cursor.lastrowid
+
+
+def create_first_owner(db, name, pin):
+    """Create the shop's first owner, only if no staff account exists yet (first-run setup, ``init``).
+
+    The check and the insert are one ``BEGIN IMMEDIATE`` transaction, so two set-up forms sent at the same
+    moment (two tablets, or someone else on the LAN) cannot both create an owner.
+
+    Returns:
+        int: the new owner's id.
+
+    Raises:
+        DomainError: invalid name or PIN. Conflict: the shop is already set up.
+    """
+    name = validate_name(name)
+    pin_hash = _hasher.hash(validate_pin(pin))
+    with transaction(db):
+        if has_any_staff(db):
+            raise Conflict(_l("This shop is already set up. Log in instead."))
+        cursor = db.execute(
+            "INSERT INTO staff (name, role, pin_hash, created_at) VALUES (?, 'owner', ?, ?)",
+            (name, pin_hash, clock.iso()),
         )
     return cursor.lastrowid
 

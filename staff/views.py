@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 
 from core import clock
 from core.db import get_db, transaction
-from core.errors import DomainError
+from core.errors import Conflict, DomainError
 from core.settings import get_setting, set_setting
 from core.web import add_nav, is_background_request, public, render, role_required
 from staff import accounts
@@ -35,7 +35,10 @@ def setup():
         if "pin" not in errors and form.get("pin") != form.get("pin2"):
             errors["pin2"] = _l("The two PINs differ.")
         if not errors:
-            staff_id = accounts.create_staff(db, form["owner_name"], "owner", form["pin"])
+            try:
+                staff_id = accounts.create_first_owner(db, form["owner_name"], form["pin"])
+            except Conflict:  # another tablet finished set-up a moment earlier
+                return redirect(url_for("staff.login"))
             with transaction(db):
                 set_setting(db, "shop_name", shop_name)
             _start_session(accounts.get_staff(db, staff_id))

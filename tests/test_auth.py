@@ -393,3 +393,30 @@ def test_background_polls_do_not_keep_an_idle_session_alive(tmp_path):
     with client.session_transaction() as session:
         session["last_seen"] = clock.iso(clock.now() - timedelta(minutes=idle, seconds=5))
     assert client.get("/test-badge").status_code == 302  # the poll finds the session expired
+
+
+def test_first_owner_is_created_once_even_when_two_setups_race(app):
+    import threading
+
+    from core.errors import Conflict
+
+    results = []
+
+    def set_up(name):
+        db = connect(app.config["DATABASE"])
+        try:
+            results.append(accounts.create_first_owner(db, name, "2468"))
+        except Conflict:
+            results.append("refused")
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=set_up, args=(f"Owner {i}",)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(map(str, results)).count("refused") == 3
+    db = connect(app.config["DATABASE"])
+    assert db.execute("SELECT count(*) FROM staff WHERE role = 'owner'").fetchone()[0] == 1
+    db.close()
