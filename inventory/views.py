@@ -33,7 +33,7 @@ def _intake_form(db, formdata=None):
     form.category.choices = [(c, c) for c in get_setting(db, "categories")]
     form.condition.choices = [(c, c) for c in get_setting(db, "conditions")]
     form.consignor.choices = [(0, _l("Shop stock (no consignor)"))] + [
-        (c["id"], f"{c['number']} · {c['name']}") for c in consignor_actions.list_consignors(db, _vault())
+        (c["id"], f"{c['number']} · {c['name']}") for c in consignor_actions.consignor_choices(db, _vault())
     ]
     return form
 
@@ -105,7 +105,7 @@ def item_list():
         # search-as-you-type: the table only. The consignor filter's list (every consignor decrypted, with
         # counts) is for the full page; building it for each keystroke was most of a search's time.
         return render("inventory/_item_table.html", **context)
-    return render("inventory/items.html", consignors=consignor_actions.list_consignors(db, _vault()), **context)
+    return render("inventory/items.html", consignors=consignor_actions.consignor_choices(db, _vault()), **context)
 
 
 @bp.route("/items/<int:item_id>", methods=["GET", "POST"])
