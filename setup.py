@@ -1,6 +1,6 @@
 """Build hook: compile every translation catalog (``*/translations/*/LC_MESSAGES/messages.po``) to ``.mo``
-inside the build tree, so ``pip install .`` ships working zh_CN/en catalogs even though only ``.po`` files
-are kept in git. Everything else is configured in ``pyproject.toml``."""
+inside the build tree, so ``pip install .`` ships catalogs that match the ``.po`` sources whether or not a
+compiled ``.mo`` was committed and kept up to date. Everything else is configured in ``pyproject.toml``."""
 
 import shutil
 from pathlib import Path
