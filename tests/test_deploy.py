@@ -45,3 +45,23 @@ def test_env_example_lists_every_setting():
     assert expected <= listed, sorted(expected - listed)
     for line in text.splitlines():
         assert not line.strip() or line.startswith("#") or re.match(r"^RESALE_[A-Z0-9_]+=", line), line
+
+
+def test_systemd_analyze_verify_finds_no_error(tmp_path):
+    import shutil
+    import subprocess
+
+    import pytest
+
+    if not shutil.which("systemd-analyze"):
+        pytest.skip("systemd-analyze not installed")
+    text = (DEPLOY / "resale-pos.service").read_text()
+    # the venv does not exist here: point ExecStart at a binary that does, keep everything else
+    text = text.replace("ExecStart=/opt/resale-pos/venv/bin/resale-pos serve", "ExecStart=/bin/true serve")
+    unit_file = tmp_path / "resale-pos.service"
+    unit_file.write_text(text)
+    result = subprocess.run(["systemd-analyze", "verify", str(unit_file)], capture_output=True, text=True,
+                            timeout=60)
+    problems = [line for line in (result.stdout + result.stderr).splitlines()
+                if "resale-pos.service" in line]
+    assert result.returncode == 0 and not problems, result.stdout + result.stderr
