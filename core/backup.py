@@ -61,6 +61,10 @@ def check_backup(path):
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
+        with path.open("rb") as fh:
+            is_sqlite = fh.read(16) == b"SQLite format 3\x00"
+        if is_sqlite:
+            raise BackupError(f"{path}: damaged ({exc})") from exc
         raise BackupError(f"{path}: not a SQLite database ({exc})") from exc
 
 
@@ -89,14 +93,24 @@ def restore(backup_path, db_path, safety_dir):
     return counts, safety
 
 
-def _stamp():
-    return clock.now().strftime("%Y%m%d-%H%M%S")
+def _stamp(moment=None):
+    """``YYYYmmdd-HHMMSS-mmm`` (UTC, milliseconds): sorts in time order and never repeats within a second."""
+    moment = moment or clock.now()
+    return moment.strftime("%Y%m%d-%H%M%S-") + f"{moment.microsecond // 1000:03d}"
 
 
-def auto_backup(db_path, backup_dir, keep):
-    """Take a dated backup into ``backup_dir`` and delete the oldest beyond ``keep``. Returns the new file."""
+def auto_backup(db_path, backup_dir, keep, moment=None):
+    """Take a dated backup ``resale-<stamp>.db`` into ``backup_dir`` and delete the oldest beyond ``keep``.
+
+    Args:
+        keep: how many automatic backups to keep (``<= 0`` keeps all).
+        moment: the time used in the file name (default now).
+
+    Returns:
+        pathlib.Path: the new file.
+    """
     backup_dir = Path(backup_dir)
-    new = backup(db_path, backup_dir / f"resale-{_stamp()}.db")
+    new = backup(db_path, backup_dir / f"resale-{_stamp(moment)}.db")
     old = sorted(backup_dir.glob("resale-*.db"))
     for stale in old[:-keep] if keep > 0 else []:
         stale.unlink(missing_ok=True)

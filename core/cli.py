@@ -28,16 +28,82 @@ def _app(instance, **config):
 
 
 def lan_addresses():
-    """This machine's IPv4 addresses other than loopback, from the host name (no packet is sent)."""
+    """This machine's IPv4 addresses other than loopback, best first (no packet is sent).
+
+    Sources: the address a UDP socket would use for the default route (``connect`` on UDP sends nothing),
+    the host name's addresses, and on Linux each interface's address (``SIOCGIFADDR``).
+
+    Returns:
+        list[str]: dotted-quad addresses, possibly empty (no network).
+    """
     found = []
+
+    def add(address):
+        if address and not address.startswith(("127.", "0.", "169.254.")) and address not in found:
+            found.append(address)
+
+    for target in ("10.255.255.255", "192.168.255.255", "172.31.255.255"):
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+                probe.connect((target, 9))
+                add(probe.getsockname()[0])
+        except OSError:
+            pass
     try:
         for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
-            address = info[4][0]
-            if not address.startswith("127.") and address not in found:
-                found.append(address)
+            add(info[4][0])
     except OSError:
         pass
+    found.extend(a for a in _interface_addresses() if a not in found and not a.startswith(("127.", "169.254.")))
     return found
+
+
+def _interface_addresses():
+    """Each network interface's IPv4 address via ``ioctl(SIOCGIFADDR)`` (Linux, Android); else ``[]``."""
+    try:
+        import fcntl
+        import struct
+
+        result = []
+        for _index, name in socket.if_nameindex():
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+                try:
+                    packed = fcntl.ioctl(sock.fileno(), 0x8915, struct.pack("256s", name[:15].encode()))
+                except OSError:
+                    continue
+                result.append(socket.inet_ntoa(packed[20:24]))
+        return result
+    except (ImportError, OSError, AttributeError):
+        return []
+
+
+def lan_urls(host, port):
+    """The URLs other devices open: one per LAN address when listening on all interfaces, else ``host``'s."""
+    if host in ("0.0.0.0", "", "::"):
+        addresses = lan_addresses()
+    else:
+        addresses = [host]
+    return [f"http://{a}:{port}/" for a in addresses] or [f"http://localhost:{port}/"]
+
+
+def terminal_qr(text):
+    """``text`` as a QR code drawn with block characters for a terminal (error correction M, quiet zone
+    4 modules, dark modules printed as spaces on a light block background so it scans on dark terminals).
+
+    Returns:
+        tuple[str, list[list[bool]]]: the printable block and the QR matrix it draws (True = dark),
+        quiet zone included.
+    """
+    import io
+
+    import qrcode
+
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
+    code.add_data(text)
+    code.make(fit=True)
+    out = io.StringIO()
+    code.print_ascii(out=out, invert=True)
+    return out.getvalue(), code.get_matrix()
 
 
 @click.group()
@@ -47,36 +113,43 @@ def main():
 
 @main.command()
 @INSTANCE
-@click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on (0.0.0.0: the whole LAN).")
-@click.option("--port", default=8080, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int, help="waitress worker threads.")
+@click.option("--host", default="0.0.0.0", show_default=True, envvar="RESALE_HOST",
+              help="Address to listen on (0.0.0.0: the whole LAN). Env: RESALE_HOST.")
+@click.option("--port", default=8080, show_default=True, type=int, envvar="RESALE_PORT", help="Env: RESALE_PORT.")
+@click.option("--threads", default=8, show_default=True, type=int, envvar="RESALE_THREADS",
+              help="waitress worker threads. Env: RESALE_THREADS.")
 @click.option("--demo", is_flag=True, help="Load demo data first if the instance is empty.")
 @click.option("--no-workers", is_flag=True, help="Do not start background workers (backup, printing, sync).")
 def serve(instance, host, port, threads, demo, no_workers):
     """Serve the app with waitress and print the address other tablets open."""
-    import qrcode
     from waitress import serve as waitress_serve
 
+    from core.db import hold_open
     from core.demo import DEMO_PINS, load_demo
     from core.workers import start_workers
+
+    from core.views import app_version
 
     app = _app(instance)
     if demo and load_demo(app):
         click.echo(f"Demo data loaded. PINs: owner {DEMO_PINS['owner']}, cashier {DEMO_PINS['cashier']}.")
     _remember_address(app, host, port)
-    addresses = lan_addresses() if host in ("0.0.0.0", "") else [host]
-    urls = [f"http://{a}:{port}/" for a in addresses] or [f"http://localhost:{port}/"]
-    click.echo(f"Resale POS {app.config.get('VERSION', '')} — data in {app.instance_path}")
+    urls = lan_urls(host, port)
+    click.echo(f"Resale POS {app_version()} — data in {app.instance_path}")
     click.echo(f"Started in {app.config['STARTUP_SECONDS']:.2f} s.")
     click.echo("Open the till on this device: http://localhost:%d/" % port)
     for url in urls:
         click.echo(f"Other tablets on this network: {url}")
-    code = qrcode.QRCode(border=2)
-    code.add_data(urls[0])
-    code.print_ascii(out=sys.stdout, invert=True)
+    click.echo("Scan this with a tablet's camera to open the till:")
+    click.echo(terminal_qr(urls[0])[0], nl=False)
+    sys.stdout.flush()
     if not no_workers and app.config.get("BACKGROUND_WORKERS", True):
         start_workers(app)
-    waitress_serve(app, host=host, port=port, threads=threads, ident="resale-pos")
+    keeper = hold_open(app.config["DATABASE"])  # no WAL checkpoint + fsync at the end of every request
+    try:
+        waitress_serve(app, host=host, port=port, threads=threads, ident="resale-pos")
+    finally:
+        keeper.close()
 
 
 def _remember_address(app, host, port):
@@ -87,7 +160,7 @@ def _remember_address(app, host, port):
     db = connect(app.config["DATABASE"])
     try:
         if not get_setting(db, "resolver_base"):
-            addresses = lan_addresses() if host in ("0.0.0.0", "") else [host]
+            addresses = lan_addresses() if host in ("0.0.0.0", "", "::") else [host]
             with transaction(db):
                 set_setting(db, "resolver_base", f"http://{(addresses or ['localhost'])[0]}:{port}")
     finally:
@@ -102,21 +175,26 @@ def _remember_address(app, host, port):
 def init(instance, shop_name, owner_name, pin):
     """Create the instance folder, database, keys and the owner account."""
     from core.db import connect, transaction
-    from core.errors import DomainError
+    from core.errors import Conflict, DomainError
     from core.settings import set_setting
     from staff import accounts
 
+    shop_name = shop_name.strip()
+    if not shop_name or len(shop_name) > 60:
+        raise click.BadParameter("enter the shop name (at most 60 characters)", param_hint="--shop-name")
     app = _app(instance)
     db = connect(app.config["DATABASE"])
     try:
         if accounts.has_any_staff(db):
             raise click.ClickException(f"{app.instance_path} is already set up.")
         try:
-            accounts.create_staff(db, owner_name, "owner", pin)
+            accounts.create_first_owner(db, owner_name, pin)
+        except Conflict as exc:
+            raise click.ClickException(f"{app.instance_path} is already set up.") from exc
         except DomainError as exc:
             raise click.ClickException(str(exc.message)) from exc
         with transaction(db):
-            set_setting(db, "shop_name", shop_name.strip()[:60])
+            set_setting(db, "shop_name", shop_name)
     finally:
         db.close()
     click.echo(f"Shop set up in {app.instance_path}. Start it with: resale-pos serve")

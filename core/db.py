@@ -43,12 +43,19 @@ def close_db(_exc=None):
 
 
 @contextmanager
-def transaction(db):
+def transaction(db, durable=True):
     """Run the block as one write transaction started with ``BEGIN IMMEDIATE``.
 
     Commits when the block ends, rolls back on any exception (nothing half-written), and re-raises.
     Inside an open transaction the block becomes a ``SAVEPOINT`` of it, so an action made of other
     actions (e.g. a CSV import taking in many items) is still all or nothing.
+
+    Args:
+        durable: ``True`` (default): commit with ``synchronous=FULL``, so the data is on disk when the
+            block ends (sales, intake, anything printed or handed over). ``False`` for scratch state that
+            may be lost in a power cut without harm (the till's cart): commit with ``synchronous=NORMAL``,
+            which in WAL mode skips the fsync (still atomic and consistent; the next durable commit
+            syncs it too). On a busy SD card or disk the fsync is most of a scan's time.
     """
     if db.conn.in_transaction:
         db.execute("SAVEPOINT nested")
@@ -61,14 +68,20 @@ def transaction(db):
         else:
             db.execute("RELEASE nested")
         return
-    db.execute("BEGIN IMMEDIATE")
+    if not durable:
+        db.execute("PRAGMA synchronous = NORMAL")
     try:
-        yield db
-    except BaseException:
-        db.rollback()
-        raise
-    else:
-        db.execute("COMMIT")
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.rollback()
+            raise
+        else:
+            db.execute("COMMIT")
+    finally:
+        if not durable:
+            db.execute("PRAGMA synchronous = FULL")
 
 
 def rows(db, sql, params=()):
@@ -80,6 +93,21 @@ def one(db, sql, params=()):
     """Run a query and return its first row as a dict, or ``None``."""
     row = db.execute(sql, params).fetchone()
     return dict(row) if row is not None else None
+
+
+def hold_open(path):
+    """Open a connection that stays idle for the life of the server, and return it.
+
+    With one connection per request, the request that closes the *last* connection makes SQLite
+    checkpoint the WAL into the database, fsync it and delete the WAL file: an fsync and file churn on
+    every request when one tablet works alone (measured: 1.0 ms → 0.09 ms per small write on this
+    machine, much more on an SD card). An idle connection that has read the database keeps the WAL open;
+    SQLite's automatic checkpoints (every 1000 pages) still run. The connection is never used for
+    queries, so it is not shared between threads.
+    """
+    conn = sqlite3.connect(str(path), check_same_thread=False)
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    return conn
 
 
 def migrate(path, migration_sets, busy_timeout_ms=5000):

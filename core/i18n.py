@@ -21,6 +21,23 @@ TRANSLATION_AREAS = ["core", "staff", "inventory", "pos", "sync", "printing", "c
 HUB_AREAS = [area for area in TRANSLATION_AREAS if area != "registry"]
 
 
+def _escape_lazy_strings():
+    """Make Jinja escape lazily translated messages like any other text.
+
+    flask_babel's ``LazyString.__html__`` returns the message unescaped, so Jinja's autoescape trusts it as
+    markup. Our messages carry what people typed (``_l("No item has the tag “%(code)s”.", code=typed)``),
+    which would let a scanned or typed ``<script>`` into the page. ``__html__`` now returns the escaped
+    text as ``Markup`` (so flashed messages, stored in the session as markup, still work).
+    """
+    from flask_babel.speaklater import LazyString
+    from markupsafe import escape
+
+    LazyString.__html__ = lambda self: escape(str(self))
+
+
+_escape_lazy_strings()
+
+
 def select_locale():
     """The session's chosen language, else the best match of ``Accept-Language``, else zh_CN.
 

@@ -1,6 +1,7 @@
 """Core routes: home, health check for monitoring, language switch."""
 
 from importlib.metadata import PackageNotFoundError, version
+from urllib.parse import urlsplit
 
 from flask import Blueprint, jsonify, redirect, request, session, url_for
 
@@ -58,7 +59,19 @@ def set_language(code):
 
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
-    target = request.args.get("next") or request.referrer or "/"
-    if not target.startswith("/") and request.host_url and not target.startswith(request.host_url):
-        target = "/"
-    return redirect(target)
+    return redirect(_local_path(request.args.get("next")) or _local_path(request.referrer) or "/")
+
+
+def _local_path(url):
+    """``url`` as a path on this hub (``/items?q=x``), or ``None`` when it points elsewhere: another host,
+    a scheme-relative ``//host`` or a backslash trick (an open redirect otherwise)."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc:
+        if parts.scheme not in ("http", "https") or parts.netloc != request.host:
+            return None
+        url = parts.path + (f"?{parts.query}" if parts.query else "")
+    if not url.startswith("/") or url.startswith("//") or "\\" in url:
+        return None
+    return url

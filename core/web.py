@@ -33,6 +33,26 @@ def public(view):
     return view
 
 
+BACKGROUND_ATTR = "_resale_background"
+
+
+def background(view):
+    """Mark a view that pages poll by themselves (status badges with ``hx-trigger="every 10s"``).
+
+    Such requests still need a login but do not count as staff activity: without this, a badge polling
+    every few seconds would keep an unattended tablet logged in for ever (``IDLE_TIMEOUT_MINUTES``).
+    A request can also say so itself with the header ``X-Resale-Background: 1`` (``hx-headers``).
+    """
+    setattr(view, BACKGROUND_ATTR, True)
+    return view
+
+
+def is_background_request():
+    """True when the current request is a background poll (see :func:`background`)."""
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return bool(getattr(view, BACKGROUND_ATTR, False)) or request.headers.get("X-Resale-Background") == "1"
+
+
 def role_required(*roles):
     """Allow a view only to staff whose role is one of ``roles`` (``"owner"``, ``"cashier"``); else 403."""
 

@@ -142,3 +142,16 @@ def owed_to(db, consignor_id):
     from consignment import ledger
 
     return ledger.balance(db, consignor_id) + ledger.pending(db, consignor_id)
+
+
+def consignor_choices(db, vault):
+    """Consignors for a picker or filter: dicts ``id``, ``number``, ``name`` ordered by number.
+
+    Only the name is decrypted and nothing is counted, unlike :func:`list_consignors` (counts and what
+    the shop owes each, phone decrypted twice): with 300 consignors that was ~20 ms of CPU on every intake
+    save and item-list page.
+    """
+    result = []
+    for row in db.execute("SELECT id, number, name_enc FROM consignors ORDER BY number").fetchall():
+        result.append({"id": row["id"], "number": row["number"], "name": vault.decrypt(row["name_enc"])})
+    return result

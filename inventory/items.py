@@ -194,9 +194,9 @@ def _fts_query(text):
 def search(db, query="", status=None, consignor_id=None, category=None, limit=50, offset=0):
     """Search items by title, brand, category or tag, with filters. Newest first.
 
-    Chinese works: the FTS5 trigram index answers queries whose every term has 3+ characters; shorter
-    terms (a 2-character query like 旧书, or ``TV``) fall back to ``LIKE`` (design brief §3). A query
-    shaped like a tag code matches the tag.
+    Chinese works: the FTS5 trigram index answers terms of 3+ characters, the ``items_bigram`` index
+    2-character terms (a query like 旧书, or ``TV``), and single characters fall back to ``LIKE``
+    (design brief §3). A query shaped like a tag code matches the tag.
 
     Args:
         query: free text typed by a person.
@@ -231,10 +231,17 @@ def search(db, query="", status=None, consignor_id=None, category=None, limit=50
             params.append(_fts_query(text))
         else:
             for term in terms:
-                where.append("(i.title LIKE ? ESCAPE '\\' OR i.brand LIKE ? ESCAPE '\\' "
-                             "OR i.category LIKE ? ESCAPE '\\')")
-                like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-                params += [like, like, like]
+                if len(term) >= 3:  # trigram index
+                    where.append("i.id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)")
+                    params.append(_fts_query(term))
+                elif len(term) == 2 and term.isalnum():  # 2-character index (migration m002)
+                    where.append("i.id IN (SELECT rowid FROM items_bigram WHERE items_bigram MATCH ?)")
+                    params.append(_fts_query(term))
+                else:  # one character, or punctuation: scan
+                    where.append("(i.title LIKE ? ESCAPE '\\' OR i.brand LIKE ? ESCAPE '\\' "
+                                 "OR i.category LIKE ? ESCAPE '\\')")
+                    like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+                    params += [like, like, like]
     sql = ("SELECT i.*, c.number AS consignor_number FROM items i LEFT JOIN consignors c ON c.id = i.consignor_id "
            + ("WHERE " + " AND ".join(where) if where else "") + " ORDER BY i.id DESC LIMIT ? OFFSET ?")
     return rows(db, sql, params + [int(limit), int(offset)])

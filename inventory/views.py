@@ -34,7 +34,7 @@ def _intake_form(db, formdata=None):
     form.category.choices = [(c, c) for c in get_setting(db, "categories")]
     form.condition.choices = [(c, c) for c in get_setting(db, "conditions")]
     form.consignor.choices = [(0, _l("Shop stock (no consignor)"))] + [
-        (c["id"], f"{c['number']} · {c['name']}") for c in consignor_actions.list_consignors(db, _vault())
+        (c["id"], f"{c['number']} · {c['name']}") for c in consignor_actions.consignor_choices(db, _vault())
     ]
     return form
 
@@ -108,11 +108,12 @@ def item_list():
     context = {
         "items": found[:PAGE_SIZE], "has_more": len(found) > PAGE_SIZE, "page": page, "args": args,
         "statuses": item_actions.STATUSES, "categories": get_setting(db, "categories"),
-        "consignors": consignor_actions.list_consignors(db, _vault()),
     }
     if request.headers.get("HX-Target") == "item-results":
+        # search-as-you-type: the table only. The consignor filter's list (every consignor decrypted, with
+        # counts) is for the full page; building it for each keystroke was most of a search's time.
         return render("inventory/_item_table.html", **context)
-    return render("inventory/items.html", **context)
+    return render("inventory/items.html", consignors=consignor_actions.consignor_choices(db, _vault()), **context)
 
 
 @bp.route("/items/<int:item_id>", methods=["GET", "POST"])

@@ -22,7 +22,7 @@ from inventory.pricing import current_price, split_line
 def new_cart(db, staff_id):
     """Create an empty cart and return its id (a UUID string)."""
     cart_id = uuid.uuid4().hex
-    with transaction(db):
+    with transaction(db, durable=False):  # the cart is scratch state: no fsync per scan
         db.execute("INSERT INTO carts (id, staff_id, created_at) VALUES (?, ?, ?)", (cart_id, staff_id, clock.iso()))
     return cart_id
 
@@ -67,7 +67,7 @@ def add_item(db, cart_id, item_id):
     Raises:
         NotFound: unknown item. Conflict: not available, or already in this cart.
     """
-    with transaction(db):
+    with transaction(db, durable=False):  # the cart is scratch state: no fsync per scan
         item = one(db, "SELECT * FROM items WHERE id = ?", (item_id,))
         if item is None:
             raise NotFound(_l("No such item."))
@@ -89,13 +89,13 @@ def _status_message(item):
 
 def remove_line(db, cart_id, line_id):
     """Take a line out of the cart (no error if it is already gone)."""
-    with transaction(db):
+    with transaction(db, durable=False):  # the cart is scratch state: no fsync per scan
         db.execute("DELETE FROM cart_lines WHERE id = ? AND cart_id = ?", (line_id, cart_id))
 
 
 def clear(db, cart_id):
     """Empty the cart."""
-    with transaction(db):
+    with transaction(db, durable=False):  # the cart is scratch state: no fsync per scan
         db.execute("DELETE FROM cart_lines WHERE cart_id = ?", (cart_id,))
 
 
@@ -108,7 +108,7 @@ def set_discount(db, cart_id, line_id, *, amount_fen=0, bps=0, role="cashier", m
     """
     if amount_fen and bps:
         raise DomainError(_l("Give the discount as an amount or as a percentage, not both."), field="discount")
-    with transaction(db):
+    with transaction(db, durable=False):  # the cart is scratch state: no fsync per scan
         line = one(db, "SELECT l.id, i.* FROM cart_lines l JOIN items i ON i.id = l.item_id "
                        "WHERE l.id = ? AND l.cart_id = ?", (line_id, cart_id))
         if line is None:

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from core.db import get_db
 from core.errors import DomainError
 from core.i18n import current_locale
-from core.money import MoneyError, parse_money, parse_percent_bps
+from core.money import MoneyError, parse_fen, parse_money, parse_percent_bps
 from core.web import add_nav, public, render
 from inventory.items import resolver_base
 from inventory.qr import qr_svg
@@ -30,7 +30,8 @@ def _cart_id(db):
     return cart_id
 
 
-def _till(db, message=None, kind="error", matches=None, sale=None, status=200, tender_rows=None):
+def _till(db, message=None, kind="error", matches=None, sale=None, status=200, tender_rows=None,
+          discount_typed=None):
     cart_id = _cart_id(db)
     lines = carts.lines(db, cart_id)
     total = carts.totals(lines)
@@ -39,6 +40,7 @@ def _till(db, message=None, kind="error", matches=None, sale=None, status=200, t
         sale=sale, quick=tenders.quick_cash_amounts(total["total_fen"]) if total["total_fen"] else [],
         sale_key=uuid.uuid4().hex, tender_kinds=tenders.KINDS, tender_label=tenders.label,
         tender_rows=tender_rows or [{"kind": "cash", "amount": "", "reference": ""}], status=status,
+        discount_typed=discount_typed or {},
     )
 
 
@@ -108,22 +110,28 @@ def discount(line_id):
         carts.set_discount(db, _cart_id(db), line_id, amount_fen=amount, bps=bps, role=g.staff["role"],
                            max_cashier_bps=current_app.config["CASHIER_MAX_DISCOUNT_BPS"])
     except DomainError as exc:
-        return _till(db, exc.message, status=exc.status)
+        typed = {line_id: {"value": text, "mode": request.form.get("mode", "amount")}}
+        return _till(db, exc.message, status=exc.status, discount_typed=typed)
     return _till(db)
 
 
 def _tender_entries(form):
     """Read tender rows (``kind``, ``amount``, ``reference`` lists) or a quick-cash button from the form."""
-    if form.get("quick_cash"):
-        return [{"kind": "cash", "amount_fen": int(form["quick_cash"]), "reference": ""}], None
-    rows = [{"kind": k, "amount": a, "reference": r} for k, a, r in
-            zip(form.getlist("kind"), form.getlist("amount"), form.getlist("reference"))]
+    if form.get("quick_cash"):  # the buttons send whole fen
+        return [{"kind": "cash", "amount_fen": parse_fen(form["quick_cash"]), "reference": ""}], None
+    rows = tender_rows(form)
     entries = []
     for row in rows:
         if row["kind"] == "cash" and not row["amount"].strip() and len(rows) == 1:
             raise MoneyError(_l("Enter the cash handed over, or tap an amount."), field="tender")
         entries.append({"kind": row["kind"], "amount_fen": parse_money(row["amount"]), "reference": row["reference"]})
     return entries, rows
+
+
+def tender_rows(form):
+    """The tender rows as typed (``kind``, ``amount``, ``reference`` strings), to show them back on an error."""
+    return [{"kind": k, "amount": a, "reference": r} for k, a, r in
+            zip(form.getlist("kind"), form.getlist("amount"), form.getlist("reference"))]
 
 
 @bp.route("/till/tender-row")
@@ -147,7 +155,7 @@ def complete():
             expected_total_fen=expected, locale=current_locale(),
         )
     except DomainError as exc:
-        return _till(db, exc.message, status=exc.status, tender_rows=rows)
+        return _till(db, exc.message, status=exc.status, tender_rows=rows or tender_rows(request.form))
     # The sale is committed; queue its receipt. A printing failure is logged and never hides the sale.
     from printing.views import enqueue_receipt_safely
 

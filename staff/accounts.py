@@ -5,6 +5,7 @@ PINs are 4–8 digits, hashed with Argon2id (RFC 9106) through ``argon2-cffi``. 
 """
 
 import re
+import unicodedata
 from datetime import timedelta
 
 from argon2 import PasswordHasher
@@ -13,9 +14,15 @@ from flask_babel import lazy_gettext as _l
 
 from core import clock
 from core.db import one, rows, transaction
-from core.errors import DomainError, NotFound
+from core.errors import Conflict, DomainError, NotFound
 
-_hasher = PasswordHasher()
+#: Argon2id with OWASP's minimum profile (19 MiB, 2 passes, 1 lane) rather than argon2-cffi's default
+#: (RFC 9106 low-memory: 64 MiB, 3 passes, 4 lanes): every login allocated 64 MiB, which took the server's
+#: peak RSS from ~80 to ~150 MB and would multiply on a small hub when several tablets log in at once.
+#: A 4–8 digit PIN's strength is the lockout, not the hash cost. Old hashes carry their own parameters
+#: and still verify.
+PIN_HASH_PARAMS = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1}
+_hasher = PasswordHasher(**PIN_HASH_PARAMS)
 ROLES = ("owner", "cashier")
 
 
@@ -31,9 +38,15 @@ def validate_pin(pin):
     Raises:
         DomainError: any other shape.
     """
-    if not re.fullmatch(r"[0-9]{4,8}", pin or ""):
+    pin = normalize_pin(pin)
+    if not re.fullmatch(r"[0-9]{4,8}", pin):
         raise DomainError(_l("A PIN is 4 to 8 digits."), field="pin")
     return pin
+
+
+def normalize_pin(pin):
+    """What was typed with full-width digits (a Chinese input method) as ASCII digits, stripped."""
+    return unicodedata.normalize("NFKC", pin or "").strip()
 
 
 def validate_name(name):
@@ -67,6 +80,30 @@ def create_staff(db, name, role, pin):
     return cursor.lastrowid
 
 
+def create_first_owner(db, name, pin):
+    """Create the shop's first owner, only if no staff account exists yet (first-run setup, ``init``).
+
+    The check and the insert are one ``BEGIN IMMEDIATE`` transaction, so two set-up forms sent at the same
+    moment (two tablets, or someone else on the LAN) cannot both create an owner.
+
+    Returns:
+        int: the new owner's id.
+
+    Raises:
+        DomainError: invalid name or PIN. Conflict: the shop is already set up.
+    """
+    name = validate_name(name)
+    pin_hash = _hasher.hash(validate_pin(pin))
+    with transaction(db):
+        if has_any_staff(db):
+            raise Conflict(_l("This shop is already set up. Log in instead."))
+        cursor = db.execute(
+            "INSERT INTO staff (name, role, pin_hash, created_at) VALUES (?, 'owner', ?, ?)",
+            (name, pin_hash, clock.iso()),
+        )
+    return cursor.lastrowid
+
+
 def list_staff(db, active_only=True):
     """Staff as dicts (id, name, role, active, locked_until), owners first, then by name."""
     where = "WHERE active = 1" if active_only else ""
@@ -87,6 +124,17 @@ def has_any_staff(db):
     return db.execute("SELECT 1 FROM staff LIMIT 1").fetchone() is not None
 
 
+def _shop_time(moment):
+    """``HH:MM`` in the shop's time zone (``BABEL_DEFAULT_TIMEZONE``, Asia/Shanghai) — not the hub OS's,
+    which is often UTC on a Raspberry Pi or mini-PC."""
+    from flask import has_app_context
+    from flask_babel import format_time
+
+    if has_app_context():
+        return format_time(moment, "HH:mm")
+    return moment.astimezone().strftime("%H:%M")
+
+
 def verify_login(db, staff_id, pin, attempts=5, lock_minutes=5, moment=None):
     """Check a PIN and return the staff member (dict) on success.
 
@@ -104,9 +152,9 @@ def verify_login(db, staff_id, pin, attempts=5, lock_minutes=5, moment=None):
             raise NotFound(_l("Choose who you are first."))
         if row["locked_until"] and clock.parse(row["locked_until"]) > moment:
             raise LoginError(_l("Too many wrong PINs. Try again after %(time)s.",
-                                time=clock.parse(row["locked_until"]).astimezone().strftime("%H:%M")))
+                                time=_shop_time(clock.parse(row["locked_until"]))))
         try:
-            _hasher.verify(row["pin_hash"], pin or "")
+            _hasher.verify(row["pin_hash"], normalize_pin(pin))
         except (VerificationError, InvalidHashError):
             failures = row["failed_logins"] + 1
             locked = None
@@ -122,6 +170,9 @@ def verify_login(db, staff_id, pin, attempts=5, lock_minutes=5, moment=None):
         else:
             error = None
             db.execute("UPDATE staff SET failed_logins = 0, locked_until = NULL WHERE id = ?", (staff_id,))
+            if _hasher.check_needs_rehash(row["pin_hash"]):  # hashed with older parameters: upgrade it now
+                db.execute("UPDATE staff SET pin_hash = ? WHERE id = ?",
+                           (_hasher.hash(normalize_pin(pin)), staff_id))
     if error:
         raise error
     return {"id": row["id"], "name": row["name"], "role": row["role"]}

@@ -5,9 +5,9 @@ from flask_babel import lazy_gettext as _l
 
 from core import clock
 from core.db import get_db, transaction
-from core.errors import DomainError
+from core.errors import Conflict, DomainError
 from core.settings import get_setting, set_setting
-from core.web import add_nav, public, render, role_required
+from core.web import add_nav, is_background_request, public, render, role_required
 from staff import accounts
 
 bp = Blueprint("staff", __name__)
@@ -26,16 +26,19 @@ def setup():
         shop_name = (form.get("shop_name") or "").strip()
         if not shop_name or len(shop_name) > 60:
             errors["shop_name"] = _l("Enter the shop name (at most 60 characters).")
-        if form.get("pin") != form.get("pin2"):
+        # check every field, so one answer shows all that is wrong (each under its own field)
+        for field, check in (("owner_name", accounts.validate_name), ("pin", accounts.validate_pin)):
+            try:
+                check(form.get(field))
+            except DomainError as exc:
+                errors[field] = exc.message
+        if "pin" not in errors and form.get("pin") != form.get("pin2"):
             errors["pin2"] = _l("The two PINs differ.")
         if not errors:
             try:
-                accounts.validate_name(form.get("owner_name"))
-                accounts.validate_pin(form.get("pin"))
-            except DomainError as exc:
-                errors[exc.field] = exc.message
-        if not errors:
-            staff_id = accounts.create_staff(db, form["owner_name"], "owner", form["pin"])
+                staff_id = accounts.create_first_owner(db, form["owner_name"], form["pin"])
+            except Conflict:  # another tablet finished set-up a moment earlier
+                return redirect(url_for("staff.login"))
             with transaction(db):
                 set_setting(db, "shop_name", shop_name)
             _start_session(accounts.get_staff(db, staff_id))
@@ -64,7 +67,7 @@ def login():
         else:
             _start_session(staff)
             target = request.args.get("next") or ""
-            if not target.startswith("/") or target.startswith("//"):
+            if not target.startswith("/") or target.startswith("//") or "\\" in target:
                 target = url_for("pos.till")
             return redirect(target)
     return render("staff/login.html", staff=accounts.list_staff(db), chosen=chosen, error=error,
@@ -127,7 +130,8 @@ def load_staff():
     if staff is None:
         session.pop("staff_id", None)
         return None
-    session["last_seen"] = clock.iso()
+    if not is_background_request():  # a badge polling every 10 s is not someone using the tablet
+        session["last_seen"] = clock.iso()
     g.staff = staff
     return staff
 

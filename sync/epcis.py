@@ -8,6 +8,25 @@ gets the same ID and the registry can de-duplicate a resend.
 import json
 
 from epcis_event_hash_generator import hash_generator, json_to_py
+from pyld import jsonld
+
+_package_loader = jsonld.get_document_loader()  # epcis_event_hash_generator's: contexts from its own files
+_loaded_contexts = {}
+
+
+def _static_context_loader(url, options=None):
+    """The hash generator's document loader, remembered per URL and tagged ``static``.
+
+    pyld caches a processed remote context by URL only when the loader tags it ``static``; untagged, every
+    event hash re-read the EPCIS context file and canonicalised it (about two thirds of a hash's time, i.e.
+    most of a sale's CPU time). The contexts are fixed files inside the package, so this changes no hash.
+    """
+    if url not in _loaded_contexts:
+        _loaded_contexts[url] = {**_package_loader(url, options or {}), "tag": "static"}
+    return _loaded_contexts[url]
+
+
+jsonld.set_document_loader(_static_context_loader)
 
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 #: Our own namespace for descriptive item data in ``ilmd`` (no personal data ever goes there).

@@ -23,6 +23,18 @@ class EnglishClient(FlaskClient):
         self.environ_base.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def fast_pin_hashes():
+    """Argon2id with the smallest cost in tests: production's RFC 9106 profile takes ~0.3 s per hash on a
+    busy 2-core machine and every test creates and logs in staff. Hashes still verify the same way."""
+    from argon2 import PasswordHasher
+
+    production = accounts._hasher
+    accounts._hasher = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    yield
+    accounts._hasher = production
+
+
 @pytest.fixture
 def app(tmp_path):
     application = create_app({

@@ -1,0 +1,405 @@
+"""The ``resale-pos`` command: init, demo, serve (a real subprocess), backup, restore; daily backups; /healthz."""
+
+import hashlib
+import json
+import os
+import socket
+import sqlite3
+import stat
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import urllib.error
+import urllib.request
+from click.testing import CliRunner
+from PIL import Image
+
+from core.backup import auto_backup, backup, check_backup, BackupError
+from core.cli import lan_addresses, main, terminal_qr
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args, input=None):
+    return CliRunner().invoke(main, [str(a) for a in args], input=input, catch_exceptions=False)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def fetch(url):
+    """GET ``url``; returns ``(status, body bytes)``. Raises ``OSError`` when nothing listens yet."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def count(db_path, sql):
+    conn = sqlite3.connect(db_path)
+    try:
+        return conn.execute(sql).fetchone()[0]
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def instance(tmp_path):
+    return tmp_path / "shop"
+
+
+# --- init / demo -----------------------------------------------------------------------------------
+
+def test_init_creates_instance_keys_and_owner(instance):
+    result = run("init", "--instance", instance, "--shop-name", "旧物小铺", "--owner-name", "Olga", "--pin", "2468")
+    assert result.exit_code == 0, result.output
+    assert "Shop set up" in result.output
+    db = instance / "resale.db"
+    assert db.is_file()
+    for key in ("secret_key", "pii.key", "party-hash.key"):
+        assert stat.S_IMODE((instance / key).stat().st_mode) == 0o600, key
+    assert count(db, "SELECT count(*) FROM staff WHERE role = 'owner' AND name = 'Olga'") == 1
+    assert count(db, "SELECT value FROM settings WHERE key = 'shop_name'") == '"旧物小铺"'
+    pin_hash = count(db, "SELECT pin_hash FROM staff")
+    assert pin_hash.startswith("$argon2id$") and "2468" not in pin_hash
+
+    again = CliRunner().invoke(main, ["init", "--instance", str(instance), "--shop-name", "X", "--owner-name", "Y",
+                                      "--pin", "1111"])
+    assert again.exit_code == 1
+    assert "already set up" in again.output
+    assert count(db, "SELECT count(*) FROM staff") == 1
+
+
+def test_init_prompts_and_refuses_a_bad_pin(instance):
+    result = CliRunner().invoke(main, ["init", "--instance", str(instance)], input="Shop\nOlga\n12\n12\n")
+    assert result.exit_code == 1
+    assert "A PIN is 4 to 8 digits" in result.output
+    assert count(instance / "resale.db", "SELECT count(*) FROM staff") == 0
+
+
+def test_demo_loads_once_and_refuses_a_used_instance(instance):
+    result = run("demo", "--instance", instance)
+    assert result.exit_code == 0, result.output
+    assert "owner 1234" in result.output and "cashier 0000" in result.output
+    db = instance / "resale.db"
+    assert count(db, "SELECT count(*) FROM items") == 12
+    assert count(db, "SELECT count(*) FROM sales") == 2
+    assert count(db, "SELECT count(*) FROM staff") == 2
+
+    again = CliRunner().invoke(main, ["demo", "--instance", str(instance)])
+    assert again.exit_code == 1 and "already has data" in again.output
+    assert count(db, "SELECT count(*) FROM items") == 12
+
+
+def test_demo_refuses_an_initialised_shop(instance):
+    run("init", "--instance", instance, "--shop-name", "S", "--owner-name", "O", "--pin", "1234")
+    result = CliRunner().invoke(main, ["demo", "--instance", str(instance)])
+    assert result.exit_code == 1
+    assert count(instance / "resale.db", "SELECT count(*) FROM items") == 0
+
+
+# --- serve -------------------------------------------------------------------------------------------
+
+def matrix_from_terminal(lines):
+    """Read back the QR drawn by :func:`core.cli.terminal_qr`: each character is two module rows,
+    a full block is light/light, a (no-break) space dark/dark, ▀ light over dark, ▄ dark over light."""
+    light = {"█": (True, True), " ": (False, False), "\xa0": (False, False), "▀": (True, False),
+             "▄": (False, True)}
+    rows = []
+    for line in lines:
+        top, bottom = zip(*(light[ch] for ch in line))
+        rows.extend([[not v for v in top], [not v for v in bottom]])
+    return rows
+
+
+def matrix_to_image(matrix, scale=8):
+    size = len(matrix[0])
+    image = Image.new("L", (size * scale, len(matrix) * scale), 255)
+    for y, row in enumerate(matrix):
+        for x, dark in enumerate(row):
+            if dark:
+                image.paste(0, (x * scale, y * scale, (x + 1) * scale, (y + 1) * scale))
+    return image
+
+
+def test_terminal_qr_block_decodes_to_the_url():
+    import zxingcpp
+
+    url = "http://192.168.1.20:8080/"
+    block, matrix = terminal_qr(url)
+    drawn = matrix_from_terminal(block.splitlines())
+    assert drawn[:len(matrix)] == [list(r) for r in matrix]
+    assert all(not any(row) for row in matrix[:4]) and all(not any(r[:4]) for r in matrix)  # 4-module quiet zone
+    decoded = zxingcpp.read_barcodes(matrix_to_image(drawn))
+    assert [d.text for d in decoded] == [url]
+
+
+def test_serve_prints_lan_urls_and_a_qr_that_decodes(tmp_path):
+    import zxingcpp
+
+    port = free_port()
+    out_path = tmp_path / "serve.out"
+    started = time.perf_counter()
+    with out_path.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "core.cli", "serve", "--instance", str(tmp_path / "shop"), "--port", str(port),
+             "--demo", "--no-workers"],
+            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        health = None
+        for _ in range(200):
+            try:
+                health = fetch(f"http://127.0.0.1:{port}/healthz")
+                break
+            except OSError:
+                time.sleep(0.05)
+        cold_start = time.perf_counter() - started
+        assert health is not None and health[0] == 200
+        assert json.loads(health[1])["counts"]["items"] == 12
+        assert fetch(f"http://127.0.0.1:{port}/login")[0] == 200
+        status, body = fetch(f"http://127.0.0.1:{port}/static/vendor/htmx-2.0.11.min.js")
+        assert status == 200 and b"htmx" in body
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    output = out_path.read_text()
+    assert "owner 1234" in output
+    urls = [line.split(": ", 1)[1] for line in output.splitlines() if line.startswith("Other tablets on this network:")]
+    expected = [f"http://{a}:{port}/" for a in lan_addresses()] or [f"http://localhost:{port}/"]
+    assert urls == expected
+    lines = output.splitlines()
+    start = lines.index("Scan this with a tablet's camera to open the till:") + 1
+    block = [line for line in lines[start:] if line and set(line) <= set("█▀▄ \xa0")]
+    decoded = zxingcpp.read_barcodes(matrix_to_image(matrix_from_terminal(block)))
+    assert [d.text for d in decoded] == [urls[0]]
+    assert cold_start < 10  # the benchmark measures it properly; this only catches a hang
+
+
+# --- backup / restore ----------------------------------------------------------------------------------
+
+@pytest.fixture
+def demo_instance(instance):
+    assert run("demo", "--instance", instance).exit_code == 0
+    return instance
+
+
+def test_backup_while_another_connection_holds_a_write_transaction(demo_instance, tmp_path):
+    db_path = demo_instance / "resale.db"
+    writer = sqlite3.connect(db_path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("UPDATE items SET title = 'uncommitted' WHERE id = 1")
+    try:
+        dest = tmp_path / "copy.db"
+        result = run("backup", "--instance", demo_instance, dest)
+        assert result.exit_code == 0, result.output
+        assert f"Backup written to {dest}" in result.output
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert check_backup(dest) == {"items": 12, "sales": 2}
+    assert count(dest, "SELECT count(*) FROM items WHERE title = 'uncommitted'") == 0
+
+
+def test_backup_while_a_writer_keeps_committing(demo_instance, tmp_path):
+    db_path = demo_instance / "resale.db"
+    stop = threading.Event()
+    written = []
+
+    def keep_writing():
+        conn = sqlite3.connect(db_path, isolation_level=None, timeout=10)
+        while not stop.is_set():
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("INSERT INTO settings (key, value) VALUES (?, '1')", (f"load-{len(written)}",))
+            conn.execute("COMMIT")
+            written.append(1)
+        conn.close()
+
+    thread = threading.Thread(target=keep_writing)
+    thread.start()
+    try:
+        while len(written) < 20:
+            time.sleep(0.01)
+        copies = [backup(db_path, tmp_path / f"copy{i}.db") for i in range(3)]
+    finally:
+        stop.set()
+        thread.join()
+    for copy in copies:
+        assert check_backup(copy)["items"] == 12
+        assert count(copy, "SELECT count(*) FROM settings WHERE key LIKE 'load-%'") >= 20
+
+
+def db_state(db_path):
+    """A fingerprint of the live database's content (not its file bytes, which WAL may change)."""
+    conn = sqlite3.connect(db_path)
+    try:
+        dump = "\n".join(conn.iterdump())
+    finally:
+        conn.close()
+    return hashlib.sha256(dump.encode()).hexdigest()
+
+
+def damaged_copy(source, dest):
+    data = bytearray(Path(source).read_bytes())
+    data[4096 * 3:4096 * 5] = b"\xff" * 8192
+    dest.write_bytes(bytes(data))
+    return dest
+
+
+def foreign_sqlite(dest):
+    conn = sqlite3.connect(dest)
+    conn.execute("CREATE TABLE notes (body TEXT)")
+    conn.execute("INSERT INTO notes VALUES ('hello')")
+    conn.commit()
+    conn.close()
+    return dest
+
+
+@pytest.mark.parametrize("kind, reason", [
+    ("damaged", "damaged"),
+    ("text", "not a SQLite database"),
+    ("foreign", "not a Resale POS database"),
+    ("missing", "no such file"),
+])
+def test_restore_refuses_a_bad_file_and_changes_nothing(demo_instance, tmp_path, kind, reason):
+    db_path = demo_instance / "resale.db"
+    good = backup(db_path, tmp_path / "good.db")
+    bad = {
+        "damaged": lambda: damaged_copy(good, tmp_path / "damaged.db"),
+        "text": lambda: (tmp_path / "notes.db").write_text("these are not the droids\n" * 200) and tmp_path / "notes.db",
+        "foreign": lambda: foreign_sqlite(tmp_path / "other.db"),
+        "missing": lambda: tmp_path / "nowhere.db",
+    }[kind]()
+    before = db_state(db_path)
+    result = CliRunner().invoke(main, ["restore", "--instance", str(demo_instance), "--yes", str(bad)])
+    assert result.exit_code == 1
+    assert "Nothing was changed" in result.output and reason in result.output
+    assert db_state(db_path) == before
+    assert not list((demo_instance / "backups").glob("before-restore-*"))
+
+
+def test_restore_replaces_the_database_and_keeps_a_safety_copy(demo_instance, tmp_path):
+    db_path = demo_instance / "resale.db"
+    good = backup(db_path, tmp_path / "good.db")
+    conn = sqlite3.connect(db_path)
+    conn.execute("UPDATE items SET title = 'changed after backup' WHERE id = 1")
+    conn.commit()
+    conn.close()
+
+    refused = CliRunner().invoke(main, ["restore", "--instance", str(demo_instance), str(good)], input="n\n")
+    assert refused.exit_code == 1 and "12 items, 2 sales" in refused.output
+    assert count(db_path, "SELECT count(*) FROM items WHERE title = 'changed after backup'") == 1
+
+    result = run("restore", "--instance", demo_instance, "--yes", good)
+    assert result.exit_code == 0, result.output
+    assert count(db_path, "SELECT count(*) FROM items WHERE title = 'changed after backup'") == 0
+    safety = list((demo_instance / "backups").glob("before-restore-*.db"))
+    assert len(safety) == 1 and f"kept as {safety[0]}" in result.output
+    assert count(safety[0], "SELECT count(*) FROM items WHERE title = 'changed after backup'") == 1
+
+
+def test_auto_backup_keeps_the_last_n(demo_instance, tmp_path):
+    folder = tmp_path / "auto"
+    start = datetime(2026, 11, 1, 3, 0, tzinfo=timezone.utc)
+    made = [auto_backup(demo_instance / "resale.db", folder, keep=3, moment=start + timedelta(days=d))
+            for d in range(5)]
+    kept = sorted(folder.glob("resale-*.db"))
+    assert kept == made[2:]
+    assert [p.name for p in kept] == ["resale-20261103-030000-000.db", "resale-20261104-030000-000.db",
+                                      "resale-20261105-030000-000.db"]
+    assert all(check_backup(p)["items"] == 12 for p in kept)
+
+
+def test_backup_worker_takes_one_a_day(tmp_path):
+    from app import _backup_step, create_app
+
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "i"), "BACKGROUND_WORKERS": False, "BACKUP_KEEP": 2})
+    folder = tmp_path / "i" / "backups"
+    _backup_step(app)
+    assert len(list(folder.glob("resale-*.db"))) == 1
+    _backup_step(app)  # the newest is minutes old: nothing new
+    assert len(list(folder.glob("resale-*.db"))) == 1
+    for old in folder.glob("resale-*.db"):
+        os.utime(old, (time.time() - 25 * 3600,) * 2)
+    time.sleep(0.002)
+    _backup_step(app)
+    assert len(list(folder.glob("resale-*.db"))) == 2
+    for old in folder.glob("resale-*.db"):
+        os.utime(old, (time.time() - 25 * 3600,) * 2)
+    time.sleep(0.002)
+    _backup_step(app)
+    assert len(list(folder.glob("resale-*.db"))) == 2  # BACKUP_KEEP
+
+
+def test_check_backup_reports_counts(demo_instance, tmp_path):
+    copy = backup(demo_instance / "resale.db", tmp_path / "c.db")
+    assert check_backup(copy) == {"items": 12, "sales": 2}
+    with pytest.raises(BackupError):
+        check_backup(tmp_path)
+
+
+# --- /healthz ---------------------------------------------------------------------------------------------
+
+def test_healthz_reports_version_database_and_counts(app, make_item):
+    from core.views import app_version
+
+    make_item()
+    make_item(title="Walkman")
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["version"] == app_version() and body["version"]
+    assert body["database"] == "ok"
+    assert body["counts"]["items"] == 2
+    assert body["counts"]["items_available"] == 2
+    assert body["counts"]["pending_sync_events"] == 2
+
+
+def test_healthz_is_503_when_the_database_is_unreadable(app):
+    db_path = Path(app.config["DATABASE"])
+    for suffix in ("-wal", "-shm"):
+        Path(str(db_path) + suffix).unlink(missing_ok=True)
+    db_path.write_bytes(b"this is no database " * 500)
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["database"].startswith("error")
+    assert body["version"]
+
+
+def test_hold_open_keeps_the_wal_between_requests(tmp_path):
+    from core.db import connect, hold_open, transaction
+
+    path = tmp_path / "w.db"
+    db = connect(path)
+    db.execute("CREATE TABLE t (x)")
+    db.close()
+    assert not Path(str(path) + "-wal").exists()  # last connection closed: checkpointed and removed
+    keeper = hold_open(path)
+    try:
+        for value in range(3):
+            db = connect(path)
+            with transaction(db, durable=False):
+                db.execute("INSERT INTO t VALUES (?)", (value,))
+            db.close()
+            assert Path(str(path) + "-wal").exists()  # no checkpoint + fsync at each request's end
+        assert keeper.execute("SELECT count(*) FROM t").fetchone()[0] == 3
+    finally:
+        keeper.close()
+    assert count(path, "SELECT count(*) FROM t") == 3
+
+
+@pytest.mark.parametrize("shop", ["", "   ", "店" * 61])
+def test_init_refuses_a_bad_shop_name(instance, shop):
+    result = CliRunner().invoke(main, ["init", "--instance", str(instance), "--shop-name", shop, "--owner-name", "O",
+                                       "--pin", "1234"])
+    assert result.exit_code == 2 and "at most 60 characters" in result.output
+    assert not (instance / "resale.db").exists() or count(instance / "resale.db", "SELECT count(*) FROM staff") == 0
