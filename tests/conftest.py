@@ -1,6 +1,7 @@
 """Shared fixtures: an app on a temporary instance folder, a logged-in client, demo-like data."""
 
 import re
+from html import unescape
 
 import pytest
 from flask.testing import FlaskClient
@@ -110,7 +111,7 @@ def cashier_client(app, staff):
 def text_of(response):
     """The response body as text with tags stripped and whitespace folded (for message assertions)."""
     html = response.get_data(as_text=True)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)))
 
 
 # Real-browser fixtures (live_server, browser, new_page) for Playwright tests; see tests/browser.py.

@@ -1,5 +1,5 @@
 """A day at the till in real headless Chromium: open a shift, sell, refund one line, pay cash out of the
-drawer, close with a count and read the Z report. Screenshots of the Z report, the refund screen and the
+drawer, pay a consignor in cash, close with a count and read the Z report. Screenshots of the Z report, the refund screen and the
 sales chart go to ``screenshots/`` (1280×800 and 800×1280) for a person to look at.
 
 The app runs under waitress on a free 127.0.0.1 port in a thread. Without Chromium or Playwright the test
@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from app import create_app
+from consignment.settings import save as save_consignment_setting
 from core.db import connect, transaction
 from core.settings import set_setting
 from inventory import consignors, items
@@ -40,6 +41,10 @@ def server(tmp_path):
                         consignor_id=consignor, staff_id=owner)
     lamp = items.intake(db, app.config, title="Desk lamp", category="家居 Home", condition="A", price_fen=2550,
                         staff_id=owner)
+    vase = items.intake(db, app.config, title="青花瓷瓶 Vase", category="家居 Home", condition="B", price_fen=1000,
+                        consignor_id=consignor, staff_id=owner)
+    with transaction(db):  # credit consignors at once, so the day can end with a cash payout
+        save_consignment_setting(db, "consignment_return_window_days", 0)
     db.close()
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -48,7 +53,8 @@ def server(tmp_path):
     srv = create_server(app, host="127.0.0.1", port=port, threads=4)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
-    yield {"url": f"http://127.0.0.1:{port}", "book": book, "lamp": lamp, "owner": owner}
+    yield {"url": f"http://127.0.0.1:{port}", "book": book, "lamp": lamp, "vase": vase, "owner": owner,
+           "consignor": consignor}
     srv.close()
 
 
@@ -87,13 +93,13 @@ def test_a_day_at_the_till(server, browser):
     page.wait_for_selector("#cash-form")
     assert "badge ok" in page.get_attribute("#shift-badge", "class")
 
-    # sell the book and the lamp for exact cash
+    # sell the book, the lamp and the vase for exact cash
     page.goto(f"{base}/till")
-    for item in (server["book"], server["lamp"]):
+    for item in (server["book"], server["lamp"], server["vase"]):
         page.fill("#scan", item["tag"])
         page.press("#scan", "Enter")
         page.wait_for_selector(f'.cart-line[data-tag="{item["tag"]}"]')
-    assert page.inner_text("#total") == "¥43.50"
+    assert page.inner_text("#total") == "¥53.50"
     page.locator("button[name=quick_cash]").first.click()
     page.wait_for_selector("#sale-done")
 
@@ -117,22 +123,33 @@ def test_a_day_at_the_till(server, browser):
     page.fill("#reason", "carrier bags")
     page.click("#record-cash")
     page.wait_for_selector("#shift-message.ok")
-    assert _money(page.inner_text("#z-expected")) == 20000 + 4350 - 1800 - 500
+    assert _money(page.inner_text("#z-expected")) == 20000 + 5350 - 1800 - 500
+
+    # pay consignor A17 their share of the vase (60 % of ¥10.00) in cash from the drawer
+    page.goto(f"{base}/consignment/payouts/{server['consignor']}")
+    assert page.inner_text("#available") == "¥6.00"
+    page.fill("#amount", "6")
+    page.click("text=Cash from the drawer")
+    page.locator("button.big").click()
+    page.wait_for_load_state("networkidle")
+    assert page.inner_text("#available") == "¥0.00"
+    page.goto(f"{base}/shift")
+    assert _money(page.inner_text("#z-expected")) == 20000 + 5350 - 1800 - 500 - 600
 
     _shots(page, "shift-open")
-    # close with a count of ¥220 (50 fen short) and read the Z report
-    page.fill("#counted", "220")
+    # close with a count of ¥224 (50 fen short) and read the Z report
+    page.fill("#counted", "224")
     page.click("#close-shift")
     page.wait_for_selector("#z-no")
     assert page.inner_text("#z-no") == "Z report 1"
     values = {sel: _money(page.inner_text(sel)) for sel in (
         "#z-net-sales", "#z-refunds", "#z-net-takings", "#z-expected", "#z-counted", "#z-variance",
         "#z-paid-out", "#z-discounts", "#z-voids", "#z-payouts")}
-    assert values == {"#z-net-sales": 4350, "#z-refunds": -1800, "#z-net-takings": 2550, "#z-expected": 22050,
-                      "#z-counted": 22000, "#z-variance": -50, "#z-paid-out": -500, "#z-discounts": 0,
-                      "#z-voids": 0, "#z-payouts": 0}
+    assert values == {"#z-net-sales": 5350, "#z-refunds": -1800, "#z-net-takings": 3550, "#z-expected": 22450,
+                      "#z-counted": 22400, "#z-variance": -50, "#z-paid-out": -500, "#z-discounts": 0,
+                      "#z-voids": 0, "#z-payouts": -600}
     cash_row = page.locator('#z-tenders tr[data-kind="cash"] td').all_inner_texts()
-    assert [_money(t) for t in cash_row[1:]] == [4350, -1800, 2550]
+    assert [_money(t) for t in cash_row[1:]] == [5350, -1800, 3550]
     categories = page.inner_text("#z-categories")
     assert "书籍 Books" in categories and "家居 Home" in categories
     _shots(page, "z-report")
@@ -143,7 +160,7 @@ def test_a_day_at_the_till(server, browser):
     # the sales chart
     page.goto(f"{base}/reports/sales-by-day?preset=7d")
     page.wait_for_selector("#chart svg")
-    assert page.locator("#chart rect.bar[data-fen='4350']").count() == 1
+    assert page.locator("#chart rect.bar[data-fen='5350']").count() == 1
     assert page.locator("#chart rect.refund[data-fen='1800']").count() == 1
     _shots(page, "sales-chart")
     context.close()
