@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from core.db import get_db
 from core.errors import DomainError
-from core.web import add_badge, add_nav, render, role_required
+from core.web import add_badge, add_nav, background, render, role_required
 from core.workers import register_worker
 from printing import jobs, printers, profiles
 from printing.render import FontMissing
@@ -163,6 +163,7 @@ def job_reprint(job_id):
 
 
 @bp.route("/printing/badge")
+@background
 def badge():
     """The top-bar printer badge (polled by htmx)."""
     return render("printing/_badge.html")
@@ -183,6 +184,7 @@ def sale_print(sale_id):
 
 
 @bp.route("/sales/<int:sale_id>/print-status")
+@background
 def sale_print_status(sale_id):
     """The sale's print panel (polled while its receipt waits)."""
     from pos.sales import get_sale
@@ -252,6 +254,7 @@ def item_print_tag(item_id):
 
 
 @bp.route("/items/<int:item_id>/print-status")
+@background
 def item_print_status(item_id):
     """The item's print panel."""
     from inventory.items import get_item

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from core import clock
 from core.db import get_db
-from core.web import add_badge, add_nav, render
+from core.web import add_badge, add_nav, background, render
 from core.workers import register_worker
 from sync import journal, sender, state
 
@@ -54,6 +54,7 @@ def status():
 
 
 @bp.route("/sync/badge")
+@background
 def badge():
     """The badge alone (htmx polls it)."""
     return render("sync/_badge.html")
