@@ -5,7 +5,8 @@ Entries are derived, not stored, from the facts they come from, so they can neve
 * **credit** — the consignor's share of each line of a completed sale, dated when the shop's return
   window (setting ``consignment_return_window_days``) has passed after the sale;
 * **reversal** — a refunded line (``refund_lines`` of the refunds area, m002 contract) whose credit had
-  already matured, dated at the refund. A line refunded *within* the window never becomes a credit;
+  already matured, dated at the refund. A line refunded *within* the window is credited only with the share
+  of what the customer kept (nothing, for a full refund);
 * **payout** — money (or store credit) paid to the consignor (``payouts``);
 * **fee** — an intake fee charged per item (``intake_fees``).
 
@@ -55,14 +56,16 @@ def entries(db, consignor_id, until=None):
     for line in _sale_lines(db, consignor_id):
         matured = clock.parse(line["sold_at"]) + window
         refunded = clock.parse(line["refunded_at"]) if line["refunded_at"] else None
+        share, refund_share = line["consignor_share_fen"], line["refund_share_fen"] or 0
         if refunded is not None and refunded < matured:
-            continue  # refunded inside the return window: never owed
-        if matured <= until and line["consignor_share_fen"]:
-            result.append({"at": clock.iso(matured), "kind": "credit", "amount_fen": line["consignor_share_fen"],
+            # refunded inside the return window: only the share of what the customer kept is ever owed
+            share, refund_share = share - refund_share, 0
+        if matured <= until and share:
+            result.append({"at": clock.iso(matured), "kind": "credit", "amount_fen": share,
                            "text": f"{line['tag']} {line['title']}", "ref": line["id"], "receipt_no": line["receipt_no"],
                            "sold_at": line["sold_at"]})
-        if refunded is not None and refunded <= until and line["refund_share_fen"]:
-            result.append({"at": line["refunded_at"], "kind": "reversal", "amount_fen": -line["refund_share_fen"],
+        if refunded is not None and refunded <= until and refund_share:
+            result.append({"at": line["refunded_at"], "kind": "reversal", "amount_fen": -refund_share,
                            "text": f"{line['tag']} {line['title']}", "ref": line["id"], "receipt_no": line["receipt_no"]})
     for payout in rows(db, "SELECT * FROM payouts WHERE consignor_id = ? AND at <= ?", (consignor_id, limit)):
         result.append({"at": payout["at"], "kind": "payout", "amount_fen": -payout["amount_fen"],
@@ -88,8 +91,9 @@ def pending(db, consignor_id, moment=None):
     total = 0
     for line in _sale_lines(db, consignor_id):
         matured = clock.parse(line["sold_at"]) + window
-        if matured > moment and not line["refunded_at"]:
-            total += line["consignor_share_fen"]
+        if matured > moment:
+            refunded = line["refunded_at"] and clock.parse(line["refunded_at"]) <= moment
+            total += line["consignor_share_fen"] - ((line["refund_share_fen"] or 0) if refunded else 0)
     return total
 
 

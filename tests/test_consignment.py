@@ -296,3 +296,20 @@ def test_discount_reduces_price_before_split_unless_contract_says_shop_bears_it(
     assert (line["net_fen"], line["consignor_share_fen"], line["shop_share_fen"]) == (8000, 6000, 2000)
     deep = sell(db, app, staff, make_item(price_fen=10000), T0, key="c", discount_fen=5000)["lines"][0]
     assert (deep["consignor_share_fen"], deep["shop_share_fen"]) == (5000, 0)   # capped: shop never below 0
+
+
+@pytest.mark.parametrize("refund_day, balance_after", [
+    (2, 6000 - 60),   # inside the 7-day window: credited only with the share of what the customer kept
+    (9, 6000 - 60),   # after the window: full credit, then a reversal of the refunded share
+])
+def test_partial_refund_reverses_only_its_share(app, db, staff, consignor, make_item, refund_day, balance_after):
+    """A ¥1.00 refund of a ¥100.00 line (60 % split) takes 60 fen from the consignor, never the whole share."""
+    from pos import refunds
+
+    sale = sell(db, app, staff, make_item(price_fen=10000, moment=T0), days(1))
+    line = sale["lines"][0]
+    refunds.refund(db, app.config, sale_id=sale["id"], lines=[{"sale_line_id": line["id"], "amount_fen": 100}],
+                   tender_mode="original", reason="scratch", idempotency_key="partial", moment=days(refund_day))
+    assert db.execute("SELECT consignor_share_fen FROM refund_lines").fetchone()[0] == 60
+    assert ledger.pending(db, consignor, days(refund_day, 1)) == (5940 if refund_day < 8 else 0)
+    assert ledger.balance(db, consignor, days(30)) == balance_after
