@@ -21,6 +21,7 @@ from core.money import percent_of
 from consignment import ledger
 from consignment.settings import setting
 from pos.drawer import record_cash_movement
+from pos.shifts import ensure_cash_available
 
 METHODS = ("cash", "bank", "wechat", "alipay", "store_credit")
 NEEDS_REFERENCE = ("bank", "wechat", "alipay")
@@ -90,6 +91,7 @@ def pay(db, consignor_id, *, amount_fen, method, idempotency_key, reference="", 
             (consignor_id, now, staff_id, method, amount_fen, bonus_bps, percent_of(amount_fen, bonus_bps),
              reference, idempotency_key)).lastrowid
         if method == "cash":
+            ensure_cash_available(db, amount_fen)
             movement = record_cash_movement(db, kind="payout", amount_fen=amount_fen, staff_id=staff_id,
                                             reason="consignor payout", reference=f"payout:{payout_id}",
                                             moment=moment)

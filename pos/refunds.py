@@ -23,7 +23,7 @@ from core.money import format_money
 from inventory.items import record_event
 from pos import sales as sale_rules
 from pos.drawer import current_shift
-from pos.shifts import ensure_open_shift
+from pos.shifts import ensure_cash_available, ensure_open_shift
 from sync import outbox
 
 TENDER_MODES = ("cash", "original")
@@ -223,7 +223,11 @@ def refund(db, config, *, sale_id, lines, tender_mode, reason, idempotency_key, 
                  restock))
             _back_from_sale(db, config, line["item_id"], restock, staff_id, moment, "refunded",
                             receipt_no=sale["receipt_no"], refund_id=refund_id, amount_fen=amount, reason=reason)
-        for tender in _tender_plan(db, sale, total, tender_mode):
+        tenders_back = _tender_plan(db, sale, total, tender_mode)
+        cash_back = sum(t["amount_fen"] for t in tenders_back if t["kind"] == "cash")
+        if cash_back:  # checked before this refund's own tenders count against the drawer
+            ensure_cash_available(db, cash_back, field="tender")
+        for tender in tenders_back:
             db.execute("INSERT INTO refund_tenders (refund_id, kind, amount_fen, reference) VALUES (?, ?, ?, ?)",
                        (refund_id, tender["kind"], tender["amount_fen"], tender.get("reference", "")))
     return get_refund(db, refund_id)

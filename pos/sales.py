@@ -28,7 +28,8 @@ def complete_sale(db, config, *, cart_id, entries, idempotency_key, staff_id=Non
         config: app config (``CURRENCY``, ``TZ_OFFSET``).
         cart_id: the till's cart.
         entries: tenders as for :func:`pos.tenders.plan`.
-        idempotency_key: unique per checkout form; a repeated submit returns the first sale unchanged.
+        idempotency_key: unique per checkout form; a repeated submit returns the first sale unchanged,
+            marked ``repeated=True`` so callers do not act on it twice (print, open the drawer).
         expected_total_fen: optional; when given and different from the cart's total, nothing is sold.
 
     The sale belongs to the open shift (``sales.shift_id``); with no shift open, one is opened in the
@@ -46,7 +47,9 @@ def complete_sale(db, config, *, cart_id, entries, idempotency_key, staff_id=Non
     with transaction(db):
         existing = one(db, "SELECT id FROM sales WHERE idempotency_key = ?", (idempotency_key,))
         if existing:
-            return get_sale(db, existing["id"])
+            sale = get_sale(db, existing["id"])
+            sale["repeated"] = True  # a double tap: the first submit made the sale (and queued its receipt)
+            return sale
         lines = carts.lines(db, cart_id, moment)
         if not lines:
             raise DomainError(_l("The cart is empty. Scan an item first."))

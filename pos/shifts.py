@@ -125,14 +125,28 @@ def move_cash(db, *, kind, amount_fen, reason, staff_id=None, moment=None):
                           field="reason")
     with transaction(db):
         if kind == "paid_out" and isinstance(amount_fen, int) and amount_fen > 0:
-            shift = current_shift(db)
-            if shift is not None:
-                available = cash_summary(db, shift["id"])["expected_fen"]
-                if amount_fen > available:
-                    raise DomainError(_l("The drawer should hold only %(cash)s; you cannot pay out more than that.",
-                                         cash=format_money(available)), field="amount")
+            ensure_cash_available(db, amount_fen)
         return record_cash_movement(db, kind=kind, amount_fen=amount_fen, staff_id=staff_id, reason=reason,
                                     moment=moment)
+
+
+def ensure_cash_available(db, amount_fen, field="amount"):
+    """Refuse to take ``amount_fen`` of cash out of the drawer when the open shift's expected cash is less.
+
+    Every way cash leaves the drawer (paid-out, a cash refund, a consignor's cash payout) calls this inside
+    its own transaction, so the expected cash never goes below zero. With no open shift there is nothing
+    to check (the caller opens one or refuses).
+
+    Raises:
+        DomainError: the drawer should hold less than ``amount_fen``; the message says how much it holds.
+    """
+    shift = current_shift(db)
+    if shift is None:
+        return
+    available = cash_summary(db, shift["id"])["expected_fen"]
+    if amount_fen > available:
+        raise DomainError(_l("The drawer should hold only %(cash)s; you cannot pay out more than that.",
+                             cash=format_money(available)), field=field)
 
 
 def cash_summary(db, shift_id):

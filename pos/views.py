@@ -156,10 +156,12 @@ def complete():
         )
     except DomainError as exc:
         return _till(db, exc.message, status=exc.status, tender_rows=rows or tender_rows(request.form))
-    # The sale is committed; queue its receipt. A printing failure is logged and never hides the sale.
+    # The sale is committed; queue its receipt once (not again on a double tap). A printing failure is
+    # logged and never hides the sale.
     from printing.views import enqueue_receipt_safely
 
-    enqueue_receipt_safely(db, sale)
+    if not sale.get("repeated"):
+        enqueue_receipt_safely(db, sale)
     return _till(db, sale=sale)
 
 

@@ -128,3 +128,21 @@ def test_badge_on_every_staff_page_and_job_list(owner_client, cashier_client, db
     for path in ("/till", "/items", "/printing/jobs"):
         assert 'data-state="no_paper"' in cashier_client.get(path).get_data(as_text=True)
     assert 'id="print-badge"' in cashier_client.get("/printing/badge", headers=HX).get_data(as_text=True)
+
+
+def test_a_double_tap_on_complete_queues_one_receipt(owner_client, db, make_item):
+    """The second submit of the same checkout form returns the first sale; it must not print (and kick the
+    drawer) again."""
+    import re
+
+    _dummy(db)
+    item = make_item(price_fen=1000)
+    owner_client.post("/till/scan", data={"code": item["tag"]}, headers=HX)
+    page = owner_client.get("/till").get_data(as_text=True)
+    key = re.search(r'name="sale_key" value="([0-9a-f]+)"', page).group(1)
+    for _ in range(3):
+        response = owner_client.post("/till/complete", data={"sale_key": key, "expected_total": "1000",
+                                                             "quick_cash": "1000"}, headers=HX)
+        assert response.status_code == 200
+    assert db.execute("SELECT count(*) FROM sales").fetchone()[0] == 1
+    assert db.execute("SELECT count(*) FROM print_jobs WHERE kind = 'receipt'").fetchone()[0] == 1

@@ -328,3 +328,29 @@ def test_z_report_rows_print_local_time(db):
     closed = shifts.close_shift(db, counted_fen=0, moment=T0 + timedelta(hours=14))
     rows = shifts.z_report_rows(shifts.z_report(db, closed["id"]), locale="en")["rows"]
     assert rows[0] == ["Opened", "2026-11-29 09:00"] and rows[1] == ["Closed", "2026-11-29 23:00"]
+
+
+def test_cash_cannot_leave_a_drawer_that_does_not_hold_it(app, db, staff, make_item):
+    """A card sale puts no cash in the drawer: refunding it in cash, or paying a consignor in cash, from a
+    drawer with a ¥5.00 float is refused with what the drawer holds, and nothing is written."""
+    from consignment import payouts
+    from consignment.settings import save
+
+    with transaction(db):
+        save(db, "consignment_return_window_days", 0)
+    shifts.open_shift(db, float_fen=500, staff_id=staff["owner"])
+    item = make_item(price_fen=10000)
+    cart_id = carts.new_cart(db, staff["owner"])
+    carts.add_item(db, cart_id, item["id"])
+    sale = sales.complete_sale(db, app.config, cart_id=cart_id, entries=[{"kind": "card", "amount_fen": 10000}],
+                               idempotency_key="card-sale")
+    with pytest.raises(DomainError) as info:
+        refunds.refund(db, app.config, sale_id=sale["id"], lines=[{"sale_line_id": sale["lines"][0]["id"]}],
+                       tender_mode="cash", reason="broken", idempotency_key="cash-back")
+    assert "drawer should hold only ¥5.00" in str(info.value.message)
+    with pytest.raises(DomainError) as info:
+        payouts.pay(db, sale["lines"][0]["consignor_id"], amount_fen=6000, method="cash", idempotency_key="po")
+    assert "drawer should hold only ¥5.00" in str(info.value.message)
+    assert db.execute("SELECT count(*) FROM refunds").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM payouts").fetchone()[0] == 0
+    assert shifts.cash_summary(db, shifts.current_shift(db)["id"])["expected_fen"] == 500
