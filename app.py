@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from flask import Flask, g, jsonify, redirect, request, url_for
 from markupsafe import escape
+from werkzeug.routing import IntegerConverter
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -28,6 +29,15 @@ from core.workers import register_worker
 from core.web import PUBLIC_ATTR, badge_templates, is_fragment_request, nav_items, render
 
 csrf = CSRFProtect()
+
+
+class BoundedInt(IntegerConverter):
+    """``<int:…>`` limited to SQLite's 64-bit INTEGER: a longer number in a URL is no such page (404)
+    instead of an ``OverflowError`` when it reaches the database."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def migration_sets():
@@ -65,6 +75,7 @@ def create_app(config=None):
     instance = Path(config.pop("INSTANCE_PATH", None) or default_instance_path()).resolve()
     instance.mkdir(parents=True, exist_ok=True)
     app = Flask(__name__, instance_path=str(instance), static_folder="static", template_folder="templates")
+    app.url_map.converters["int"] = BoundedInt
     app.config.update(load_config(instance, config))
     app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=12))
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
@@ -200,6 +211,12 @@ def _register_error_pages(app):
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
         return error_page(400, _l("This form expired. Reload the page and try again; nothing was saved."))
+
+    @app.errorhandler(OverflowError)
+    def number_too_large(exc):
+        # a number typed or sent in a form or query string that does not fit SQLite's INTEGER, or a date
+        # beyond the calendar's range
+        return error_page(400, _l("That number or date is out of range; nothing was saved."))
 
     @app.errorhandler(403)
     def forbidden(exc):

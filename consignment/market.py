@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 
 from core import clock
 from core.db import one, rows, transaction
-from core.errors import DomainError
+from core.errors import DomainError, NotFound
 from core.money import MoneyError, parse_money
 from core.settings import get_setting
 from consignment.settings import setting
@@ -77,6 +77,28 @@ def _header(names):
     return result
 
 
+class _checked:
+    """A ``csv.reader`` whose parse errors (e.g. a field over the csv module's 128 KiB limit, a NUL byte)
+    become a line-numbered :class:`ImportErrors` instead of an exception out of the page."""
+
+    def __init__(self, reader):
+        self._reader = reader
+
+    @property
+    def line_num(self):
+        return self._reader.line_num
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        try:
+            return next(self._reader)
+        except csv.Error as exc:
+            raise ImportErrors([(self._reader.line_num, "", _l("This line cannot be read as CSV (%(why)s).",
+                                                               why=str(exc)))]) from None
+
+
 def parse_rows(db, text):
     """Validate CSV text and return the rows to import (list of dicts with ``line``, ``price_fen`` …).
 
@@ -84,7 +106,7 @@ def parse_rows(db, text):
         ImportErrors: missing columns, or any row with a bad value; every error found is listed with its
             line number (the header is line 1) and column.
     """
-    reader = csv.reader(io.StringIO(text))
+    reader = _checked(csv.reader(io.StringIO(text)))
     try:
         header = next(reader)
     except StopIteration:
@@ -236,6 +258,9 @@ def sellers(db, market_day=None):
 def settlement(db, consignor_id, market_day, tz_offset="+08:00"):
     """A seller's settlement for a market day (local date).
 
+    Raises:
+        NotFound: no such seller.
+
     Returns:
         dict: ``number``, ``market_day``, ``lines`` (sold: tag, title, net price, seller share),
         ``gross_fen`` (what buyers paid), ``commission_fen`` (the organiser's part), ``payout_fen``
@@ -247,6 +272,8 @@ def settlement(db, consignor_id, market_day, tz_offset="+08:00"):
     lo = clock.iso(datetime.combine(market_day, time(), tz))
     hi = clock.iso(datetime.combine(market_day + timedelta(days=1), time(), tz))
     seller = one(db, "SELECT id, number FROM consignors WHERE id = ?", (consignor_id,))
+    if seller is None:
+        raise NotFound(_l("No such seller."))
     lines = rows(db, "SELECT l.tag, l.title, l.net_fen, l.consignor_share_fen, l.shop_share_fen, s.receipt_no, "
                      "s.created_at FROM sale_lines l JOIN sales s ON s.id = l.sale_id "
                      "WHERE l.consignor_id = ? AND s.status = 'completed' AND s.created_at >= ? AND s.created_at < ? "

@@ -122,7 +122,7 @@ def parse_scan(text):
     Raises:
         TagError: a tag-shaped code or tag URL whose check character fails.
     """
-    raw = unicodedata.normalize("NFKC", text or "").strip()
+    raw = re.sub(r"[\x00-\x1f\x7f]", "", unicodedata.normalize("NFKC", text or "")).strip()
     if "/" in raw:
         path = unquote(urlsplit(raw).path if "://" in raw else raw)
         dl = re.search(r"/01/(\d{14})/21/(\d{1,20})/?$", path)

@@ -8,6 +8,7 @@ Who: refunds are the owner's (the first-run setup promises "the owner PIN unlock
 reports"); a void may be asked for by anyone at the till but needs an owner to re-enter their PIN.
 """
 
+import re
 import uuid
 
 from flask import Blueprint, current_app, g, redirect, request, url_for
@@ -59,7 +60,7 @@ def _lines_from_form(form):
     """Ticked lines with their amount (blank = full) and destination, from the refund form."""
     lines = []
     for value in form.getlist("line"):
-        if not value.isdigit():
+        if not re.fullmatch(r"[0-9]{1,18}", value):  # ids only (str.isdigit() also passes "²")
             continue
         line_id = int(value)
         text = (form.get(f"amount_{line_id}") or "").strip()

@@ -4,6 +4,8 @@ Every staff member may open, move cash and close (the cashier counts the drawer 
 every Z report too. The Z report page is a printable A4 view of the stored report.
 """
 
+import re
+
 from flask import Blueprint, current_app, flash, g, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 
@@ -65,7 +67,7 @@ def _count_from_form(form):
     for denom in shifts.DENOMINATIONS:
         text = (form.get(f"d{denom}") or "").strip()
         if text:
-            if not text.isdigit():
+            if not re.fullmatch(r"[0-9]{1,6}", text):  # a count of notes (str.isdigit() also passes "²")
                 raise DomainError(_l("Count each note or coin as a whole number, zero or more."), field="count")
             denominations[denom] = int(text)
     if denominations:

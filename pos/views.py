@@ -120,6 +120,8 @@ def _tender_entries(form):
     if form.get("quick_cash"):  # the buttons send whole fen
         return [{"kind": "cash", "amount_fen": parse_fen(form["quick_cash"]), "reference": ""}], None
     rows = tender_rows(form)
+    if form.get("expected_total") == "0" and not any(row["amount"].strip() for row in rows):
+        return [], rows  # everything given away (a 100 % discount): nothing to pay, nothing to tender
     entries = []
     for row in rows:
         if row["kind"] == "cash" and not row["amount"].strip() and len(rows) == 1:

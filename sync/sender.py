@@ -31,7 +31,7 @@ import json
 import logging
 import time
 from datetime import timedelta
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import requests
 import tenacity
@@ -106,6 +106,8 @@ class _Pass:
             response = self.session.request(method, url, timeout=self.timeout, **kwargs)
         except requests.RequestException as exc:
             raise RegistryUnavailable(f"{method} {url}: {exc.__class__.__name__}") from exc
+        except ValueError as exc:  # urllib3 refuses a malformed REGISTRY_URL
+            raise RegistryUnavailable(f"REGISTRY_URL is not a valid address: {exc}") from exc
         if response.status_code >= 500 or response.status_code in TRANSIENT:
             raise RegistryUnavailable(f"{method} {url}: HTTP {response.status_code}", _retry_after(response))
         return response
@@ -221,6 +223,10 @@ class _Pass:
 
     def run(self):
         """Do the pass; returns ``(sent, rejected)`` counts. Raises :class:`RegistryUnavailable`."""
+        try:
+            urlsplit(self.base)
+        except ValueError as exc:  # e.g. "https://[::1": say so on the sync page instead of failing the worker
+            raise RegistryUnavailable(f"REGISTRY_URL is not a valid address: {exc}") from exc
         open_jobs = rows(self.db, "SELECT capture_url, min(id) AS first FROM outbox WHERE status = 'pending' "
                                   "AND capture_url IS NOT NULL GROUP BY capture_url ORDER BY first")
         for job in open_jobs:

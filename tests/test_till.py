@@ -275,3 +275,19 @@ def test_receipt_page_and_public_e_receipt(owner_client, app, make_item, db):
     assert anonymous.get("/r/1?k=wrong").status_code == 404
     public = anonymous.get(f"/r/1?k={token}")
     assert public.status_code == 200 and "¥18.00" in public.get_data(as_text=True)
+
+
+def test_a_free_item_sells_with_no_payment(owner_client, make_item, db):
+    """An owner may give an item away (100 % discount): the sale completes with no tender and no change."""
+    item = make_item(price_fen=1000)
+    _cart_with(owner_client, item["tag"])
+    line_id = db.execute("SELECT id FROM cart_lines").fetchone()[0]
+    response = post(owner_client, f"/till/line/{line_id}/discount", value="100", mode="percent")
+    assert re.search(r'id="total">¥0.00<', response.get_data(as_text=True))
+    response = post(owner_client, "/till/complete", sale_key=sale_key(response), expected_total="0",
+                    kind="cash", amount="", reference="")
+    assert response.status_code == 200, text_of(response)
+    sale = db.execute("SELECT total_fen, paid_fen, change_fen FROM sales").fetchone()
+    assert tuple(sale) == (0, 0, 0)
+    assert db.execute("SELECT count(*) FROM tenders").fetchone()[0] == 0
+    assert db.execute("SELECT status FROM items WHERE id = ?", (item["id"],)).fetchone()[0] == "sold"
