@@ -131,9 +131,9 @@ def serve(instance, host, port, threads, demo, no_workers):
     from core.views import app_version
 
     app = _app(instance)
+    _remember_address(app, host, port)  # first: the demo items' QR URLs are built from it
     if demo and load_demo(app):
         click.echo(f"Demo data loaded. PINs: owner {DEMO_PINS['owner']}, cashier {DEMO_PINS['cashier']}.")
-    _remember_address(app, host, port)
     urls = lan_urls(host, port)
     click.echo(f"Resale POS {app_version()} — data in {app.instance_path}")
     click.echo(f"Started in {app.config['STARTUP_SECONDS']:.2f} s.")

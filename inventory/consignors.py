@@ -67,16 +67,23 @@ def create_consignor(db, vault, *, number, name, phone="", split_bps=6000, notes
 def update_consignor(db, vault, consignor_id, *, name, phone, split_bps, notes):
     """Change a consignor's name, phone, default split and notes (the number never changes).
 
+    Args:
+        phone: the new number, or ``None`` to keep the stored one (the edit form never shows the full
+            number on screen: it is personal data, masked everywhere, design brief §6).
+
     Raises:
         NotFound: unknown consignor. DomainError: invalid values.
     """
-    name, phone = _clean_name(name), _clean_phone(phone)
+    name = _clean_name(name)
+    phone = None if phone is None else _clean_phone(phone)
     if not 0 <= int(split_bps) <= 10000:
         raise DomainError(_l("The split must be between 0 and 100 %."), field="split")
     with transaction(db):
         cursor = db.execute(
-            "UPDATE consignors SET name_enc = ?, phone_enc = ?, split_bps = ?, notes = ? WHERE id = ?",
-            (vault.encrypt(name), vault.encrypt(phone), int(split_bps), notes or "", consignor_id),
+            "UPDATE consignors SET name_enc = ?, phone_enc = COALESCE(?, phone_enc), split_bps = ?, notes = ? "
+            "WHERE id = ?",
+            (vault.encrypt(name), None if phone is None else (vault.encrypt(phone) or b""), int(split_bps),
+             notes or "", consignor_id),
         )
         if cursor.rowcount == 0:
             raise NotFound(_l("No such consignor."))

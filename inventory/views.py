@@ -180,9 +180,9 @@ def consignor_new():
 def consignor_detail(consignor_id):
     """A consignor's details (phone masked), their items, and what the shop owes them."""
     db = get_db()
-    consignor = consignor_actions.get_consignor(db, _vault(), consignor_id, reveal=True)
+    consignor = consignor_actions.get_consignor(db, _vault(), consignor_id)
     form = ConsignorForm(formdata=request.form if request.method == "POST" else None, data={
-        "number": consignor["number"], "name": consignor["name"], "phone": consignor["phone"],
+        "number": consignor["number"], "name": consignor["name"], "phone": "",
         "split": f"{consignor['split_bps'] / 100:g}", "notes": consignor["notes"], "consent": "yes"})
     del form.consent
     status = 200
@@ -193,7 +193,7 @@ def consignor_detail(consignor_id):
         if form.validate():
             try:
                 consignor_actions.update_consignor(db, _vault(), consignor_id, name=form.name.data,
-                                                   phone=form.phone.data or "",
+                                                   phone=(form.phone.data or "").strip() or None,
                                                    split_bps=parse_percent_bps(form.split.data),
                                                    notes=form.notes.data or "")
             except DomainError as exc:
@@ -204,7 +204,6 @@ def consignor_detail(consignor_id):
                 return redirect(url_for("inventory.consignor_detail", consignor_id=consignor_id))
         else:
             status = 422
-    consignor.pop("phone", None)
     return render("inventory/consignor.html", consignor=consignor, form=form,
                   items=item_actions.search(db, consignor_id=consignor_id, limit=500),
                   owed_fen=consignor_actions.owed_to(db, consignor_id), status=status)

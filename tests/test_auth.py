@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from werkzeug.routing import IntegerConverter
 
 from app import create_app
 from core import clock
@@ -13,7 +14,7 @@ from tests.conftest import CASHIER_PIN, OWNER_PIN, login, text_of
 
 #: Endpoints that answer without a login (design: provenance, e-receipt, health check, login, setup,
 #: language switch, photos, static files and the GS1 Digital Link form of the provenance URL).
-PUBLIC_ENDPOINTS = {"inventory.provenance", "pos.public_receipt", "core.healthz", "staff.login", "staff.setup",
+PUBLIC_ENDPOINTS = {"inventory.provenance", "pos.public_receipt", "core.healthz", "core.favicon", "staff.login", "staff.setup",
                     "core.set_language", "inventory.photo", "static", "inventory.digital_link"}
 
 
@@ -26,7 +27,8 @@ def sample_path(rule):
     """A concrete URL for a rule, filling each argument with a plausible value."""
     values = {}
     for arg in rule.arguments:
-        converter = rule._converters[arg].__class__.__name__
+        converter = "IntegerConverter" if isinstance(rule._converters[arg], IntegerConverter) \
+                    else rule._converters[arg].__class__.__name__
         values[arg] = 1 if converter in ("IntegerConverter", "FloatConverter") else "x"
     path = rule.build(values, append_unknown=False)[1]
     return path

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from werkzeug.routing import IntegerConverter
 from flask_babel import force_locale, gettext
 from PIL import Image
 
@@ -484,7 +485,8 @@ def test_crawl_every_get_route_never_5xx(app, db, staff, make_item, consignor, w
         for variant in ("existing", "missing"):
             values = {}
             for arg in rule.arguments:
-                converter = rule._converters[arg].__class__.__name__
+                converter = "IntegerConverter" if isinstance(rule._converters[arg], IntegerConverter) \
+                    else rule._converters[arg].__class__.__name__
                 if variant == "existing":
                     values[arg] = existing.get(arg, 1 if converter == "IntegerConverter" else "x")
                 else:
