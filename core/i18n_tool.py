@@ -13,7 +13,6 @@ Usage::
 
 import io
 import sys
-from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_file

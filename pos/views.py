@@ -6,7 +6,7 @@ message, so the screen is always what the server holds.
 
 import uuid
 
-from flask import Blueprint, abort, current_app, g, request, session, url_for
+from flask import Blueprint, abort, current_app, g, request, session
 from flask_babel import lazy_gettext as _l
 
 from core.db import get_db

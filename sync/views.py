@@ -3,11 +3,10 @@ events and their "retry" action, and the sender worker (design brief §5; issue 
 
 from datetime import timedelta
 
-from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask import Blueprint, current_app, flash, redirect, url_for
 from flask_babel import format_timedelta
 from flask_babel import lazy_gettext as _l
 
-from core import clock
 from core.db import get_db
 from core.web import add_badge, add_nav, background, render
 from core.workers import register_worker

@@ -10,7 +10,6 @@ from werkzeug.routing import IntegerConverter
 from flask_babel import force_locale, gettext
 from PIL import Image
 
-from core.db import connect
 from pos import sales
 from tests.conftest import text_of
 

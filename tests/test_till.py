@@ -6,7 +6,6 @@ import threading
 
 import pytest
 
-from app import create_app
 from core.db import connect
 from pos import cart as carts
 from pos import sales
