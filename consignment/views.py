@@ -19,7 +19,8 @@ from core.settings import get_setting
 from core.web import add_nav, render, role_required
 from core.workers import register_worker
 from consignment import (agreements, contracts, erasure, expiry, ledger, markdowns, market, payouts,
-                         statements)
+                         statements, store_credit)
+from pos.tenders import register_account_check
 from consignment.forms import (BulkPayoutForm, ContractForm, ImportForm, MarkdownForm, PayoutForm,
                                SettingsForm)
 from consignment.settings import save as save_setting
@@ -322,6 +323,7 @@ def payout(consignor_id):
     db = get_db()
     consignor = _consignor(db, consignor_id)
     available = ledger.balance(db, consignor_id)
+    credit = store_credit.balance(db, consignor_id)
     bonus_default = f"{setting(db, 'consignment_store_credit_bonus_bps') / 100:g}"
     form = PayoutForm(formdata=request.form if request.method == "POST" else None,
                       data={"key": uuid.uuid4().hex, "amount": available if available > 0 else None,
@@ -348,7 +350,7 @@ def payout(consignor_id):
     for entry in entries:
         running += entry["amount_fen"]
         entry["balance_fen"] = running
-    return render("consignment/payout.html", consignor=consignor, form=form, available=available,
+    return render("consignment/payout.html", consignor=consignor, form=form, available=available, credit=credit,
                   pending=ledger.pending(db, consignor_id), minimum=setting(db, "consignment_min_payout_fen"),
                   window=ledger.window_days(db, consignor_id), entries=entries[::-1][:100], method_label=payouts.method_label,
                   status=status)
@@ -506,6 +508,7 @@ def register(app):
     """Register the blueprint, its navigation entries and the markdown-history worker."""
     app.register_blueprint(bp)
     app.add_template_global(contracts.describe_split, "describe_split")
+    register_account_check("store_credit", store_credit.check_tender)
     add_nav(app, "consignment.payout_list", _l("Consignment"), icon="💴", order=45)
     add_nav(app, "consignment.market_day", _l("Market day"), icon="🎪", order=47)
     register_worker(app, "markdowns", _markdown_step, 3600)

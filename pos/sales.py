@@ -62,6 +62,7 @@ def complete_sale(db, config, *, cart_id, entries, idempotency_key, staff_id=Non
             raise Conflict(_l("The total changed while paying (a price or discount was edited). Check the cart "
                               "and take payment again; nothing was charged."))
         payment = tender_rules.plan(total["total_fen"], entries, config.get("CURRENCY", "CNY"), locale)
+        tender_rules.check_accounts(db, payment["tenders"])  # e.g. enough store credit, in this transaction
         # A sale never waits for a shift: with none open, one opens with float 0, flagged (pos.shifts).
         shift = ensure_open_shift(db, staff_id, moment)
         receipt_no = db.execute("SELECT COALESCE(max(receipt_no), 0) + 1 FROM sales").fetchone()[0]

@@ -207,7 +207,7 @@ def build_report(db, shift_id, *, kind="X", currency="CNY", moment=None):
     for kind_, total in db.execute("SELECT rt.kind, sum(rt.amount_fen) FROM refund_tenders rt JOIN refunds r "
                                    "ON r.id = rt.refund_id WHERE r.shift_id = ? GROUP BY rt.kind", (shift_id,)):
         tender_totals.setdefault(kind_, {"sales_fen": 0, "refunds_fen": 0})["refunds_fen"] = total
-    order = {k: i for i, k in enumerate(tender_rules.KINDS + ("store_credit",))}
+    order = {k: i for i, k in enumerate(tender_rules.KINDS)}
     tenders = [{"kind": k, **v, "net_fen": v["sales_fen"] - v["refunds_fen"]}
                for k, v in sorted(tender_totals.items(), key=lambda kv: order.get(kv[0], 99))]
 

@@ -9,7 +9,11 @@ from flask_babel import lazy_gettext as _l
 from core.errors import DomainError
 from core.money import format_money
 
-KINDS = ("cash", "card", "wechat", "alipay")
+KINDS = ("cash", "card", "wechat", "alipay", "store_credit")
+#: Tenders drawn from an account the shop keeps (``reference`` names the account holder); the area that
+#: owns the account registers a check with :func:`register_account_check` (consignment: store credit).
+ACCOUNT_KINDS = ("store_credit",)
+_account_checks = {}
 MAX_REFERENCE = 64
 
 
@@ -38,6 +42,8 @@ def plan(total_fen, entries, currency="CNY", locale="zh_CN"):
             raise DomainError(_l("Unknown payment type."), field="tender")
         if not isinstance(amount, int) or amount <= 0:
             raise DomainError(_l("Each payment must be more than zero."), field="tender")
+        if kind in ACCOUNT_KINDS and not reference:
+            raise DomainError(_l("Enter the consignor number whose store credit pays."), field="tender")
         if len(reference) > MAX_REFERENCE:
             raise DomainError(_l("The payment reference is at most %(n)d characters.", n=MAX_REFERENCE),
                               field="tender")
@@ -83,3 +89,30 @@ def quick_cash_amounts(total_fen):
         if len(amounts) == 4:
             break
     return sorted(amounts)
+
+
+def register_account_check(kind, check):
+    """Let the area that keeps an account tender (e.g. store credit) check it at checkout.
+
+    Args:
+        kind: one of :data:`ACCOUNT_KINDS`.
+        check: ``check(db, tender)`` called inside the sale's transaction with a planned tender dict; it
+            raises ``DomainError`` when the account cannot pay (unknown holder, not enough credit) and may
+            normalise ``tender["reference"]``.
+    """
+    _account_checks[kind] = check
+
+
+def check_accounts(db, planned):
+    """Run the registered account checks over planned tenders (inside the sale's transaction).
+
+    Raises:
+        DomainError: an account tender with no registered check, or one its check refuses.
+    """
+    for tender in planned:
+        if tender["kind"] in ACCOUNT_KINDS:
+            check = _account_checks.get(tender["kind"])
+            if check is None:
+                raise DomainError(_l("%(kind)s cannot be taken on this hub.", kind=label(tender["kind"])),
+                                  field="tender")
+            check(db, tender)

@@ -313,3 +313,39 @@ def test_partial_refund_reverses_only_its_share(app, db, staff, consignor, make_
     assert db.execute("SELECT consignor_share_fen FROM refund_lines").fetchone()[0] == 60
     assert ledger.pending(db, consignor, days(refund_day, 1)) == (5940 if refund_day < 8 else 0)
     assert ledger.balance(db, consignor, days(30)) == balance_after
+
+
+def test_store_credit_is_spent_at_the_till_and_given_back_by_a_refund(app, db, staff, consignor, make_item):
+    """Paid ¥50.00 in store credit with a 10 % bonus, A17 has ¥55.00 to spend; the till takes it as a
+    tender (reference = consignor number), refuses more than is left, and a refund gives it back."""
+    from consignment import store_credit
+    from consignment.settings import save as save_setting
+    from pos import refunds
+
+    with transaction(db):
+        save_setting(db, "consignment_return_window_days", 0)
+    sell(db, app, staff, make_item(price_fen=10000, moment=T0), days(1))  # A17 earns ¥60.00
+    payouts.pay(db, consignor, amount_fen=5000, method="store_credit", bonus_bps=1000, idempotency_key="sc",
+                moment=days(2))
+    assert store_credit.balance(db, consignor) == 5500
+    item = make_item(title="Lamp", price_fen=4000, consignor_id=None)
+    cart = carts.new_cart(db, staff["cashier"])
+    carts.add_item(db, cart, item["id"])
+    with pytest.raises(DomainError) as info:
+        sales.complete_sale(db, app.config, cart_id=cart, entries=[{"kind": "store_credit", "amount_fen": 4000,
+                                                                    "reference": "Z9"}], idempotency_key="x1")
+    assert "No consignor has the number Z9" in str(info.value.message)
+    sale = sales.complete_sale(db, app.config, cart_id=cart, idempotency_key="x2",
+                               entries=[{"kind": "store_credit", "amount_fen": 4000, "reference": "a17"}])
+    assert [(t["kind"], t["amount_fen"], t["reference"]) for t in sale["tenders"]] == [("store_credit", 4000, "A17")]
+    assert store_credit.balance(db, consignor) == 1500
+    other = make_item(title="Chair", price_fen=2000, consignor_id=None)
+    cart = carts.new_cart(db, staff["cashier"])
+    carts.add_item(db, cart, other["id"])
+    with pytest.raises(DomainError) as info:
+        sales.complete_sale(db, app.config, cart_id=cart, idempotency_key="x3",
+                            entries=[{"kind": "store_credit", "amount_fen": 2000, "reference": "A17"}])
+    assert "A17 has ¥15.00 of store credit" in str(info.value.message)
+    refunds.refund(db, app.config, sale_id=sale["id"], lines=[{"sale_line_id": sale["lines"][0]["id"]}],
+                   tender_mode="original", reason="changed mind", idempotency_key="back")
+    assert store_credit.balance(db, consignor) == 5500
