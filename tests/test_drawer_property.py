@@ -31,7 +31,7 @@ def _key(prefix):
     return f"{prefix}-{_counter[0]}"
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])
 @given(float_fen=st.integers(0, 50000), ops=st.lists(op, min_size=1, max_size=14),
        counted_delta=st.integers(-500, 500))
@@ -119,7 +119,7 @@ def test_drawer_and_z_report_add_up(app, db, staff, make_item, float_fen, ops, c
                     if take > 0:
                         left -= take
                         cash_part += take if k == "cash" else 0
-            bad = bad or cash_part > expected()  # cash never leaves a drawer that does not hold it
+            bad = bad or (cash_part > 0 and cash_part > expected())  # no cash out of a drawer without it
             if bad:
                 try:
                     refunds.refund(db, app.config, sale_id=sale["id"], lines=wanted, tender_mode=mode,
