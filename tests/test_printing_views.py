@@ -146,3 +146,13 @@ def test_a_double_tap_on_complete_queues_one_receipt(owner_client, db, make_item
         assert response.status_code == 200
     assert db.execute("SELECT count(*) FROM sales").fetchone()[0] == 1
     assert db.execute("SELECT count(*) FROM print_jobs WHERE kind = 'receipt'").fetchone()[0] == 1
+
+
+def test_printer_form_title_is_plain_text(owner_client):
+    """The connection-field script belongs in the page body; it once landed in <title> as text."""
+    import re
+
+    page = owner_client.get("/printing/printers/new").get_data(as_text=True)
+    title = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
+    assert "<" not in title and "script" not in title
+    assert page.count('getElementById("connection")') == 1
