@@ -208,7 +208,7 @@ def search(db, query="", status=None, consignor_id=None, category=None, limit=50
         list[dict]: items with ``consignor_number``.
     """
     # control characters (a NUL from a misconfigured scanner) would end the FTS5 query string early
-    text = re.sub(r"[\x00-\x1f\x7f]", " ", unicodedata.normalize("NFKC", query or "")).strip()[:100]
+    text = tags.typed_text(query, " ").strip()[:100]
     where, params = [], []
     if status:
         where.append("i.status = ?")

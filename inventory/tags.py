@@ -25,6 +25,15 @@ _CONSIGNOR_NUMBER = re.compile(r"^[A-Z][A-Z0-9]{0,4}$")
 _TAG_SHAPE = re.compile(r"^([A-Z][A-Z0-9]{0,4})-?(\d{4,})-?([0-9A-Z])$")
 
 
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def typed_text(text, control_replacement=""):
+    """What a person or scanner typed, NFKC-normalised (full-width → ASCII) with control characters
+    (a NUL or stray CR from a misconfigured scanner) replaced by ``control_replacement``."""
+    return _CONTROL_CHARS.sub(control_replacement, unicodedata.normalize("NFKC", text or ""))
+
+
 class TagError(DomainError):
     """A scanned or typed code is not a valid tag (wrong shape or failed check character)."""
 
@@ -122,7 +131,7 @@ def parse_scan(text):
     Raises:
         TagError: a tag-shaped code or tag URL whose check character fails.
     """
-    raw = re.sub(r"[\x00-\x1f\x7f]", "", unicodedata.normalize("NFKC", text or "")).strip()
+    raw = typed_text(text).strip()
     if "/" in raw:
         path = unquote(urlsplit(raw).path if "://" in raw else raw)
         dl = re.search(r"/01/(\d{14})/21/(\d{1,20})/?$", path)
