@@ -13,7 +13,7 @@ endif
 .PHONY: run test install-test system-deps python
 
 run: python
-	$(PYTHON) -m pip install . && $(PYTHON) -m core.cli serve --demo
+	$(PYTHON) -m pip install . && $(PYTHON) -m cli serve --demo
 
 # Debian's Chromium and a CJK font for the browser test; python3-venv where a venv is needed.
 system-deps:

@@ -12,21 +12,59 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from flask import Flask, g, jsonify, redirect, request, url_for
-from markupsafe import escape
-from werkzeug.routing import IntegerConverter
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from htmx_flask import Htmx
+from markupsafe import escape
+from werkzeug.routing import IntegerConverter
 
+import consignment
+import core
 import core.db
 import core.i18n
+import inventory
+import pos
+import printing
+import reports
+import staff
+import sync
+import terms
+from consignment import migrations as consignment_migrations
+from consignment import views as consignment_views
+from core import clock
 from core import migrations as core_migrations
+from core import views as core_views
+from core.backup import auto_backup, latest_backup_age_hours
 from core.config import default_instance_path, load_config, read_or_create_secret
 from core.crypto import Vault, new_fernet_key
 from core.errors import DomainError
+from core.i18n import current_locale
+from core.icons import icon
+from core.money import format_money
+from core.settings import get_setting, set_setting
+from core.web import (
+    PUBLIC_ATTR,
+    badge_templates,
+    is_fragment_request,
+    nav_items,
+    render,
+)
 from core.workers import register_worker
-from core.web import PUBLIC_ATTR, badge_templates, is_fragment_request, nav_items, render
+from inventory import migrations as inventory_migrations
+from inventory import views as inventory_views
+from pos import migrations as pos_migrations
+from pos import refund_views, shift_views
+from pos import views as pos_views
+from printing import migrations as printing_migrations
+from printing import views as printing_views
+from reports import views as report_views
+from staff import migrations as staff_migrations
+from staff import views as staff_views
+from staff.accounts import has_any_staff
+from staff.views import load_staff
+from sync import migrations as sync_migrations
+from sync import views as sync_views
 
 csrf = CSRFProtect()
 
@@ -40,24 +78,32 @@ class BoundedInt(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
-def migration_sets():
-    """Every area's migrations, in dependency order (later sets reference earlier tables)."""
-    from inventory import migrations as inventory_migrations
-    from pos import migrations as pos_migrations
-    from printing import migrations as printing_migrations
-    from staff import migrations as staff_migrations
-    from sync import migrations as sync_migrations
-    from consignment import migrations as consignment_migrations
+#: The hub's areas, one list for everything built from them, in schema order (a later area's tables may
+#: reference an earlier one's): ``(package, its migration set or None, its modules with ``register(app)``)``.
+#: Each package's ``translations/`` folder is one of the merged catalogs. The layer order of the packages
+#: (who may import whom) is in ``docs/architecture.md`` and held by import-linter.
+AREAS = [
+    (core, core_migrations.migrations, [core_views]),
+    (staff, staff_migrations.migrations, [staff_views]),
+    (inventory, inventory_migrations.migrations, [inventory_views]),
+    (pos, pos_migrations.migrations, [pos_views, shift_views, refund_views]),
+    (sync, sync_migrations.migrations, [sync_views]),
+    (printing, printing_migrations.migrations, [printing_views]),
+    (consignment, consignment_migrations.migrations, [consignment_views]),
+    (terms, None, []),
+    (reports, None, [report_views]),
+]
 
-    return [
-        core_migrations.migrations,
-        staff_migrations.migrations,
-        inventory_migrations.migrations,
-        pos_migrations.migrations,
-        sync_migrations.migrations,
-        printing_migrations.migrations,
-        consignment_migrations.migrations,
-    ]
+
+def migration_sets():
+    """Every area's migrations, in :data:`AREAS` order (later sets reference earlier tables)."""
+    return [migrations for _package, migrations, _views in AREAS if migrations is not None]
+
+
+def translation_directories():
+    """Every area's ``translations`` folder that exists (absolute paths), in :data:`AREAS` order."""
+    folders = [Path(package.__file__).resolve().parent / "translations" for package, _m, _v in AREAS]
+    return [str(folder) for folder in folders if folder.is_dir()]
 
 
 def create_app(config=None):
@@ -86,7 +132,7 @@ def create_app(config=None):
     )
     Htmx(app)
     csrf.init_app(app)
-    core.i18n.init_app(app)
+    core.i18n.init_app(app, translation_directories())
     core.db.init_app(app, migration_sets())
     _ensure_hub_id(app)
     _register_server_timing(app)
@@ -100,7 +146,6 @@ def create_app(config=None):
 
 def _ensure_hub_id(app):
     """Give the hub a permanent random id on first start (its location URI in registry events)."""
-    from core.settings import get_setting, set_setting
 
     db = core.db.connect(app.config["DATABASE"])
     try:
@@ -113,7 +158,6 @@ def _ensure_hub_id(app):
 
 def _backup_step(app):
     """Worker: take the daily backup when the newest one is older than ``BACKUP_INTERVAL_HOURS``."""
-    from core.backup import auto_backup, latest_backup_age_hours
 
     folder = Path(app.instance_path) / "backups"
     age = latest_backup_age_hours(folder)
@@ -122,26 +166,9 @@ def _backup_step(app):
 
 
 def _register_blueprints(app):
-    from core.views import bp as core_bp
-    from inventory import views as inventory_views
-    from pos import refund_views, shift_views
-    from pos import views as pos_views
-    from reports import views as report_views
-    from printing import views as printing_views
-    from staff import views as staff_views
-    from sync import views as sync_views
-    from consignment import views as consignment_views
-
-    app.register_blueprint(core_bp)
-    staff_views.register(app)
-    inventory_views.register(app)
-    pos_views.register(app)
-    shift_views.register(app)
-    refund_views.register(app)
-    report_views.register(app)
-    sync_views.register(app)
-    printing_views.register(app)
-    consignment_views.register(app)
+    for _package, _migrations, views in AREAS:
+        for module in views:
+            module.register(app)
 
 
 def _register_server_timing(app):
@@ -169,8 +196,6 @@ def _register_server_timing(app):
 
 
 def _register_access_rules(app):
-    from staff.accounts import has_any_staff
-    from staff.views import load_staff
 
     @app.before_request
     def require_login():
@@ -241,8 +266,6 @@ def _register_error_pages(app):
 
 
 def _register_template_globals(app):
-    from core.i18n import current_locale
-    from core.money import format_money
 
     @app.template_filter("money")
     def money_filter(fen):
@@ -252,11 +275,9 @@ def _register_template_globals(app):
 
     @app.template_filter("datetime")
     def datetime_filter(text, fmt="short"):
-        from core import clock
 
         return format_datetime(clock.parse(text), fmt) if text else ""
 
-    from core.icons import icon
 
     app.add_template_global(icon)
 
@@ -268,7 +289,6 @@ def _register_template_globals(app):
 
     @app.context_processor
     def globals_for_templates():
-        from core.settings import get_setting
 
         try:
             shop_name = get_setting(core.db.get_db(), "shop_name")

@@ -172,7 +172,7 @@ class Tablet:
 def start_server(instance, port):
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "RESALE_INSTANCE": str(instance)}
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "core.cli", "serve", "--port", str(port), "--host", "127.0.0.1",
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port), "--host", "127.0.0.1",
                              "--no-workers", "--threads", "4"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
     while True:

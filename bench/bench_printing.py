@@ -60,7 +60,7 @@ def _items(app, db, owner, consignor, cats, n):
 
 
 def bench_tags(n):
-    from printing import jobs, printers
+    from printing import jobs, printers, worker
     from tests.fake_printers import FakePrinter
 
     results = {}
@@ -77,7 +77,7 @@ def bench_tags(n):
                 started = time.perf_counter()
                 job_id = jobs.enqueue(db, "tag", {"item_ids": ids, "copies": 1}, printer_id=printer_id)
                 with app.app_context():
-                    jobs.run_once(db, app.config, budget_seconds=120)
+                    worker.run_once(db, app.config, budget_seconds=120)
                 elapsed = time.perf_counter() - started
                 job = jobs.get_job(db, job_id)
                 assert job["status"] == "done", job["last_error"]
@@ -123,7 +123,7 @@ def bench_receipts(count):
                                            entries=[{"kind": "cash", "amount_fen": 5000}])
                 before = len(handed.get("t", []))
                 t0 = time.perf_counter()
-                printing_views.enqueue_receipt_safely(db, sale)  # what pos.views.complete does
+                jobs.enqueue_safely(db, "receipt", {"sale_id": sale["id"]})  # what pos.views.complete does
                 deadline = time.monotonic() + 5
                 while len(handed.get("t", [])) == before and time.monotonic() < deadline:
                     time.sleep(0.0005)

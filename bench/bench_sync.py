@@ -23,7 +23,8 @@ from app import create_app  # noqa: E402
 from core import clock  # noqa: E402
 from core.db import connect, transaction  # noqa: E402
 from registry import create_registry_app  # noqa: E402
-from sync import epcis, sender  # noqa: E402
+import epcis  # noqa
+from sync import sender  # noqa: E402
 from sync.outbox import shop_location  # noqa: E402
 
 TOKEN = "bench-token"

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from core import clock
 from core.db import one, rows, transaction
 from core.errors import DomainError, NotFound
-from consignment.contracts import get_contract, record_item_terms
+from terms.contracts import get_contract, record_item_terms
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MAX_SIGNATURE_BYTES = 512 * 1024

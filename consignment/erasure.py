@@ -7,7 +7,8 @@ from flask_babel import lazy_gettext as _l
 from core import clock
 from core.db import one, transaction
 from core.errors import Conflict, NotFound
-from consignment import ledger
+from core.money import format_money
+from terms import ledger
 
 
 def erase_consignor(db, consignor_id, *, moment=None):
@@ -28,7 +29,6 @@ def erase_consignor(db, consignor_id, *, moment=None):
             return
         owed = ledger.balance(db, consignor_id, moment) + ledger.pending(db, consignor_id, moment)
         if owed > 0:
-            from core.money import format_money
 
             raise Conflict(_l("The shop still owes %(number)s %(amount)s. Pay it out before erasing their data.",
                               number=row["number"], amount=format_money(owed)))

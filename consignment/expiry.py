@@ -19,18 +19,12 @@ from flask_babel import lazy_gettext as _l
 from core import clock
 from core.db import one, rows, transaction
 from core.errors import Conflict, DomainError
-from consignment.contracts import terms_for_item
 from inventory.items import record_event
 from sync import outbox
+from terms.contracts import terms_for_item
 
 EVENT_KIND = {"return": "consignor_return", "donate": "donation"}
 STATUS = {"return": "returned", "donate": "donated"}
-
-
-def outcome_label(outcome):
-    """An expiry outcome in the user's language."""
-    return {"return": _l("Return to consignor"), "donate": _l("Donate"),
-            "shop_stock": _l("Becomes shop stock")}.get(outcome, outcome)
 
 
 def dates(item, terms):

@@ -19,10 +19,11 @@ from core.db import one, rows, transaction
 from core.errors import DomainError, NotFound
 from core.money import MoneyError, parse_money
 from core.settings import get_setting
-from consignment.settings import setting
 from inventory import consignors as consignor_actions
 from inventory import items as item_actions
 from inventory.tags import validate_consignor_number
+from consignment.statements import tz_of
+from terms.settings import setting
 
 #: CSV columns: required ones first. Header names are matched case-insensitively; Chinese headers too.
 REQUIRED = ("seller_number", "seller_name", "title", "category", "price")
@@ -266,8 +267,6 @@ def settlement(db, consignor_id, market_day, tz_offset="+08:00"):
         ``gross_fen`` (what buyers paid), ``commission_fen`` (the organiser's part), ``payout_fen``
         (the seller's part; gross = commission + payout exactly), ``unsold`` (items to take home).
     """
-    from consignment.statements import tz_of
-
     tz = tz_of(tz_offset)
     lo = clock.iso(datetime.combine(market_day, time(), tz))
     hi = clock.iso(datetime.combine(market_day + timedelta(days=1), time(), tz))

@@ -2,7 +2,7 @@
 payouts, intake fees, expiries and market-day sellers.
 
 Credits to a consignor are not stored: they are derived from ``sale_lines`` and ``refund_lines`` (pos), so
-the ledger can never drift from the sales it comes from (see ``consignment.ledger``).
+the ledger can never drift from the sales it comes from (see ``terms.ledger``).
 """
 
 from sqlite_utils import Migrations

@@ -4,7 +4,7 @@ A payout is money leaving the shop for one consignor: cash from the drawer (reco
 cash movement in the open shift, same transaction), a bank transfer, WeChat or Alipay (a reference is
 required), or store credit (with an optional bonus %, e.g. +10 % for taking credit instead of cash).
 
-Rules: amount > 0; never more than the available balance (``consignment.ledger.balance``, computed inside
+Rules: amount > 0; never more than the available balance (``terms.ledger.balance``, computed inside
 the ``BEGIN IMMEDIATE`` transaction so two tills cannot both pay the same money); at least the minimum
 payout (setting ``consignment_min_payout_fen``) unless it pays the whole balance; and an idempotency key
 per form, so a double submit pays once and returns the first payout.
@@ -17,11 +17,11 @@ from flask_babel import lazy_gettext as _l
 from core import clock
 from core.db import one, rows, transaction
 from core.errors import DomainError, NotFound
-from core.money import percent_of
-from consignment import ledger
-from consignment.settings import setting
+from core.money import format_money, percent_of
 from pos.drawer import record_cash_movement
 from pos.shifts import ensure_cash_available
+from terms import ledger
+from terms.settings import setting
 
 METHODS = ("cash", "bank", "wechat", "alipay", "store_credit")
 NEEDS_REFERENCE = ("bank", "wechat", "alipay")
@@ -100,7 +100,6 @@ def pay(db, consignor_id, *, amount_fen, method, idempotency_key, reference="", 
 
 
 def _fmt(fen):
-    from core.money import format_money
 
     return format_money(fen)
 

@@ -2,7 +2,7 @@
 
 A statement covers local dates ``start``..``end`` inclusive (the shop's ``TZ_OFFSET``). It lists the
 items taken in, items sold (date, price, share; refunds marked), expired items with their outcome (the
-returned ones apart), payouts, and the opening and closing balance from ``consignment.ledger`` —
+returned ones apart), payouts, and the opening and closing balance from ``terms.ledger`` —
 opening + ledger movements in the period = closing, always.
 
 Rendered as a page, an A4 print page and a PDF (fpdf2 with a CJK TrueType font; ``PDF_FONT_PATH``,
@@ -19,7 +19,9 @@ from core import clock
 from core.crypto import mask_phone
 from core.db import one, rows
 from core.errors import DomainError, NotFound
-from consignment import ledger
+from consignment.payouts import method_label
+from terms import ledger
+from terms.contracts import outcome_label
 
 DEFAULT_FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 
@@ -153,11 +155,9 @@ def render_pdf(data, config, *, money, shop_name=""):
     Raises:
         DomainError: the font is missing.
     """
-    from fpdf import FPDF
-    from fpdf.enums import XPos, YPos
+    from fpdf import FPDF  # function-level: fpdf2 is only loaded when a PDF is asked for (start-up cost)
+    from fpdf.enums import XPos, YPos  # function-level: as above
 
-    from consignment.expiry import outcome_label
-    from consignment.payouts import method_label
 
     def label(key):
         return str(TEXTS.get(key, key))

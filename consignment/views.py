@@ -10,7 +10,7 @@ from flask import (Blueprint, abort, current_app, flash, g, redirect, request, u
 from flask_babel import lazy_gettext as _l
 
 from core import clock
-from core.db import get_db, transaction
+from core.db import connect, get_db, transaction
 from core.errors import DomainError
 from core.forms import apply_domain_error
 from core.i18n import current_locale
@@ -18,14 +18,14 @@ from core.money import format_money, format_plain, parse_money, parse_percent_bp
 from core.settings import get_setting
 from core.web import add_nav, render, role_required
 from core.workers import register_worker
-from consignment import (agreements, contracts, erasure, expiry, ledger, markdowns, market, payouts,
-                         statements, store_credit)
+from consignment import agreements, erasure, expiry, markdown_job, market, payouts, statements, store_credit
 from pos.tenders import register_account_check
 from consignment.forms import (BulkPayoutForm, ContractForm, ImportForm, MarkdownForm, PayoutForm,
                                SettingsForm)
-from consignment.settings import save as save_setting
-from consignment.settings import setting
 from inventory import consignors as consignor_actions
+from terms import contracts, ledger, markdowns
+from terms.settings import save as save_setting
+from terms.settings import setting
 
 bp = Blueprint("consignment", __name__, url_prefix="/consignment")
 TIER_ROWS = 4
@@ -234,7 +234,7 @@ def markdown_rules():
                 apply_domain_error(form, exc, "discount")
                 status = 422
             else:
-                markdowns.record_due(db, staff_id=g.staff["id"])
+                markdown_job.record_due(db, staff_id=g.staff["id"])
                 flash(_l("Markdown step added."), "success")
                 return redirect(url_for("consignment.markdown_rules"))
         else:
@@ -248,7 +248,7 @@ def markdown_delete(rule_id):
     """Remove a markdown step."""
     db = get_db()
     markdowns.delete_rule(db, rule_id)
-    markdowns.record_due(db, staff_id=g.staff["id"])
+    markdown_job.record_due(db, staff_id=g.staff["id"])
     flash(_l("Markdown step removed."), "success")
     return redirect(url_for("consignment.markdown_rules"))
 
@@ -267,16 +267,16 @@ def expiry_list():
         except DomainError as exc:
             error, status = exc.message, exc.status
         else:
-            done = ", ".join(f"{expiry.outcome_label(k)}: {v}" for k, v in counts.items())
+            done = ", ".join(f"{contracts.outcome_label(k)}: {v}" for k, v in counts.items())
             flash(_l("Done — %(summary)s.", summary=done), "success")
             return redirect(url_for("consignment.expiry_list"))
-    markdowns.record_due(db)
+    markdown_job.record_due(db)
     found = expiry.expired_items(db)
     show = request.args.get("show", "all")
     if show in ("grace", "overdue"):
         found = [i for i in found if i["state"] == show]
     template = "consignment/pick_list.html" if request.args.get("print") else "consignment/expiry.html"
-    return render(template, items=found, show=show, error=error, outcome_label=expiry.outcome_label, status=status)
+    return render(template, items=found, show=show, error=error, outcome_label=contracts.outcome_label, status=status)
 
 
 # --- payouts and ledger -----------------------------------------------------------------------------------
@@ -373,7 +373,7 @@ def statement(consignor_id):
         flash(exc.message, "error")
         return redirect(url_for("consignment.statement", consignor_id=consignor_id))
     template = "consignment/statement_print.html" if request.args.get("print") else "consignment/statement.html"
-    return render(template, s=data, outcome_label=expiry.outcome_label, method_label=payouts.method_label)
+    return render(template, s=data, outcome_label=contracts.outcome_label, method_label=payouts.method_label)
 
 
 @bp.route("/statements/<int:consignor_id>.pdf")
@@ -495,11 +495,9 @@ def market_settlement():
 
 def _markdown_step(app):
     """Worker: record markdowns that took effect in item history (hourly)."""
-    from core.db import connect
-
     db = connect(app.config["DATABASE"])
     try:
-        markdowns.record_due(db)
+        markdown_job.record_due(db)
     finally:
         db.close()
 

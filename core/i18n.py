@@ -5,20 +5,17 @@ session. Each area keeps its own ``translations/`` folder (one catalog per area,
 so areas can grow without editing a shared catalog.
 """
 
+from functools import cached_property, lru_cache
 from pathlib import Path
 
-from functools import cached_property
+from babel import Locale, support
+from flask import current_app, has_app_context, request, session
+from flask_babel import Babel, Domain, _get_current_context, get_locale
+from flask_babel.speaklater import LazyString
+from markupsafe import escape
 
-from babel import support
-from flask import current_app, request, session
-from flask_babel import Babel, Domain, get_locale
-from flask_babel import _get_current_context
-
-ROOT = Path(__file__).resolve().parent.parent
-#: Every area with a catalog (the i18n tool and tests walk these).
-TRANSLATION_AREAS = ["core", "staff", "inventory", "pos", "sync", "printing", "consignment", "reports", "registry"]
-#: Areas whose catalogs the hub merges; the registry is a separate app with its own catalog.
-HUB_AREAS = [area for area in TRANSLATION_AREAS if area != "registry"]
+#: This package's own catalog, the fallback when an app names no catalog folders.
+CORE_TRANSLATIONS = str(Path(__file__).resolve().parent / "translations")
 
 
 def _escape_lazy_strings():
@@ -29,9 +26,6 @@ def _escape_lazy_strings():
     which would let a scanned or typed ``<script>`` into the page. ``__html__`` now returns the escaped
     text as ``Markup`` (so flashed messages, stored in the session as markup, still work).
     """
-    from flask_babel.speaklater import LazyString
-    from markupsafe import escape
-
     LazyString.__html__ = lambda self: escape(str(self))
 
 
@@ -51,12 +45,6 @@ def select_locale():
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-def translation_directories():
-    """Every hub area's ``translations`` folder that exists, as absolute paths joined by ``;``."""
-    dirs = [ROOT / area / "translations" for area in HUB_AREAS]
-    return ";".join(str(d) for d in dirs if d.is_dir()) or str(ROOT / "core" / "translations")
-
-
 def locale_names(locale):
     """Catalog folder names to try for a Babel ``Locale``, most specific first.
 
@@ -70,25 +58,60 @@ def locale_names(locale):
     return list(dict.fromkeys(names))
 
 
+@lru_cache(maxsize=32)
+def merged_catalog(directories, locale, domain="messages"):
+    """Every area's catalog for ``locale`` merged into one ``babel.support.Translations`` (cached).
+
+    The one catalog-merging mechanism: pages (:class:`AreaDomain`) and paper (:func:`translate`) use it.
+
+    Args:
+        directories: tuple of ``translations`` folders, first wins on a clash.
+        locale: a ``babel.Locale`` or a code such as ``zh_CN``.
+        domain: the gettext domain.
+    """
+    locale = locale if isinstance(locale, Locale) else Locale.parse(str(locale))
+    translations = support.Translations()
+    for dirname in directories:
+        catalog = support.Translations.load(dirname, locale_names(locale), domain)
+        translations.merge(catalog)
+        if hasattr(catalog, "plural"):
+            translations.plural = catalog.plural
+    return translations
+
+
+def _directories():
+    configured = current_app.config.get("BABEL_TRANSLATION_DIRECTORIES") if has_app_context() else None
+    return tuple((configured or CORE_TRANSLATIONS).split(";"))
+
+
+def translate(locale, message):
+    """``message`` (a plain or lazy string, with its ``%(name)s`` values) in ``locale`` (e.g. ``zh_CN``),
+    whatever the request's language: the words printed on paper, or logged for staff.
+
+    Babel 2.19 parses ``zh_CN`` to ``zh_Hans_CN``, so Flask-Babel's own lookup cannot be used outside a
+    request; this uses the same merged catalogs as the pages."""
+    catalog = merged_catalog(_directories(), str(locale))
+    args = getattr(message, "_args", None)
+    if args:
+        kwargs = getattr(message, "_kwargs", {}) or {}
+        text = catalog.gettext(args[0])
+        return text % kwargs if kwargs else text
+    return catalog.gettext(str(message))
+
+
+def gettext_in(locale):
+    """A ``gettext`` function for ``locale`` (see :func:`translate`)."""
+    return merged_catalog(_directories(), str(locale)).gettext
+
+
 class AreaDomain(Domain):
     """Flask-Babel's domain, merging every area's catalog and finding ``zh_CN/`` for ``zh_Hans_CN``."""
 
     def get_translations(self):
-        """The merged translations of all areas for the request's locale (cached per locale)."""
-        ctx = _get_current_context()
-        if ctx is None:
+        """The merged translations of all areas for the request's locale (:func:`merged_catalog`)."""
+        if _get_current_context() is None:
             return support.NullTranslations()
-        locale = get_locale()
-        key = (str(locale), self.domain[0])
-        if key not in self.cache:
-            translations = support.Translations()
-            for dirname in self.translation_directories:
-                catalog = support.Translations.load(dirname, locale_names(locale), self.domain[0])
-                translations.merge(catalog)
-                if hasattr(catalog, "plural"):
-                    translations.plural = catalog.plural
-            self.cache[key] = translations
-        return self.cache[key]
+        return merged_catalog(tuple(self.translation_directories), get_locale(), self.domain[0])
 
 
 class AreaBabel(Babel):
@@ -100,9 +123,10 @@ class AreaBabel(Babel):
         return AreaDomain(domain=self.domain)
 
 
-def init_app(app):
-    """Attach Flask-Babel to ``app`` with the locale selector above."""
-    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", translation_directories())
+def init_app(app, directories):
+    """Attach Flask-Babel to ``app`` with the locale selector above, merging the catalogs in
+    ``directories`` (list of ``translations`` folders, first wins; the app's areas)."""
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", ";".join(directories) or CORE_TRANSLATIONS)
     AreaBabel(app, locale_selector=select_locale)
 
 

@@ -13,13 +13,20 @@ Usage::
 
 import io
 import sys
+from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_file
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
-from core.i18n import ROOT, TRANSLATION_AREAS
+#: The source tree this tool works on (a checkout: the catalogs' ``.po`` files are edited there).
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def areas():
+    """Every area with a catalog: each top-level folder of the source tree holding ``translations/``."""
+    return sorted(p.parent.name for p in ROOT.glob("*/translations") if p.is_dir() and p.parent.name != "build")
 
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None,
             "lazy_ngettext": (1, 2)}
@@ -73,7 +80,7 @@ def update(area, locale="zh_CN"):
 
 def compile_all():
     """Compile every ``messages.po`` under the areas to ``messages.mo``."""
-    for area in TRANSLATION_AREAS:
+    for area in areas():
         for po in (ROOT / area / "translations").glob("*/LC_MESSAGES/messages.po"):
             with po.open("rb") as fh:
                 catalog = read_po(fh)
@@ -102,7 +109,7 @@ def missing(area, locale="zh_CN"):
 def main(argv):
     command = argv[1] if len(argv) > 1 else "check"
     if command == "update":
-        for area in argv[2:] or TRANSLATION_AREAS:
+        for area in argv[2:] or areas():
             if (ROOT / area).is_dir():
                 print(update(area))
         return 0
@@ -111,7 +118,7 @@ def main(argv):
         return 0
     if command == "check":
         bad = 0
-        for area in TRANSLATION_AREAS:
+        for area in areas():
             if (ROOT / area).is_dir():
                 for msgid in missing(area):
                     bad += 1

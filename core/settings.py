@@ -40,3 +40,9 @@ def set_setting(db, key, value):
         "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         (key, json.dumps(value, ensure_ascii=False)),
     )
+
+
+def resolver_base(db, config):
+    """The base URL of item URIs and e-receipts (design brief §4): config ``RESOLVER_BASE``, else the
+    ``resolver_base`` setting (the hub's address, saved at first start), without a trailing slash."""
+    return (config.get("RESOLVER_BASE") or get_setting(db, "resolver_base") or "http://localhost:8080").rstrip("/")

@@ -3,7 +3,7 @@
 from importlib.metadata import PackageNotFoundError, version
 from urllib.parse import urlsplit
 
-from flask import Blueprint, jsonify, redirect, request, session, url_for
+from flask import Blueprint, current_app, jsonify, redirect, request, session, url_for
 
 from core.db import get_db
 from core.web import public
@@ -62,7 +62,6 @@ def healthz():
 @public
 def set_language(code):
     """Switch the interface language (zh_CN or en) for this browser."""
-    from flask import current_app
 
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
@@ -82,3 +81,8 @@ def _local_path(url):
     if not url.startswith("/") or url.startswith("//") or "\\" in url:
         return None
     return url
+
+
+def register(app):
+    """Register the blueprint (``/healthz``, language switch)."""
+    app.register_blueprint(bp)

@@ -14,6 +14,7 @@ from core.crypto import mask_phone
 from core.db import one, rows, transaction
 from core.errors import DomainError, NotFound
 from inventory.tags import validate_consignor_number
+from terms import ledger
 
 
 def _clean_phone(phone):
@@ -145,8 +146,7 @@ def list_consignors(db, vault, query=""):
 
 def owed_to(db, consignor_id):
     """What the shop owes a consignor, in fen: their ledger balance (credits less refunds, payouts and fees)
-    plus shares still inside the return window (``consignment.ledger``)."""
-    from consignment import ledger
+    plus shares still inside the return window (``terms.ledger``)."""
 
     return ledger.balance(db, consignor_id) + ledger.pending(db, consignor_id)
 

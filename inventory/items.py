@@ -15,9 +15,11 @@ from core import clock
 from core.db import one, rows, transaction
 from core.errors import DomainError, NotFound
 from core.money import MAX_FEN
-from core.settings import get_setting
-from inventory import tags
+from core.settings import get_setting, resolver_base
+from inventory import photos, tags
 from sync import outbox
+from terms.contracts import record_item_terms
+from terms.pricing import current_price
 
 MAX_TITLE = 80
 MAX_BRAND = 40
@@ -47,12 +49,6 @@ def clean_text(value, field, max_len, required=True):
     return text
 
 
-def resolver_base(db, config):
-    """The base URL of item URIs: config ``RESOLVER_BASE``, else the ``resolver_base`` setting
-    (the hub's address, saved at first start)."""
-    return (config.get("RESOLVER_BASE") or get_setting(db, "resolver_base") or "http://localhost:8080").rstrip("/")
-
-
 def _record(db, item_id, kind, staff_id=None, moment=None, **data):
     db.execute(
         "INSERT INTO item_events (item_id, at, staff_id, kind, data) VALUES (?, ?, ?, ?, ?)",
@@ -71,11 +67,14 @@ def record_event(db, item_id, kind, staff_id=None, moment=None, **data):
 
 
 def intake(db, config, *, title, category, condition, price_fen, consignor_id=None, brand="", staff_id=None,
-           photo=None, moment=None):
-    """Take an item into stock and return it (dict, with its new ``tag`` and ``uri``).
+           photo=None, do_not_discount=None, moment=None):
+    """Take an item into stock and return it (dict, with its new ``tag`` and ``uri``): the one intake action,
+    used by the intake screen and the market-day CSV import alike.
 
-    One transaction: the item, its ``intake`` history row and the EPCIS commissioning event in the outbox.
-    The tag code is the consignor's number (or ``S`` for shop stock) with the next sequence number.
+    One transaction: the item, its ``intake`` history row, for consigned goods the snapshot of the contract
+    terms in force and the intake fee (:func:`terms.contracts.record_item_terms`), and the EPCIS
+    commissioning event in the outbox — a crash leaves all of them or none. The tag code is the consignor's
+    number (or ``S`` for shop stock) with the next sequence number.
 
     Args:
         config: the app config (``RESOLVER_BASE``, ``GS1_COMPANY_PREFIX``, ``TZ_OFFSET``).
@@ -83,7 +82,10 @@ def intake(db, config, *, title, category, condition, price_fen, consignor_id=No
         category, condition: one of the shop's configured values.
         price_fen: asking price in fen (> 0).
         consignor_id: owner of the goods, or ``None`` for shop-owned stock.
-        photo: file name of a stored photo, if any.
+        photo: file name of a stored photo, if any (:func:`inventory.photos.store_photo`; the caller
+            removes it when this raises).
+        do_not_discount: the item's own "do not discount" flag (``True``/``False``) over the contract's;
+            ``None`` keeps the contract's.
 
     Raises:
         DomainError: invalid fields or unknown consignor.
@@ -125,6 +127,8 @@ def intake(db, config, *, title, category, condition, price_fen, consignor_id=No
                             config.get("GS1_ITEM_REFERENCE", "0"))
         db.execute("UPDATE items SET uri = ? WHERE id = ?", (uri, item_id))
         _record(db, item_id, "intake", staff_id, moment, price_fen=price_fen)
+        if consignor_id:
+            record_item_terms(db, item_id, do_not_discount=do_not_discount, staff_id=staff_id, moment=moment)
         item = one(db, "SELECT * FROM items WHERE id = ?", (item_id,))
         outbox.add_event(
             db, "intake", item, tz_offset=config.get("TZ_OFFSET", "+08:00"), moment=moment,
@@ -132,6 +136,27 @@ def intake(db, config, *, title, category, condition, price_fen, consignor_id=No
                   "priceFen": price_fen, "currency": config.get("CURRENCY", "CNY"), "tag": tag},
         )
     return item
+
+
+def intake_with_photo(db, config, instance_path, photo_data, **fields):
+    """:func:`intake` with a photo taken at the counter: the photo is resized and stored first (files are
+    not part of a transaction) and removed again if the intake is refused, so nothing is half-written.
+
+    Args:
+        instance_path: the instance folder (photos go to its ``photos/``).
+        photo_data: the uploaded image's bytes, or ``None`` for no photo.
+        fields: the keyword arguments of :func:`intake` (not ``photo``).
+
+    Raises:
+        DomainError: the photo is not an image, or :func:`intake` refused.
+    """
+    name = photos.store_photo(instance_path, photo_data) if photo_data else None
+    try:
+        return intake(db, config, photo=name, **fields)
+    except Exception:
+        if name:
+            photos.remove_photo(instance_path, name)
+        raise
 
 
 def change_price(db, item_id, price_fen, staff_id=None, reason="", moment=None):
@@ -246,3 +271,24 @@ def search(db, query="", status=None, consignor_id=None, category=None, limit=50
     sql = ("SELECT i.*, c.number AS consignor_number FROM items i LEFT JOIN consignors c ON c.id = i.consignor_id "
            + ("WHERE " + " AND ".join(where) if where else "") + " ORDER BY i.id DESC LIMIT ? OFFSET ?")
     return rows(db, sql, params + [int(limit), int(offset)])
+
+
+def tag_documents(db, config, payload):
+    """The print source of ``tag`` jobs (``printing.documents.register_source``): what each tag shows.
+
+    Args:
+        payload: ``{"item_ids": [int], "copies": int}``.
+
+    Returns:
+        list[dict]: per item ``title``, ``tag``, ``price_fen`` (the price the till charges now, markdowns
+        included: :func:`terms.pricing.current_price`), ``consignor_number`` and ``uri`` (the QR payload).
+
+    Raises:
+        NotFound: an item is gone.
+    """
+    found = []
+    for item_id in payload["item_ids"]:
+        item = get_item(db, item_id)
+        found.append({"title": item["title"], "tag": item["tag"], "price_fen": current_price(db, item),
+                      "consignor_number": item.get("consignor_number"), "uri": item["uri"]})
+    return found

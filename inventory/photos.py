@@ -38,3 +38,8 @@ def store_photo(instance_path, data):
     name = f"{uuid.uuid4().hex}.jpg"
     image.save(photo_dir(instance_path) / name, format="JPEG", quality=JPEG_QUALITY, optimize=True)
     return name
+
+
+def remove_photo(instance_path, name):
+    """Delete a stored photo (a refused intake's); a missing file is not an error."""
+    (photo_dir(instance_path) / name).unlink(missing_ok=True)

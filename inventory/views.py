@@ -4,22 +4,36 @@ Routes stay thin: they read forms, call the domain functions in ``inventory.item
 ``inventory.consignors`` and render.
 """
 
-from flask import (Blueprint, abort, current_app, flash, g, redirect, request, send_from_directory,
-                   url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import lazy_gettext as _l
 
 from core.db import get_db
 from core.errors import DomainError
 from core.forms import apply_domain_error
-from core.money import parse_percent_bps
+from core.i18n import current_locale
+from core.money import format_money, parse_percent_bps
 from core.settings import get_setting
-from core.web import add_nav, public, render
+from core.web import add_nav, background, public, render
 from inventory import consignors as consignor_actions
 from inventory import items as item_actions
-from inventory import labels, photos, qr
+from inventory import labels, photos
 from inventory.forms import ConsignorForm, IntakeForm, PriceForm
-from inventory.pricing import current_price
-from consignment.contracts import record_item_terms
+from printing import documents as print_documents
+from printing import jobs as print_jobs
+from printing import printers, qr
+from printing.views import preview_response
+from terms.contracts import outcome_label
+from terms.pricing import current_price
 
 bp = Blueprint("inventory", __name__)
 PAGE_SIZE = 50
@@ -53,27 +67,21 @@ def intake():
     if request.method == "POST":
         if form.validate():
             try:
-                photo = None
                 upload = request.files.get("photo")
-                if upload and upload.filename:
-                    photo = photos.store_photo(current_app.instance_path, upload.read())
-                last = item_actions.intake(
-                    db, current_app.config, title=form.title.data, category=form.category.data,
-                    condition=form.condition.data, price_fen=form.price.data,
-                    consignor_id=form.consignor.data or None, brand=form.brand.data or "",
-                    staff_id=g.staff["id"], photo=photo,
+                last = item_actions.intake_with_photo(
+                    db, current_app.config, current_app.instance_path,
+                    upload.read() if upload and upload.filename else None,
+                    title=form.title.data, category=form.category.data, condition=form.condition.data,
+                    price_fen=form.price.data, consignor_id=form.consignor.data or None,
+                    brand=form.brand.data or "", staff_id=g.staff["id"],
+                    do_not_discount=True if form.do_not_discount.data else None,
                 )
-                if last["consignor_id"]:  # contract terms snapshot (and intake fee) for consigned goods
-                    record_item_terms(db, last["id"], do_not_discount=True if form.do_not_discount.data else None,
-                                      staff_id=g.staff["id"])
             except DomainError as exc:
                 apply_domain_error(form, exc)
                 status = 422
             else:
                 # "Save and print tag": queue the tag; a printing failure never loses the intake.
-                from printing.views import enqueue_tag_safely
-
-                enqueue_tag_safely(db, last["id"])
+                print_jobs.enqueue_safely(db, "tag", {"item_ids": [last["id"]], "copies": 1})
                 kept = {"consignor": form.consignor.data, "category": form.category.data,
                         "condition": form.condition.data}
                 form = _intake_form(db)
@@ -282,9 +290,62 @@ def digital_link(gtin, serial):
     return redirect(url_for("inventory.provenance", tag=row["tag"]))
 
 
+@bp.route("/tags/<int:item_id>.png")
+def tag_png(item_id):
+    """One price tag as the tag printer prints it (PNG)."""
+    item_actions.get_item(get_db(), item_id)
+    return preview_response("tag", {"item_ids": [item_id], "copies": 1})
+
+
+def _ids(text):
+    return [int(x) for x in (text or "").split(",") if x.strip().isdigit()][:1000]
+
+
+@bp.route("/printing/tags", methods=["GET", "POST"])
+def tags_batch():
+    """Preview a batch of tags (``ids=1,2,3`` or ``batch=today``, ``copies``), then queue it (POST)."""
+    db = get_db()
+    if request.values.get("batch") == "today":
+        ids = [row["id"] for row in _today_batch(db)][::-1]
+    else:
+        ids = _ids(request.values.get("ids"))
+    copies = min(max(request.values.get("copies", 1, type=int), 1), 20)
+    if request.method == "POST":
+        job_id = print_jobs.enqueue(db, "tag", {"item_ids": ids, "copies": copies})
+        flash(_l("%(n)d tags queued for printing.", n=len(ids) * copies), "success")
+        return redirect(url_for("inventory.tags_batch", ids=",".join(map(str, ids)), copies=copies, job=job_id))
+    items = []
+    for item_id in ids:
+        try:
+            items.append(item_actions.get_item(db, item_id))
+        except DomainError:
+            continue
+    return render("printing/tags_preview.html", items=items, ids=",".join(str(i["id"]) for i in items),
+                  copies=copies, printer=printers.printer_for(db, "tag"),
+                  job=print_jobs.get_job(db, request.args.get("job", type=int) or 0))
+
+
+@bp.route("/items/<int:item_id>/print-tag", methods=["POST"])
+def item_print_tag(item_id):
+    """Queue this item's tag; answers the item's print panel."""
+    db = get_db()
+    item = item_actions.get_item(db, item_id)
+    copies = min(max(request.form.get("copies", 1, type=int), 1), 20)
+    print_jobs.enqueue(db, "tag", {"item_ids": [item_id], "copies": copies})
+    return render("printing/_item_print.html", item=item)
+
+
+@bp.route("/items/<int:item_id>/print-status")
+@background
+def item_print_status(item_id):
+    """The item's print panel."""
+    return render("printing/_item_print.html", item=item_actions.get_item(get_db(), item_id))
+
+
 def register(app):
-    """Register the blueprint and its navigation entries."""
+    """Register the blueprint, its navigation entries and tags as a print source."""
     app.register_blueprint(bp)
+    print_documents.register_source("tag", item_actions.tag_documents)
     app.add_template_global(status_label)
     app.add_template_global(event_label)
     add_nav(app, "inventory.intake", _l("Intake"), icon="➕", order=20)
@@ -302,9 +363,6 @@ def status_label(status):
 
 def event_label(event, public=False):
     """One line of an item's history in the user's language (``public`` hides receipt numbers)."""
-    from core.money import format_money
-    from core.i18n import current_locale
-
     data = event["data"]
 
     def money(fen):
@@ -328,7 +386,5 @@ def event_label(event, public=False):
         return _l("Markdown −%(pct)s %% after %(days)s days: %(old)s → %(new)s", pct="%g" % (data.get("discount_bps", 0) / 100),
                   days=data.get("days"), old=money(data.get("old_fen", 0)), new=money(data.get("new_fen", 0)))
     if kind == "expired":
-        from consignment.expiry import outcome_label
-
         return _l("Consignment expired: %(outcome)s", outcome=outcome_label(data.get("outcome")))
     return kind

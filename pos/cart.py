@@ -12,11 +12,11 @@ from flask_babel import lazy_gettext as _l
 from core import clock
 from core.db import one, rows, transaction
 from core.errors import Conflict, DomainError, NotFound
-from consignment.contracts import is_do_not_discount
 from core.money import percent_of
 from inventory import items as inventory_items
 from inventory import tags
-from inventory.pricing import current_price, split_line
+from terms.contracts import is_do_not_discount
+from terms.pricing import current_price, split_line
 
 
 def new_cart(db, staff_id):
@@ -137,7 +137,7 @@ def lines(db, cart_id, moment=None):
     """The cart's lines with current prices, discounts and shares, in scan order.
 
     Each dict has ``line_id``, the item columns, ``tag_price_fen`` (before any markdown), ``price_fen``
-    (current, see ``inventory.pricing.current_price``), ``do_not_discount``, ``split_bps``, ``discount_fen``,
+    (current, see ``terms.pricing.current_price``), ``do_not_discount``, ``split_bps``, ``discount_fen``,
     ``net_fen``, ``consignor_share_fen``, ``shop_share_fen`` and ``available`` (False when the item was
     sold elsewhere meanwhile).
     """

@@ -14,16 +14,22 @@ no longer count anywhere (the cash went back to the customer from the same drawe
 consignment ledger ignore voided sales' lines. A sale with a refund cannot be voided (refund the rest).
 """
 
+import re
+import unicodedata
+from urllib.parse import parse_qs, urlparse
+
 from flask_babel import lazy_gettext as _l
 
 from core import clock
 from core.db import one, rows, transaction
 from core.errors import Conflict, DomainError, NotFound
 from core.money import format_money
+from inventory import tags
 from inventory.items import record_event
 from pos import sales as sale_rules
 from pos.drawer import current_shift
 from pos.shifts import ensure_cash_available, ensure_open_shift
+from staff.accounts import verify_login
 from sync import outbox
 
 TENDER_MODES = ("cash", "original")
@@ -77,10 +83,6 @@ def find_sale(db, secret_key, text):
         DomainError: empty input, a receipt URL with a wrong token.
         NotFound: no such receipt or item, or the item was never sold ("nothing to refund").
     """
-    import re
-    from urllib.parse import parse_qs, urlparse
-
-    import unicodedata
 
     raw = unicodedata.normalize("NFKC", text or "").strip()
     if not raw:
@@ -95,7 +97,6 @@ def find_sale(db, secret_key, text):
     digits = raw.lstrip("#№")
     if digits.isdigit():
         return sale_with_refunds(db, sale_rules.get_sale_by_receipt(db, int(digits))["id"])
-    from inventory import tags
 
     kind, value = tags.parse_scan(raw)
     item = None
@@ -282,7 +283,6 @@ def void_sale(db, config, *, sale_id, owner_id, pin, reason, staff_id=None, mome
         Conflict: already voided, made in another (or a closed) shift, or partly refunded.
         Nothing is written when any of these is raised (a wrong PIN only counts a failed attempt).
     """
-    from staff.accounts import verify_login
 
     reason = _clean_reason(reason)
     authoriser = verify_login(db, owner_id, pin)

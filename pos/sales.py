@@ -13,10 +13,11 @@ from flask_babel import lazy_gettext as _l
 from core import clock
 from core.db import one, rows, transaction
 from core.errors import Conflict, DomainError, NotFound
+from core.settings import resolver_base
 from inventory.items import record_event
 from pos import cart as carts
-from pos.shifts import ensure_open_shift
 from pos import tenders as tender_rules
+from pos.shifts import ensure_open_shift
 from sync import journal, outbox
 
 
@@ -135,6 +136,22 @@ def receipt_token(secret_key, receipt_no):
 def receipt_url(base, secret_key, receipt_no):
     """The URL printed as the receipt's QR: ``{base}/r/{receipt_no}?k={token}``."""
     return f"{base.rstrip('/')}/r/{receipt_no}?k={receipt_token(secret_key, receipt_no)}"
+
+
+def receipt_document(db, config, payload):
+    """The print source of ``receipt`` jobs (``printing.documents.register_source``).
+
+    Args:
+        payload: ``{"sale_id": int, "reprint": bool}``.
+
+    Returns:
+        dict: ``{"sale": dict from :func:`get_sale`, "url": the e-receipt URL (:func:`receipt_url`)}``.
+
+    Raises:
+        NotFound: the sale is gone.
+    """
+    sale = get_sale(db, payload["sale_id"])
+    return {"sale": sale, "url": receipt_url(resolver_base(db, config), config["SECRET_KEY"], sale["receipt_no"])}
 
 
 def recent_sales(db, limit=20):

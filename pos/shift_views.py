@@ -16,6 +16,7 @@ from core.money import MoneyError, parse_money
 from core.web import add_badge, add_nav, render
 from pos import shifts, tenders
 from pos.drawer import current_shift
+from printing.jobs import enqueue
 
 bp = Blueprint("shifts", __name__)
 
@@ -121,7 +122,6 @@ def z_report(shift_id):
 @bp.route("/shifts/<int:shift_id>/z/print", methods=["POST"])
 def print_z_report(shift_id):
     """Queue the stored Z report for the receipt printer (the printer that takes ``report`` jobs)."""
-    from printing.jobs import enqueue
 
     db = get_db()
     rows = shifts.z_report_rows(shifts.z_report(db, shift_id), current_locale(),

@@ -13,11 +13,15 @@ from core.db import get_db
 from core.errors import DomainError
 from core.i18n import current_locale
 from core.money import MoneyError, parse_fen, parse_money, parse_percent_bps
-from core.web import add_nav, public, render
-from inventory.items import resolver_base
-from inventory.qr import qr_svg
+from core.settings import resolver_base
+from core.web import add_nav, background, public, render
 from pos import cart as carts
 from pos import sales, tenders
+from pos.refunds import sale_with_refunds
+from printing import documents as print_documents
+from printing import jobs as print_jobs
+from printing.qr import qr_svg
+from printing.views import preview_response
 
 bp = Blueprint("pos", __name__)
 
@@ -160,10 +164,8 @@ def complete():
         return _till(db, exc.message, status=exc.status, tender_rows=rows or tender_rows(request.form))
     # The sale is committed; queue its receipt once (not again on a double tap). A printing failure is
     # logged and never hides the sale.
-    from printing.views import enqueue_receipt_safely
-
     if not sale.get("repeated"):
-        enqueue_receipt_safely(db, sale)
+        print_jobs.enqueue_safely(db, "receipt", {"sale_id": sale["id"]})
     return _till(db, sale=sale)
 
 
@@ -174,8 +176,6 @@ def sale_list():
 
 
 def _receipt_context(db, sale):
-    from pos.refunds import sale_with_refunds
-
     sale = sale_with_refunds(db, sale["id"])  # shows VOID and any refunds on the receipt
     base = resolver_base(db, current_app.config)
     url = sales.receipt_url(base, current_app.config["SECRET_KEY"], sale["receipt_no"])
@@ -200,8 +200,32 @@ def public_receipt(receipt_no):
     return render("pos/receipt.html", **_receipt_context(db, sales.get_sale_by_receipt(db, receipt_no)), public=True)
 
 
+@bp.route("/sales/<int:sale_id>/print", methods=["POST"])
+def sale_print(sale_id):
+    """Reprint a sale's receipt (never opens the drawer); answers the sale's print panel."""
+    db = get_db()
+    sale = sales.get_sale(db, sale_id)
+    print_jobs.enqueue(db, "receipt", {"sale_id": sale_id, "reprint": True})
+    return render("printing/_sale_print.html", sale=sale)
+
+
+@bp.route("/sales/<int:sale_id>/print-status")
+@background
+def sale_print_status(sale_id):
+    """The sale's print panel (polled while its receipt waits)."""
+    return render("printing/_sale_print.html", sale=sales.get_sale(get_db(), sale_id))
+
+
+@bp.route("/sales/<int:sale_id>/receipt.png")
+def receipt_png(sale_id):
+    """The receipt as the receipt printer prints it (PNG, same layout code as the bytes)."""
+    sales.get_sale(get_db(), sale_id)
+    return preview_response("receipt", {"sale_id": sale_id, "reprint": True})
+
+
 def register(app):
-    """Register the blueprint and its navigation entries."""
+    """Register the blueprint, its navigation entries and the receipt as a print source."""
     app.register_blueprint(bp)
+    print_documents.register_source("receipt", sales.receipt_document)
     add_nav(app, "pos.till", _l("Till"), icon="🛒", order=10)
     add_nav(app, "pos.sale_list", _l("Sales"), icon="🧾", order=60)

@@ -21,10 +21,11 @@ Modes (per printer, :mod:`printing.printers`):
 """
 
 from escpos.constants import CD_KICK_2, CD_KICK_5
+from PIL import Image
 
-from printing.layout import QR, ROW_PITCH, Cut, Drawer, Feed, LabelEnd, Row
-from inventory.qr import qr_matrix
 from printing import render
+from printing.layout import QR, ROW_PITCH, Cut, Drawer, Feed, LabelEnd, Row
+from printing.qr import qr_matrix
 
 ESC, GS, FS, DLE, LF = b"\x1b", b"\x1d", b"\x1c", b"\x10", b"\n"
 INIT = ESC + b"@"
@@ -55,7 +56,6 @@ def _pack(image):
 def raster_gsv0(image):
     """``GS v 0 m xL xH yL yH d…`` (m = 0, normal density) for a 1-bit image with ink = 1, split every
     :data:`RASTER_MAX_LINES` dot lines. Width is padded to a multiple of 8 dots."""
-    from PIL import Image
 
     if image.width % 8:
         padded = Image.new("1", ((image.width + 7) // 8 * 8, image.height), 0)
@@ -73,7 +73,6 @@ def raster_gsv0(image):
 def raster_escstar(image, restore_spacing=ROW_PITCH[1]):
     """``ESC * 33 nL nH d…`` 24-dot double-density stripes (3 bytes per column, top bit first), each
     followed by LF with ``ESC 3 24`` line spacing, so stripes touch; the row spacing is restored after."""
-    from PIL import Image
 
     height = (image.height + 23) // 24 * 24
     if height != image.height:

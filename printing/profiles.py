@@ -18,7 +18,7 @@ def all_profiles():
     ``native_qr`` (profile feature ``qrCode``), ``raster`` (``bitImageRaster``), ``column``
     (``bitImageColumn``).
     """
-    from escpos.capabilities import CAPABILITIES
+    from escpos.capabilities import CAPABILITIES  # function-level: loads python-escpos's 400 KB profile database
 
     found = {}
     for name, data in CAPABILITIES["profiles"].items():

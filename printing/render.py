@@ -18,8 +18,19 @@ from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from core.errors import DomainError
-from inventory.qr import qr_matrix
-from printing.layout import CELL_H, CELL_W, QR, ROW_PITCH, Cut, Drawer, Feed, LabelEnd, Row, char_cols
+from printing.layout import (
+    CELL_H,
+    CELL_W,
+    QR,
+    ROW_PITCH,
+    Cut,
+    Drawer,
+    Feed,
+    LabelEnd,
+    Row,
+    char_cols,
+)
+from printing.qr import qr_matrix
 
 #: (path, face index of a monospaced face or 0). Debian: fonts-wqy-microhei, fonts-wqy-zenhei, fonts-noto-cjk.
 FONT_CANDIDATES = [
@@ -120,7 +131,7 @@ def rows_image(rows, width_dots, font):
 
 def qr_image(block, width_dots):
     """A :class:`~printing.layout.QR` as a 1-bit image ``width_dots`` wide, centred, ink = 1, with the
-    4-module quiet zone of :func:`inventory.qr.qr_matrix` (python-escpos's own QR has only 1)."""
+    4-module quiet zone of :func:`printing.qr.qr_matrix` (python-escpos's own QR has only 1)."""
     matrix = qr_matrix(block.data)
     n = len(matrix)
     module = block.module

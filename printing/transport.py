@@ -37,28 +37,28 @@ def open_device(printer, timeout=5.0):
     Raises:
         PrinterUnavailable: the device cannot be opened (refused, unplugged, missing driver module).
     """
-    from escpos.exceptions import DeviceNotFoundError
+    from escpos.exceptions import DeviceNotFoundError  # function-level: python-escpos loads when a printer is used
 
     kind = printer["connection"]
     try:
         if kind == "network":
-            from escpos.printer import Network
+            from escpos.printer import Network  # function-level: only the chosen transport's backend
 
             device = Network(printer["host"], int(printer["port"]), timeout=timeout)
         elif kind == "usb":
-            from escpos.printer import Usb
+            from escpos.printer import Usb  # function-level: only the chosen transport's backend
 
             device = Usb(printer["usb_vendor"], printer["usb_product"], timeout=int(timeout * 1000))
         elif kind == "serial":
-            from escpos.printer import Serial
+            from escpos.printer import Serial  # function-level: only the chosen transport's backend
 
             device = Serial(printer["serial_device"], baudrate=int(printer["baudrate"]), timeout=timeout)
         elif kind == "file":
-            from escpos.printer import File
+            from escpos.printer import File  # function-level: only the chosen transport's backend
 
             device = File(printer["file_path"])
         else:
-            from escpos.printer import Dummy
+            from escpos.printer import Dummy  # function-level: only the chosen transport's backend
 
             device = Dummy()
         device.open()

@@ -1,19 +1,20 @@
-"""Printing routes: printer settings (owner), test page and cash drawer, the print queue, reprints, and
-PNG previews of receipts and tags (``/sales/<id>/receipt.png``, ``/tags/<id>.png``).
+"""Printing routes: printer settings (owner), test page and cash drawer, the print queue and reprints.
+The print panels and previews of sales and tags are routes of ``pos`` and ``inventory``.
 
 Routes stay thin: they call :mod:`printing.printers` and :mod:`printing.jobs`.
 """
 
+import io
 import logging
 
-from flask import Blueprint, current_app, flash, g, redirect, request, url_for
+from flask import Blueprint, current_app, flash, redirect, request, send_file, url_for
 from flask_babel import lazy_gettext as _l
 
 from core.db import get_db
 from core.errors import DomainError
 from core.web import add_badge, add_nav, background, render, role_required
 from core.workers import register_worker
-from printing import jobs, printers, profiles
+from printing import documents, jobs, printers, profiles, worker
 from printing.render import FontMissing
 
 bp = Blueprint("printing", __name__)
@@ -43,17 +44,16 @@ def kind_label(kind):
             "drawer": _l("Open drawer")}.get(kind, kind)
 
 
-def _preview_printer(kind):
-    return printers.printer_for(get_db(), kind)
-
-
-def _png(kind, payload):
+def preview_response(kind, payload):
+    """A response with the PNG of what a ``kind`` job with ``payload`` prints on the printer that takes
+    ``kind`` (58 mm when none): the same layout as the bytes (``printing.documents``). For the areas'
+    preview routes (``/sales/<id>/receipt.png``, ``/tags/<id>.png``)."""
     db = get_db()
     try:
-        data = jobs.preview_png(db, current_app.config, kind, payload, _preview_printer(kind))
+        data = documents.preview_png(db, current_app.config, kind, payload, printers.printer_for(db, kind))
     except FontMissing as exc:
         return current_app.response_class(str(exc.message), status=500, mimetype="text/plain")
-    response = current_app.response_class(data, mimetype="image/png")
+    response = send_file(io.BytesIO(data), mimetype="image/png")
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -129,8 +129,8 @@ def printer_test_png(printer_id):
     """The test page as this printer would print it."""
     db = get_db()
     printer = printers.get_printer(db, printer_id)
-    data = jobs.preview_png(db, current_app.config, "test", {}, printer)
-    return current_app.response_class(data, mimetype="image/png")
+    data = documents.preview_png(db, current_app.config, "test", {}, printer)
+    return send_file(io.BytesIO(data), mimetype="image/png")
 
 
 @bp.route("/printing/drawer", methods=["POST"])
@@ -169,126 +169,6 @@ def badge():
     return render("printing/_badge.html")
 
 
-# ------------------------------------------------------------------------------------- receipts and tags
-
-
-@bp.route("/sales/<int:sale_id>/print", methods=["POST"])
-def sale_print(sale_id):
-    """Reprint a sale's receipt (never opens the drawer); answers the sale's print panel."""
-    from pos.sales import get_sale
-
-    db = get_db()
-    sale = get_sale(db, sale_id)
-    jobs.enqueue(db, "receipt", {"sale_id": sale_id, "reprint": True})
-    return render("printing/_sale_print.html", sale=sale)
-
-
-@bp.route("/sales/<int:sale_id>/print-status")
-@background
-def sale_print_status(sale_id):
-    """The sale's print panel (polled while its receipt waits)."""
-    from pos.sales import get_sale
-
-    return render("printing/_sale_print.html", sale=get_sale(get_db(), sale_id))
-
-
-@bp.route("/sales/<int:sale_id>/receipt.png")
-def receipt_png(sale_id):
-    """The receipt as the receipt printer prints it (PNG, same layout code as the bytes)."""
-    from pos.sales import get_sale
-
-    get_sale(get_db(), sale_id)
-    return _png("receipt", {"sale_id": sale_id, "reprint": True})
-
-
-@bp.route("/tags/<int:item_id>.png")
-def tag_png(item_id):
-    """One price tag as the tag printer prints it (PNG)."""
-    from inventory.items import get_item
-
-    get_item(get_db(), item_id)
-    return _png("tag", {"item_ids": [item_id], "copies": 1})
-
-
-def _ids(text):
-    return [int(x) for x in (text or "").split(",") if x.strip().isdigit()][:1000]
-
-
-@bp.route("/printing/tags", methods=["GET", "POST"])
-def tags_batch():
-    """Preview a batch of tags (``ids=1,2,3`` or ``batch=today``, ``copies``), then queue it (POST)."""
-    db = get_db()
-    if request.values.get("batch") == "today":
-        ids = [r[0] for r in db.execute(
-            "SELECT id FROM items WHERE created_by = ? AND date(created_at) = date('now') ORDER BY id LIMIT 500",
-            (g.staff["id"],)).fetchall()]
-    else:
-        ids = _ids(request.values.get("ids"))
-    copies = min(max(request.values.get("copies", 1, type=int), 1), 20)
-    printer = printers.printer_for(db, "tag")
-    if request.method == "POST":
-        job_id = jobs.enqueue(db, "tag", {"item_ids": ids, "copies": copies})
-        flash(_l("%(n)d tags queued for printing.", n=len(ids) * copies), "success")
-        return redirect(url_for("printing.tags_batch", ids=",".join(map(str, ids)), copies=copies, job=job_id))
-    from inventory.items import get_item
-
-    items = []
-    for item_id in ids:
-        try:
-            items.append(get_item(db, item_id))
-        except DomainError:
-            continue
-    return render("printing/tags_preview.html", items=items, ids=",".join(str(i["id"]) for i in items),
-                  copies=copies, printer=printer, job=jobs.get_job(db, request.args.get("job", type=int) or 0))
-
-
-@bp.route("/items/<int:item_id>/print-tag", methods=["POST"])
-def item_print_tag(item_id):
-    """Queue this item's tag; answers the item's print panel."""
-    from inventory.items import get_item
-
-    db = get_db()
-    item = get_item(db, item_id)
-    jobs.enqueue(db, "tag", {"item_ids": [item_id], "copies": min(max(request.form.get("copies", 1, type=int), 1), 20)})
-    return render("printing/_item_print.html", item=item)
-
-
-@bp.route("/items/<int:item_id>/print-status")
-@background
-def item_print_status(item_id):
-    """The item's print panel."""
-    from inventory.items import get_item
-
-    return render("printing/_item_print.html", item=get_item(get_db(), item_id))
-
-
-# ------------------------------------------------------------------------------------------ integration
-
-
-def enqueue_receipt_safely(db, sale):
-    """Queue the receipt of a completed sale; any failure is logged and swallowed (the sale stands).
-
-    Called by ``pos.views.complete`` after the sale's transaction committed."""
-    try:
-        if printers.printer_for(db, "receipt") is None:
-            return None  # no receipt printer set up: nothing to queue (the receipt page can still be printed)
-        return jobs.enqueue(db, "receipt", {"sale_id": sale["id"]})
-    except Exception:  # printing must never hide or undo a sale
-        log.exception("could not queue the receipt of sale %s", sale.get("id"))
-        return None
-
-
-def enqueue_tag_safely(db, item_id):
-    """Queue one item's tag after intake; failures are logged and swallowed (the item is saved)."""
-    try:
-        if printers.printer_for(db, "tag") is None:
-            return None  # no tag printer: the tag sheet prints on an ordinary printer instead
-        return jobs.enqueue(db, "tag", {"item_ids": [item_id], "copies": 1})
-    except Exception:
-        log.exception("could not queue the tag of item %s", item_id)
-        return None
-
-
 def _template_globals():
     def printing_summary():
         try:
@@ -315,4 +195,4 @@ def register(app):
     add_nav(app, "printing.job_list", _l("Print queue"), icon="🖨", order=70)
     add_nav(app, "printing.settings", _l("Printers"), icon="⚙", roles=("owner",), order=90)
     add_badge(app, "printing/_badge.html")
-    register_worker(app, "printing", jobs.worker_step, 1.0)
+    register_worker(app, "printing", worker.worker_step, 1.0)

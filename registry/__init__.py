@@ -12,7 +12,7 @@ from flask import Flask, request
 
 import core.db
 from core.i18n import AreaBabel
-from registry import store
+from registry import store, views
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ["zh_CN", "en"]
@@ -75,7 +75,6 @@ def create_registry_app(config=None):
     finally:
         db.close()
     app.teardown_appcontext(core.db.close_db)
-    from registry import views
 
     views.register(app)
     return app

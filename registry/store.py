@@ -1,7 +1,7 @@
 """The reference registry's storage and capture logic (plain functions on a ``sqlite_utils.Database``).
 
 Implements the subset of the EPCIS 2.0 capture interface the hubs use (EPCIS 2.0 §12.6): a capture
-validates each event against the official JSON schema (a copy ships as ``registry/EPCIS-JSON-Schema.json``),
+validates each event against the official JSON schema (a copy ships as ``epcis/EPCIS-JSON-Schema.json``),
 stores the valid ones once per ``eventID`` (CBV 2.0 §8.9 event hash: a resend is a no-op) and records a
 capture job whose outcome the hub polls. ``GS1-Capture-Error-Behaviour``: ``rollback`` (the default)
 stores nothing if any event is invalid; ``proceed`` stores the valid events and lists each invalid one,
@@ -15,13 +15,14 @@ import hashlib
 import json
 import secrets
 import uuid
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from sqlite_utils import Migrations
 
+import epcis
 from core import clock
 from core.db import one, rows, transaction
-from sync import epcis
 
 migrations = Migrations("registry")
 
@@ -199,7 +200,6 @@ def capture(db, shop_id, raw, behaviour="rollback", max_events=500):
 
 def _utc(text):
     """An EPCIS ``eventTime`` (any offset) as a UTC ISO string with milliseconds, so times sort as text."""
-    from datetime import datetime
 
     try:
         return clock.iso(datetime.fromisoformat(text.replace("Z", "+00:00")))

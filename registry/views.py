@@ -24,7 +24,7 @@ from core import clock
 from core.db import get_db
 from core.money import format_money
 from registry import provenance, store
-from sync import epcis
+import epcis
 
 bp = Blueprint("registry", __name__)
 

@@ -10,6 +10,8 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import has_app_context
+from flask_babel import format_time
 from flask_babel import lazy_gettext as _l
 
 from core import clock
@@ -127,8 +129,6 @@ def has_any_staff(db):
 def _shop_time(moment):
     """``HH:MM`` in the shop's time zone (``BABEL_DEFAULT_TIMEZONE``, Asia/Shanghai) — not the hub OS's,
     which is often UTC on a Raspberry Pi or mini-PC."""
-    from flask import has_app_context
-    from flask_babel import format_time
 
     if has_app_context():
         return format_time(moment, "HH:mm")

@@ -2,12 +2,16 @@
 fact they record, and only the sender ever talks to the registry."""
 
 import json
+from pathlib import Path
 
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 
+import epcis
 from core import clock
+from core.config import read_or_create_secret
+from core.crypto import Vault, new_fernet_key
 from core.settings import get_setting
-from sync import epcis
 
 #: What each business fact becomes (design brief §5 table; CBV 2.0 §7.2 bizStep, §7.3 disposition):
 #: kind → (action, bizStep, disposition). ``inspection`` takes ``conformant`` or ``non_conformant`` per call.
@@ -32,14 +36,10 @@ def shop_location(db):
 def _vault(db):
     """The hub's :class:`core.crypto.Vault`: the app's when in an app context, else one reading the keys
     from the instance folder that holds the database file (CLI, workers, tests)."""
-    from flask import current_app, has_app_context
 
     if has_app_context() and "vault" in current_app.extensions:
         return current_app.extensions["vault"]
-    from pathlib import Path
 
-    from core.config import read_or_create_secret
-    from core.crypto import Vault, new_fernet_key
 
     folder = Path(db.execute("PRAGMA database_list").fetchone()[2]).parent
     return Vault(read_or_create_secret(folder / "pii.key", make=new_fernet_key),

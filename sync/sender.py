@@ -29,6 +29,7 @@ default 15), ``SYNC_BACKOFF_INITIAL`` (seconds, default 2), ``SYNC_BACKOFF_MAX``
 
 import json
 import logging
+import threading
 import time
 from datetime import timedelta
 from urllib.parse import urljoin, urlsplit
@@ -36,9 +37,9 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import tenacity
 
+import epcis
 from core import clock
-from core.db import rows, transaction
-from sync import epcis
+from core.db import connect, rows, transaction
 from sync.state import get_state, set_state
 
 log = logging.getLogger("resale.sync")
@@ -315,7 +316,6 @@ def sync_once(db, config, *, session=None, force=False, now=None):
 def worker_step(app):
     """Worker for ``core.workers.register_worker``: one pass on its own connection; returns the seconds
     to wait before the next pass (the backoff when offline)."""
-    from core.db import connect
 
     db = connect(app.config["DATABASE"], app.config.get("BUSY_TIMEOUT_MS", 5000))
     try:
@@ -330,7 +330,6 @@ def worker_step(app):
 
 def watch(db, config, stop=None, echo=None):
     """Run passes until ``stop`` (a ``threading.Event``) is set: the ``resale-pos sync --watch`` loop."""
-    import threading
 
     stop = stop or threading.Event()
     session = make_session(config)

@@ -2,7 +2,7 @@
 
     python -m tests.screenshots [OUT_DIR] [--lang zh-CN|en|both] [--only NAME,NAME]
 
-Serves the demo shop (``core.demo``) and an empty instance (for first-run setup) on loopback, drives
+Serves the demo shop (``cli.demo``) and an empty instance (for first-run setup) on loopback, drives
 headless Chromium at 1280×800 (landscape tablet) and 800×1280 (portrait tablet), device scale 1, and the
 public provenance page also at 390×844 (phone). Files: ``OUT_DIR/<lang>/<size>-<screen>.png``.
 """
@@ -20,7 +20,7 @@ PHONE = (390, 844)
 
 def demo_server(folder):
     """The demo shop on a fresh instance."""
-    from core.demo import DEMO_PINS, load_demo
+    from cli.demo import DEMO_PINS, load_demo
 
     server = start_live_server(Path(folder) / "demo", seed=False)
     load_demo(server.app)

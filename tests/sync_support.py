@@ -30,7 +30,7 @@ def shared_validator():
         pytest.skip(f"{SHARED_SCHEMA} is absent (not a development checkout); the shipped copy is tested instead")
     import rfc3987  # noqa: F401  -- without it jsonschema does not check format: uri
 
-    from sync import epcis
+    import epcis
 
     return epcis.validator(SHARED_SCHEMA)
 

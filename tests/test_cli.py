@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from core.backup import auto_backup, backup, check_backup, BackupError
-from core.cli import lan_addresses, main, terminal_qr
+from cli.main import lan_addresses, main, terminal_qr
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -110,7 +110,7 @@ def test_demo_refuses_an_initialised_shop(instance):
 # --- serve -------------------------------------------------------------------------------------------
 
 def matrix_from_terminal(lines):
-    """Read back the QR drawn by :func:`core.cli.terminal_qr`: each character is two module rows,
+    """Read back the QR drawn by :func:`cli.main.terminal_qr`: each character is two module rows,
     a full block is light/light, a (no-break) space dark/dark, ▀ light over dark, ▄ dark over light."""
     light = {"█": (True, True), " ": (False, False), "\xa0": (False, False), "▀": (True, False),
              "▄": (False, True)}
@@ -151,7 +151,7 @@ def test_serve_prints_lan_urls_and_a_qr_that_decodes(tmp_path):
     started = time.perf_counter()
     with out_path.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "core.cli", "serve", "--instance", str(tmp_path / "shop"), "--port", str(port),
+            [sys.executable, "-m", "cli", "serve", "--instance", str(tmp_path / "shop"), "--port", str(port),
              "--demo", "--no-workers"],
             cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:

@@ -6,12 +6,13 @@ import pytest
 
 from pos.shifts import ensure_open_shift
 
-from consignment import contracts, expiry, ledger, markdowns, payouts
+from consignment import expiry, markdown_job, payouts
+from terms import contracts, ledger, markdowns
 from core import clock
 from core.db import transaction
 from core.errors import DomainError
 from inventory import consignors
-from inventory.pricing import current_price, split_for
+from terms.pricing import current_price, split_for
 from pos import cart as carts
 from pos import sales
 
@@ -70,13 +71,14 @@ def test_flat_split_half_even_and_default_uses_consignor_split(db, consignor, ma
     assert split_for(db, item, 1850) == (1110, 740)          # 60 % from the consignor record
     assert split_for(db, item, 1) == (1, 0)                  # 0.6 fen → 1
     contracts.save_contract(db, consignor, split_kind="flat", split_bps=5000)
-    assert split_for(db, item, 25) == (12, 13)               # 12.5 → 12 (half-even), shop gets the rest
-    assert split_for(db, item, 15) == (8, 7)                 # 7.5 → 8
+    assert split_for(db, item, 25) == (15, 10)               # taken in under 60 %: its terms stay
+    later = make_item(price_fen=25)
+    assert split_for(db, later, 25) == (12, 13)              # 12.5 → 12 (half-even), shop gets the rest
+    assert split_for(db, later, 15) == (8, 7)                # 7.5 → 8
 
 
 def test_terms_are_snapshotted_at_intake(db, consignor, make_item):
     item = make_item(price_fen=1000)
-    contracts.record_item_terms(db, item["id"])
     contracts.save_contract(db, consignor, split_kind="flat", split_bps=9000)
     assert split_for(db, item, 1000) == (600, 400)          # still the 60 % in force when taken in
     later = make_item(price_fen=1000)
@@ -126,11 +128,11 @@ def test_markdown_scope_contract_over_category_over_shop(db, make_item, consigno
     books = get_setting(db, "categories")[1]
     markdowns.add_rule(db, after_days=10, discount_bps=1000)
     markdowns.add_rule(db, after_days=10, discount_bps=3000, category=books)
+    contract_id = contracts.save_contract(db, consignor, split_kind="flat", split_bps=6000)  # no rules of its own yet
     item = make_item(price_fen=10000, moment=T0)
     toy = make_item(price_fen=10000, moment=T0, category=get_setting(db, "categories")[4])
     assert current_price(db, item, days(10)) == 7000
     assert current_price(db, toy, days(10)) == 9000
-    contract_id = contracts.save_contract(db, consignor, split_kind="flat", split_bps=6000)
     markdowns.add_rule(db, after_days=20, discount_bps=5000, contract_id=contract_id)
     assert current_price(db, item, days(10)) == 10000            # the contract's own schedule: nothing until 20
     assert current_price(db, item, days(20)) == 5000
@@ -138,8 +140,7 @@ def test_markdown_scope_contract_over_category_over_shop(db, make_item, consigno
 
 def test_do_not_discount_never_marks_down_and_refuses_line_discount(db, make_item, consignor, staff):
     markdowns.add_rule(db, after_days=1, discount_bps=5000)
-    item = make_item(price_fen=1000, moment=T0)
-    contracts.record_item_terms(db, item["id"], do_not_discount=True)
+    item = make_item(price_fen=1000, moment=T0, do_not_discount=True)  # the intake form's checkbox
     assert current_price(db, item, days(90)) == 1000
     cart = carts.new_cart(db, staff["owner"])
     carts.add_item(db, cart, item["id"])
@@ -154,9 +155,9 @@ def test_markdown_history_recorded_once_per_change(db, make_item, consignor):
 
     markdowns.add_rule(db, after_days=30, discount_bps=2000)
     item = make_item(price_fen=1000, moment=T0)
-    assert markdowns.record_due(db, days(10)) == 0
-    assert markdowns.record_due(db, days(31)) == 1
-    assert markdowns.record_due(db, days(32)) == 0
+    assert markdown_job.record_due(db, days(10)) == 0
+    assert markdown_job.record_due(db, days(31)) == 1
+    assert markdown_job.record_due(db, days(32)) == 0
     events = [e for e in history(db, item["id"]) if e["kind"] == "markdown"]
     assert [(e["data"]["old_fen"], e["data"]["new_fen"], e["data"]["discount_bps"]) for e in events] == [(1000, 800, 2000)]
 
@@ -253,8 +254,9 @@ def test_store_credit_bonus_and_bulk_payout(app, db, staff, consignor, make_item
 
 def test_intake_fee_is_a_debit(db, consignor, make_item):
     contracts.save_contract(db, consignor, split_kind="flat", split_bps=6000, intake_fee_fen=150)
-    item = make_item(price_fen=1000, moment=T0)
-    contracts.record_item_terms(db, item["id"], moment=T0)
+    item = make_item(price_fen=1000, moment=T0)  # intake charges the fee in its own transaction
+    assert db.execute("SELECT amount_fen FROM intake_fees WHERE item_id = ?", (item["id"],)).fetchone()[0] == 150
+    assert contracts.record_item_terms(db, item["id"], moment=T0) is None  # a second call charges nothing
     assert ledger.balance(db, consignor, days(1)) == -150
 
 
@@ -264,9 +266,7 @@ def test_expiry_lists_grace_and_overdue_and_applies_outcome(app, db, staff, cons
     contracts.save_contract(db, consignor, split_kind="flat", split_bps=6000, period_days=30, grace_days=5,
                             expiry_outcome="donate")
     a = make_item(price_fen=1000, moment=T0)
-    contracts.record_item_terms(db, a["id"])
     b = make_item(price_fen=1000, moment=days(3))
-    contracts.record_item_terms(db, b["id"])
     assert expiry.expired_items(db, days(29)) == []
     states = [(i["id"], i["state"]) for i in expiry.expired_items(db, days(35, 1))]
     assert states == [(a["id"], "overdue"), (b["id"], "grace")]
@@ -319,7 +319,7 @@ def test_store_credit_is_spent_at_the_till_and_given_back_by_a_refund(app, db, s
     """Paid ¥50.00 in store credit with a 10 % bonus, A17 has ¥55.00 to spend; the till takes it as a
     tender (reference = consignor number), refuses more than is left, and a refund gives it back."""
     from consignment import store_credit
-    from consignment.settings import save as save_setting
+    from terms.settings import save as save_setting
     from pos import refunds
 
     with transaction(db):

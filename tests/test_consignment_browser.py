@@ -21,7 +21,7 @@ def live(app):
 
 
 def test_double_tap_on_pay_pays_once(app, db, staff, consignor, make_item, live, browser):
-    from consignment.settings import save
+    from terms.settings import save
     from core.db import transaction
     from tests.test_consignment import T0, days, sell
 

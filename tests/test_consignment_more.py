@@ -95,7 +95,7 @@ def test_market_settlement_commission(app, db, staff):
     assert (result["gross_fen"], result["commission_fen"], result["payout_fen"]) == (3555, 533, 3022)
     assert [u["title"] for u in result["unsold"]] == ["球"]  # the test refund does not restock
     # market sellers are payable the same day (market_return_window_days = 0); the refund is reversed
-    from consignment import ledger
+    from terms import ledger
 
     assert ledger.balance(db, seller, days(0, 4)) == 3022
 

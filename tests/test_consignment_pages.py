@@ -2,7 +2,7 @@
 
 import re
 
-from consignment import contracts
+from terms import contracts
 from tests.conftest import text_of
 
 
@@ -47,7 +47,7 @@ def test_contract_form_refuses_tier_gap_and_keeps_input(owner_client, consignor,
 
 
 def test_payout_form_double_submit_pays_once(app, owner_client, consignor, make_item, db):
-    from consignment.settings import save
+    from terms.settings import save
     from core.db import transaction
     from tests.test_consignment import T0, days, sell
 

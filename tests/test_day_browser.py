@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from app import create_app
-from consignment.settings import save as save_consignment_setting
+from terms.settings import save as save_consignment_setting
 from core.db import connect, transaction
 from core.settings import set_setting
 from inventory import consignors, items

@@ -1,4 +1,4 @@
-"""The cached EPCIS context loader (sync/epcis.py) changes no event hash: reference vectors still match."""
+"""The cached EPCIS context loader (epcis/__init__.py) changes no event hash: reference vectors still match."""
 
 import os
 from pathlib import Path
@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from epcis_event_hash_generator import hash_generator, json_to_py
 
-from sync import epcis
+import epcis
 
 VECTORS = Path(__file__).resolve().parents[2] / "shared" / "epcis" / "hash-vectors"
 

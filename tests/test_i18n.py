@@ -7,12 +7,11 @@ import pytest
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 
-from core.i18n import ROOT, TRANSLATION_AREAS
-from core.i18n_tool import missing, po_path
+from core.i18n_tool import ROOT, areas, missing, po_path
 from tests.conftest import text_of
 
 #: Areas whose code exists in this tree (other engineers' areas arrive with their own catalogs).
-AREAS = [area for area in TRANSLATION_AREAS if (ROOT / area).is_dir()]
+AREAS = areas()
 CATALOGS = [po for area in AREAS for po in sorted((ROOT / area / "translations").glob("*/LC_MESSAGES/messages.po"))]
 
 

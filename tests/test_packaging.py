@@ -27,4 +27,4 @@ def test_wheel_holds_templates_static_files_and_compiled_catalogs(tmp_path):
     tops = {name.split("/")[0] for name in names}
     assert not tops & {"tests", "bench", "deploy", "docs", "build"}, tops
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "resale-pos = core.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "resale-pos = cli.main:main" in zipfile.ZipFile(wheel).read(entry_points).decode()

@@ -5,7 +5,7 @@ import pytest
 
 from pos import cart as carts
 from pos import sales
-from printing import encode, jobs, layout, render
+from printing import documents, encode, jobs, layout, render, worker
 from printing.printers import save_printer
 from tests.escpos_decode import decode
 
@@ -45,8 +45,8 @@ def test_receipt_bytes_decode_to_exact_content_in_every_mode(app, db, sale, chin
     printer_id = _printer(db, profile=profile, chinese_mode=chinese, qr_mode=qr, raster=raster)
     printer = dict(db.execute("SELECT * FROM printers WHERE id = ?", (printer_id,)).fetchone())
     with app.app_context():
-        doc = jobs.build_doc(db, app.config, "receipt", {"sale_id": sale["id"]}, printer)
-        data = jobs.job_bytes(db, app.config, "receipt", {"sale_id": sale["id"]}, printer)
+        doc = documents.build_doc(db, app.config, "receipt", {"sale_id": sale["id"]}, printer)
+        data = documents.job_bytes(db, app.config, "receipt", {"sale_id": sale["id"]}, printer)
     url = sales.receipt_url("https://shop.example.cn", app.config["SECRET_KEY"], sale["receipt_no"])
     decoded = decode(data)
     rows = _rows(doc)
@@ -115,7 +115,7 @@ def _has_qr(image):
 def test_bitmap_qr_has_four_module_quiet_zone_and_three_dots_per_module(app):
     block = layout.QR("https://shop.example.cn/i/A17-0042-3", module=3)
     image = render.qr_image(block, 384)
-    from inventory.qr import qr_matrix
+    from printing.qr import qr_matrix
 
     n = len(qr_matrix(block.data))
     side = n * 3
@@ -138,7 +138,7 @@ def test_tag_qr_payload_is_the_item_uri_on_both_qr_paths(app, db, make_item):
         printer_id = _printer(db, name=qr_mode, profile=profile, qr_mode=qr_mode, chinese_mode="resident")
         printer = dict(db.execute("SELECT * FROM printers WHERE id = ?", (printer_id,)).fetchone())
         with app.app_context():
-            data = jobs.job_bytes(db, app.config, "tag", {"item_ids": [item["id"]], "copies": 2}, printer)
+            data = documents.job_bytes(db, app.config, "tag", {"item_ids": [item["id"]], "copies": 2}, printer)
         decoded = decode(data)
         found = decoded.qr_native if qr_mode == "native" else decoded.qr_from_images()
         assert found == [item["uri"], item["uri"]]
@@ -153,7 +153,7 @@ def test_label_roll_feeds_to_next_label_instead_of_cutting(app, db, make_item):
     printer_id = _printer(db, tag_media="gap")
     printer = dict(db.execute("SELECT * FROM printers WHERE id = ?", (printer_id,)).fetchone())
     with app.app_context():
-        decoded = decode(jobs.job_bytes(db, app.config, "tag", {"item_ids": [item["id"]], "copies": 3}, printer))
+        decoded = decode(documents.job_bytes(db, app.config, "tag", {"item_ids": [item["id"]], "copies": 3}, printer))
     assert (decoded.cuts, decoded.label_feeds) == (0, 3)
 
 
@@ -163,7 +163,7 @@ def test_report_rows_right_aligned_and_nothing_overflows(app, db):
     rows = [["现金 Cash", "¥1,234.50"], ["微信支付 WeChat Pay", "¥88.00"], ["-", ""],
             ["一个非常非常长的说明文字，会自动换行，不会超出纸张的宽度范围 and more words", "¥1.00"]]
     with app.app_context():
-        decoded = decode(jobs.job_bytes(db, app.config, "report",
+        decoded = decode(documents.job_bytes(db, app.config, "report",
                                         {"title": "日结 Z 报表 7", "rows": rows, "footer": "谢谢"}, printer))
     width = 512 // 12
     assert all(layout.text_cols(line) <= width for line in decoded.lines)
@@ -191,10 +191,10 @@ def test_missing_font_is_a_clear_error_naming_the_path(app, db, sale):
     app.config["PRINT_FONT"] = "/nonexistent/font.ttc"
     with app.app_context():
         with pytest.raises(render.FontMissing) as caught:
-            jobs.job_bytes(db, app.config, "receipt", {"sale_id": sale["id"]}, printer)
+            documents.job_bytes(db, app.config, "receipt", {"sale_id": sale["id"]}, printer)
     assert "/nonexistent/font.ttc" in str(caught.value)
     job_id = jobs.enqueue(db, "receipt", {"sale_id": sale["id"]}, printer_id=printer_id)
     with app.app_context():
-        jobs.run_once(db, app.config)
+        worker.run_once(db, app.config)
     job = jobs.get_job(db, job_id)
     assert job["status"] == "failed" and "/nonexistent/font.ttc" in job["last_error"]

@@ -4,7 +4,7 @@ sale never waits for (or fails because of) a printer."""
 import pytest
 
 from core.db import transaction
-from printing import jobs, printers
+from printing import documents, jobs, printers, worker
 from printing.transport import DUMMY_SINK
 from tests.escpos_decode import decode
 from tests.fake_printers import FakePrinter, refused_port
@@ -37,7 +37,7 @@ def _expected(app, db, job_id):
     job = jobs.get_job(db, job_id)
     printer = printers.get_printer(db, job["printer_id"])
     with app.app_context():
-        return jobs.job_bytes(db, app.config, job["kind"], job["payload"], printer)
+        return documents.job_bytes(db, app.config, job["kind"], job["payload"], printer)
 
 
 def _count(haystacks, needle):
@@ -54,7 +54,7 @@ def test_recording_printer_gets_every_job_once_in_order(fast, db, make_item):
         _net_printer(db, fake.port)
         ids = _tag_jobs(db, make_item)
         with fast.app_context():
-            assert jobs.run_once(db, fast.config) == 3
+            assert worker.run_once(db, fast.config) == 3
         expected = [_expected(fast, db, i) for i in ids]
         assert fake.connections == [STATUS + e + STATUS for e in expected]
     assert [jobs.get_job(db, i)["status"] for i in ids] == ["done"] * 3
@@ -66,8 +66,8 @@ def test_refused_connection_keeps_jobs_queued_then_prints_them_once(fast, db, ma
     printer_id = _net_printer(db, refused_port())
     ids = _tag_jobs(db, make_item, 2)
     with fast.app_context():
-        assert jobs.run_once(db, fast.config) == 0
-        assert jobs.run_once(db, fast.config) == 0
+        assert worker.run_once(db, fast.config) == 0
+        assert worker.run_once(db, fast.config) == 0
     first = jobs.get_job(db, ids[0])
     assert first["status"] == "queued" and first["attempts"] == 2 and first["last_error"].startswith("offline")
     assert jobs.get_job(db, ids[1])["attempts"] == 0  # in order: the second waits behind the first
@@ -76,7 +76,7 @@ def test_refused_connection_keeps_jobs_queued_then_prints_them_once(fast, db, ma
     with FakePrinter("record") as fake:
         _move(db, printer_id, fake.port)
         with fast.app_context():
-            assert jobs.run_once(db, fast.config) == 2
+            assert worker.run_once(db, fast.config) == 2
         for job_id in ids:
             assert _count(fake.connections, _expected(fast, db, job_id)) == 1
     assert printers.get_printer(db, printer_id)["state"] == "online"
@@ -87,14 +87,14 @@ def test_hanging_printer_gets_no_job_bytes_and_the_job_waits(fast, db, make_item
         printer_id = _net_printer(db, hang.port)
         (job_id,) = _tag_jobs(db, make_item, 1)
         with fast.app_context():
-            assert jobs.run_once(db, fast.config) == 0
+            assert worker.run_once(db, fast.config) == 0
         job = jobs.get_job(db, job_id)
         assert job["status"] == "queued" and job["sent_at"] is None  # never marked printing: nothing was sent
         assert "did not answer" in job["last_error"]
     with FakePrinter("record") as fake:
         _move(db, printer_id, fake.port)
         with fast.app_context():
-            assert jobs.run_once(db, fast.config) == 1
+            assert worker.run_once(db, fast.config) == 1
         assert _count(fake.connections, _expected(fast, db, job_id)) == 1
 
 
@@ -103,9 +103,9 @@ def test_printer_dropping_mid_job_gets_the_whole_job_again_and_only_one_complete
         _net_printer(db, fake.port)
         ids = _tag_jobs(db, make_item, 2)
         with fast.app_context():
-            jobs.run_once(db, fast.config)
-            jobs.run_once(db, fast.config)
-            jobs.run_once(db, fast.config)
+            worker.run_once(db, fast.config)
+            worker.run_once(db, fast.config)
+            worker.run_once(db, fast.config)
         statuses = [jobs.get_job(db, i)["status"] for i in ids]
         assert statuses == ["done", "done"]
         first = jobs.get_job(db, ids[0])
@@ -120,7 +120,7 @@ def test_out_of_paper_is_shown_and_nothing_is_sent(fast, db, make_item):
         printer_id = _net_printer(db, fake.port)
         (job_id,) = _tag_jobs(db, make_item, 1)
         with fast.app_context():
-            jobs.run_once(db, fast.config)
+            worker.run_once(db, fast.config)
         assert fake.connections == [STATUS]
     assert jobs.get_job(db, job_id)["status"] == "queued"
     assert printers.get_printer(db, printer_id)["state"] == "no_paper"
@@ -141,7 +141,7 @@ def test_sale_completes_with_printer_off_and_receipt_prints_later(fast, owner_cl
     assert 'id="sale-done"' in body and 'data-print-status="queued"' in body
     sale_id = db.execute("SELECT id FROM sales").fetchone()[0]
     with fast.app_context():
-        jobs.run_once(db, fast.config)  # printer off: nothing happens to the sale
+        worker.run_once(db, fast.config)  # printer off: nothing happens to the sale
     assert db.execute("SELECT status FROM items WHERE id = ?", (item["id"],)).fetchone()[0] == "sold"
     # the till shows the printer as off in the top-bar badge
     till = owner_client.get("/till").get_data(as_text=True)
@@ -149,7 +149,7 @@ def test_sale_completes_with_printer_off_and_receipt_prints_later(fast, owner_cl
     with FakePrinter("record") as fake:
         _move(db, printer_id, fake.port)
         with fast.app_context():
-            assert jobs.run_once(db, fast.config) == 1
+            assert worker.run_once(db, fast.config) == 1
         (job,) = jobs.jobs_for(db, "receipt", "sale_id", sale_id)
         data = _expected(fast, db, job["id"])
         assert _count(fake.connections, data) == 1
@@ -185,16 +185,16 @@ def test_interrupted_job_is_not_printed_again_on_its_own(fast, db, make_item):
         (job_id,) = _tag_jobs(db, make_item, 1)
         with transaction(db):  # the server died after marking it printing (bytes may have gone out)
             db.execute("UPDATE print_jobs SET status = 'printing' WHERE id = ?", (job_id,))
-        assert jobs.recover_interrupted(db) == 1
+        assert worker.recover_interrupted(db) == 1
         with fast.app_context():
-            assert jobs.run_once(db, fast.config) == 0
+            assert worker.run_once(db, fast.config) == 0
         assert fake.connections == []
         job = jobs.get_job(db, job_id)
         assert job["status"] == "failed" and "interrupted" in job["last_error"]
         new_id = jobs.reprint(db, job_id)
         assert new_id == job_id and jobs.get_job(db, job_id)["status"] == "queued"  # the same job, again
         with fast.app_context():
-            assert jobs.run_once(db, fast.config) == 1
+            assert worker.run_once(db, fast.config) == 1
         assert _count(fake.connections, _expected(fast, db, new_id)) == 1
 
 
@@ -211,7 +211,7 @@ def test_enqueue_api_payloads_and_no_printer(app, db, make_item):
                                             "for_reports": True, "enabled": True})
     job_id = jobs.enqueue(db, "report", {"title": "日结 Z 7", "rows": [["现金 Cash", "¥12.00"]], "footer": "完"})
     with app.app_context():
-        printed = jobs.run_once(db, app.config)
+        printed = worker.run_once(db, app.config)
     assert printed == 1, jobs.get_job(db, job_id)["last_error"]
     decoded = decode(DUMMY_SINK[printer_id][-1])
     assert "日结 Z 7" in [line.strip() for line in decoded.lines]
@@ -229,7 +229,7 @@ def test_file_transport_writes_the_job_to_the_device_file(app, db, make_item, tm
     item = make_item(title="旧书《围城》", price_fen=1800)
     job_id = jobs.enqueue(db, "tag", {"item_ids": [item["id"]], "copies": 1})
     with app.app_context():
-        assert jobs.run_once(db, app.config) == 1
+        assert worker.run_once(db, app.config) == 1
     data = device.read_bytes()
     assert data == _expected(app, db, job_id)  # no status query on a write-only device file
     decoded = decode(data)
@@ -241,8 +241,8 @@ def test_a_rendering_bug_fails_the_job_instead_of_retrying_forever(app, db, make
     printers.save_printer(db, {"name": "D", "connection": "dummy", "profile": "POS-5890", "for_tags": True,
                                "enabled": True})
     job_id = jobs.enqueue(db, "tag", {"item_ids": [make_item()["id"]], "copies": 1})
-    monkeypatch.setattr(jobs, "encode", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(documents, "encode", lambda *a, **k: 1 / 0)
     with app.app_context():
-        assert jobs.run_once(db, app.config) == 0
+        assert worker.run_once(db, app.config) == 0
     job = jobs.get_job(db, job_id)
     assert job["status"] == "failed" and "ZeroDivisionError" in job["last_error"]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from app import create_app
 from core.db import connect, transaction
-from printing import jobs, printers
+from printing import documents, jobs, printers
 from tests.fake_printers import FakePrinter, refused_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,7 +30,7 @@ def _start(instance, port):
                RESALE_PRINT_RETRY_BASE_SECONDS="0.1", RESALE_PRINT_RETRY_MAX_SECONDS="0.3",
                RESALE_PRINT_POLL_SECONDS="0.2", RESALE_RESOLVER_BASE="https://shop.example.cn",
                PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "core.cli", "serve", "--instance", str(instance), "--host",
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--instance", str(instance), "--host",
                              "127.0.0.1", "--port", str(port), "--threads", "2"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 20
@@ -85,7 +85,7 @@ def test_jobs_queued_when_server_is_killed_print_once_after_restart(tmp_path):
                 server.wait(5)
             printer = printers.get_printer(db, printer_id)
             with app.app_context():
-                expected = jobs.job_bytes(db, app.config, "test", {}, printer)
+                expected = documents.job_bytes(db, app.config, "test", {}, printer)
             assert len(fake.connections) == 3
             assert sum(c.count(expected) for c in fake.connections) == 3  # three jobs, three copies, no more
     finally:

@@ -5,7 +5,7 @@ import io
 import zxingcpp
 from PIL import Image
 
-from printing import jobs, printers
+from printing import jobs, printers, worker
 from printing.transport import DUMMY_SINK
 from tests.escpos_decode import decode
 
@@ -53,7 +53,7 @@ def test_test_page_and_drawer_button(owner_client, cashier_client, app, db):
     assert cashier_client.post("/printing/drawer", data={"printer_id": printer_id}).status_code == 403
     assert owner_client.post("/printing/drawer", data={"printer_id": printer_id}).status_code == 302
     with app.app_context():
-        assert jobs.run_once(db, app.config) == 2
+        assert worker.run_once(db, app.config) == 2
     test_page, drawer = (decode(b) for b in DUMMY_SINK[printer_id][-2:])
     assert test_page.cuts == 1 and test_page.qr_from_images() == ["https://shop.example.cn/i/S-0001-T"]
     assert any("ABCDEFGHIJ" in line for line in test_page.lines)

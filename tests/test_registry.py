@@ -7,7 +7,7 @@ import re
 import pytest
 
 from registry import create_registry_app
-from sync import epcis
+import epcis
 from tests.sync_support import TOKEN
 
 LOC = "urn:uuid:11111111-2222-4333-8444-555555555555"
@@ -164,7 +164,7 @@ def test_lives_follow_refund_departure_and_a_second_shop():
 def test_add_shop_command_prints_a_token_that_works(tmp_path):
     from click.testing import CliRunner
 
-    from core.cli import main
+    from cli.main import main
 
     folder = tmp_path / "reg"
     result = CliRunner().invoke(main, ["registry", "add-shop", "--instance", str(folder), "--name", "Corner Shop"])

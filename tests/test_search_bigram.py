@@ -40,6 +40,7 @@ def test_bigram_index_follows_title_changes(db, make_item):
     assert ids(items.search(db, "收音")) == [item["id"]]
     with transaction(db):
         db.execute("DELETE FROM item_events WHERE item_id = ?", (item["id"],))
+        db.execute("DELETE FROM item_terms WHERE item_id = ?", (item["id"],))
         db.execute("DELETE FROM outbox")
         db.execute("DELETE FROM items WHERE id = ?", (item["id"],))
     assert items.search(db, "收音") == []

@@ -334,7 +334,7 @@ def test_cash_cannot_leave_a_drawer_that_does_not_hold_it(app, db, staff, make_i
     """A card sale puts no cash in the drawer: refunding it in cash, or paying a consignor in cash, from a
     drawer with a ¥5.00 float is refused with what the drawer holds, and nothing is written."""
     from consignment import payouts
-    from consignment.settings import save
+    from terms.settings import save
 
     with transaction(db):
         save(db, "consignment_return_window_days", 0)

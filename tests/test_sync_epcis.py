@@ -9,7 +9,8 @@ import pytest
 from epcis_event_hash_generator import hash_generator, json_to_py
 
 from core.db import transaction
-from sync import epcis, outbox
+import epcis
+from sync import outbox
 from tests.sync_support import ROOT, SHARED_SCHEMA, shared_validator
 
 VECTORS = ROOT.parent / "shared" / "epcis" / "hash-vectors"

@@ -15,7 +15,8 @@ import pytest
 
 from core import clock
 from core.db import connect, transaction
-from sync import epcis, sender, state
+import epcis
+from sync import sender, state
 from tests.sync_support import (ROOT, TOKEN, FaultProxy, RecordingSession, Registry, assert_exactly_once, drain,
                                 hub_config, shared_validator)
 
@@ -235,7 +236,7 @@ def test_hub_killed_with_sigkill_mid_send_then_restarted(app, db, make_item, reg
                RESALE_SYNC_BACKOFF_INITIAL="0.05", RESALE_SYNC_BACKOFF_MAX="0.2", RESALE_SYNC_INTERVAL="0.2",
                PYTHONPATH=str(ROOT))
     instance = app.instance_path
-    hub = subprocess.Popen([sys.executable, "-m", "core.cli", "sync", "--watch", "--instance", instance], env=env,
+    hub = subprocess.Popen([sys.executable, "-m", "cli", "sync", "--watch", "--instance", instance], env=env,
                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30
@@ -254,7 +255,7 @@ def test_hub_killed_with_sigkill_mid_send_then_restarted(app, db, make_item, reg
     pending = db.execute("SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone()[0]
     assert pending > 0
     proxy.decide = lambda method, path: "pass"
-    restarted = subprocess.run([sys.executable, "-m", "core.cli", "sync", "--instance", instance], env=env, cwd=ROOT,
+    restarted = subprocess.run([sys.executable, "-m", "cli", "sync", "--instance", instance], env=env, cwd=ROOT,
                                capture_output=True, text=True, timeout=60)
     assert restarted.returncode == 0, restarted.stdout + restarted.stderr
     assert "0 pending" in restarted.stdout

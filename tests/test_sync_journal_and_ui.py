@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from core import clock
-from core.cli import main
+from cli.main import main
 from core.db import transaction
 from pos import cart as carts
 from pos import sales

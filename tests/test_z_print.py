@@ -1,7 +1,7 @@
 """The Z report reaches the receipt printer through the print queue, decoded from the printed bytes."""
 
 from pos import shifts
-from printing import jobs, printers
+from printing import jobs, printers, worker
 from tests.escpos_decode import decode
 from printing.transport import DUMMY_SINK
 
@@ -16,7 +16,7 @@ def test_z_report_prints_on_the_receipt_printer(app, db, owner_client, staff):
     job = db.execute("SELECT kind, payload, status FROM print_jobs").fetchone()
     assert (job["kind"], job["status"]) == ("report", "queued")
     with app.app_context():
-        assert jobs.run_once(db, app.config) == 1
+        assert worker.run_once(db, app.config) == 1
     lines = [line.strip() for line in decode(DUMMY_SINK[printer_id][-1]).lines]
     report = shifts.z_report(db, closed["id"])
     rows = shifts.z_report_rows(report, "en", "+08:00")

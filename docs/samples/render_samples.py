@@ -23,7 +23,7 @@ def main():
     from inventory import consignors, items
     from pos import cart as carts
     from pos import sales
-    from printing import jobs, printers
+    from printing import documents, jobs, printers
     from staff import accounts
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -69,7 +69,7 @@ def main():
                 "test-page-80mm.png": ("test", {}, p80),
             }
             for name, (kind, payload, printer) in samples.items():
-                (OUT / name).write_bytes(jobs.preview_png(db, app.config, kind, payload, printer))
+                (OUT / name).write_bytes(documents.preview_png(db, app.config, kind, payload, printer))
                 print(OUT / name)
         db.close()
 

@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from core import clock
 from core.db import rows
-from consignment.settings import setting
+from terms.settings import setting
 
 
 def window_days(db, consignor_id=None):

@@ -5,8 +5,11 @@ PINs: owner 1234, cashier 0000 (shown on the login page while the demo flag is s
 
 import uuid
 
-from core.db import transaction
+from core.db import connect, transaction
 from core.settings import get_setting, set_setting
+from inventory import consignors, items
+from pos import cart, sales
+from staff import accounts
 
 DEMO_PINS = {"owner": "1234", "cashier": "0000"}
 
@@ -33,10 +36,6 @@ def load_demo(app):
     Returns:
         bool: True when data was loaded.
     """
-    from core.db import connect
-    from inventory import consignors, items
-    from pos import cart, sales
-    from staff import accounts
 
     db = connect(app.config["DATABASE"])
     try:

@@ -4,7 +4,8 @@ number of days (e.g. −20 % after 30 days, −40 % after 60), per contract, per
 Which schedule applies (issue 5 §2): the rules of the item's contract if that contract has any, else the
 rules of the item's category, else the shop-wide rules (no category, no contract). Within a schedule the
 step with the largest ``after_days`` not above the item's age wins. "Do not discount" items never mark
-down. The till never needs to know: ``inventory.pricing.current_price`` asks :func:`markdown_bps`.
+down. The till never needs to know: :func:`terms.pricing.current_price` asks :func:`markdown_bps`. The job
+that writes each markdown into the item's history is ``consignment.markdown_job.record_due``.
 """
 
 from flask_babel import lazy_gettext as _l
@@ -13,6 +14,7 @@ from core import clock
 from core.db import one, rows, transaction
 from core.errors import DomainError, NotFound
 from core.money import percent_of
+from terms.contracts import terms_for_item
 
 DAY_SECONDS = 86400
 
@@ -81,7 +83,6 @@ def _schedule(db, item, terms):
 
 def markdown_bps(db, item, moment=None):
     """The markdown in force for ``item`` (dict from the items table) at ``moment``, in basis points (0 = none)."""
-    from consignment.contracts import terms_for_item
 
     terms = terms_for_item(db, item)
     if terms and terms.get("do_not_discount"):
@@ -98,32 +99,3 @@ def markdown_bps(db, item, moment=None):
 def marked_down_price(price_fen, bps):
     """``price_fen`` less ``bps`` of it, the markdown rounded half-to-even to the fen (like the split rule)."""
     return price_fen - percent_of(price_fen, bps)
-
-
-def record_due(db, moment=None, staff_id=None):
-    """Write a ``markdown`` history row for every item in stock whose markdown changed since last recorded,
-    so each effective price change is in the item's history. Idempotent; run by a worker and when the
-    markdown or expiry pages open. Returns the number of items recorded."""
-    from inventory.items import record_event
-
-    moment = moment or clock.now()
-    count = 0
-    with transaction(db):
-        for item in rows(db, "SELECT i.*, m.discount_bps AS md_bps, m.price_fen AS md_price FROM items i "
-                             "LEFT JOIN item_markdowns m ON m.item_id = i.id WHERE i.status = 'available'"):
-            bps = markdown_bps(db, item, moment)
-            new_price = marked_down_price(item["price_fen"], bps)
-            old_bps = item["md_bps"] or 0
-            old_price = item["md_price"] if item["md_price"] is not None else item["price_fen"]
-            if bps == old_bps and (bps == 0 or new_price == old_price):
-                continue
-            if bps == 0 and item["md_bps"] is None:
-                continue
-            record_event(db, item["id"], "markdown", staff_id, moment, old_fen=old_price, new_fen=new_price,
-                         discount_bps=bps, days=age_days(item, moment))
-            db.execute("INSERT INTO item_markdowns (item_id, discount_bps, price_fen, at) VALUES (?, ?, ?, ?) "
-                       "ON CONFLICT(item_id) DO UPDATE SET discount_bps = excluded.discount_bps, "
-                       "price_fen = excluded.price_fen, at = excluded.at",
-                       (item["id"], bps, new_price, clock.iso(moment)))
-            count += 1
-    return count

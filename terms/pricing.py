@@ -2,19 +2,20 @@
 
 Kept apart from the till so that pricing rules (markdown schedules, contract terms) live in one place:
 the till, the tag and the provenance page ask :func:`current_price`; the till asks :func:`split_for`.
-The rules themselves live in ``consignment.markdowns`` and ``consignment.contracts``.
+The rules themselves live in ``terms.markdowns`` and ``terms.contracts``.
 """
 
 from core.money import split_share
+from terms.contracts import consignor_bps, terms_for_item
+from terms.markdowns import markdown_bps, marked_down_price
 
 
 def current_price(db, item, moment=None):
     """The asking price of ``item`` (dict from the items table) at ``moment``, in fen.
 
     The tag price (``item["price_fen"]``, including any recorded price change) less the markdown in
-    force for the item's age (``consignment.markdowns``; never for "do not discount" items).
+    force for the item's age (``terms.markdowns``; never for "do not discount" items).
     """
-    from consignment.markdowns import markdown_bps, marked_down_price
 
     if item.get("status", "available") != "available":
         return item["price_fen"]
@@ -23,8 +24,7 @@ def current_price(db, item, moment=None):
 
 def split_bps_for(db, item, net_fen):
     """The consignor's share in basis points for a line of ``item`` sold at ``net_fen`` (0 for shop stock):
-    the item's contract terms, flat or tiered by the sale price (``consignment.contracts``)."""
-    from consignment.contracts import consignor_bps, terms_for_item
+    the item's contract terms, flat or tiered by the sale price (``terms.contracts``)."""
 
     terms = terms_for_item(db, item)
     if terms is None:
@@ -40,7 +40,6 @@ def split_line(db, item, price_fen, net_fen):
     takes the consignor's share from ``price_fen`` instead, the shop absorbing the discount (the consignor's
     share is capped at ``net_fen``). The tier is chosen on the price the share is taken from.
     """
-    from consignment.contracts import consignor_bps, terms_for_item
 
     terms = terms_for_item(db, item)
     if terms is None:

@@ -265,3 +265,9 @@ def describe_split(terms):
             parts.append(pct + (f" ≤ {format_plain(tier['to_fen'])}" if tier["to_fen"] is not None else ""))
         return " < ".join(parts)
     return "%g %%" % (terms["split_bps"] / 100)
+
+
+def outcome_label(outcome):
+    """An expiry outcome in the user's language."""
+    return {"return": _l("Return to consignor"), "donate": _l("Donate"),
+            "shop_stock": _l("Becomes shop stock")}.get(outcome, outcome)

@@ -6,7 +6,9 @@ gets the same ID and the registry can de-duplicate a resend.
 """
 
 import json
+from pathlib import Path
 
+import jsonschema
 from epcis_event_hash_generator import hash_generator, json_to_py
 from pyld import jsonld
 
@@ -94,11 +96,9 @@ _VALIDATOR = None
 
 
 def schema_path():
-    """The EPCIS 2.0 JSON schema shipped with the reference registry (a copy of GS1's
-    ``EPCIS-JSON-Schema.json``; ``../shared`` is not present on a vendor machine)."""
-    from pathlib import Path
-
-    return Path(__file__).resolve().parent.parent / "registry" / "EPCIS-JSON-Schema.json"
+    """The EPCIS 2.0 JSON schema shipped with this package (a copy of GS1's ``EPCIS-JSON-Schema.json``;
+    ``../shared`` is not present on a vendor machine). Both the hub's sender and the registry use it."""
+    return Path(__file__).resolve().parent / "EPCIS-JSON-Schema.json"
 
 
 def validator(path=None):
@@ -113,8 +113,6 @@ def validator(path=None):
     global _VALIDATOR
     if path is None and _VALIDATOR is not None:
         return _VALIDATOR
-    import jsonschema
-
     with open(path or schema_path(), encoding="utf-8") as fh:
         schema = json.load(fh)
     cls = jsonschema.validators.validator_for(schema)

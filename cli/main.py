@@ -4,12 +4,30 @@ Run ``resale-pos --help`` for the list; every command takes ``--instance DIR`` (
 ``$RESALE_INSTANCE`` or ``~/.local/share/resale-pos``).
 """
 
+import io
 import socket
+import struct
 import sys
 import time
 from pathlib import Path
 
 import click
+import qrcode
+from waitress import serve as waitress_serve
+
+from app import create_app
+from cli.demo import DEMO_PINS, load_demo
+from core import clock
+from core.backup import BackupError, backup, check_backup, restore
+from core.db import connect, hold_open, transaction
+from core.errors import Conflict, DomainError
+from core.settings import get_setting, set_setting
+from core.views import app_version
+from core.workers import start_workers
+from registry import create_registry_app, store
+from staff import accounts
+from sync import journal, sender
+from sync.state import summary
 
 INSTANCE = click.option("--instance", type=click.Path(file_okay=False, path_type=Path), default=None,
                         help="Instance folder (database, keys, photos, backups).")
@@ -17,7 +35,6 @@ INSTANCE = click.option("--instance", type=click.Path(file_okay=False, path_type
 
 def _app(instance, **config):
     started = time.perf_counter()
-    from app import create_app
 
     cfg = dict(config)
     if instance:
@@ -61,8 +78,7 @@ def lan_addresses():
 def _interface_addresses():
     """Each network interface's IPv4 address via ``ioctl(SIOCGIFADDR)`` (Linux, Android); else ``[]``."""
     try:
-        import fcntl
-        import struct
+        import fcntl  # function-level: POSIX only (absent on a Windows hub)
 
         result = []
         for _index, name in socket.if_nameindex():
@@ -94,9 +110,7 @@ def terminal_qr(text):
         tuple[str, list[list[bool]]]: the printable block and the QR matrix it draws (True = dark),
         quiet zone included.
     """
-    import io
 
-    import qrcode
 
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
     code.add_data(text)
@@ -122,13 +136,8 @@ def main():
 @click.option("--no-workers", is_flag=True, help="Do not start background workers (backup, printing, sync).")
 def serve(instance, host, port, threads, demo, no_workers):
     """Serve the app with waitress and print the address other tablets open."""
-    from waitress import serve as waitress_serve
 
-    from core.db import hold_open
-    from core.demo import DEMO_PINS, load_demo
-    from core.workers import start_workers
 
-    from core.views import app_version
 
     app = _app(instance)
     _remember_address(app, host, port)  # first: the demo items' QR URLs are built from it
@@ -154,8 +163,6 @@ def serve(instance, host, port, threads, demo, no_workers):
 
 def _remember_address(app, host, port):
     """Store the hub's LAN address as the default resolver base for tag URLs, once."""
-    from core.db import connect, transaction
-    from core.settings import get_setting, set_setting
 
     db = connect(app.config["DATABASE"])
     try:
@@ -174,10 +181,6 @@ def _remember_address(app, host, port):
 @click.option("--pin", prompt="Owner PIN (4-8 digits)", hide_input=True, confirmation_prompt=True)
 def init(instance, shop_name, owner_name, pin):
     """Create the instance folder, database, keys and the owner account."""
-    from core.db import connect, transaction
-    from core.errors import Conflict, DomainError
-    from core.settings import set_setting
-    from staff import accounts
 
     shop_name = shop_name.strip()
     if not shop_name or len(shop_name) > 60:
@@ -204,7 +207,6 @@ def init(instance, shop_name, owner_name, pin):
 @INSTANCE
 def demo(instance):
     """Load demo data into an empty instance."""
-    from core.demo import DEMO_PINS, load_demo
 
     app = _app(instance)
     if not load_demo(app):
@@ -218,10 +220,8 @@ def demo(instance):
 @click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
 def backup_cmd(instance, path):
     """Copy the live database to PATH (default: a dated file in the instance's backups/). Safe while selling."""
-    from core.backup import backup
 
     app = _app(instance)
-    from core import clock
 
     dest = path or Path(app.instance_path) / "backups" / f"manual-{clock.now().strftime('%Y%m%d-%H%M%S')}.db"
     backup(app.config["DATABASE"], dest)
@@ -234,7 +234,6 @@ def backup_cmd(instance, path):
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def restore_cmd(instance, path, yes):
     """Replace the database with the backup at PATH after checking it. Stop the server first."""
-    from core.backup import BackupError, check_backup, restore
 
     app = _app(instance)
     try:
@@ -253,9 +252,6 @@ def restore_cmd(instance, path, yes):
 @click.option("--watch", is_flag=True, help="Keep running: send new events as they come, retry with backoff.")
 def sync_cmd(instance, watch):
     """Send pending events to the registry (one pass, ignoring any backoff), or keep doing it (--watch)."""
-    from core.db import connect
-    from sync import sender
-    from sync.state import summary
 
     app = _app(instance)
     if not app.config.get("REGISTRY_URL"):
@@ -285,8 +281,6 @@ def sync_cmd(instance, watch):
 @INSTANCE
 def verify_journal_cmd(instance):
     """Check the sales hash chain; report the first broken link (exit status 1) if sales were altered or deleted."""
-    from core.db import connect
-    from sync import journal
 
     app = _app(instance)
     db = connect(app.config["DATABASE"])
@@ -320,9 +314,7 @@ REGISTRY_INSTANCE = click.option("--instance", type=click.Path(file_okay=False, 
 @click.option("--threads", default=8, show_default=True, type=int)
 def registry_serve(instance, host, port, threads):
     """Serve the registry with waitress (put it behind a TLS-terminating proxy on the internet)."""
-    from waitress import serve as waitress_serve
 
-    from registry import create_registry_app
 
     app = create_registry_app({"INSTANCE_PATH": str(instance)} if instance else None)
     click.echo(f"Registry on http://{host}:{port}/ — data in {app.config['DATABASE']}")
@@ -334,8 +326,6 @@ def registry_serve(instance, host, port, threads):
 @click.option("--name", prompt="Shop name", help="The shop's public name (shown on provenance pages).")
 def registry_add_shop(instance, name):
     """Register a shop and print the bearer token its hub puts in REGISTRY_TOKEN."""
-    from core.db import connect
-    from registry import create_registry_app, store
 
     app = create_registry_app({"INSTANCE_PATH": str(instance)} if instance else None)
     db = connect(app.config["DATABASE"])
