@@ -1,7 +1,10 @@
-"""Form helpers on top of Flask-WTF / WTForms: a money field that parses what people type into fen,
-and a bridge that puts a domain error under the field it belongs to."""
+"""Form helpers on top of Flask-WTF / WTForms: a money field that parses what people type into fen, a list
+field for repeated inputs, and :func:`submit`, the one "validate → domain action → DomainError onto the field → 422"
+cycle every form view uses."""
 
-from wtforms import StringField
+from typing import Any, NamedTuple
+
+from wtforms import Field, StringField
 from wtforms.validators import ValidationError
 
 from core.errors import DomainError
@@ -56,3 +59,66 @@ def domain_validator(check):
             raise ValidationError(str(exc.message)) from exc
 
     return validator
+
+
+class ListField(Field):
+    """Every value sent under one name, as a list of stripped-or-raw strings (``.data``).
+
+    For rows typed as repeated inputs with the same name (the till's tender rows send ``kind``, ``amount``
+    and ``reference`` once per row), which WTForms' ``FieldList`` would rename ``name-0``, ``name-1``…
+    """
+
+    def process_formdata(self, valuelist):
+        self.data = list(valuelist)
+
+    def _value(self):
+        return ""
+
+
+class FormOutcome(NamedTuple):
+    """What :func:`submit` did: ``ok`` (the action ran), its ``value``, and the HTTP ``status`` to answer
+    with (200 when ok, else 422 for invalid input or the :class:`DomainError`'s own status)."""
+
+    ok: bool
+    value: Any
+    status: int
+
+
+def submit(form, action, default_field=None):
+    """The one cycle of a form post: validate → call the domain action → DomainError onto the field.
+
+    Args:
+        form: a bound Flask-WTF form (CSRF is checked by its validation, or already by ``CSRFProtect``).
+        action: a function of no arguments calling the domain; it reads the form's parsed ``.data``.
+        default_field: the field name a DomainError without a (known) field is shown under; without one the
+            message goes to ``form.form_errors``.
+
+    Returns:
+        FormOutcome: ``(True, action's result, 200)``; ``(False, None, 422)`` when validation failed;
+        ``(False, None, exc.status)`` when the action raised :class:`DomainError` (its message now sits
+        under its field). Other exceptions propagate.
+    """
+    if not form.validate():
+        return FormOutcome(False, None, 422)
+    try:
+        value = action()
+    except DomainError as exc:
+        apply_domain_error(form, exc, default_field)
+        return FormOutcome(False, None, exc.status)
+    return FormOutcome(True, value, 200)
+
+
+def first_error(form):
+    """The first message on the form (form-level first, then fields in order), or ``None``: for screens
+    that show one message, such as the till."""
+    if form.form_errors:
+        return form.form_errors[0]
+    for field in form:
+        if field.errors:
+            return field.errors[0]
+    return None
+
+
+def field_errors(form):
+    """``{field name: first message}`` of the fields that have errors (for hand-written templates)."""
+    return {field.name: field.errors[0] for field in form if field.errors}
