@@ -2,6 +2,7 @@
 field for repeated inputs, and :func:`submit`, the one "validate → domain action → DomainError onto the field → 422"
 cycle every form view uses."""
 
+import re
 from typing import Any, NamedTuple
 
 from wtforms import Field, StringField
@@ -38,6 +39,14 @@ class MoneyField(StringField):
         if self.raw_data:
             return self.raw_data[0]
         return format_plain(self.data) if isinstance(self.data, int) else ""
+
+
+def optional_int(value):
+    """A WTForms filter: ``"42"`` → ``42``; anything but 1–18 ASCII digits (blank, ``"x"``, ``"²"``) → ``None``,
+    for ids sent by buttons and radio choices, where a bad value is the domain's "not found"."""
+    if isinstance(value, int):
+        return value
+    return int(value) if isinstance(value, str) and re.fullmatch(r"[0-9]{1,18}", value.strip()) else None
 
 
 def apply_domain_error(form, exc, default_field=None):
