@@ -2,7 +2,6 @@
 field for repeated inputs, and :func:`submit`, the one "validate → domain action → DomainError onto the field → 422"
 cycle every form view uses."""
 
-import re
 from typing import Any, NamedTuple
 
 from wtforms import Field, StringField
@@ -42,11 +41,14 @@ class MoneyField(StringField):
 
 
 def optional_int(value):
-    """A WTForms filter: ``"42"`` → ``42``; anything but 1–18 ASCII digits (blank, ``"x"``, ``"²"``) → ``None``,
-    for ids sent by buttons and radio choices, where a bad value is the domain's "not found"."""
-    if isinstance(value, int):
+    """A WTForms filter reading an id as ``request.values.get(name, type=int)`` does: ``"42"`` → ``42``, what
+    ``int()`` refuses (blank, ``"x"``, ``"²"``) → ``None`` (the domain then answers "not found")."""
+    if value is None or isinstance(value, int):
         return value
-    return int(value) if isinstance(value, str) and re.fullmatch(r"[0-9]{1,18}", value.strip()) else None
+    try:
+        return int(value)
+    except ValueError:
+        return None
 
 
 def apply_domain_error(form, exc, default_field=None):
