@@ -4,6 +4,7 @@ cycle every form view uses."""
 
 from typing import Any, NamedTuple
 
+from werkzeug.datastructures import MultiDict
 from wtforms import Field, StringField
 from wtforms.validators import ValidationError
 
@@ -117,6 +118,22 @@ def submit(form, action, default_field=None):
         apply_domain_error(form, exc, default_field)
         return FormOutcome(False, None, exc.status)
     return FormOutcome(True, value, 200)
+
+
+def typed_values(form):
+    """What was typed into ``form``, as a ``MultiDict`` of the raw texts by input name, for templates that
+    write their inputs by hand (``form.get(name)``, ``form.getlist(name)``). A field whose inputs are named
+    apart from it (rows such as ``amount_17``) lists them in a ``typed`` dict of its own. PINs and passwords
+    are left out: they are never shown back."""
+    values = MultiDict()
+    for field in form:
+        if field.type == "PasswordField":
+            continue
+        for name, value in (getattr(field, "typed", None) or {}).items():
+            values.add(name, value)
+        for value in field.raw_data or []:
+            values.add(field.name, value)
+    return values
 
 
 def first_error(form):
