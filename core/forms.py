@@ -147,6 +147,13 @@ def first_error(form):
     return None
 
 
+def field_name_of_error(form):
+    """The name of the first field with an error, or ``""`` when the first message is the form's own."""
+    if form.form_errors:
+        return ""
+    return next((field.name for field in form if field.errors), "")
+
+
 def field_errors(form):
     """``{field name: first message}`` of the fields that have errors (for hand-written templates)."""
     return {field.name: field.errors[0] for field in form if field.errors}
