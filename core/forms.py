@@ -88,12 +88,14 @@ class ListField(Field):
 
 
 class FormOutcome(NamedTuple):
-    """What :func:`submit` did: ``ok`` (the action ran), its ``value``, and the HTTP ``status`` to answer
-    with (200 when ok, else 422 for invalid input or the :class:`DomainError`'s own status)."""
+    """What :func:`submit` did: ``ok`` (the action ran), its ``value``, the HTTP ``status`` to answer with
+    (200 when ok, else 422 for invalid input or the :class:`DomainError`'s own status), and the ``error``
+    the action raised (``None`` otherwise), for errors that carry more than a message."""
 
     ok: bool
     value: Any
     status: int
+    error: Any = None
 
 
 def submit(form, action, default_field=None):
@@ -107,8 +109,8 @@ def submit(form, action, default_field=None):
 
     Returns:
         FormOutcome: ``(True, action's result, 200)``; ``(False, None, 422)`` when validation failed;
-        ``(False, None, exc.status)`` when the action raised :class:`DomainError` (its message now sits
-        under its field). Other exceptions propagate.
+        ``(False, None, exc.status, exc)`` when the action raised :class:`DomainError` (its message now
+        sits under its field). Other exceptions propagate.
     """
     if not form.validate():
         return FormOutcome(False, None, 422)
@@ -116,7 +118,7 @@ def submit(form, action, default_field=None):
         value = action()
     except DomainError as exc:
         apply_domain_error(form, exc, default_field)
-        return FormOutcome(False, None, exc.status)
+        return FormOutcome(False, None, exc.status, exc)
     return FormOutcome(True, value, 200)
 
 

@@ -16,7 +16,7 @@ from core.forms import field_name_of_error, first_error, submit
 from core.web import add_badge, add_nav, background, render, role_required
 from core.workers import register_worker
 from printing import jobs, printers, profiles
-from printing.forms import PrinterForm
+from printing.forms import CopiesForm, DrawerForm, PrinterForm
 from printing.render import FontMissing
 
 bp = Blueprint("printing", __name__)
@@ -132,7 +132,7 @@ def printer_test_png(printer_id):
 def open_drawer():
     """Open the cash drawer (owner only) through the receipt printer."""
     db = get_db()
-    jobs.enqueue(db, "drawer", {}, printer_id=request.form.get("printer_id", type=int))
+    jobs.enqueue(db, "drawer", {}, printer_id=DrawerForm().printer_id.data)
     if request.htmx:
         return render("printing/_toast.html", message=_l("Opening the drawer."))
     flash(_l("Opening the drawer."), "success")
@@ -243,7 +243,7 @@ def item_print_tag(item_id):
 
     db = get_db()
     item = get_item(db, item_id)
-    jobs.enqueue(db, "tag", {"item_ids": [item_id], "copies": min(max(request.form.get("copies", 1, type=int), 1), 20)})
+    jobs.enqueue(db, "tag", {"item_ids": [item_id], "copies": CopiesForm().copies.data})
     return render("printing/_item_print.html", item=item)
 
 

@@ -8,29 +8,12 @@ from flask import current_app, g, request, send_file
 
 from core.db import get_db
 from core.errors import DomainError
-from core.forms import apply_domain_error
+from core.forms import submit
 from core.web import render
 from consignment import market
 from consignment.forms import ImportForm
 from consignment.settings import setting
 from consignment.views.blueprint import bp, vault
-
-
-def _import(db, form):
-    """Run the CSV import of ``form``; returns ``(result, errors, status)`` (``errors``: the file's
-    ``(line, column, message)`` list when it was refused)."""
-    if not form.validate():
-        return None, [], 422
-    try:
-        day = market.parse_day(form.day.data)
-        return market.import_csv(db, vault(), current_app.config, form.file.data.read(), market_day=day,
-                                 staff_id=g.staff["id"]), [], 200
-    except market.ImportErrors as exc:
-        form.form_errors.append(exc.message)
-        return None, exc.errors, 422
-    except DomainError as exc:
-        apply_domain_error(form, exc, "day")
-        return None, [], exc.status
 
 
 @bp.route("/market", methods=["GET", "POST"])
@@ -40,7 +23,12 @@ def market_day():
     result, errors, status = None, [], 200
     if request.method == "POST":
         form = ImportForm()  # Flask-WTF reads request.files too
-        result, errors, status = _import(db, form)
+        outcome = submit(form, lambda: market.import_csv(
+            db, vault(), current_app.config, form.file.data.read(), market_day=market.parse_day(form.day.data),
+            staff_id=g.staff["id"]), "day")
+        result, status = outcome.value, outcome.status
+        if isinstance(outcome.error, market.ImportErrors):
+            errors = outcome.error.errors  # (line, column, message) of each problem; the summary is on the file
     else:
         form = ImportForm(formdata=None, data={"day": request.args.get("day") or date.today().isoformat()})
     try:
