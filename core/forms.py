@@ -74,7 +74,7 @@ def domain_validator(check):
 
 
 class ListField(Field):
-    """Every value sent under one name, as a list of stripped-or-raw strings (``.data``).
+    """Every value sent under one name, as the list of raw strings (``.data``; ``None`` when unbound).
 
     For rows typed as repeated inputs with the same name (the till's tender rows send ``kind``, ``amount``
     and ``reference`` once per row), which WTForms' ``FieldList`` would rename ``name-0``, ``name-1``…
