@@ -109,7 +109,7 @@ def bench_receipts(count):
         printers.save_printer(db, {"name": "Counter", "connection": "dummy", "profile": "POS-5890",
                                    "chinese_mode": "bitmap", "qr_mode": "bitmap", "raster": "gsv0",
                                    "for_receipts": True, "drawer_pin": "2", "kick_on_cash": True, "enabled": True})
-        from printing import views as printing_views
+        from printing import jobs
 
         ids = _items(app, db, owner, consignor, cats, count * 2)
         stop = start_workers(_only_printing(app))

@@ -23,6 +23,7 @@ from inventory import consignors as consignor_actions
 from inventory import items as item_actions
 from inventory.tags import validate_consignor_number
 from consignment.statements import tz_of
+from reports.csv_export import rows_csv
 from terms.settings import setting
 
 #: CSV columns: required ones first. Header names are matched case-insensitively; Chinese headers too.
@@ -45,12 +46,9 @@ class ImportErrors(DomainError):
 def template_csv(db):
     """A CSV template (UTF-8 with BOM so Excel opens the Chinese correctly) with two example rows."""
     categories = get_setting(db, "categories")
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(COLUMNS)
-    writer.writerow(["M101", "示例 Example", "乐高积木 LEGO bricks", categories[4], "35.00", "B", "LEGO", ""])
-    writer.writerow(["M101", "示例 Example", "童装外套 Kid's coat", categories[0], "20", "A", "", ""])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return rows_csv(COLUMNS, [
+        ["M101", "示例 Example", "乐高积木 LEGO bricks", categories[4], "35.00", "B", "LEGO", ""],
+        ["M101", "示例 Example", "童装外套 Kid's coat", categories[0], "20", "A", "", ""]]).encode("utf-8")
 
 
 def decode(data):

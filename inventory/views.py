@@ -4,22 +4,14 @@ Routes stay thin: they read forms, call the domain functions in ``inventory.item
 ``inventory.consignors`` and render.
 """
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    g,
-    redirect,
-    request,
-    send_from_directory,
-    url_for,
-)
+import io
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, request, send_file, send_from_directory, url_for
 from flask_babel import lazy_gettext as _l
 
 from core.db import get_db
 from core.errors import DomainError
-from core.forms import apply_domain_error
+from core.forms import submit
 from core.i18n import current_locale
 from core.money import format_money, parse_percent_bps
 from core.settings import get_setting
@@ -31,6 +23,7 @@ from inventory.forms import ConsignorForm, IntakeForm, PriceForm
 from printing import documents as print_documents
 from printing import jobs as print_jobs
 from printing import printers, qr
+from printing.forms import CopiesForm
 from printing.views import preview_response
 from terms.contracts import outcome_label
 from terms.pricing import current_price
@@ -53,6 +46,17 @@ def _intake_form(db, formdata=None):
     return form
 
 
+def _take_in(db, form):
+    """Take the item in with its photo (one domain action, :func:`inventory.items.intake_with_photo`)."""
+    upload = request.files.get("photo")
+    return item_actions.intake_with_photo(
+        db, current_app.config, current_app.instance_path, upload.read() if upload and upload.filename else None,
+        title=form.title.data, category=form.category.data, condition=form.condition.data,
+        price_fen=form.price.data, consignor_id=form.consignor.data or None, brand=form.brand.data or "",
+        staff_id=g.staff["id"], do_not_discount=True if form.do_not_discount.data else None,
+    )
+
+
 @bp.route("/intake", methods=["GET", "POST"])
 def intake():
     """Take in one item at a time; after saving, the form clears but keeps consignor and category."""
@@ -62,33 +66,19 @@ def intake():
         form.consignor.data = request.args.get("consignor", type=int) or 0
         form.category.data = request.args.get("category") or None
         form.condition.data = "B" if "B" in dict(form.condition.choices) else None
-    last = None
-    status = 200
+    last, status = None, 200
     if request.method == "POST":
-        if form.validate():
-            try:
-                upload = request.files.get("photo")
-                last = item_actions.intake_with_photo(
-                    db, current_app.config, current_app.instance_path,
-                    upload.read() if upload and upload.filename else None,
-                    title=form.title.data, category=form.category.data, condition=form.condition.data,
-                    price_fen=form.price.data, consignor_id=form.consignor.data or None,
-                    brand=form.brand.data or "", staff_id=g.staff["id"],
-                    do_not_discount=True if form.do_not_discount.data else None,
-                )
-            except DomainError as exc:
-                apply_domain_error(form, exc)
-                status = 422
-            else:
-                # "Save and print tag": queue the tag; a printing failure never loses the intake.
-                print_jobs.enqueue_safely(db, "tag", {"item_ids": [last["id"]], "copies": 1})
-                kept = {"consignor": form.consignor.data, "category": form.category.data,
-                        "condition": form.condition.data}
-                form = _intake_form(db)
-                form.consignor.data, form.category.data, form.condition.data = (
-                    kept["consignor"], kept["category"], kept["condition"])
-        else:
-            status = 422
+        outcome = submit(form, lambda: _take_in(db, form))
+        status = outcome.status
+        if outcome.ok:
+            last = outcome.value
+            # "Save and print tag": queue the tag; a printing failure never loses the intake.
+            print_jobs.enqueue_safely(db, "tag", {"item_ids": [last["id"]], "copies": 1})
+            kept = {"consignor": form.consignor.data, "category": form.category.data,
+                    "condition": form.condition.data}
+            form = _intake_form(db)
+            form.consignor.data, form.category.data, form.condition.data = (
+                kept["consignor"], kept["category"], kept["condition"])
     session_batch = _today_batch(db)
     return render("inventory/intake.html", form=form, last=last, batch=session_batch, status=status)
 
@@ -132,17 +122,12 @@ def item_detail(item_id):
     form = PriceForm(formdata=request.form if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
-        if form.validate():
-            try:
-                item_actions.change_price(db, item_id, form.price.data, g.staff["id"], form.reason.data or "")
-            except DomainError as exc:
-                apply_domain_error(form, exc)
-                status = 422
-            else:
-                flash(_l("Price changed."), "success")
-                return redirect(url_for("inventory.item_detail", item_id=item_id))
-        else:
-            status = 422
+        outcome = submit(form, lambda: item_actions.change_price(db, item_id, form.price.data, g.staff["id"],
+                                                                 form.reason.data or ""))
+        if outcome.ok:
+            flash(_l("Price changed."), "success")
+            return redirect(url_for("inventory.item_detail", item_id=item_id))
+        status = outcome.status
     return render("inventory/item.html", item=item, history=item_actions.history(db, item_id), form=form,
                   price_now=current_price(db, item), status=status)
 
@@ -166,21 +151,14 @@ def consignor_new():
         form.split.data = f"{get_setting(db, 'default_split_bps') / 100:g}"
     status = 200
     if request.method == "POST":
-        if form.validate():
-            try:
-                consignor_id = consignor_actions.create_consignor(
-                    db, _vault(), number=form.number.data, name=form.name.data, phone=form.phone.data or "",
-                    split_bps=parse_percent_bps(form.split.data), notes=form.notes.data or "",
-                    consent=form.consent.data == "yes",
-                )
-            except DomainError as exc:
-                apply_domain_error(form, exc, "split" if exc.field is None else None)
-                status = 422
-            else:
-                flash(_l("Consignor added."), "success")
-                return redirect(url_for("inventory.consignor_detail", consignor_id=consignor_id))
-        else:
-            status = 422
+        outcome = submit(form, lambda: consignor_actions.create_consignor(
+            db, _vault(), number=form.number.data, name=form.name.data, phone=form.phone.data or "",
+            split_bps=parse_percent_bps(form.split.data), notes=form.notes.data or "",
+            consent=form.consent.data == "yes"), "split")
+        if outcome.ok:
+            flash(_l("Consignor added."), "success")
+            return redirect(url_for("inventory.consignor_detail", consignor_id=outcome.value))
+        status = outcome.status
     return render("inventory/consignor_form.html", form=form, consignor=None, status=status)
 
 
@@ -198,20 +176,13 @@ def consignor_detail(consignor_id):
         if g.staff["role"] != "owner":
             abort(403)
         form.number.data = consignor["number"]
-        if form.validate():
-            try:
-                consignor_actions.update_consignor(db, _vault(), consignor_id, name=form.name.data,
-                                                   phone=(form.phone.data or "").strip() or None,
-                                                   split_bps=parse_percent_bps(form.split.data),
-                                                   notes=form.notes.data or "")
-            except DomainError as exc:
-                apply_domain_error(form, exc, "split" if exc.field is None else None)
-                status = 422
-            else:
-                flash(_l("Saved."), "success")
-                return redirect(url_for("inventory.consignor_detail", consignor_id=consignor_id))
-        else:
-            status = 422
+        outcome = submit(form, lambda: consignor_actions.update_consignor(
+            db, _vault(), consignor_id, name=form.name.data, phone=(form.phone.data or "").strip() or None,
+            split_bps=parse_percent_bps(form.split.data), notes=form.notes.data or ""), "split")
+        if outcome.ok:
+            flash(_l("Saved."), "success")
+            return redirect(url_for("inventory.consignor_detail", consignor_id=consignor_id))
+        status = outcome.status
     return render("inventory/consignor.html", consignor=consignor, form=form,
                   items=item_actions.search(db, consignor_id=consignor_id, limit=500),
                   owed_fen=consignor_actions.owed_to(db, consignor_id), status=status)
@@ -251,7 +222,7 @@ def tag_sheet():
 def item_qr_png(item_id):
     """The item's QR code alone as a PNG (module 8 px, quiet zone 4 modules)."""
     item = item_actions.get_item(get_db(), item_id)
-    return current_app.response_class(qr.qr_png(item["uri"]), mimetype="image/png")
+    return send_file(io.BytesIO(qr.qr_png(item["uri"])), mimetype="image/png")
 
 
 @bp.route("/photos/<name>")
@@ -330,8 +301,7 @@ def item_print_tag(item_id):
     """Queue this item's tag; answers the item's print panel."""
     db = get_db()
     item = item_actions.get_item(db, item_id)
-    copies = min(max(request.form.get("copies", 1, type=int), 1), 20)
-    print_jobs.enqueue(db, "tag", {"item_ids": [item_id], "copies": copies})
+    print_jobs.enqueue(db, "tag", {"item_ids": [item_id], "copies": CopiesForm().copies.data})
     return render("printing/_item_print.html", item=item)
 
 

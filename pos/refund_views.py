@@ -8,7 +8,6 @@ Who: refunds are the owner's (the first-run setup promises "the owner PIN unlock
 reports"); a void may be asked for by anyone at the till but needs an owner to re-enter their PIN.
 """
 
-import re
 import uuid
 
 from flask import Blueprint, current_app, g, redirect, request, url_for
@@ -16,10 +15,11 @@ from flask_babel import lazy_gettext as _l
 
 from core.db import get_db
 from core.errors import DomainError
-from core.money import parse_money
+from core.forms import first_error, submit, typed_values
 from core.web import add_nav, render, role_required
 from pos import refunds, tenders
 from pos.drawer import current_shift
+from pos.forms import RefundForm, VoidForm
 from staff.accounts import list_staff
 
 bp = Blueprint("refunds", __name__)
@@ -56,33 +56,18 @@ def refund_form(sale_id):
     return _form_page(get_db(), sale_id)
 
 
-def _lines_from_form(form):
-    """Ticked lines with their amount (blank = full) and destination, from the refund form."""
-    lines = []
-    for value in form.getlist("line"):
-        if not re.fullmatch(r"[0-9]{1,18}", value):  # ids only (str.isdigit() also passes "²")
-            continue
-        line_id = int(value)
-        text = (form.get(f"amount_{line_id}") or "").strip()
-        amount = parse_money(text, allow_zero=True) if text else None
-        lines.append({"sale_line_id": line_id, "amount_fen": amount,
-                      "restock_to": form.get(f"restock_{line_id}", "stock")})
-    return lines
-
-
 @bp.route("/refund/<int:sale_id>", methods=["POST"])
 @role_required("owner")
 def refund_submit(sale_id):
     """Refund the ticked lines (one transaction, idempotent on the form's ``refund_key``)."""
     db = get_db()
-    try:
-        result = refunds.refund(
-            db, current_app.config, sale_id=sale_id, lines=_lines_from_form(request.form),
-            tender_mode=request.form.get("tender", ""), reason=request.form.get("reason", ""),
-            idempotency_key=request.form.get("refund_key", ""), staff_id=g.staff["id"])
-    except DomainError as exc:
-        return _form_page(db, sale_id, exc.message, exc.status, form=request.form)
-    return _form_page(db, sale_id, done=result)
+    form = RefundForm()
+    result = submit(form, lambda: refunds.refund(
+        db, current_app.config, sale_id=sale_id, lines=form.line.data, tender_mode=form.tender.data or "",
+        reason=form.reason.data or "", idempotency_key=form.refund_key.data or "", staff_id=g.staff["id"]))
+    if not result.ok:
+        return _form_page(db, sale_id, first_error(form), result.status, form=typed_values(form))
+    return _form_page(db, sale_id, done=result.value)
 
 
 @bp.route("/sales/<int:sale_id>/void", methods=["GET", "POST"])
@@ -90,19 +75,18 @@ def void(sale_id):
     """Void a sale of the open shift; an owner re-enters their PIN."""
     db = get_db()
     owners = [s for s in list_staff(db) if s["role"] == "owner"]
+    form = VoidForm(formdata=request.form if request.method == "POST" else None)
     message, status = None, 200
     if request.method == "POST":
-        try:
-            refunds.void_sale(db, current_app.config, sale_id=sale_id, owner_id=request.form.get("owner_id", type=int),
-                              pin=request.form.get("pin", ""), reason=request.form.get("reason", ""),
-                              staff_id=g.staff["id"])
-        except DomainError as exc:
-            message, status = exc.message, exc.status
-        else:
+        result = submit(form, lambda: refunds.void_sale(
+            db, current_app.config, sale_id=sale_id, owner_id=form.owner_id.data, pin=form.pin.data or "",
+            reason=form.reason.data or "", staff_id=g.staff["id"]))
+        if result.ok:
             return redirect(url_for("pos.receipt", sale_id=sale_id))
+        message, status = first_error(form), result.status
     sale = refunds.sale_with_refunds(db, sale_id)
-    return render("pos/void.html", sale=sale, owners=owners, message=message, status=status, form=request.form,
-                  tender_label=tenders.label)
+    return render("pos/void.html", sale=sale, owners=owners, message=message, status=status,
+                  form=typed_values(form), tender_label=tenders.label)
 
 
 def register(app):

@@ -4,19 +4,17 @@ Every staff member may open, move cash and close (the cashier counts the drawer 
 every Z report too. The Z report page is a printable A4 view of the stored report.
 """
 
-import re
-
-from flask import Blueprint, current_app, flash, g, redirect, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, url_for
 from flask_babel import lazy_gettext as _l
 
 from core.db import get_db
-from core.errors import DomainError
+from core.forms import field_errors, first_error, submit, typed_values
 from core.i18n import current_locale
-from core.money import MoneyError, parse_money
 from core.web import add_badge, add_nav, render
 from pos import shifts, tenders
 from pos.drawer import current_shift
 from printing.jobs import enqueue
+from pos.forms import CashForm, CloseShiftForm, OpenShiftForm
 
 bp = Blueprint("shifts", __name__)
 
@@ -39,58 +37,45 @@ def shift_page():
 def open_shift():
     """Open a shift with the counted float."""
     db = get_db()
-    try:
-        float_fen = parse_money(request.form.get("float", ""), allow_zero=True)
-        shifts.open_shift(db, float_fen=float_fen, staff_id=g.staff["id"])
-    except DomainError as exc:
-        return _shift_page(db, exc.message, status=exc.status, form=request.form, errors={"float": exc.message})
+    form = OpenShiftForm()
+    result = submit(form, lambda: shifts.open_shift(db, float_fen=form.float.data, staff_id=g.staff["id"]), "float")
+    if not result.ok:
+        return _form_error(db, form, result.status)
     return redirect(url_for("shifts.shift_page"))
+
+
+def _form_error(db, form, status):
+    """The shift page showing ``form``'s first message on top, each under its field, and what was typed."""
+    return _shift_page(db, first_error(form), status=status, form=typed_values(form), errors=field_errors(form))
 
 
 @bp.route("/shift/cash", methods=["POST"])
 def move_cash():
     """Paid-in or paid-out with a reason."""
     db = get_db()
-    try:
-        amount = parse_money(request.form.get("amount", ""))
-        shifts.move_cash(db, kind=request.form.get("kind", ""), amount_fen=amount,
-                         reason=request.form.get("reason", ""), staff_id=g.staff["id"])
-    except DomainError as exc:
-        return _shift_page(db, exc.message, status=exc.status, form=request.form,
-                           errors={exc.field or "amount": exc.message})
+    form = CashForm()
+    result = submit(form, lambda: shifts.move_cash(db, kind=form.kind.data or "", amount_fen=form.amount.data,
+                                                   reason=form.reason.data or "", staff_id=g.staff["id"]), "amount")
+    if not result.ok:
+        return _form_error(db, form, result.status)
     return _shift_page(db, _l("Recorded."), kind="ok")
-
-
-def _count_from_form(form):
-    """``(counted_fen, denominations)`` from the close form: denomination quantities if any were typed,
-    else the counted total."""
-    denominations = {}
-    for denom in shifts.DENOMINATIONS:
-        text = (form.get(f"d{denom}") or "").strip()
-        if text:
-            if not re.fullmatch(r"[0-9]{1,6}", text):  # a count of notes (str.isdigit() also passes "²")
-                raise DomainError(_l("Count each note or coin as a whole number, zero or more."), field="count")
-            denominations[denom] = int(text)
-    if denominations:
-        return None, denominations
-    text = form.get("counted", "")
-    if not text.strip():
-        raise MoneyError(_l("Count the cash in the drawer and enter the total."), field="counted")
-    return parse_money(text, allow_zero=True), None
 
 
 @bp.route("/shift/close", methods=["POST"])
 def close_shift():
     """Close the shift with the count and take the Z report; show it."""
     db = get_db()
-    try:
-        counted, denominations = _count_from_form(request.form)
-        closed = shifts.close_shift(db, staff_id=g.staff["id"], counted_fen=counted, denominations=denominations,
-                                    note=request.form.get("note", ""), currency=current_app.config["CURRENCY"])
-    except DomainError as exc:
-        return _shift_page(db, exc.message, status=exc.status, form=request.form,
-                           errors={exc.field or "counted": exc.message})
-    return redirect(url_for("shifts.z_report", shift_id=closed["id"]))
+    form = CloseShiftForm()
+    result = submit(form, lambda: _close(db, form), "counted")
+    if not result.ok:
+        return _form_error(db, form, result.status)
+    return redirect(url_for("shifts.z_report", shift_id=result.value["id"]))
+
+
+def _close(db, form):
+    counted, denominations = form.drawer_count()
+    return shifts.close_shift(db, staff_id=g.staff["id"], counted_fen=counted, denominations=denominations,
+                              note=form.note.data or "", currency=current_app.config["CURRENCY"])
 
 
 @bp.route("/shift/x")

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from core.db import get_db
 from core.errors import DomainError
+from core.forms import first_error, optional_int, submit
 from core.i18n import current_locale
 from core.money import MoneyError, parse_fen, parse_money, parse_percent_bps
 from core.settings import resolver_base
@@ -22,6 +23,7 @@ from printing import documents as print_documents
 from printing import jobs as print_jobs
 from printing.qr import qr_svg
 from printing.views import preview_response
+from pos.forms import CompleteForm, DiscountForm, ScanForm
 
 bp = Blueprint("pos", __name__)
 
@@ -58,15 +60,16 @@ def till():
 def scan():
     """A scan or typed entry: adds the item, lists search matches, or says what is wrong."""
     db = get_db()
-    try:
-        outcome, value = carts.scan(db, _cart_id(db), request.form.get("code", ""))
-    except DomainError as exc:
-        return _till(db, exc.message, status=exc.status)
+    form = ScanForm()
+    result = submit(form, lambda: carts.scan(db, _cart_id(db), form.code.data or ""))
+    if not result.ok:
+        return _till(db, first_error(form), status=result.status)
+    outcome, value = result.value
     if outcome == "added":
         return _till(db, _l("Added %(tag)s %(title)s", tag=value["tag"], title=value["title"]), kind="ok")
     if outcome == "matches":
         if not value:
-            return _till(db, _l("Nothing in stock matches “%(q)s”.", q=request.form.get("code", "").strip()),
+            return _till(db, _l("Nothing in stock matches “%(q)s”.", q=(form.code.data or "").strip()),
                          status=404)
         return _till(db, matches=value)
     return _till(db)
@@ -99,45 +102,47 @@ def clear():
     return _till(db, _l("Cart emptied."), kind="ok")
 
 
+def _set_discount(db, line_id, form):
+    text = form.value.data or ""
+    if not text.strip():
+        amount, bps = 0, 0
+    elif form.mode.data == "percent":
+        amount, bps = 0, parse_percent_bps(text)
+    else:
+        amount, bps = parse_money(text), 0
+    carts.set_discount(db, _cart_id(db), line_id, amount_fen=amount, bps=bps, role=g.staff["role"],
+                       max_cashier_bps=current_app.config["CASHIER_MAX_DISCOUNT_BPS"])
+
+
 @bp.route("/till/line/<int:line_id>/discount", methods=["POST"])
 def discount(line_id):
     """Set a line discount, as an amount (``mode=amount``) or a percentage (``mode=percent``)."""
     db = get_db()
-    text = request.form.get("value", "")
-    try:
-        if not text.strip():
-            amount, bps = 0, 0
-        elif request.form.get("mode") == "percent":
-            amount, bps = 0, parse_percent_bps(text)
-        else:
-            amount, bps = parse_money(text), 0
-        carts.set_discount(db, _cart_id(db), line_id, amount_fen=amount, bps=bps, role=g.staff["role"],
-                           max_cashier_bps=current_app.config["CASHIER_MAX_DISCOUNT_BPS"])
-    except DomainError as exc:
-        typed = {line_id: {"value": text, "mode": request.form.get("mode", "amount")}}
-        return _till(db, exc.message, status=exc.status, discount_typed=typed)
+    form = DiscountForm()
+    result = submit(form, lambda: _set_discount(db, line_id, form))
+    if not result.ok:
+        typed = {line_id: {"value": form.value.data or "", "mode": form.mode.data or "amount"}}
+        return _till(db, first_error(form), status=result.status, discount_typed=typed)
     return _till(db)
 
 
 def _tender_entries(form):
-    """Read tender rows (``kind``, ``amount``, ``reference`` lists) or a quick-cash button from the form."""
-    if form.get("quick_cash"):  # the buttons send whole fen
-        return [{"kind": "cash", "amount_fen": parse_fen(form["quick_cash"]), "reference": ""}], None
-    rows = tender_rows(form)
-    if form.get("expected_total") == "0" and not any(row["amount"].strip() for row in rows):
-        return [], rows  # everything given away (a 100 % discount): nothing to pay, nothing to tender
+    """The tenders of a :class:`pos.forms.CompleteForm`: its rows, or the quick-cash button (whole fen).
+
+    Raises:
+        MoneyError: an amount that is not money, or no cash amount on a lone cash row.
+    """
+    if form.quick_cash.data:  # the buttons send whole fen
+        return [{"kind": "cash", "amount_fen": parse_fen(form.quick_cash.data), "reference": ""}]
+    rows = form.rows()
+    if form.expected_total.data == "0" and not any(row["amount"].strip() for row in rows):
+        return []  # everything given away (a 100 % discount): nothing to pay, nothing to tender
     entries = []
     for row in rows:
         if row["kind"] == "cash" and not row["amount"].strip() and len(rows) == 1:
             raise MoneyError(_l("Enter the cash handed over, or tap an amount."), field="tender")
         entries.append({"kind": row["kind"], "amount_fen": parse_money(row["amount"]), "reference": row["reference"]})
-    return entries, rows
-
-
-def tender_rows(form):
-    """The tender rows as typed (``kind``, ``amount``, ``reference`` strings), to show them back on an error."""
-    return [{"kind": k, "amount": a, "reference": r} for k, a, r in
-            zip(form.getlist("kind"), form.getlist("amount"), form.getlist("reference"))]
+    return entries
 
 
 @bp.route("/till/tender-row")
@@ -151,17 +156,14 @@ def tender_row():
 def complete():
     """Complete the sale: one transaction, idempotent on the form's ``sale_key``."""
     db = get_db()
-    rows = None
-    try:
-        entries, rows = _tender_entries(request.form)
-        expected = request.form.get("expected_total", type=int)
-        sale = sales.complete_sale(
-            db, current_app.config, cart_id=_cart_id(db), entries=entries,
-            idempotency_key=request.form.get("sale_key", ""), staff_id=g.staff["id"],
-            expected_total_fen=expected, locale=current_locale(),
-        )
-    except DomainError as exc:
-        return _till(db, exc.message, status=exc.status, tender_rows=rows or tender_rows(request.form))
+    form = CompleteForm()
+    result = submit(form, lambda: sales.complete_sale(
+        db, current_app.config, cart_id=_cart_id(db), entries=_tender_entries(form),
+        idempotency_key=form.sale_key.data or "", staff_id=g.staff["id"],
+        expected_total_fen=optional_int(form.expected_total.data), locale=current_locale()))
+    if not result.ok:
+        return _till(db, first_error(form), status=result.status, tender_rows=form.rows())
+    sale = result.value
     # The sale is committed; queue its receipt once (not again on a double tap). A printing failure is
     # logged and never hides the sale.
     if not sale.get("repeated"):

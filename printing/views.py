@@ -11,10 +11,11 @@ from flask import Blueprint, current_app, flash, redirect, request, send_file, u
 from flask_babel import lazy_gettext as _l
 
 from core.db import get_db
-from core.errors import DomainError
+from core.forms import field_name_of_error, first_error, submit
 from core.web import add_badge, add_nav, background, render, role_required
 from core.workers import register_worker
 from printing import documents, jobs, printers, profiles, worker
+from printing.forms import DrawerForm, PrinterForm
 from printing.render import FontMissing
 
 bp = Blueprint("printing", __name__)
@@ -70,13 +71,6 @@ def settings():
                   profiles=profiles.all_profiles())
 
 
-def _form_data():
-    data = request.form.to_dict()
-    for key in ("for_receipts", "for_tags", "for_reports", "kick_on_cash", "status_query", "enabled"):
-        data[key] = key in request.form
-    return data
-
-
 @bp.route("/printing/printers/new", methods=["GET", "POST"])
 @bp.route("/printing/printers/<int:printer_id>", methods=["GET", "POST"])
 @role_required("owner")
@@ -90,15 +84,13 @@ def printer_form(printer_id=None):
         "for_reports": 1, "tag_media": "cut", "drawer_pin": 2, "kick_on_cash": 1, "status_query": 1, "enabled": 1}
     error, status = None, 200
     if request.method == "POST":
-        data = _form_data()
-        try:
-            saved = printers.save_printer(db, data, printer_id)
-        except DomainError as exc:
-            error, status = exc, exc.status
-            printer = dict(printer, **data)
-        else:
+        form = PrinterForm()
+        result = submit(form, lambda: printers.save_printer(db, form.settings(), printer_id))
+        if result.ok:
             flash(_l("Printer saved. Print a test page to check it."), "success")
-            return redirect(url_for("printing.settings", _anchor=f"printer-{saved}"))
+            return redirect(url_for("printing.settings", _anchor=f"printer-{result.value}"))
+        error, status = {"field": field_name_of_error(form), "message": first_error(form)}, result.status
+        printer = dict(printer, **form.settings())
     return render("printing/printer_form.html", printer=printer, printer_id=printer_id, error=error,
                   profiles=profiles.ordered(), status=status)
 
@@ -138,7 +130,7 @@ def printer_test_png(printer_id):
 def open_drawer():
     """Open the cash drawer (owner only) through the receipt printer."""
     db = get_db()
-    jobs.enqueue(db, "drawer", {}, printer_id=request.form.get("printer_id", type=int))
+    jobs.enqueue(db, "drawer", {}, printer_id=DrawerForm().printer_id.data)
     if request.htmx:
         return render("printing/_toast.html", message=_l("Opening the drawer."))
     flash(_l("Opening the drawer."), "success")

@@ -9,6 +9,8 @@ run as a formula gets a leading apostrophe (OWASP "CSV injection").
 import csv
 import io
 
+from flask import send_file
+
 from core.money import format_plain
 
 
@@ -26,13 +28,39 @@ def cell(value, kind):
     return text
 
 
-def table_csv(table):
-    """The report :class:`reports.queries.Table` as CSV text (with BOM): header of column labels, a row per
-    row, then the totals row if any."""
+def rows_csv(header, rows, kinds=None):
+    """CSV text (with BOM, CRLF line ends) of a header and rows: the one way this app writes CSV.
+
+    Args:
+        header: the column names (written as they are).
+        rows: sequences of values, one per column.
+        kinds: per column ``"money"`` (fen → ``12.50``), ``"pct"`` (bps → ``37.5``), ``"text"`` (formula
+            protected, see :func:`cell`) or ``"plain"`` (as is); default ``"text"`` for every column.
+
+    Returns:
+        str: the file's text; encode it as UTF-8 to download it.
+    """
+    kinds = kinds or ["text"] * len(header)
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([str(label) for _key, label, _kind in table.columns])
-    for row in table.rows + ([table.totals] if table.totals else []):
-        writer.writerow([cell(row.get(key), kind) for key, _label, kind in table.columns])
+    writer.writerow([str(name) for name in header])
+    for row in rows:
+        writer.writerow([cell(value, kind) for value, kind in zip(row, kinds)])
     return buffer.getvalue()
+
+
+def table_csv(table):
+    """The report :class:`reports.queries.Table` as CSV text (with BOM): header of column labels, a row per
+    row, then the totals row if any."""
+    return rows_csv([label for _key, label, _kind in table.columns],
+                    [[row.get(key) for key, _label, _kind in table.columns]
+                     for row in table.rows + ([table.totals] if table.totals else [])],
+                    [kind for _key, _label, kind in table.columns])
+
+
+def send_csv(text, filename):
+    """A download response (through :func:`flask.send_file`) of CSV ``text`` as the attachment ``filename``."""
+    # werkzeug adds "; charset=utf-8" to a text/* type itself
+    return send_file(io.BytesIO(text.encode("utf-8")), mimetype="text/csv", as_attachment=True,
+                     download_name=filename)

@@ -1,7 +1,9 @@
 """Report pages for the owner: one page and one CSV per report, with a period filter; the sales-by-day
 page shows the server-drawn SVG chart (also at ``/reports/sales-by-day.svg``)."""
 
-from flask import Blueprint, Response, current_app, request
+import io
+
+from flask import Blueprint, Response, current_app, request, send_file
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -11,7 +13,7 @@ from core.errors import DomainError
 from core.web import add_nav, render, role_required
 from reports import queries
 from reports.chart import sales_chart_svg
-from reports.csv_export import table_csv
+from reports.csv_export import send_csv, table_csv
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -76,8 +78,7 @@ def report_csv(name):
     filename = f"{name}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
     if name == "inventory-aging":
         filename = f"{name}-{table.extra['as_of']}.csv"
-    return Response(table_csv(table), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return send_csv(table_csv(table), filename)
 
 
 @bp.route("/sales-by-day.svg")
@@ -85,7 +86,7 @@ def report_csv(name):
 def chart_svg():
     """The sales-by-day chart alone, as an SVG file."""
     table, _period = _build("sales-by-day", request.args)
-    return Response(str(_chart(table, show_title=True)), mimetype="image/svg+xml")
+    return send_file(io.BytesIO(str(_chart(table, show_title=True)).encode("utf-8")), mimetype="image/svg+xml")
 
 
 def register(app):

@@ -5,10 +5,12 @@ from flask_babel import lazy_gettext as _l
 
 from core import clock
 from core.db import get_db, transaction
-from core.errors import Conflict, DomainError
+from core.errors import Conflict
+from core.forms import field_errors, first_error, submit
 from core.settings import get_setting, set_setting
 from core.web import add_nav, is_background_request, public, render, role_required
 from staff import accounts
+from staff.forms import LoginForm, SetupForm, StaffForm
 
 bp = Blueprint("staff", __name__)
 
@@ -20,30 +22,28 @@ def setup():
     db = get_db()
     if accounts.has_any_staff(db):
         return redirect(url_for("staff.login"))
-    form = request.form
-    errors = {}
+    form = SetupForm()
+    status = 200
     if request.method == "POST":
-        shop_name = (form.get("shop_name") or "").strip()
-        if not shop_name or len(shop_name) > 60:
-            errors["shop_name"] = _l("Enter the shop name (at most 60 characters).")
-        # check every field, so one answer shows all that is wrong (each under its own field)
-        for field, check in (("owner_name", accounts.validate_name), ("pin", accounts.validate_pin)):
-            try:
-                check(form.get(field))
-            except DomainError as exc:
-                errors[field] = exc.message
-        if "pin" not in errors and form.get("pin") != form.get("pin2"):
-            errors["pin2"] = _l("The two PINs differ.")
-        if not errors:
-            try:
-                staff_id = accounts.create_first_owner(db, form["owner_name"], form["pin"])
-            except Conflict:  # another tablet finished set-up a moment earlier
+        outcome = submit(form, lambda: _create_shop(db, form))
+        if outcome.ok:
+            if outcome.value is None:  # another tablet finished set-up a moment earlier
                 return redirect(url_for("staff.login"))
-            with transaction(db):
-                set_setting(db, "shop_name", shop_name)
-            _start_session(accounts.get_staff(db, staff_id))
+            _start_session(accounts.get_staff(db, outcome.value))
             return redirect(url_for("inventory.intake"))
-    return render("staff/setup.html", form=form, errors=errors, status=422 if errors else 200)
+        status = outcome.status
+    return render("staff/setup.html", form=form, errors=field_errors(form), status=status)
+
+
+def _create_shop(db, form):
+    """The first owner and the shop's name; ``None`` when another tablet created the owner first."""
+    try:
+        staff_id = accounts.create_first_owner(db, form.owner_name.data, form.pin.data)
+    except Conflict:
+        return None
+    with transaction(db):
+        set_setting(db, "shop_name", form.shop_name.data)
+    return staff_id
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -54,18 +54,16 @@ def login():
     if not accounts.has_any_staff(db):
         return redirect(url_for("staff.setup"))
     error = None
-    chosen = request.values.get("staff_id", type=int)
+    form = LoginForm(formdata=request.form if request.method == "POST" else request.args)
+    chosen = form.staff_id.data
     if request.method == "POST":
-        try:
-            staff = accounts.verify_login(
-                db, chosen, request.form.get("pin"),
-                attempts=current_app.config["LOCKOUT_ATTEMPTS"],
-                lock_minutes=current_app.config["LOCKOUT_MINUTES"],
-            )
-        except DomainError as exc:
-            error = exc.message
+        outcome = submit(form, lambda: accounts.verify_login(
+            db, chosen, form.pin.data, attempts=current_app.config["LOCKOUT_ATTEMPTS"],
+            lock_minutes=current_app.config["LOCKOUT_MINUTES"]))
+        if not outcome.ok:
+            error = first_error(form)
         else:
-            _start_session(staff)
+            _start_session(outcome.value)
             target = request.args.get("next") or ""
             if not target.startswith("/") or target.startswith("//") or "\\" in target:
                 target = url_for("pos.till")
@@ -90,17 +88,17 @@ def logout():
 def staff_list():
     """The owner adds cashiers (and other owners)."""
     db = get_db()
-    errors = {}
+    form = StaffForm()
+    status = 200
     if request.method == "POST":
-        try:
-            accounts.create_staff(db, request.form.get("name"), request.form.get("role"), request.form.get("pin"))
-        except DomainError as exc:
-            errors[exc.field or "name"] = exc.message
-        else:
+        outcome = submit(form, lambda: accounts.create_staff(db, form.name.data, form.role.data, form.pin.data),
+                         "name")
+        if outcome.ok:
             flash(_l("Staff member added."), "success")
             return redirect(url_for("staff.staff_list"))
-    return render("staff/list.html", staff=accounts.list_staff(db), errors=errors, form=request.form,
-                  status=422 if errors else 200)
+        status = 422
+    return render("staff/list.html", staff=accounts.list_staff(db), errors=field_errors(form), form=form,
+                  status=status)
 
 
 def _start_session(staff):

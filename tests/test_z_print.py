@@ -1,7 +1,7 @@
 """The Z report reaches the receipt printer through the print queue, decoded from the printed bytes."""
 
 from pos import shifts
-from printing import jobs, printers, worker
+from printing import printers, worker
 from tests.escpos_decode import decode
 from printing.transport import DUMMY_SINK
 

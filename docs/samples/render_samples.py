@@ -23,7 +23,7 @@ def main():
     from inventory import consignors, items
     from pos import cart as carts
     from pos import sales
-    from printing import documents, jobs, printers
+    from printing import documents, printers
     from staff import accounts
 
     with tempfile.TemporaryDirectory() as tmp:

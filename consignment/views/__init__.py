@@ -1,0 +1,39 @@
+"""Consignment routes, one module per topic on the one ``consignment`` blueprint: contracts and settings
+(:mod:`.contracts`), agreements (:mod:`.agreements`), markdowns and expiry (:mod:`.markdowns`), payouts and
+balances (:mod:`.payouts`), statements (:mod:`.statements`) and market day (:mod:`.market`).
+
+Routes stay thin: they read Flask-WTF forms, call the domain modules (through :func:`core.forms.submit`)
+and render.
+"""
+
+from flask_babel import lazy_gettext as _l
+
+from consignment.store_credit import check_tender
+
+# Each topic module adds its routes to ``bp`` when imported (the names are the submodules, not the domain
+# modules of the same name in ``consignment``).
+from consignment.views import (  # noqa: F401
+    agreements,
+    contracts,
+    markdowns,
+    market,
+    payouts,
+    statements,
+)
+from consignment.views.blueprint import bp
+from core.web import add_nav
+from core.workers import register_worker
+from pos.tenders import register_account_check
+from terms.contracts import describe_split
+
+__all__ = ["bp", "register"]
+
+
+def register(app):
+    """Register the blueprint, its navigation entries and the markdown-history worker."""
+    app.register_blueprint(bp)
+    app.add_template_global(describe_split, "describe_split")
+    register_account_check("store_credit", check_tender)
+    add_nav(app, "consignment.payout_list", _l("Consignment"), icon="💴", order=45)
+    add_nav(app, "consignment.market_day", _l("Market day"), icon="🎪", order=47)
+    register_worker(app, "markdowns", markdowns.markdown_step, 3600)

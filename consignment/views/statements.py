@@ -1,0 +1,44 @@
+"""Statement routes: a consignor's statement for a period, as a page, an A4 print view or a PDF."""
+
+import io
+
+from flask import current_app, flash, redirect, request, send_file, url_for
+
+from consignment import payouts, statements
+from consignment.views.blueprint import bp, money, vault
+from core.db import get_db
+from core.errors import DomainError
+from core.settings import get_setting
+from core.web import render
+from terms.contracts import outcome_label
+
+
+def _statement(db, consignor_id):
+    start, end = statements.parse_period(request.args.get("start"), request.args.get("end"))
+    return statements.statement(db, vault(), consignor_id, start, end, current_app.config.get("TZ_OFFSET", "+08:00"))
+
+
+@bp.route("/statements/<int:consignor_id>")
+def statement(consignor_id):
+    """A consignor's statement for a period (``start``/``end`` dates); ``print=1`` gives the A4 page."""
+    db = get_db()
+    try:
+        data = _statement(db, consignor_id)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("consignment.statement", consignor_id=consignor_id))
+    template = "consignment/statement_print.html" if request.args.get("print") else "consignment/statement.html"
+    return render(template, s=data, outcome_label=outcome_label, method_label=payouts.method_label)
+
+
+@bp.route("/statements/<int:consignor_id>.pdf")
+def statement_pdf(consignor_id):
+    """The statement as an A4 PDF (for the consignor: their own name is on it, nobody else's)."""
+    db = get_db()
+    data = _statement(db, consignor_id)
+    pdf = statements.render_pdf(data, current_app.config, money=money,
+                                shop_name=get_setting(db, "shop_name") or "Resale POS")
+    name = f"statement-{data['consignor']['number']}-{data['start']}-{data['end']}.pdf"
+    response = send_file(io.BytesIO(pdf), mimetype="application/pdf", download_name=name)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
