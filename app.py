@@ -21,6 +21,7 @@ from htmx_flask import Htmx
 
 import core.db
 import core.i18n
+from core import clock
 from core import migrations as core_migrations
 from core.config import default_instance_path, load_config, read_or_create_secret
 from core.crypto import Vault, new_fernet_key
@@ -77,6 +78,7 @@ def create_app(config=None):
     app = Flask(__name__, instance_path=str(instance), static_folder="static", template_folder="templates")
     app.url_map.converters["int"] = BoundedInt
     app.config.update(load_config(instance, config))
+    clock.set_shop_zone(app.config["SHOP_TIMEZONE"])
     app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=12))
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
 

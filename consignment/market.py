@@ -10,7 +10,7 @@ applies all of them in one transaction or nothing, reporting errors by line numb
 
 import csv
 import io
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 
@@ -255,8 +255,8 @@ def sellers(db, market_day=None):
                 params)
 
 
-def settlement(db, consignor_id, market_day, tz_offset="+08:00"):
-    """A seller's settlement for a market day (local date).
+def settlement(db, consignor_id, market_day):
+    """A seller's settlement for a market day (``date``, the shop's local day).
 
     Raises:
         NotFound: no such seller.
@@ -266,11 +266,7 @@ def settlement(db, consignor_id, market_day, tz_offset="+08:00"):
         ``gross_fen`` (what buyers paid), ``commission_fen`` (the organiser's part), ``payout_fen``
         (the seller's part; gross = commission + payout exactly), ``unsold`` (items to take home).
     """
-    from consignment.statements import tz_of
-
-    tz = tz_of(tz_offset)
-    lo = clock.iso(datetime.combine(market_day, time(), tz))
-    hi = clock.iso(datetime.combine(market_day + timedelta(days=1), time(), tz))
+    lo, hi = clock.day_bounds(market_day)
     seller = one(db, "SELECT id, number FROM consignors WHERE id = ?", (consignor_id,))
     if seller is None:
         raise NotFound(_l("No such seller."))
@@ -288,9 +284,9 @@ def settlement(db, consignor_id, market_day, tz_offset="+08:00"):
 
 
 def parse_day(text):
-    """``YYYY-MM-DD`` → ``date`` (today when empty). Raises DomainError for anything else."""
+    """``YYYY-MM-DD`` → ``date`` (the shop's local today when empty). Raises DomainError for anything else."""
     if not text:
-        return date.today()
+        return clock.local_today()
     try:
         return date.fromisoformat(text)
     except ValueError:

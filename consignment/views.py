@@ -4,7 +4,7 @@ and market-day mode. Routes stay thin: they read forms, call the domain modules 
 import csv
 import io
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 
 from flask import (Blueprint, abort, current_app, flash, g, redirect, request, url_for)
 from flask_babel import lazy_gettext as _l
@@ -360,7 +360,7 @@ def payout(consignor_id):
 
 def _statement(db, consignor_id):
     start, end = statements.parse_period(request.args.get("start"), request.args.get("end"))
-    return statements.statement(db, _vault(), consignor_id, start, end, current_app.config.get("TZ_OFFSET", "+08:00"))
+    return statements.statement(db, _vault(), consignor_id, start, end)
 
 
 @bp.route("/statements/<int:consignor_id>")
@@ -397,13 +397,12 @@ def statement_pdf(consignor_id):
 def balances():
     """Consignor balances report (issue 5 §8): available, pending, paid; ``format=csv`` exports it."""
     db = get_db()
-    tz = statements.tz_of(current_app.config.get("TZ_OFFSET", "+08:00"))
     try:
         as_of = market.parse_day(request.args.get("at"))
     except DomainError as exc:
         flash(exc.message, "error")
-        as_of = date.today()
-    end_of_day = datetime.combine(as_of + timedelta(days=1), time(), tz) - timedelta(milliseconds=1)
+        as_of = clock.local_today()
+    end_of_day = clock.day_start(as_of + timedelta(days=1)) - timedelta(milliseconds=1)
     data = ledger.balances(db, min(end_of_day, clock.now()))
     if request.args.get("format") == "csv":
         out = io.StringIO()
@@ -449,7 +448,7 @@ def market_day():
     if request.method == "POST":
         form = ImportForm()  # Flask-WTF reads request.files too
     else:
-        form = ImportForm(formdata=None, data={"day": request.args.get("day") or date.today().isoformat()})
+        form = ImportForm(formdata=None, data={"day": request.args.get("day") or clock.local_today().isoformat()})
     errors, result, status = [], None, 200
     if request.method == "POST":
         if form.validate():
@@ -468,7 +467,7 @@ def market_day():
     try:
         day = market.parse_day(form.day.data)
     except DomainError:
-        day = date.today()
+        day = clock.local_today()
     return render("consignment/market.html", form=form, errors=errors, result=result, day=day,
                   sellers=market.sellers(db, day), commission_bps=setting(db, "market_commission_bps"), status=status)
 
@@ -487,9 +486,8 @@ def market_settlement():
     db = get_db()
     day = market.parse_day(request.args.get("day"))
     ids = [request.args.get("seller", type=int)] if request.args.get("seller") else [s["id"] for s in market.sellers(db, day)]
-    tz = current_app.config.get("TZ_OFFSET", "+08:00")
     return render("consignment/settlement.html", day=day,
-                  settlements=[market.settlement(db, i, day, tz) for i in ids if i],
+                  settlements=[market.settlement(db, i, day) for i in ids if i],
                   commission_bps=setting(db, "market_commission_bps"))
 
 

@@ -220,10 +220,7 @@ def _money(config, locale):
 
 
 def _when(config, iso_text, locale):
-    from zoneinfo import ZoneInfo
-
-    tz = ZoneInfo(config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai")
-    return format_datetime(clock.parse(iso_text), "yyyy-MM-dd HH:mm", tzinfo=tz, locale=locale)
+    return format_datetime(clock.parse(iso_text), "yyyy-MM-dd HH:mm", tzinfo=clock.shop_zone(), locale=locale)
 
 
 def build_doc(db, config, kind, payload, printer):

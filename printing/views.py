@@ -9,6 +9,7 @@ import logging
 from flask import Blueprint, current_app, flash, g, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 
+from core import clock
 from core.db import get_db
 from core.errors import DomainError
 from core.web import add_badge, add_nav, background, render, role_required
@@ -220,8 +221,8 @@ def tags_batch():
     db = get_db()
     if request.values.get("batch") == "today":
         ids = [r[0] for r in db.execute(
-            "SELECT id FROM items WHERE created_by = ? AND date(created_at) = date('now') ORDER BY id LIMIT 500",
-            (g.staff["id"],)).fetchall()]
+            "SELECT id FROM items WHERE created_by = ? AND created_at >= ? AND created_at < ? ORDER BY id LIMIT 500",
+            (g.staff["id"], *clock.day_bounds(clock.local_today()))).fetchall()]  # the shop's local day
     else:
         ids = _ids(request.values.get("ids"))
     copies = min(max(request.values.get("copies", 1, type=int), 1), 20)

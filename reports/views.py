@@ -1,7 +1,7 @@
 """Report pages for the owner: one page and one CSV per report, with a period filter; the sales-by-day
 page shows the server-drawn SVG chart (also at ``/reports/sales-by-day.svg``)."""
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -26,18 +26,17 @@ REPORTS = {
 
 def _build(name, args):
     db = get_db()
-    tz = current_app.config.get("TZ_OFFSET", "+08:00")
-    period = queries.period_from_args(args, tz)
+    period = queries.period_from_args(args)
     if name == "sales-by-day":
-        table = queries.sales_by_day(db, period, tz)
+        table = queries.sales_by_day(db, period)
     elif name == "sales-by-category":
-        table = queries.sales_by_category(db, period, tz)
+        table = queries.sales_by_category(db, period)
     elif name == "sales-by-consignor":
-        table = queries.sales_by_consignor(db, period, tz)
+        table = queries.sales_by_consignor(db, period)
     elif name == "sellers":
-        table = queries.sellers(db, period, args.get("group") or "category", tz)
+        table = queries.sellers(db, period, args.get("group") or "category")
     elif name == "inventory-aging":
-        table = queries.inventory_aging(db, tz)
+        table = queries.inventory_aging(db)
     else:
         return None, period
     return table, period

@@ -19,7 +19,7 @@ def test_z_report_prints_on_the_receipt_printer(app, db, owner_client, staff):
         assert jobs.run_once(db, app.config) == 1
     lines = [line.strip() for line in decode(DUMMY_SINK[printer_id][-1]).lines]
     report = shifts.z_report(db, closed["id"])
-    rows = shifts.z_report_rows(report, "en", "+08:00")
+    rows = shifts.z_report_rows(report, "en")
     assert rows["title"] in lines
     float_rows = [(left, right) for left, right in rows["rows"] if right == "¥200.00"]
     assert float_rows, rows
