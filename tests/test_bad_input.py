@@ -11,7 +11,7 @@ from flask_babel import force_locale, gettext
 from PIL import Image
 
 from pos import sales
-from tests.conftest import text_of
+from tests.conftest import count, text_of
 
 SCRIPT = "<script>alert(1)</script>"
 HX = {"HX-Request": "true"}
@@ -21,10 +21,6 @@ HX = {"HX-Request": "true"}
 def client(owner_client):
     owner_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     return owner_client
-
-
-def count(db, table, where="1 = 1", params=()):
-    return db.execute(f"SELECT count(*) FROM {table} WHERE {where}", params).fetchone()[0]
 
 
 def intake_data(db, **changes):

@@ -7,17 +7,14 @@ import pytest
 from consignment import agreements, erasure, market, payouts, statements
 from consignment.market import ImportErrors
 from core.errors import DomainError
-from tests.test_consignment import T0, days, refund_line, sell
+from tests.conftest import count, sell
+from tests.test_consignment import T0, days, refund_line
 
 HEADER = "seller_number,seller_name,title,category,price,condition\n"
 
 
 def csv_bytes(body, encoding="utf-8", header=HEADER):
     return (header + body).encode(encoding)
-
-
-def count(db, table):
-    return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])
@@ -86,8 +83,8 @@ def test_market_settlement_commission(app, db, staff):
                       csv_bytes("M1,王小明,积木,玩具,35.55,B\nM1,王小明,书,书籍,12,B\nM1,王小明,球,玩具,5,B\n"),
                       market_day=date(2026, 9, 1), moment=T0)
     items = db.execute("SELECT * FROM items ORDER BY id").fetchall()
-    sell(db, app, staff, dict(items[0]), days(0, 1), key="a")
-    sale = sell(db, app, staff, dict(items[1]), days(0, 2), key="b")
+    sell(app, db, dict(items[0]), staff_id=staff["owner"], moment=days(0, 1), key="a")
+    sale = sell(app, db, dict(items[1]), staff_id=staff["owner"], moment=days(0, 2), key="b")
     refund_line(db, sale, 0, days(0, 3))
     seller = db.execute("SELECT id FROM consignors WHERE number = 'M1'").fetchone()[0]
     result = market.settlement(db, seller, date(2026, 9, 1))
@@ -103,8 +100,8 @@ def test_market_settlement_commission(app, db, staff):
 def test_statement_period_balances(app, db, staff, consignor, make_item):
     a = make_item(title="旧书《围城》", price_fen=10000, moment=T0)
     b = make_item(title="Walkman", price_fen=5000, moment=T0)
-    sell(db, app, staff, a, days(1))                        # credit 60.00 matures day 8
-    sale = sell(db, app, staff, b, days(20), key="k2")     # credit 30.00 matures day 27
+    sell(app, db, a, staff_id=staff["owner"], moment=days(1))                        # credit 60.00 matures day 8
+    sale = sell(app, db, b, staff_id=staff["owner"], moment=days(20), key="k2")     # credit 30.00 matures day 27
     refund_line(db, sale, 0, days(29))                     # reversed day 29
     payouts.pay(db, consignor, amount_fen=4000, method="wechat", reference="WX123", idempotency_key="p",
                 moment=days(25))
@@ -150,7 +147,7 @@ def test_erasure_wipes_personal_data_keeps_sales(app, db, staff, consignor, make
     from core.errors import Conflict
     from inventory.consignors import get_consignor
 
-    sale = sell(db, app, staff, make_item(price_fen=1000, moment=T0), days(1))
+    sale = sell(app, db, make_item(price_fen=1000, moment=T0), staff_id=staff["owner"], moment=days(1))
     with pytest.raises(Conflict):
         erasure.erase_consignor(db, consignor, moment=days(2))   # still owed (pending)
     payouts.pay(db, consignor, amount_fen=600, method="bank", reference="T", idempotency_key="p", moment=days(9))

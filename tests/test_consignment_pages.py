@@ -3,7 +3,7 @@
 import re
 
 from consignment import contracts
-from tests.conftest import text_of
+from tests.conftest import sell, text_of
 
 
 def key_of(response):
@@ -49,11 +49,11 @@ def test_contract_form_refuses_tier_gap_and_keeps_input(owner_client, consignor,
 def test_payout_form_double_submit_pays_once(app, owner_client, consignor, make_item, db):
     from consignment.settings import save
     from core.db import transaction
-    from tests.test_consignment import T0, days, sell
+    from tests.test_consignment import T0, days
 
     with transaction(db):
         save(db, "consignment_return_window_days", 0)
-    sell(db, app, {"owner": None}, make_item(price_fen=10000, moment=T0), days(1))
+    sell(app, db, make_item(price_fen=10000, moment=T0), staff_id=None, moment=days(1))
     page = owner_client.get(f"/consignment/payouts/{consignor}")
     assert "¥60.00" in text_of(page)
     data = {"key": key_of(page), "amount": "60", "method": "alipay", "reference": "AP-1"}

@@ -9,22 +9,13 @@ from click.testing import CliRunner
 from core import clock
 from core.cli import main
 from core.db import transaction
-from pos import cart as carts
-from pos import sales
 from sync import journal, state
-from tests.conftest import text_of
-
-
-def sell(app, db, item, key, moment=None):
-    cart = carts.new_cart(db, None)
-    carts.add_item(db, cart, item["id"])
-    return sales.complete_sale(db, app.config, cart_id=cart, entries=[{"kind": "cash", "amount_fen": item["price_fen"]}],
-                               idempotency_key=key, moment=moment)
+from tests.conftest import sell, text_of
 
 
 @pytest.fixture
 def three_sales(app, db, make_item):
-    return [sell(app, db, make_item(price_fen=1000 + i), f"k{i}") for i in range(3)]
+    return [sell(app, db, make_item(price_fen=1000 + i), key=f"k{i}") for i in range(3)]
 
 
 def test_each_sale_is_chained_to_the_previous_one(db, three_sales):
