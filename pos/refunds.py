@@ -89,7 +89,7 @@ def find_sale(db, secret_key, text):
     if match:
         number = int(match.group(1))
         token = (parse_qs(urlparse(raw).query).get("k") or [""])[0]
-        if token != sale_rules.receipt_token(secret_key, number):
+        if not sale_rules.receipt_token_ok(secret_key, number, token):
             raise DomainError(_l("This receipt code is not from this shop (or was mistyped)."), field="receipt")
         return sale_with_refunds(db, sale_rules.get_sale_by_receipt(db, number)["id"])
     digits = raw.lstrip("#№")

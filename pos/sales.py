@@ -132,6 +132,15 @@ def receipt_token(secret_key, receipt_no):
     return hmac.new(key, f"receipt:{receipt_no}".encode(), hashlib.sha256).hexdigest()[:12]
 
 
+def receipt_token_ok(secret_key, receipt_no, token):
+    """True when ``token`` (text from the QR's ``k``, any length) is :func:`receipt_token` of ``receipt_no``.
+
+    Compared with ``hmac.compare_digest`` so the time taken does not tell how many leading characters of a
+    guess were right.
+    """
+    return hmac.compare_digest(str(token or "").encode(), receipt_token(secret_key, receipt_no).encode())
+
+
 def receipt_url(base, secret_key, receipt_no):
     """The URL printed as the receipt's QR: ``{base}/r/{receipt_no}?k={token}``."""
     return f"{base.rstrip('/')}/r/{receipt_no}?k={receipt_token(secret_key, receipt_no)}"
