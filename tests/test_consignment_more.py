@@ -1,6 +1,9 @@
 """Market-day CSV import and settlement, statements (page data and PDF), agreements, erasure."""
 
+import re
 from datetime import date
+
+import pypdfium2
 
 import pytest
 
@@ -8,6 +11,16 @@ from consignment import agreements, erasure, market, payouts, statements
 from consignment.market import ImportErrors
 from core.errors import DomainError
 from tests.conftest import count, sell
+
+
+def pdf_text(data, pages=False):
+    """The text of a PDF (``bytes``): one string, or a list with one per page when ``pages``."""
+    document = pypdfium2.PdfDocument(data)
+    try:
+        texts = [page.get_textpage().get_text_range() for page in document]
+    finally:
+        document.close()
+    return texts if pages else "\n".join(texts)
 from tests.test_consignment import T0, days, refund_line
 
 HEADER = "seller_number,seller_name,title,category,price,condition\n"
@@ -117,7 +130,28 @@ def test_statement_period_balances(app, db, staff, consignor, make_item):
     assert data["consignor"]["name"] == "张伟" and data["consignor"]["phone_masked"] == "138****5678"
     with app.test_request_context():
         pdf = statements.render_pdf(data, app.config, money=lambda f: f"¥{f / 100:.2f}", shop_name="测试小铺")
-    assert pdf.startswith(b"%PDF") and len(pdf) > 2000
+    assert pdf.startswith(b"%PDF")
+    text = pdf_text(pdf)
+    # the sold table: date (local), tag, title with the refund mark, price, split and share, in that order
+    sold = re.search(r"2026-09-21\s+(\S+)\s+Walkman ↩\s+¥50\.00\s+60%\s+¥30\.00", text)
+    assert sold and sold.group(1) == data["sold"][0]["tag"], text
+    assert re.search(r"2026-09-26\s+\S+\s+WX123\s+¥40\.00", text)  # the payout row
+    assert "13812345678" not in text  # the phone only masked
+
+
+def test_statement_pdf_tables_repeat_their_heads_across_pages(app, db, staff, consignor, make_item):
+    for i in range(70):
+        sell(app, db, make_item(title=f"Book {i:02d} " + "with a long title " * 4, price_fen=1000, moment=T0),
+             staff_id=staff["owner"], moment=days(1), key=f"s{i}")
+    data = statements.statement(db, app.extensions["vault"], consignor, date(2026, 9, 1), date(2026, 9, 30))
+    with app.test_request_context():
+        pdf = statements.render_pdf(data, app.config, money=lambda f: f"¥{f / 100:.2f}", shop_name="测试小铺")
+    pages = pdf_text(pdf, pages=True)
+    assert len(pages) >= 3
+    # column heads on each page (zh_CN, the shop's default language): "sold" has six, "taken in" four
+    assert all(page.startswith("日期 标签 商品 售价") for page in pages[1:]), [p[:40] for p in pages]
+    assert "日期 标签 商品 售价 分成 您的分成" in pages[1]
+    assert all(f"Book {i:02d}" in "".join(pages) for i in range(70))  # long titles wrap, nothing is cut off
 
 
 def test_pdf_font_missing_is_named(app, db, consignor):
