@@ -5,8 +5,6 @@ session. Each area keeps its own ``translations/`` folder (one catalog per area,
 so areas can grow without editing a shared catalog.
 """
 
-from pathlib import Path
-
 from functools import cached_property
 
 from babel import support
@@ -14,7 +12,8 @@ from flask import current_app, request, session
 from flask_babel import Babel, Domain, get_locale
 from flask_babel import _get_current_context
 
-ROOT = Path(__file__).resolve().parent.parent
+from core.paths import package_dir
+
 #: Every area with a catalog (the i18n tool and tests walk these).
 TRANSLATION_AREAS = ["core", "staff", "inventory", "pos", "sync", "printing", "consignment", "reports", "registry"]
 #: Areas whose catalogs the hub merges; the registry is a separate app with its own catalog.
@@ -52,9 +51,10 @@ def select_locale():
 
 
 def translation_directories():
-    """Every hub area's ``translations`` folder that exists, as absolute paths joined by ``;``."""
-    dirs = [ROOT / area / "translations" for area in HUB_AREAS]
-    return ";".join(str(d) for d in dirs if d.is_dir()) or str(ROOT / "core" / "translations")
+    """Every hub area's ``translations`` folder that exists (each found where its package is installed),
+    as absolute paths joined by ``;``."""
+    dirs = [package_dir(area) / "translations" for area in HUB_AREAS]
+    return ";".join(str(d) for d in dirs if d.is_dir()) or str(package_dir("core") / "translations")
 
 
 def locale_names(locale):

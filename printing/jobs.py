@@ -193,11 +193,12 @@ def translator(locale):
     outside (and inside) requests. Printing must not wait for that to be fixed."""
     from babel.support import Translations
 
-    from core.i18n import ROOT, TRANSLATION_AREAS
+    from core.i18n import TRANSLATION_AREAS
+    from core.paths import package_dir
 
     merged = Translations()
     for area in TRANSLATION_AREAS:
-        folder = ROOT / area / "translations"
+        folder = package_dir(area) / "translations"
         if folder.is_dir():
             merged.merge(Translations.load(str(folder), [str(locale)]))
     return merged
