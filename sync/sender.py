@@ -13,7 +13,8 @@ One *pass* (:func:`sync_once`) does, in order (design brief §5; EPCIS 2.0 §12.
    events keep flowing; ``413`` → split;
 4. on a network error, a timeout, ``401``/``403`` (token refused), ``408``, ``429`` or any ``5xx``
    (RFC 9110 §15.6) the pass stops where it is and the next attempt is put off with exponential backoff
-   and jitter (tenacity's ``wait_exponential_jitter``; a ``Retry-After`` header is honoured as a minimum).
+   and jitter (tenacity's ``wait_exponential`` + ``wait_random``; a ``Retry-After`` header is honoured as a
+   minimum).
    Retries go on forever; the worker and ``resale-pos sync --watch`` resume by themselves.
 
 The retry schedule is tenacity's (:class:`Backoff`): each pass runs as one attempt of a
@@ -76,19 +77,21 @@ def _retry_after(response):
 
 
 class wait_at_least_retry_after(tenacity.wait.wait_base):
-    """A tenacity wait: ``backoff``'s, but never less than the ``Retry-After`` seconds the registry sent with
-    the failure (:attr:`RegistryUnavailable.retry_after`; not capped: the registry knows its own load).
+    """A tenacity wait: ``backoff``'s capped at ``cap`` seconds, but never less than the ``Retry-After``
+    seconds the registry sent with the failure (:attr:`RegistryUnavailable.retry_after`; that one is not
+    capped: the registry knows its own load).
 
     Args:
         backoff: another tenacity wait strategy.
+        cap: the longest wait ``backoff`` may give (seconds).
     """
 
-    def __init__(self, backoff):
-        self.backoff = backoff
+    def __init__(self, backoff, cap):
+        self.backoff, self.cap = backoff, cap
 
     def __call__(self, retry_state):
         error = retry_state.outcome.exception()
-        return max(self.backoff(retry_state), getattr(error, "retry_after", None) or 0)
+        return max(min(self.backoff(retry_state), self.cap), getattr(error, "retry_after", None) or 0)
 
 
 def wait_strategy(config):
@@ -96,8 +99,11 @@ def wait_strategy(config):
     ``initial · 2^(n-1) + uniform(0, initial)``, capped at ``SYNC_BACKOFF_MAX``, and at least ``Retry-After``.
     ``initial`` is ``SYNC_BACKOFF_INITIAL`` (seconds, default 2); ``SYNC_BACKOFF_MAX`` defaults to 300."""
     initial = float(config.get("SYNC_BACKOFF_INITIAL", 2))
-    return wait_at_least_retry_after(tenacity.wait_exponential_jitter(
-        initial=initial, max=float(config.get("SYNC_BACKOFF_MAX", 300)), jitter=initial))
+    # wait_exponential + wait_random is wait_exponential_jitter, whose ``initial`` is deprecated in tenacity
+    # 9.2 and whose ``multiplier`` is missing before it
+    exponential = tenacity.wait_exponential(multiplier=initial, max=float(config.get("SYNC_BACKOFF_MAX", 300)))
+    return wait_at_least_retry_after(exponential + tenacity.wait_random(0, initial),
+                                     cap=float(config.get("SYNC_BACKOFF_MAX", 300)))
 
 
 class Backoff:
