@@ -6,6 +6,7 @@ import sqlite3
 from datetime import datetime, timedelta, timezone
 from html import unescape
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from flask.testing import FlaskClient
@@ -198,6 +199,15 @@ def scalar(path, sql, params=()):
         return conn.execute(sql, params).fetchone()[0]
     finally:
         conn.close()
+
+
+def redirects_to(response, path):
+    """True when ``response`` is a redirect (302/303) to ``path`` (the Location's path, query and fragment;
+    the host is ignored). Use in asserts: ``assert redirects_to(response, "/sync")``."""
+    location = urlsplit(response.headers.get("Location", ""))
+    target = location.path + (f"?{location.query}" if location.query else "") + (
+        f"#{location.fragment}" if location.fragment else "")
+    return response.status_code in (302, 303) and target == path
 
 
 def text_of(response):

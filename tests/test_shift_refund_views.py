@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from pos import sales, shifts
 from reports import queries
 from reports.chart import nice_step, sales_chart_svg
-from tests.conftest import OWNER_PIN, sell, text_of
+from tests.conftest import OWNER_PIN, redirects_to, sell, text_of
 
 
 def test_shift_screens_open_move_close_and_z(owner_client, db):
@@ -14,7 +14,8 @@ def test_shift_screens_open_move_close_and_z(owner_client, db):
     assert page.status_code == 200 and 'id="open-form"' in page.get_data(as_text=True)
     bad = owner_client.post("/shift/open", data={"float": "-5"})
     assert bad.status_code == 422 and "cannot be negative" in text_of(bad)
-    assert owner_client.post("/shift/open", data={"float": "200"}).status_code == 302
+    assert redirects_to(owner_client.post("/shift/open", data={"float": "200"}), "/shift")
+    assert tuple(db.execute("SELECT closed_at, float_fen FROM shifts").fetchone()) == (None, 20000)
     assert 'id="shift-badge" class="badge ok"' in owner_client.get("/till").get_data(as_text=True)
     no_reason = owner_client.post("/shift/cash", data={"kind": "paid_out", "amount": "5", "reason": ""})
     assert no_reason.status_code == 422 and "Say why" in text_of(no_reason)

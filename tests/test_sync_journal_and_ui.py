@@ -10,7 +10,7 @@ from core import clock
 from core.cli import main
 from core.db import transaction
 from sync import journal, state
-from tests.conftest import sell, text_of
+from tests.conftest import redirects_to, sell, text_of
 
 
 @pytest.fixture
@@ -105,10 +105,10 @@ def test_retry_all_and_try_now(app, owner_client, db, make_item):
     with transaction(db):
         db.execute("UPDATE outbox SET status = 'rejected', last_error = 'HTTP 400: nope'")
     state.set_state(db, next_attempt_at=clock.iso(clock.now() + timedelta(hours=1)))
-    assert owner_client.post("/sync/rejected/retry").status_code == 302
+    assert redirects_to(owner_client.post("/sync/rejected/retry"), "/sync")
     assert db.execute("SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone()[0] == 2
     state.set_state(db, next_attempt_at=clock.iso(clock.now() + timedelta(hours=1)))
-    assert owner_client.post("/sync/now").status_code == 302
+    assert redirects_to(owner_client.post("/sync/now"), "/sync")
     assert state.get_state(db)["next_attempt_at"] is None
 
 

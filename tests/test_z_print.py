@@ -2,6 +2,7 @@
 
 from pos import shifts
 from printing import jobs, printers
+from tests.conftest import redirects_to
 from tests.escpos_decode import decode
 from printing.transport import DUMMY_SINK
 
@@ -12,7 +13,7 @@ def test_z_report_prints_on_the_receipt_printer(app, db, owner_client, staff):
     shifts.open_shift(db, float_fen=20000, staff_id=staff["owner"])
     closed = shifts.close_shift(db, staff_id=staff["owner"], counted_fen=20000)
     response = owner_client.post(f"/shifts/{closed['id']}/z/print")
-    assert response.status_code == 302
+    assert redirects_to(response, f"/shifts/{closed['id']}/z")
     job = db.execute("SELECT kind, payload, status FROM print_jobs").fetchone()
     assert (job["kind"], job["status"]) == ("report", "queued")
     with app.app_context():
