@@ -123,6 +123,7 @@ def create_app(config=None):
     app = Flask(__name__, instance_path=str(instance), static_folder="static", template_folder="templates")
     app.url_map.converters["int"] = BoundedInt
     app.config.update(load_config(instance, config))
+    clock.set_shop_zone(app.config["SHOP_TIMEZONE"])
     app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=12))
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
 

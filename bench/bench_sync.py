@@ -38,7 +38,7 @@ def fill(db, count):
             event = epcis.object_event(
                 epc=f"https://registry.example.cn/i/B{i // 10000}-{i % 10000:04d}-X", action="OBSERVE",
                 biz_step="retail_selling", disposition="retail_sold",
-                event_time=clock.iso(), tz_offset="+08:00", location=location,
+                event_time=clock.iso(), tz_offset=clock.utc_offset(), location=location,
                 extensions={"priceFen": 1000 + i, "currency": "CNY"})
             db.execute("INSERT INTO outbox (event_id, item_id, kind, event_json, created_at) VALUES (?, NULL, ?, ?, ?)",
                        (event["eventID"], "sale", json.dumps(event, ensure_ascii=False), clock.iso()))

@@ -63,7 +63,7 @@ def apply_outcomes(db, config, item_ids, *, staff_id=None, moment=None):
     """Apply each item's expiry outcome (all or nothing) and return ``{outcome: count}``.
 
     Args:
-        config: app config (``TZ_OFFSET`` for events).
+        config: app config.
         item_ids: ids of items to process (duplicates ignored).
 
     Raises:
@@ -92,7 +92,7 @@ def apply_outcomes(db, config, item_ids, *, staff_id=None, moment=None):
                            (now, item_id))
             else:
                 db.execute("UPDATE items SET status = ?, updated_at = ? WHERE id = ?", (STATUS[outcome], now, item_id))
-                outbox.add_event(db, EVENT_KIND[outcome], item, tz_offset=config.get("TZ_OFFSET", "+08:00"),
+                outbox.add_event(db, EVENT_KIND[outcome], item,
                                  moment=moment, extensions={"outcome": outcome})
             db.execute("DELETE FROM cart_lines WHERE item_id = ?", (item_id,))
             db.execute("INSERT INTO expiries (item_id, consignor_id, at, staff_id, outcome) VALUES (?, ?, ?, ?, ?)",

@@ -10,7 +10,7 @@ applies all of them in one transaction or nothing, reporting errors by line numb
 
 import csv
 import io
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 
@@ -22,7 +22,6 @@ from core.settings import get_setting
 from inventory import consignors as consignor_actions
 from inventory import items as item_actions
 from inventory.tags import validate_consignor_number
-from consignment.statements import tz_of
 from reports.csv_export import rows_csv
 from terms.settings import setting
 
@@ -254,8 +253,8 @@ def sellers(db, market_day=None):
                 params)
 
 
-def settlement(db, consignor_id, market_day, tz_offset="+08:00"):
-    """A seller's settlement for a market day (local date).
+def settlement(db, consignor_id, market_day):
+    """A seller's settlement for a market day (``date``, the shop's local day).
 
     Raises:
         NotFound: no such seller.
@@ -265,9 +264,7 @@ def settlement(db, consignor_id, market_day, tz_offset="+08:00"):
         ``gross_fen`` (what buyers paid), ``commission_fen`` (the organiser's part), ``payout_fen``
         (the seller's part; gross = commission + payout exactly), ``unsold`` (items to take home).
     """
-    tz = tz_of(tz_offset)
-    lo = clock.iso(datetime.combine(market_day, time(), tz))
-    hi = clock.iso(datetime.combine(market_day + timedelta(days=1), time(), tz))
+    lo, hi = clock.day_bounds(market_day)
     seller = one(db, "SELECT id, number FROM consignors WHERE id = ?", (consignor_id,))
     if seller is None:
         raise NotFound(_l("No such seller."))
@@ -285,9 +282,9 @@ def settlement(db, consignor_id, market_day, tz_offset="+08:00"):
 
 
 def parse_day(text):
-    """``YYYY-MM-DD`` → ``date`` (today when empty). Raises DomainError for anything else."""
+    """``YYYY-MM-DD`` → ``date`` (the shop's local today when empty). Raises DomainError for anything else."""
     if not text:
-        return date.today()
+        return clock.local_today()
     try:
         return date.fromisoformat(text)
     except ValueError:

@@ -1,6 +1,6 @@
 """Consignor statements (issue 5 §5): what happened to a consignor's goods and money in a period.
 
-A statement covers local dates ``start``..``end`` inclusive (the shop's ``TZ_OFFSET``). It lists the
+A statement covers local dates ``start``..``end`` inclusive (the shop's ``SHOP_TIMEZONE``, :mod:`core.clock`). It lists the
 items taken in, items sold (date, price, share; refunds marked), expired items with their outcome (the
 returned ones apart), payouts, and the opening and closing balance from ``terms.ledger`` —
 opening + ledger movements in the period = closing, always.
@@ -11,7 +11,7 @@ personal is (the phone is masked).
 """
 
 import os
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
 
@@ -53,20 +53,14 @@ TEXTS = {
 }
 
 
-def tz_of(offset):
-    """``"+08:00"`` → a fixed ``timezone``."""
-    sign = -1 if offset.startswith("-") else 1
-    hours, minutes = offset.lstrip("+-").split(":")
-    return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
-
-
 def parse_period(start_text, end_text, today=None):
-    """Parse ``YYYY-MM-DD`` start and end dates (inclusive); defaults: the current month so far.
+    """Parse ``YYYY-MM-DD`` start and end dates (inclusive); defaults: the current month so far (the
+    shop's local ``today``, default :func:`core.clock.local_today`).
 
     Raises:
         DomainError: a date that cannot be read, or an end before the start.
     """
-    today = today or date.today()
+    today = today or clock.local_today()
     try:
         start = date.fromisoformat(start_text) if start_text else today.replace(day=1)
         end = date.fromisoformat(end_text) if end_text else today
@@ -77,7 +71,7 @@ def parse_period(start_text, end_text, today=None):
     return start, end
 
 
-def statement(db, vault, consignor_id, start, end, tz_offset="+08:00"):
+def statement(db, vault, consignor_id, start, end):
     """Build the statement of one consignor for local dates ``start``..``end`` (``datetime.date``, inclusive).
 
     Returns:
@@ -92,10 +86,8 @@ def statement(db, vault, consignor_id, start, end, tz_offset="+08:00"):
     row = one(db, "SELECT * FROM consignors WHERE id = ?", (consignor_id,))
     if row is None:
         raise NotFound(_l("No such consignor."))
-    tz = tz_of(tz_offset)
-    lo = datetime.combine(start, time(), tz)
-    hi = datetime.combine(end + timedelta(days=1), time(), tz)
-    lo_iso, hi_iso = clock.iso(lo), clock.iso(hi)
+    lo_iso, hi_iso = clock.day_bounds(start, end)
+    lo, hi = clock.parse(lo_iso), clock.parse(hi_iso)
     consignor = {"id": row["id"], "number": row["number"], "erased_at": row["erased_at"],
                  "name": "" if row["erased_at"] else vault.decrypt(row["name_enc"]),
                  "phone_masked": "" if row["erased_at"] else mask_phone(vault.decrypt(row["phone_enc"]))}
@@ -155,7 +147,7 @@ def render_pdf(data, config, *, money, shop_name=""):
     Raises:
         DomainError: the font is missing.
     """
-    from fpdf import FPDF  # function-level: fpdf2 is only loaded when a PDF is asked for (start-up cost)
+    from fpdf import FPDF, FontFace  # function-level: fpdf2 is only loaded when a PDF is asked for (start-up cost)
     from fpdf.enums import XPos, YPos  # function-level: as above
 
 
@@ -205,6 +197,8 @@ def render_pdf(data, config, *, money, shop_name=""):
     summary_row(label("Pending (sold, still in the return window)"), money(data["pending_fen"]))
 
     def table(title, headers, widths, body, aligns):
+        """One section: its title with the row count, then fpdf2's table (column heads repeated on every
+        page, long texts wrapped inside their cell); ``—`` when empty."""
         pdf.ln(4)
         pdf.set_font("cjk", size=12)
         pdf.cell(width, 8, f"{title} ({len(body)})", **nl)
@@ -212,28 +206,15 @@ def render_pdf(data, config, *, money, shop_name=""):
         if not body:
             pdf.cell(width, 6, "—", **nl)
             return
-        def header_row():
-            pdf.set_fill_color(235, 235, 235)
-            for head, w, a in zip(headers, widths, aligns):
-                pdf.cell(width * w, 6, head, border=1, fill=True, align=a)
-            pdf.ln()
-
-        header_row()
-        for values in body:
-            if pdf.will_page_break(6):  # repeat the column heads on every page
-                pdf.add_page()
-                header_row()
-            for value, w, a in zip(values, widths, aligns):
-                text = str(value)
-                while pdf.get_string_width(text) > width * w - 2 and len(text) > 1:
-                    text = text[:-2] + "…"
-                pdf.cell(width * w, 6, text, border=1, align=a)
-            pdf.ln()
-
-    tz = tz_of(config.get("TZ_OFFSET", "+08:00"))
+        with pdf.table(width=width, col_widths=widths, text_align=aligns, line_height=6, repeat_headings=1,
+                       headings_style=FontFace(fill_color=(235, 235, 235)), first_row_as_headings=True) as grid:
+            for values in [headers, *body]:
+                line = grid.row()
+                for value in values:
+                    line.cell(str(value))
 
     def day(iso):  # stored in UTC; printed as the shop's local date
-        return clock.parse(iso).astimezone(tz).date().isoformat()
+        return clock.local_text(iso, "%Y-%m-%d")
 
     table(label("Sold"), [label("Date"), label("Tag"), label("Item"), label("Price"), label("Split"), label("Your share")],
           [0.13, 0.14, 0.35, 0.14, 0.09, 0.15],

@@ -8,6 +8,8 @@ import secrets
 import tomllib
 from pathlib import Path
 
+from core.clock import DEFAULT_ZONE, zone_named
+
 DEFAULTS = {
     "CURRENCY": "CNY",
     "RESOLVER_BASE": "",  # empty: the hub's own address (its /i/<tag> page)
@@ -24,8 +26,7 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     "WTF_CSRF_TIME_LIMIT": None,
     "BABEL_DEFAULT_LOCALE": "zh_CN",
-    "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
-    "TZ_OFFSET": "+08:00",
+    "SHOP_TIMEZONE": DEFAULT_ZONE,  # IANA name; also Flask-Babel's BABEL_DEFAULT_TIMEZONE (core.clock)
     "LANGUAGES": ["zh_CN", "en"],
     "REGISTRY_URL": "",
     "REGISTRY_TOKEN": "",
@@ -56,7 +57,11 @@ def load_config(instance_path, overrides=None):
         overrides: a mapping applied last (used by tests and the CLI).
 
     Returns:
-        dict: upper-case keys, including ``DATABASE`` (path of the SQLite file) and ``SECRET_KEY``.
+        dict: upper-case keys, including ``DATABASE`` (path of the SQLite file), ``SECRET_KEY`` and
+        ``BABEL_DEFAULT_TIMEZONE`` (always the shop's ``SHOP_TIMEZONE``: one setting for the shop's time).
+
+    Raises:
+        ValueError: ``SHOP_TIMEZONE`` is not an IANA time zone name.
     """
     config = dict(DEFAULTS)
     config["DATABASE"] = str(Path(instance_path) / "resale.db")
@@ -68,6 +73,8 @@ def load_config(instance_path, overrides=None):
         if key.startswith("RESALE_") and key != "RESALE_INSTANCE":
             config[key[len("RESALE_"):]] = _coerce(value)
     config.update(overrides or {})
+    zone_named(config["SHOP_TIMEZONE"])  # fail at start-up, not on the first sale
+    config["BABEL_DEFAULT_TIMEZONE"] = config["SHOP_TIMEZONE"]
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = read_or_create_secret(Path(instance_path) / "secret_key", 32).hex()
     return config

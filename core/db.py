@@ -12,12 +12,15 @@ from contextlib import contextmanager
 import sqlite_utils
 from flask import current_app, g
 
+from core import clock
+
 
 def connect(path, busy_timeout_ms=5000):
     """Open the SQLite file at ``path`` with the hub's pragmas and return a ``sqlite_utils.Database``.
 
     WAL journal, ``synchronous=FULL`` (a sale acknowledged is a sale on disk), foreign keys on and a
-    busy timeout so writers wait for each other.
+    busy timeout so writers wait for each other. The SQL function ``shop_date(utc_text)`` gives the
+    shop's local date of a stored UTC time (:func:`core.clock.local_date_of`), for grouping by local day.
     """
     conn = sqlite3.connect(str(path), timeout=busy_timeout_ms / 1000, isolation_level=None)
     conn.row_factory = sqlite3.Row
@@ -25,6 +28,7 @@ def connect(path, busy_timeout_ms=5000):
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
+    conn.create_function("shop_date", 1, clock.local_date_of)
     return sqlite_utils.Database(conn)
 
 

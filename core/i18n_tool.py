@@ -12,16 +12,18 @@ Usage::
 """
 
 import io
+import os
 import sys
-from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_file
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
+from core.paths import module_file, package_dir
+
 #: The source tree this tool works on (a checkout: the catalogs' ``.po`` files are edited there).
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = package_dir("core").parent
 
 
 def areas():
@@ -34,12 +36,14 @@ JINJA_OPTIONS = {"extensions": "jinja2.ext.do", "trimmed": "false"}
 
 
 def area_sources(area):
-    """The Python and template files whose strings belong to ``area``."""
-    files = sorted(p for p in (ROOT / area).rglob("*.py") if "translations" not in p.parts)
-    templates = sorted((ROOT / "templates" / area).rglob("*.html")) if (ROOT / "templates" / area).is_dir() else []
+    """The Python and template files whose strings belong to ``area`` (each package found where the import
+    system finds it: the checkout when run from it)."""
+    files = sorted(p for p in package_dir(area).rglob("*.py") if "translations" not in p.parts)
+    templates_dir = package_dir("templates")
+    templates = sorted((templates_dir / area).rglob("*.html")) if (templates_dir / area).is_dir() else []
     if area == "core":
-        templates += sorted((ROOT / "templates").glob("*.html"))
-        files = [ROOT / "app.py"] + files  # the app factory's messages (error pages) are core's
+        templates += sorted(templates_dir.glob("*.html"))
+        files = [module_file("app")] + files  # the app factory's messages (error pages) are core's
     return [(p, "python") for p in files] + [(p, "jinja2") for p in templates]
 
 
@@ -51,13 +55,20 @@ def extract(area):
         options = JINJA_OPTIONS if method == "jinja2" else {}
         for lineno, message, comments, context in extract_from_file(method_fn, str(path), keywords=KEYWORDS,
                                                                      options=options):
-            catalog.add(message, None, [(str(path.relative_to(ROOT)), lineno)], auto_comments=comments,
+            catalog.add(message, None, [(_source_name(path), lineno)], auto_comments=comments,
                         context=context)
     return catalog
 
 
+def _source_name(path):
+    """``path`` as the catalog names it: relative to the folder holding the top-level packages
+    (``pos/views.py``, ``templates/pos/till.html``, ``app.py``)."""
+    return os.path.relpath(path, module_file("app").parent).replace(os.sep, "/")
+
+
 def po_path(area, locale="zh_CN"):
-    return ROOT / area / "translations" / locale / "LC_MESSAGES" / "messages.po"
+    """The ``.po`` catalog of ``area`` for ``locale`` (it may not exist yet)."""
+    return package_dir(area) / "translations" / locale / "LC_MESSAGES" / "messages.po"
 
 
 def update(area, locale="zh_CN"):

@@ -77,7 +77,7 @@ def intake(db, config, *, title, category, condition, price_fen, consignor_id=No
     number (or ``S`` for shop stock) with the next sequence number.
 
     Args:
-        config: the app config (``RESOLVER_BASE``, ``GS1_COMPANY_PREFIX``, ``TZ_OFFSET``).
+        config: the app config (``RESOLVER_BASE``, ``GS1_COMPANY_PREFIX``).
         title, brand: short texts (see :func:`clean_text`).
         category, condition: one of the shop's configured values.
         price_fen: asking price in fen (> 0).
@@ -131,7 +131,7 @@ def intake(db, config, *, title, category, condition, price_fen, consignor_id=No
             record_item_terms(db, item_id, do_not_discount=do_not_discount, staff_id=staff_id, moment=moment)
         item = one(db, "SELECT * FROM items WHERE id = ?", (item_id,))
         outbox.add_event(
-            db, "intake", item, tz_offset=config.get("TZ_OFFSET", "+08:00"), moment=moment,
+            db, "intake", item, moment=moment,
             ilmd={"title": title, "category": category, "condition": condition, "brand": brand,
                   "priceFen": price_fen, "currency": config.get("CURRENCY", "CNY"), "tag": tag},
         )

@@ -9,6 +9,7 @@ import io
 from flask import Blueprint, abort, current_app, flash, g, redirect, request, send_file, send_from_directory, url_for
 from flask_babel import lazy_gettext as _l
 
+from core import clock
 from core.db import get_db
 from core.errors import DomainError
 from core.forms import submit
@@ -84,10 +85,11 @@ def intake():
 
 
 def _today_batch(db):
-    """The items this staff member took in today (for 'print tags for what I just took in')."""
+    """The items this staff member took in today, the shop's local day (for 'print tags for what I just took
+    in'; not SQLite's UTC ``date('now')``, which puts a 07:59 Shanghai intake on yesterday)."""
     return db.execute(
-        "SELECT id, tag, title, price_fen FROM items WHERE created_by = ? AND date(created_at) = date('now') "
-        "ORDER BY id DESC LIMIT 200", (g.staff["id"],)
+        "SELECT id, tag, title, price_fen FROM items WHERE created_by = ? AND created_at >= ? AND created_at < ? "
+        "ORDER BY id DESC LIMIT 200", (g.staff["id"], *clock.day_bounds(clock.local_today()))
     ).fetchall()
 
 

@@ -91,7 +91,7 @@ def find_sale(db, secret_key, text):
     if match:
         number = int(match.group(1))
         token = (parse_qs(urlparse(raw).query).get("k") or [""])[0]
-        if token != sale_rules.receipt_token(secret_key, number):
+        if not sale_rules.receipt_token_ok(secret_key, number, token):
             raise DomainError(_l("This receipt code is not from this shop (or was mistyped)."), field="receipt")
         return sale_with_refunds(db, sale_rules.get_sale_by_receipt(db, number)["id"])
     digits = raw.lstrip("#№")
@@ -149,7 +149,7 @@ def refund(db, config, *, sale_id, lines, tender_mode, reason, idempotency_key, 
     """Refund lines of a sale; return the refund (dict with ``lines``, ``tenders`` and ``receipt_no``).
 
     Args:
-        config: app config (``TZ_OFFSET``, ``CURRENCY``).
+        config: app config (``CURRENCY``).
         sale_id: the sale.
         lines: list of ``{"sale_line_id": int, "amount_fen": int | None, "restock_to": "stock" |
             "consignor"}``; ``amount_fen`` ``None`` means the line's full net price.
@@ -241,12 +241,11 @@ def _back_from_sale(db, config, item_id, restock, staff_id, moment, history_kind
     status = "available" if restock == "stock" else "returned"
     db.execute("UPDATE items SET status = ?, sold_at = NULL, updated_at = ? WHERE id = ?", (status, now, item_id))
     record_event(db, item_id, history_kind, staff_id, moment, restock_to=restock, **data)
-    tz = config.get("TZ_OFFSET", "+08:00")
-    outbox.add_event(db, "refund", item, tz_offset=tz, moment=moment)
+    outbox.add_event(db, "refund", item, moment=moment)
     if restock == "consignor":
         record_event(db, item_id, "returned_to_consignor", staff_id, moment, **{k: v for k, v in data.items()
                                                                               if k in ("receipt_no", "refund_id")})
-        outbox.add_event(db, "consignor_return", item, tz_offset=tz, moment=moment,
+        outbox.add_event(db, "consignor_return", item, moment=moment,
                          extensions={"outcome": "returned_to_consignor"})
 
 

@@ -26,7 +26,7 @@ def complete_sale(db, config, *, cart_id, entries, idempotency_key, staff_id=Non
     """Turn the cart into a completed sale and return the sale (dict with ``lines`` and ``tenders``).
 
     Args:
-        config: app config (``CURRENCY``, ``TZ_OFFSET``).
+        config: app config (``CURRENCY``).
         cart_id: the till's cart.
         entries: tenders as for :func:`pos.tenders.plan`.
         idempotency_key: unique per checkout form; a repeated submit returns the first sale unchanged,
@@ -88,7 +88,7 @@ def complete_sale(db, config, *, cart_id, entries, idempotency_key, staff_id=Non
                  line["shop_share_fen"]),
             )
             record_event(db, line["id"], "sold", staff_id, moment, receipt_no=receipt_no, net_fen=line["net_fen"])
-            outbox.add_event(db, "sale", line, tz_offset=config.get("TZ_OFFSET", "+08:00"), moment=moment,
+            outbox.add_event(db, "sale", line, moment=moment,
                              extensions={"priceFen": line["net_fen"], "currency": config.get("CURRENCY", "CNY")})
         for tender in payment["tenders"]:
             db.execute("INSERT INTO tenders (sale_id, kind, amount_fen, given_fen, reference) VALUES (?, ?, ?, ?, ?)",
@@ -131,6 +131,15 @@ def receipt_token(secret_key, receipt_no):
     """
     key = secret_key.encode() if isinstance(secret_key, str) else secret_key
     return hmac.new(key, f"receipt:{receipt_no}".encode(), hashlib.sha256).hexdigest()[:12]
+
+
+def receipt_token_ok(secret_key, receipt_no, token):
+    """True when ``token`` (text from the QR's ``k``, any length) is :func:`receipt_token` of ``receipt_no``.
+
+    Compared with ``hmac.compare_digest`` so the time taken does not tell how many leading characters of a
+    guess were right.
+    """
+    return hmac.compare_digest(str(token or "").encode(), receipt_token(secret_key, receipt_no).encode())
 
 
 def receipt_url(base, secret_key, receipt_no):

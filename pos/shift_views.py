@@ -100,8 +100,7 @@ def z_report(shift_id):
     """A stored Z report, printable on A4 (and as lines for the receipt printer, :func:`pos.shifts.z_report_rows`)."""
     report = shifts.z_report(get_db(), shift_id)
     return render("pos/z_report.html", report=report, tender_label=tenders.label,
-                  printer_rows=shifts.z_report_rows(report, current_locale(),
-                                                   current_app.config.get("TZ_OFFSET", "+08:00")))
+                  printer_rows=shifts.z_report_rows(report, current_locale()))
 
 
 @bp.route("/shifts/<int:shift_id>/z/print", methods=["POST"])
@@ -109,8 +108,7 @@ def print_z_report(shift_id):
     """Queue the stored Z report for the receipt printer (the printer that takes ``report`` jobs)."""
 
     db = get_db()
-    rows = shifts.z_report_rows(shifts.z_report(db, shift_id), current_locale(),
-                                current_app.config.get("TZ_OFFSET", "+08:00"))
+    rows = shifts.z_report_rows(shifts.z_report(db, shift_id), current_locale())
     enqueue(db, "report", rows)
     flash(_l("Z report sent to the receipt printer."), "success")
     return redirect(url_for("shifts.z_report", shift_id=shift_id))

@@ -20,7 +20,6 @@ they are deliberate drawer actions taken from the shift screen.
 """
 
 import json
-from datetime import timedelta, timezone
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -335,16 +334,16 @@ def z_report(db, shift_id):
     return json.loads(shift["z_report_json"])
 
 
-def z_report_rows(z, locale="zh_CN", tz_offset="+08:00"):
+def z_report_rows(z, locale="zh_CN"):
     """The Z (or X) report as lines for the receipt printer's queue.
 
     Args:
         z: a report from :func:`build_report` / :func:`z_report`.
         locale: language of the money format (labels follow the request's language, English outside one).
-        tz_offset: the shop's UTC offset (``+08:00``); times print as local ``YYYY-MM-DD HH:MM``.
 
     Returns:
-        dict: ``{"title": str, "rows": [[left, right], ...], "footer": str}`` with every amount formatted;
+        dict (times as the shop's local ``YYYY-MM-DD HH:MM``, :func:`core.clock.local_text`):
+        ``{"title": str, "rows": [[left, right], ...], "footer": str}`` with every amount formatted;
         a row ``["", ""]`` is a blank line and ``["-", ""]`` a rule. Fits 32 columns when labels are short.
     """
     cur = z.get("currency", "CNY")
@@ -356,16 +355,9 @@ def z_report_rows(z, locale="zh_CN", tz_offset="+08:00"):
         title = _("Z report %(n)s", n=z["z_no"])
     else:
         title = _("X report (shift still open)")
-    sign = -1 if tz_offset.startswith("-") else 1
-    hours, minutes = tz_offset.lstrip("+-").split(":")
-    tz = timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
-
-    def local(text):
-        return clock.parse(text).astimezone(tz).strftime("%Y-%m-%d %H:%M")
-
-    out = [[_("Opened"), local(z["opened_at"])]]
+    out = [[_("Opened"), clock.local_text(z["opened_at"])]]
     if z.get("closed_at"):
-        out.append([_("Closed"), local(z["closed_at"])])
+        out.append([_("Closed"), clock.local_text(z["closed_at"])])
     if z.get("auto_opened"):
         out.append([_("Opened by the till (float 0)"), ""])
     s = z["sales"]

@@ -12,7 +12,6 @@ Printing imports no domain area. The area that owns a fact registers a *source* 
 ``report``, ``test`` and ``drawer`` jobs carry all they print in their payload.
 """
 
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from flask_babel import force_locale
@@ -67,8 +66,7 @@ def _money(config, locale):
 
 
 def _when(config, iso_text, locale):
-    tz = ZoneInfo(config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai")
-    return format_datetime(clock.parse(iso_text), "yyyy-MM-dd HH:mm", tzinfo=tz, locale=locale)
+    return format_datetime(clock.parse(iso_text), "yyyy-MM-dd HH:mm", tzinfo=clock.shop_zone(), locale=locale)
 
 
 PREVIEW_PRINTER = {"profile": "POS-5890", "tag_media": "cut", "drawer_pin": 0, "kick_on_cash": 0, "name": ""}

@@ -61,7 +61,12 @@ def open_device(printer, timeout=5.0):
             from escpos.printer import Dummy  # function-level: only the chosen transport's backend
 
             device = Dummy()
-        device.open()
+        if kind == "network":
+            # python-escpos 3.1's Network.open() drops the socket of a refused connection without closing it
+            # (a ResourceWarning on every retry); socket.create_connection closes it when it fails
+            device.device = socket.create_connection((printer["host"], int(printer["port"])), timeout=timeout)
+        else:
+            device.open()
         if kind != "dummy" and device.device is None:
             raise PrinterUnavailable("offline", f"{kind} device not available")
     except PrinterUnavailable:

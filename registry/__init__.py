@@ -12,9 +12,9 @@ from flask import Flask, request
 
 import core.db
 from core.i18n import AreaBabel
+from core.paths import package_dir
 from registry import store, views
 
-ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ["zh_CN", "en"]
 
 DEFAULTS = {
@@ -60,11 +60,11 @@ def create_registry_app(config=None):
     config = dict(config or {})
     instance = Path(config.pop("INSTANCE_PATH", None) or default_instance_path()).resolve()
     instance.mkdir(parents=True, exist_ok=True)
-    app = Flask("registry", instance_path=str(instance), template_folder=str(ROOT / "templates"),
+    app = Flask("registry", instance_path=str(instance), template_folder=str(package_dir("templates")),
                 static_folder=None)
     app.config.update(DEFAULTS)
     app.config["DATABASE"] = str(instance / "registry.db")
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(ROOT / "registry" / "translations")
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(package_dir("registry") / "translations")
     app.config.update(config)
     AreaBabel(app, locale_selector=select_locale)
     core.db.migrate(app.config["DATABASE"], [store.migrations], app.config["BUSY_TIMEOUT_MS"])

@@ -3,7 +3,7 @@
 
 Rules shared by every sales report:
 
-* A sale counts on the shop's local day it was made (``TZ_OFFSET``, default ``+08:00``); a refund counts
+* A sale counts on the shop's local day it was made (``SHOP_TIMEZONE``, :mod:`core.clock`); a refund counts
   on the day it was given, whatever the day of the sale (that is when the money left).
 * Voided sales count nowhere (they are listed in the shift's Z report instead).
 * Net = sales after discounts − refunds. Amounts are integer fen.
@@ -11,7 +11,7 @@ Rules shared by every sales report:
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
 
@@ -50,29 +50,18 @@ class Table:
     extra: dict = field(default_factory=dict)
 
 
-def tz_of(offset_text):
-    """``"+08:00"`` → a fixed ``timezone``. Raises ``ValueError`` on another shape."""
-    sign = -1 if offset_text.startswith("-") else 1
-    hours, minutes = offset_text.lstrip("+-").split(":")
-    return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
-
-
-def local_today(tz_offset="+08:00", moment=None):
-    """The shop's local date now."""
-    return (moment or clock.now()).astimezone(tz_of(tz_offset)).date()
-
-
-def period_from_args(args, tz_offset="+08:00", moment=None):
+def period_from_args(args, moment=None):
     """Read a period from request arguments.
 
     Args:
         args: mapping with ``preset`` (one of :data:`PRESETS`, default ``30d``) and, for ``custom``,
             ``from`` and ``to`` as ``YYYY-MM-DD`` (local dates, both included).
+        moment: "now" for the presets (aware ``datetime``, default :func:`core.clock.now`).
 
     Raises:
         DomainError: a date that is not ``YYYY-MM-DD``, ``from`` after ``to``, or longer than ten years.
     """
-    today = local_today(tz_offset, moment)
+    today = clock.local_today(moment)
     preset = args.get("preset") or ("custom" if args.get("from") or args.get("to") else "30d")
     if preset not in PRESETS:
         preset = "30d"
@@ -101,29 +90,25 @@ def period_from_args(args, tz_offset="+08:00", moment=None):
     return Period(start, end, "custom")
 
 
-def bounds(period, tz_offset="+08:00"):
+def bounds(period):
     """The period as UTC ISO strings ``(from_inclusive, to_exclusive)`` for comparing with stored times."""
-    tz = tz_of(tz_offset)
-    start = datetime.combine(period.start, time(0), tzinfo=tz)
-    end = datetime.combine(period.end + timedelta(days=1), time(0), tzinfo=tz)
-    return clock.iso(start), clock.iso(end)
+    return clock.day_bounds(period.start, period.end)
 
 
-def _day_sql(column, tz_offset):
-    tz = tz_of(tz_offset)
-    minutes = int(tz.utcoffset(None).total_seconds() // 60)
-    return f"date({column}, '{minutes:+d} minutes')"
+def _day_sql(column):
+    """SQL for the shop's local date (``YYYY-MM-DD``) of a stored UTC time column (DST-safe)."""
+    return f"shop_date({column})"
 
 
-def sales_by_day(db, period, tz_offset="+08:00"):
+def sales_by_day(db, period):
     """One row per local day of the period (days without sales included, as zeros).
 
     Columns: day, sales (count), items, gross (before discounts), discounts, net sales, refunds, net.
     """
-    lo, hi = bounds(period, tz_offset)
+    lo, hi = bounds(period)
     by_day = {d.isoformat(): {"day": d.isoformat(), "sales": 0, "items": 0, "gross_fen": 0, "discount_fen": 0,
                               "net_sales_fen": 0, "refunds_fen": 0, "net_fen": 0} for d in period.days}
-    for row in rows(db, f"SELECT {_day_sql('s.created_at', tz_offset)} AS day, count(*) AS sales, "
+    for row in rows(db, f"SELECT {_day_sql('s.created_at')} AS day, count(*) AS sales, "
                         "sum(s.subtotal_fen) AS gross, sum(s.discount_fen) AS disc, sum(s.total_fen) AS net, "
                         "sum((SELECT count(*) FROM sale_lines l WHERE l.sale_id = s.id)) AS items FROM sales s "
                         "WHERE s.status = 'completed' AND s.created_at >= ? AND s.created_at < ? GROUP BY day",
@@ -131,7 +116,7 @@ def sales_by_day(db, period, tz_offset="+08:00"):
         if row["day"] in by_day:
             by_day[row["day"]].update(sales=row["sales"], items=row["items"], gross_fen=row["gross"],
                                       discount_fen=row["disc"], net_sales_fen=row["net"])
-    for row in rows(db, f"SELECT {_day_sql('at', tz_offset)} AS day, sum(total_fen) AS total FROM refunds "
+    for row in rows(db, f"SELECT {_day_sql('at')} AS day, sum(total_fen) AS total FROM refunds "
                         "WHERE at >= ? AND at < ? GROUP BY day", (lo, hi)):
         if row["day"] in by_day:
             by_day[row["day"]]["refunds_fen"] = row["total"]
@@ -148,8 +133,8 @@ def sales_by_day(db, period, tz_offset="+08:00"):
         ("net_fen", _l("Net"), "money")], result, totals)
 
 
-def _grouped(db, period, tz_offset, key_sql, join=""):
-    lo, hi = bounds(period, tz_offset)
+def _grouped(db, period, key_sql, join=""):
+    lo, hi = bounds(period)
     groups = {}
     blank = {"items": 0, "net_sales_fen": 0, "consignor_fen": 0, "shop_fen": 0, "refunded_items": 0,
              "refunds_fen": 0, "consignor_refund_fen": 0}
@@ -179,26 +164,26 @@ def _grouped(db, period, tz_offset, key_sql, join=""):
     return result, totals
 
 
-def sales_by_category(db, period, tz_offset="+08:00"):
+def sales_by_category(db, period):
     """One row per category sold or refunded in the period, biggest net first.
 
     Columns: category, items sold, net sales, refunded items, refunds, net, share of net (bps).
     """
-    result, totals = _grouped(db, period, tz_offset, "l.category")
+    result, totals = _grouped(db, period, "l.category")
     return Table(_l("Sales by category"), [
         ("key", _l("Category"), "text"), ("items", _l("Items sold"), "int"), ("net_sales_fen", _l("Net sales"), "money"),
         ("refunded_items", _l("Items refunded"), "int"), ("refunds_fen", _l("Refunds"), "money"),
         ("net_fen", _l("Net"), "money"), ("share_bps", _l("Share"), "pct")], result, totals)
 
 
-def sales_by_consignor(db, period, tz_offset="+08:00"):
+def sales_by_consignor(db, period):
     """One row per consignor (by number; shop stock as an empty key), biggest net first.
 
     Columns: consignor, items sold, net sales, consignor share, shop share, refunds, consignor share
     after refunds (the share reversed by refunds in the period is taken off), net. What the shop owes
     each consignor overall (balances, payouts) is the consignment area's report.
     """
-    result, totals = _grouped(db, period, tz_offset, "COALESCE(c.number, '')",
+    result, totals = _grouped(db, period, "COALESCE(c.number, '')",
                               "LEFT JOIN consignors c ON c.id = l.consignor_id")
     result = [g for g in result if g["key"]] + [g for g in result if not g["key"]]
     for g in result:
@@ -215,14 +200,14 @@ def sales_by_consignor(db, period, tz_offset="+08:00"):
 AGING_BUCKETS = ((0, 30), (31, 60), (61, 90), (91, 180), (181, None))
 
 
-def inventory_aging(db, tz_offset="+08:00", moment=None, oldest=20):
+def inventory_aging(db, moment=None, oldest=20):
     """Items in stock now (status ``available``) by days since intake, in buckets 0–30, 31–60, 61–90,
     91–180 and over 180 days: count, asking value and share of the count. ``extra["oldest"]`` lists the
     ``oldest`` items longest in stock. The period does not apply: stock is what is on the floor today.
     """
-    today = local_today(tz_offset, moment)
+    today = clock.local_today(moment)
     items = rows(db, f"SELECT i.id, i.tag, i.title, i.category, i.price_fen, i.created_at, c.number AS consignor, "
-                     f"{_day_sql('i.created_at', tz_offset)} AS intake_day FROM items i "
+                     f"{_day_sql('i.created_at')} AS intake_day FROM items i "
                      "LEFT JOIN consignors c ON c.id = i.consignor_id WHERE i.status = 'available' "
                      "ORDER BY i.created_at, i.id")
     buckets = []
@@ -250,7 +235,7 @@ def inventory_aging(db, tz_offset="+08:00", moment=None, oldest=20):
 SELLER_GROUPS = {"category": "i.category", "brand": "i.brand", "consignor": "COALESCE(c.number, '')"}
 
 
-def sellers(db, period, group="category", tz_offset="+08:00", moment=None):
+def sellers(db, period, group="category", moment=None):
     """Best and worst sellers of the period, grouped by category, brand or consignor (items are unique,
     so "what sells" is a kind of item, not an item).
 
@@ -265,7 +250,7 @@ def sellers(db, period, group="category", tz_offset="+08:00", moment=None):
     if group not in SELLER_GROUPS:
         raise DomainError(_l("Choose category, brand or consignor."), field="group")
     key_sql = SELLER_GROUPS[group]
-    lo, hi = bounds(period, tz_offset)
+    lo, hi = bounds(period)
     join = "LEFT JOIN consignors c ON c.id = i.consignor_id"
     groups = {}
     blank = {"sold": 0, "revenue_fen": 0, "days_total": 0, "in_stock": 0}

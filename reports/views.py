@@ -3,7 +3,7 @@ page shows the server-drawn SVG chart (also at ``/reports/sales-by-day.svg``).""
 
 import io
 
-from flask import Blueprint, Response, current_app, request, send_file
+from flask import Blueprint, Response, request, send_file
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -28,18 +28,17 @@ REPORTS = {
 
 def _build(name, args):
     db = get_db()
-    tz = current_app.config.get("TZ_OFFSET", "+08:00")
-    period = queries.period_from_args(args, tz)
+    period = queries.period_from_args(args)
     if name == "sales-by-day":
-        table = queries.sales_by_day(db, period, tz)
+        table = queries.sales_by_day(db, period)
     elif name == "sales-by-category":
-        table = queries.sales_by_category(db, period, tz)
+        table = queries.sales_by_category(db, period)
     elif name == "sales-by-consignor":
-        table = queries.sales_by_consignor(db, period, tz)
+        table = queries.sales_by_consignor(db, period)
     elif name == "sellers":
-        table = queries.sellers(db, period, args.get("group") or "category", tz)
+        table = queries.sellers(db, period, args.get("group") or "category")
     elif name == "inventory-aging":
-        table = queries.inventory_aging(db, tz)
+        table = queries.inventory_aging(db)
     else:
         return None, period
     return table, period

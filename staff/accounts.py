@@ -127,12 +127,12 @@ def has_any_staff(db):
 
 
 def _shop_time(moment):
-    """``HH:MM`` in the shop's time zone (``BABEL_DEFAULT_TIMEZONE``, Asia/Shanghai) — not the hub OS's,
+    """``HH:MM`` in the shop's time zone (``SHOP_TIMEZONE``, :mod:`core.clock`) — not the hub OS's,
     which is often UTC on a Raspberry Pi or mini-PC."""
 
     if has_app_context():
         return format_time(moment, "HH:mm")
-    return moment.astimezone().strftime("%H:%M")
+    return clock.local(moment).strftime("%H:%M")
 
 
 def verify_login(db, staff_id, pin, attempts=5, lock_minutes=5, moment=None):

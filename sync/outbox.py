@@ -55,7 +55,7 @@ def party_sources(db, item):
     return [("owning_party", _vault(db).party_id("consignor", item["consignor_id"]))]
 
 
-def add_event(db, kind, item, *, tz_offset="+08:00", moment=None, ilmd=None, extensions=None, disposition=None,
+def add_event(db, kind, item, *, moment=None, ilmd=None, extensions=None, disposition=None,
               sources=None):
     """Write the EPCIS event for a business fact about ``item`` to the outbox. Call inside the fact's
     transaction.
@@ -63,6 +63,8 @@ def add_event(db, kind, item, *, tz_offset="+08:00", moment=None, ilmd=None, ext
     Args:
         kind: a key of :data:`FACTS`.
         item: dict with at least ``id`` and ``uri``.
+        moment: when the fact happened (aware ``datetime``, default now); ``eventTimeZoneOffset`` is the
+            shop's offset at that moment (:func:`core.clock.utc_offset`).
         ilmd: descriptive, non-personal item data (commissioning only).
         extensions: further non-personal fields, emitted as ``rp:<name>``.
         disposition: overrides the fact's default (``non_conformant`` for a failed inspection).
@@ -78,9 +80,10 @@ def add_event(db, kind, item, *, tz_offset="+08:00", moment=None, ilmd=None, ext
     action, biz_step, default_disposition = FACTS[kind]
     if sources is None and kind == "intake":
         sources = party_sources(db, item)
+    moment = moment or clock.now()
     event = epcis.object_event(
         epc=item["uri"], action=action, biz_step=biz_step, disposition=disposition or default_disposition,
-        event_time=clock.iso(moment), tz_offset=tz_offset, location=shop_location(db),
+        event_time=clock.iso(moment), tz_offset=clock.utc_offset(moment), location=shop_location(db),
         ilmd=ilmd, extensions=extensions, sources=sources,
     )
     db.execute(
@@ -109,7 +112,7 @@ def _details(details):
     return clean
 
 
-def record_inspection(db, item, *, check, passed, details=None, tz_offset="+08:00", moment=None):
+def record_inspection(db, item, *, check, passed, details=None, moment=None):
     """Outbox event for an appraisal, a functional test, a data-erasure verification or a third-party
     certificate: ``OBSERVE`` / ``inspecting`` / ``conformant`` or ``non_conformant`` (CBV 2.0 §7.2, §7.3).
     Call inside the transaction that records the inspection.
@@ -130,19 +133,19 @@ def record_inspection(db, item, *, check, passed, details=None, tz_offset="+08:0
     """
     if check not in CHECKS:
         raise ValueError(f"unknown check {check}")
-    return add_event(db, "inspection", item, tz_offset=tz_offset, moment=moment,
+    return add_event(db, "inspection", item, moment=moment,
                      disposition="conformant" if passed else "non_conformant",
                      extensions={"check": check, **{k: v for k, v in _details(details).items()}})
 
 
-def record_refund(db, item, *, tz_offset="+08:00", moment=None, amount_fen=None, currency="CNY"):
+def record_refund(db, item, *, moment=None, amount_fen=None, currency="CNY"):
     """Outbox event for an item refunded back into stock: ``OBSERVE`` / ``receiving`` / ``returned``
     (design brief §5 table). Call inside the refund's transaction. Returns the event ID."""
     extensions = {"refundFen": amount_fen, "currency": currency} if amount_fen is not None else None
-    return add_event(db, "refund", item, tz_offset=tz_offset, moment=moment, extensions=extensions)
+    return add_event(db, "refund", item, moment=moment, extensions=extensions)
 
 
-def record_end_of_consignment(db, item, outcome, *, tz_offset="+08:00", moment=None):
+def record_end_of_consignment(db, item, outcome, *, moment=None):
     """Outbox event for an item that leaves the shop without a sale.
 
     ``returned`` (to the consignor) and ``donated`` → ``OBSERVE`` / ``departing`` / ``inactive`` (the item
@@ -154,5 +157,5 @@ def record_end_of_consignment(db, item, outcome, *, tz_offset="+08:00", moment=N
     """
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown outcome {outcome}")
-    return add_event(db, OUTCOMES[outcome], item, tz_offset=tz_offset, moment=moment,
+    return add_event(db, OUTCOMES[outcome], item, moment=moment,
                      extensions={"outcome": outcome})

@@ -13,8 +13,14 @@ One *pass* (:func:`sync_once`) does, in order (design brief §5; EPCIS 2.0 §12.
    events keep flowing; ``413`` → split;
 4. on a network error, a timeout, ``401``/``403`` (token refused), ``408``, ``429`` or any ``5xx``
    (RFC 9110 §15.6) the pass stops where it is and the next attempt is put off with exponential backoff
-   and jitter (tenacity's ``wait_exponential_jitter``; a ``Retry-After`` header is honoured as a minimum).
+   and jitter (tenacity's ``wait_exponential`` + ``wait_random``; a ``Retry-After`` header is honoured as a
+   minimum).
    Retries go on forever; the worker and ``resale-pos sync --watch`` resume by themselves.
+
+The retry schedule is tenacity's (:class:`Backoff`): each pass runs as one attempt of a
+``tenacity.Retrying`` that retries :class:`RegistryUnavailable` forever. Its ``sleep`` does not block: the
+wait tenacity chose is written to the sync state as ``next_attempt_at``, which the worker, ``--watch`` and
+the status page ("Sync now" clears it) all read.
 
 Event IDs are content hashes (CBV 2.0 §8.9) and the registry de-duplicates on them, so sending an event
 twice — after a timeout, a dropped connection, a crash between sending and recording — is harmless: the
@@ -70,16 +76,94 @@ def _retry_after(response):
     return float(value) if value.strip().isdigit() else None
 
 
-def backoff_seconds(failures, config):
-    """Seconds to wait after ``failures`` consecutive failed passes (1, 2, …): exponential with jitter,
-    ``initial · 2^(failures-1) + uniform(0, initial)``, capped at ``SYNC_BACKOFF_MAX``
-    (``tenacity.wait_exponential_jitter``)."""
+class wait_at_least_retry_after(tenacity.wait.wait_base):
+    """A tenacity wait: ``backoff``'s capped at ``cap`` seconds, but never less than the ``Retry-After``
+    seconds the registry sent with the failure (:attr:`RegistryUnavailable.retry_after`; that one is not
+    capped: the registry knows its own load).
+
+    Args:
+        backoff: another tenacity wait strategy.
+        cap: the longest wait ``backoff`` may give (seconds).
+    """
+
+    def __init__(self, backoff, cap):
+        self.backoff, self.cap = backoff, cap
+
+    def __call__(self, retry_state):
+        error = retry_state.outcome.exception()
+        return max(min(self.backoff(retry_state), self.cap), getattr(error, "retry_after", None) or 0)
+
+
+def wait_strategy(config):
+    """The tenacity wait between failed passes, in seconds: after the n-th failure in a row
+    ``initial · 2^(n-1) + uniform(0, initial)``, capped at ``SYNC_BACKOFF_MAX``, and at least ``Retry-After``.
+    ``initial`` is ``SYNC_BACKOFF_INITIAL`` (seconds, default 2); ``SYNC_BACKOFF_MAX`` defaults to 300."""
     initial = float(config.get("SYNC_BACKOFF_INITIAL", 2))
-    wait = tenacity.wait_exponential_jitter(initial=initial, max=float(config.get("SYNC_BACKOFF_MAX", 300)),
-                                            jitter=initial)
-    state = tenacity.RetryCallState(retry_object=None, fn=None, args=(), kwargs={})
-    state.attempt_number = max(1, int(failures))
-    return wait(state)
+    # wait_exponential + wait_random is wait_exponential_jitter, whose ``initial`` is deprecated in tenacity
+    # 9.2 and whose ``multiplier`` is missing before it
+    exponential = tenacity.wait_exponential(multiplier=initial, max=float(config.get("SYNC_BACKOFF_MAX", 300)))
+    return wait_at_least_retry_after(exponential + tenacity.wait_random(0, initial),
+                                     cap=float(config.get("SYNC_BACKOFF_MAX", 300)))
+
+
+class Backoff:
+    """The sender's retry schedule for one registry: a ``tenacity.Retrying`` whose attempts are passes.
+
+    tenacity counts the failures in a row and picks each wait (:func:`wait_strategy`); the wait is handed
+    back from :meth:`run` instead of being slept, so the caller can record it and stay responsive.
+
+    Args:
+        config: app config mapping (``SYNC_BACKOFF_INITIAL``, ``SYNC_BACKOFF_MAX``).
+    """
+
+    def __init__(self, config):
+        self._config = config
+        self._restart()
+
+    def _restart(self):
+        self._waits = []
+        self._attempts = iter(tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(RegistryUnavailable), wait=wait_strategy(self._config),
+            stop=tenacity.stop_never, sleep=self._waits.append, reraise=True))
+        self._attempt = next(self._attempts)
+
+    def run(self, work):
+        """Run ``work()`` (no arguments) as the next attempt.
+
+        Returns:
+            ``None`` when it succeeded (the next failure starts again from the shortest wait), else
+            ``(seconds_to_wait, error)`` for the :class:`RegistryUnavailable` it raised.
+
+        Raises:
+            Exception: anything else ``work`` raised (and the schedule starts again).
+        """
+        attempt = self._attempt
+        with attempt:
+            work()
+        outcome = attempt.retry_state.outcome
+        if not outcome.failed:
+            self._restart()
+            return None
+        try:
+            self._attempt = next(self._attempts)  # tenacity decides: retry (the wait goes to _waits) or re-raise
+        except BaseException:
+            self._restart()
+            raise
+        return self._waits.pop(), outcome.exception()
+
+
+_backoffs = {}
+_backoffs_lock = threading.Lock()
+
+
+def backoff_for(config):
+    """The :class:`Backoff` of this process for the hub database and registry named in ``config``
+    (``DATABASE``, ``REGISTRY_URL``): the worker's passes and ``--watch``'s share one schedule."""
+    key = (config.get("DATABASE"), config.get("REGISTRY_URL"))
+    with _backoffs_lock:
+        if key not in _backoffs:
+            _backoffs[key] = Backoff(config)
+        return _backoffs[key]
 
 
 def make_session(config):
@@ -294,17 +378,17 @@ def sync_once(db, config, *, session=None, force=False, now=None):
     session = session or make_session(config)
     work = _Pass(db, config, session)
     try:
-        work.run()
-    except RegistryUnavailable as exc:
+        failed = backoff_for(config).run(work.run)
+    finally:
+        if own_session:
+            session.close()
+    if failed:
+        wait, exc = failed
         failures = int(state.get("failures", 0)) + 1
-        wait = max(backoff_seconds(failures, config), exc.retry_after or 0)
         set_state(db, online=False, failures=failures, last_error=exc.reason, last_attempt_at=clock.iso(now),
                   next_attempt_at=clock.iso(clock.now() + timedelta(seconds=wait)))
         log.info("registry unavailable (%s); %d sent this pass; next try in %.1f s", exc.reason, work.sent, wait)
         return {"status": "offline", "sent": work.sent, "rejected": work.rejected, "wait": wait, "error": exc.reason}
-    finally:
-        if own_session:
-            session.close()
     set_state(db, online=True, failures=0, last_error=None, last_attempt_at=clock.iso(now),
               last_success_at=clock.iso(), next_attempt_at=None)
     if work.sent or work.rejected:

@@ -334,7 +334,8 @@ def test_only_the_public_pages_work_without_login(app, make_item):
             assert response.status_code == 302 and "/login" in response.headers["Location"], rule.rule
     assert client.get(f"/i/{item['tag']}").status_code == 200
     assert client.get("/healthz").status_code == 200
-    assert client.get("/static/css/app.css").status_code == 200
+    with client.get("/static/css/app.css") as css:  # closes the file send_file opened
+        assert css.status_code == 200 and b"{" in css.data
 
 
 def test_login_upgrades_a_hash_made_with_older_parameters(app, staff, db):

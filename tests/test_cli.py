@@ -21,6 +21,7 @@ from PIL import Image
 
 from core.backup import auto_backup, backup, check_backup, BackupError
 from cli.main import lan_addresses, main, terminal_qr
+from tests.conftest import count, scalar
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,14 +45,6 @@ def fetch(url):
         return exc.code, exc.read()
 
 
-def count(db_path, sql):
-    conn = sqlite3.connect(db_path)
-    try:
-        return conn.execute(sql).fetchone()[0]
-    finally:
-        conn.close()
-
-
 @pytest.fixture
 def instance(tmp_path):
     return tmp_path / "shop"
@@ -67,23 +60,23 @@ def test_init_creates_instance_keys_and_owner(instance):
     assert db.is_file()
     for key in ("secret_key", "pii.key", "party-hash.key"):
         assert stat.S_IMODE((instance / key).stat().st_mode) == 0o600, key
-    assert count(db, "SELECT count(*) FROM staff WHERE role = 'owner' AND name = 'Olga'") == 1
-    assert count(db, "SELECT value FROM settings WHERE key = 'shop_name'") == '"旧物小铺"'
-    pin_hash = count(db, "SELECT pin_hash FROM staff")
+    assert count(db, "staff", "role = 'owner' AND name = 'Olga'") == 1
+    assert scalar(db, "SELECT value FROM settings WHERE key = 'shop_name'") == '"旧物小铺"'
+    pin_hash = scalar(db, "SELECT pin_hash FROM staff")
     assert pin_hash.startswith("$argon2id$") and "2468" not in pin_hash
 
     again = CliRunner().invoke(main, ["init", "--instance", str(instance), "--shop-name", "X", "--owner-name", "Y",
                                       "--pin", "1111"])
     assert again.exit_code == 1
     assert "already set up" in again.output
-    assert count(db, "SELECT count(*) FROM staff") == 1
+    assert count(db, "staff") == 1
 
 
 def test_init_prompts_and_refuses_a_bad_pin(instance):
     result = CliRunner().invoke(main, ["init", "--instance", str(instance)], input="Shop\nOlga\n12\n12\n")
     assert result.exit_code == 1
     assert "A PIN is 4 to 8 digits" in result.output
-    assert count(instance / "resale.db", "SELECT count(*) FROM staff") == 0
+    assert count(instance / "resale.db", "staff") == 0
 
 
 def test_demo_loads_once_and_refuses_a_used_instance(instance):
@@ -91,20 +84,20 @@ def test_demo_loads_once_and_refuses_a_used_instance(instance):
     assert result.exit_code == 0, result.output
     assert "owner 1234" in result.output and "cashier 0000" in result.output
     db = instance / "resale.db"
-    assert count(db, "SELECT count(*) FROM items") == 12
-    assert count(db, "SELECT count(*) FROM sales") == 2
-    assert count(db, "SELECT count(*) FROM staff") == 2
+    assert count(db, "items") == 12
+    assert count(db, "sales") == 2
+    assert count(db, "staff") == 2
 
     again = CliRunner().invoke(main, ["demo", "--instance", str(instance)])
     assert again.exit_code == 1 and "already has data" in again.output
-    assert count(db, "SELECT count(*) FROM items") == 12
+    assert count(db, "items") == 12
 
 
 def test_demo_refuses_an_initialised_shop(instance):
     run("init", "--instance", instance, "--shop-name", "S", "--owner-name", "O", "--pin", "1234")
     result = CliRunner().invoke(main, ["demo", "--instance", str(instance)])
     assert result.exit_code == 1
-    assert count(instance / "resale.db", "SELECT count(*) FROM items") == 0
+    assert count(instance / "resale.db", "items") == 0
 
 
 # --- serve -------------------------------------------------------------------------------------------
@@ -206,7 +199,7 @@ def test_backup_while_another_connection_holds_a_write_transaction(demo_instance
         writer.execute("ROLLBACK")
         writer.close()
     assert check_backup(dest) == {"items": 12, "sales": 2}
-    assert count(dest, "SELECT count(*) FROM items WHERE title = 'uncommitted'") == 0
+    assert count(dest, "items", "title = 'uncommitted'") == 0
 
 
 def test_backup_while_a_writer_keeps_committing(demo_instance, tmp_path):
@@ -234,7 +227,7 @@ def test_backup_while_a_writer_keeps_committing(demo_instance, tmp_path):
         thread.join()
     for copy in copies:
         assert check_backup(copy)["items"] == 12
-        assert count(copy, "SELECT count(*) FROM settings WHERE key LIKE 'load-%'") >= 20
+        assert count(copy, "settings", "key LIKE 'load-%'") >= 20
 
 
 def db_state(db_path):
@@ -296,14 +289,14 @@ def test_restore_replaces_the_database_and_keeps_a_safety_copy(demo_instance, tm
 
     refused = CliRunner().invoke(main, ["restore", "--instance", str(demo_instance), str(good)], input="n\n")
     assert refused.exit_code == 1 and "12 items, 2 sales" in refused.output
-    assert count(db_path, "SELECT count(*) FROM items WHERE title = 'changed after backup'") == 1
+    assert count(db_path, "items", "title = 'changed after backup'") == 1
 
     result = run("restore", "--instance", demo_instance, "--yes", good)
     assert result.exit_code == 0, result.output
-    assert count(db_path, "SELECT count(*) FROM items WHERE title = 'changed after backup'") == 0
+    assert count(db_path, "items", "title = 'changed after backup'") == 0
     safety = list((demo_instance / "backups").glob("before-restore-*.db"))
     assert len(safety) == 1 and f"kept as {safety[0]}" in result.output
-    assert count(safety[0], "SELECT count(*) FROM items WHERE title = 'changed after backup'") == 1
+    assert count(safety[0], "items", "title = 'changed after backup'") == 1
 
 
 def test_auto_backup_keeps_the_last_n(demo_instance, tmp_path):
@@ -394,7 +387,7 @@ def test_hold_open_keeps_the_wal_between_requests(tmp_path):
         assert keeper.execute("SELECT count(*) FROM t").fetchone()[0] == 3
     finally:
         keeper.close()
-    assert count(path, "SELECT count(*) FROM t") == 3
+    assert count(path, "t") == 3
 
 
 @pytest.mark.parametrize("shop", ["", "   ", "店" * 61])
@@ -402,4 +395,4 @@ def test_init_refuses_a_bad_shop_name(instance, shop):
     result = CliRunner().invoke(main, ["init", "--instance", str(instance), "--shop-name", shop, "--owner-name", "O",
                                        "--pin", "1234"])
     assert result.exit_code == 2 and "at most 60 characters" in result.output
-    assert not (instance / "resale.db").exists() or count(instance / "resale.db", "SELECT count(*) FROM staff") == 0
+    assert not (instance / "resale.db").exists() or count(instance / "resale.db", "staff") == 0

@@ -15,23 +15,13 @@ from inventory import consignors
 from terms.pricing import current_price, split_for
 from pos import cart as carts
 from pos import sales
+from tests.conftest import sell
 
 T0 = datetime(2026, 9, 1, 2, 0, tzinfo=timezone.utc)
 
 
 def days(n, hours=0):
     return T0 + timedelta(days=n, hours=hours)
-
-
-def sell(db, app, staff, item, moment, key="k1", discount_fen=0):
-    cart = carts.new_cart(db, staff["owner"])
-    carts.add_item(db, cart, item["id"])
-    if discount_fen:
-        line_id = db.execute("SELECT id FROM cart_lines WHERE cart_id = ?", (cart,)).fetchone()[0]
-        carts.set_discount(db, cart, line_id, amount_fen=discount_fen, role="owner")
-    total = carts.totals(carts.lines(db, cart, moment))["total_fen"]
-    return sales.complete_sale(db, app.config, cart_id=cart, entries=[{"kind": "cash", "amount_fen": total}],
-                               idempotency_key=key, staff_id=staff["owner"], moment=moment)
 
 
 def refund_line(db, sale, line_index, moment, key="r1"):
@@ -87,7 +77,7 @@ def test_terms_are_snapshotted_at_intake(db, consignor, make_item):
 
 def test_sale_line_records_tier_rate(app, db, staff, consignor, make_item):
     contracts.save_contract(db, consignor, split_kind="tiered", tiers=TIERS)
-    sale = sell(db, app, staff, make_item(price_fen=30000), T0)
+    sale = sell(app, db, make_item(price_fen=30000), staff_id=staff["owner"], moment=T0)
     line = sale["lines"][0]
     assert (line["split_bps"], line["consignor_share_fen"], line["shop_share_fen"]) == (6000, 18000, 12000)
 
@@ -165,7 +155,7 @@ def test_markdown_history_recorded_once_per_change(db, make_item, consignor):
 def test_till_sells_at_marked_down_price(app, db, staff, make_item, consignor):
     markdowns.add_rule(db, after_days=30, discount_bps=2000)
     item = make_item(price_fen=2500, moment=T0)
-    sale = sell(db, app, staff, item, days(31))
+    sale = sell(app, db, item, staff_id=staff["owner"], moment=days(31))
     line = sale["lines"][0]
     assert (line["price_fen"], line["net_fen"], line["consignor_share_fen"]) == (2000, 2000, 1200)
 
@@ -175,8 +165,8 @@ def test_till_sells_at_marked_down_price(app, db, staff, make_item, consignor):
 def test_ledger_through_sale_refund_payout(app, db, staff, consignor, make_item):
     a = make_item(price_fen=10000, moment=T0)
     b = make_item(price_fen=5050, moment=T0)
-    sell(db, app, staff, a, days(1))
-    sale2 = sell(db, app, staff, b, days(1, 1), key="k2")
+    sell(app, db, a, staff_id=staff["owner"], moment=days(1))
+    sale2 = sell(app, db, b, staff_id=staff["owner"], moment=days(1, 1), key="k2")
     assert sale2["lines"][0]["consignor_share_fen"] == 3030
     # inside the 7-day return window nothing is payable yet
     assert ledger.balance(db, consignor, days(5)) == 0
@@ -197,14 +187,14 @@ def test_ledger_through_sale_refund_payout(app, db, staff, consignor, make_item)
 
 
 def test_refund_inside_window_is_never_credited(app, db, staff, consignor, make_item):
-    sale = sell(db, app, staff, make_item(price_fen=10000, moment=T0), days(1))
+    sale = sell(app, db, make_item(price_fen=10000, moment=T0), staff_id=staff["owner"], moment=days(1))
     refund_line(db, sale, 0, days(2))
     assert ledger.pending(db, consignor, days(3)) == 0
     assert ledger.balance(db, consignor, days(30)) == 0
 
 
 def test_payout_over_balance_refused_and_double_submit_pays_once(app, db, staff, consignor, make_item):
-    sell(db, app, staff, make_item(price_fen=10000, moment=T0), days(1))
+    sell(app, db, make_item(price_fen=10000, moment=T0), staff_id=staff["owner"], moment=days(1))
     with pytest.raises(DomainError) as exc:
         payouts.pay(db, consignor, amount_fen=6001, method="bank", reference="TX1", idempotency_key="p1",
                     moment=days(9))
@@ -226,7 +216,7 @@ def test_payout_over_balance_refused_and_double_submit_pays_once(app, db, staff,
     ({"amount_fen": 2000, "method": "cash"}, "No shift is open"),
 ])
 def test_bad_payouts_refused(app, db, staff, consignor, make_item, kwargs, message):
-    sell(db, app, staff, make_item(price_fen=10000, moment=T0), days(1))
+    sell(app, db, make_item(price_fen=10000, moment=T0), staff_id=staff["owner"], moment=days(1))
     if kwargs["method"] == "cash":  # the sale auto-opened a shift; close it to have none open
         with transaction(db):
             db.execute("UPDATE shifts SET closed_at = ? WHERE closed_at IS NULL", (clock.iso(days(2)),))
@@ -239,9 +229,9 @@ def test_bad_payouts_refused(app, db, staff, consignor, make_item, kwargs, messa
 def test_store_credit_bonus_and_bulk_payout(app, db, staff, consignor, make_item):
     other = consignors.create_consignor(db, app.extensions["vault"], number="B2", name="李娜", split_bps=5000)
     poor = consignors.create_consignor(db, app.extensions["vault"], number="C3", name="王芳", split_bps=5000)
-    sell(db, app, staff, make_item(price_fen=10000, moment=T0), days(1))
-    sell(db, app, staff, make_item(price_fen=3000, consignor_id=other, moment=T0), days(1), key="k2")
-    sell(db, app, staff, make_item(price_fen=1000, consignor_id=poor, moment=T0), days(1), key="k3")  # 5.00 < min
+    sell(app, db, make_item(price_fen=10000, moment=T0), staff_id=staff["owner"], moment=days(1))
+    sell(app, db, make_item(price_fen=3000, consignor_id=other, moment=T0), staff_id=staff["owner"], moment=days(1), key="k2")
+    sell(app, db, make_item(price_fen=1000, consignor_id=poor, moment=T0), staff_id=staff["owner"], moment=days(1), key="k3")  # 5.00 < min
     credit = payouts.pay(db, consignor, amount_fen=1000, method="store_credit", bonus_bps=1000,
                          idempotency_key="sc", moment=days(9))
     assert credit["bonus_fen"] == 100
@@ -289,12 +279,12 @@ def test_expiry_to_shop_stock_moves_ownership(app, db, consignor, make_item):
 
 
 def test_discount_reduces_price_before_split_unless_contract_says_shop_bears_it(app, db, staff, consignor, make_item):
-    plain = sell(db, app, staff, make_item(price_fen=10000), T0, key="a", discount_fen=2000)["lines"][0]
+    plain = sell(app, db, make_item(price_fen=10000), staff_id=staff["owner"], moment=T0, key="a", discount_fen=2000)["lines"][0]
     assert (plain["net_fen"], plain["consignor_share_fen"], plain["shop_share_fen"]) == (8000, 4800, 3200)
     contracts.save_contract(db, consignor, split_kind="flat", split_bps=6000, shop_bears_discount=True)
-    line = sell(db, app, staff, make_item(price_fen=10000), T0, key="b", discount_fen=2000)["lines"][0]
+    line = sell(app, db, make_item(price_fen=10000), staff_id=staff["owner"], moment=T0, key="b", discount_fen=2000)["lines"][0]
     assert (line["net_fen"], line["consignor_share_fen"], line["shop_share_fen"]) == (8000, 6000, 2000)
-    deep = sell(db, app, staff, make_item(price_fen=10000), T0, key="c", discount_fen=5000)["lines"][0]
+    deep = sell(app, db, make_item(price_fen=10000), staff_id=staff["owner"], moment=T0, key="c", discount_fen=5000)["lines"][0]
     assert (deep["consignor_share_fen"], deep["shop_share_fen"]) == (5000, 0)   # capped: shop never below 0
 
 
@@ -306,7 +296,7 @@ def test_partial_refund_reverses_only_its_share(app, db, staff, consignor, make_
     """A ¥1.00 refund of a ¥100.00 line (60 % split) takes 60 fen from the consignor, never the whole share."""
     from pos import refunds
 
-    sale = sell(db, app, staff, make_item(price_fen=10000, moment=T0), days(1))
+    sale = sell(app, db, make_item(price_fen=10000, moment=T0), staff_id=staff["owner"], moment=days(1))
     line = sale["lines"][0]
     refunds.refund(db, app.config, sale_id=sale["id"], lines=[{"sale_line_id": line["id"], "amount_fen": 100}],
                    tender_mode="original", reason="scratch", idempotency_key="partial", moment=days(refund_day))
@@ -324,7 +314,7 @@ def test_store_credit_is_spent_at_the_till_and_given_back_by_a_refund(app, db, s
 
     with transaction(db):
         save_setting(db, "consignment_return_window_days", 0)
-    sell(db, app, staff, make_item(price_fen=10000, moment=T0), days(1))  # A17 earns ¥60.00
+    sell(app, db, make_item(price_fen=10000, moment=T0), staff_id=staff["owner"], moment=days(1))  # A17 earns ¥60.00
     payouts.pay(db, consignor, amount_fen=5000, method="store_credit", bonus_bps=1000, idempotency_key="sc",
                 moment=days(2))
     assert store_credit.balance(db, consignor) == 5500

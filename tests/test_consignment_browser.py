@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from tests.conftest import OWNER_PIN
+from tests.conftest import OWNER_PIN, sell
 
 pytestmark = pytest.mark.browser
 
@@ -23,11 +23,11 @@ def live(app):
 def test_double_tap_on_pay_pays_once(app, db, staff, consignor, make_item, live, browser):
     from terms.settings import save
     from core.db import transaction
-    from tests.test_consignment import T0, days, sell
+    from tests.test_consignment import T0, days
 
     with transaction(db):
         save(db, "consignment_return_window_days", 0)
-    sell(db, app, staff, make_item(price_fen=10000, moment=T0), days(1))
+    sell(app, db, make_item(price_fen=10000, moment=T0), staff_id=staff["owner"], moment=days(1))
     # one shared Chromium for the whole session (the browser fixture in tests/browser.py)
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     page.request.post(live + "/login", form={"staff_id": str(staff["owner"]), "pin": OWNER_PIN})

@@ -1,23 +1,33 @@
 """Market-day CSV import and settlement, statements (page data and PDF), agreements, erasure."""
 
+import re
 from datetime import date
+
+import pypdfium2
 
 import pytest
 
 from consignment import agreements, erasure, market, payouts, statements
 from consignment.market import ImportErrors
 from core.errors import DomainError
-from tests.test_consignment import T0, days, refund_line, sell
+from tests.conftest import count, sell
+
+
+def pdf_text(data, pages=False):
+    """The text of a PDF (``bytes``): one string, or a list with one per page when ``pages``."""
+    document = pypdfium2.PdfDocument(data)
+    try:
+        texts = [page.get_textpage().get_text_range() for page in document]
+    finally:
+        document.close()
+    return texts if pages else "\n".join(texts)
+from tests.test_consignment import T0, days, refund_line
 
 HEADER = "seller_number,seller_name,title,category,price,condition\n"
 
 
 def csv_bytes(body, encoding="utf-8", header=HEADER):
     return (header + body).encode(encoding)
-
-
-def count(db, table):
-    return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])
@@ -86,8 +96,8 @@ def test_market_settlement_commission(app, db, staff):
                       csv_bytes("M1,王小明,积木,玩具,35.55,B\nM1,王小明,书,书籍,12,B\nM1,王小明,球,玩具,5,B\n"),
                       market_day=date(2026, 9, 1), moment=T0)
     items = db.execute("SELECT * FROM items ORDER BY id").fetchall()
-    sell(db, app, staff, dict(items[0]), days(0, 1), key="a")
-    sale = sell(db, app, staff, dict(items[1]), days(0, 2), key="b")
+    sell(app, db, dict(items[0]), staff_id=staff["owner"], moment=days(0, 1), key="a")
+    sale = sell(app, db, dict(items[1]), staff_id=staff["owner"], moment=days(0, 2), key="b")
     refund_line(db, sale, 0, days(0, 3))
     seller = db.execute("SELECT id FROM consignors WHERE number = 'M1'").fetchone()[0]
     result = market.settlement(db, seller, date(2026, 9, 1))
@@ -103,8 +113,8 @@ def test_market_settlement_commission(app, db, staff):
 def test_statement_period_balances(app, db, staff, consignor, make_item):
     a = make_item(title="旧书《围城》", price_fen=10000, moment=T0)
     b = make_item(title="Walkman", price_fen=5000, moment=T0)
-    sell(db, app, staff, a, days(1))                        # credit 60.00 matures day 8
-    sale = sell(db, app, staff, b, days(20), key="k2")     # credit 30.00 matures day 27
+    sell(app, db, a, staff_id=staff["owner"], moment=days(1))                        # credit 60.00 matures day 8
+    sale = sell(app, db, b, staff_id=staff["owner"], moment=days(20), key="k2")     # credit 30.00 matures day 27
     refund_line(db, sale, 0, days(29))                     # reversed day 29
     payouts.pay(db, consignor, amount_fen=4000, method="wechat", reference="WX123", idempotency_key="p",
                 moment=days(25))
@@ -120,7 +130,28 @@ def test_statement_period_balances(app, db, staff, consignor, make_item):
     assert data["consignor"]["name"] == "张伟" and data["consignor"]["phone_masked"] == "138****5678"
     with app.test_request_context():
         pdf = statements.render_pdf(data, app.config, money=lambda f: f"¥{f / 100:.2f}", shop_name="测试小铺")
-    assert pdf.startswith(b"%PDF") and len(pdf) > 2000
+    assert pdf.startswith(b"%PDF")
+    text = pdf_text(pdf)
+    # the sold table: date (local), tag, title with the refund mark, price, split and share, in that order
+    sold = re.search(r"2026-09-21\s+(\S+)\s+Walkman ↩\s+¥50\.00\s+60%\s+¥30\.00", text)
+    assert sold and sold.group(1) == data["sold"][0]["tag"], text
+    assert re.search(r"2026-09-26\s+\S+\s+WX123\s+¥40\.00", text)  # the payout row
+    assert "13812345678" not in text  # the phone only masked
+
+
+def test_statement_pdf_tables_repeat_their_heads_across_pages(app, db, staff, consignor, make_item):
+    for i in range(70):
+        sell(app, db, make_item(title=f"Book {i:02d} " + "with a long title " * 4, price_fen=1000, moment=T0),
+             staff_id=staff["owner"], moment=days(1), key=f"s{i}")
+    data = statements.statement(db, app.extensions["vault"], consignor, date(2026, 9, 1), date(2026, 9, 30))
+    with app.test_request_context():
+        pdf = statements.render_pdf(data, app.config, money=lambda f: f"¥{f / 100:.2f}", shop_name="测试小铺")
+    pages = pdf_text(pdf, pages=True)
+    assert len(pages) >= 3
+    # column heads on each page (zh_CN, the shop's default language): "sold" has six, "taken in" four
+    assert all(page.startswith("日期 标签 商品 售价") for page in pages[1:]), [p[:40] for p in pages]
+    assert "日期 标签 商品 售价 分成 您的分成" in pages[1]
+    assert all(f"Book {i:02d}" in "".join(pages) for i in range(70))  # long titles wrap, nothing is cut off
 
 
 def test_pdf_font_missing_is_named(app, db, consignor):
@@ -150,7 +181,7 @@ def test_erasure_wipes_personal_data_keeps_sales(app, db, staff, consignor, make
     from core.errors import Conflict
     from inventory.consignors import get_consignor
 
-    sale = sell(db, app, staff, make_item(price_fen=1000, moment=T0), days(1))
+    sale = sell(app, db, make_item(price_fen=1000, moment=T0), staff_id=staff["owner"], moment=days(1))
     with pytest.raises(Conflict):
         erasure.erase_consignor(db, consignor, moment=days(2))   # still owed (pending)
     payouts.pay(db, consignor, amount_fen=600, method="bank", reference="T", idempotency_key="p", moment=days(9))

@@ -3,7 +3,7 @@
 import re
 
 from terms import contracts
-from tests.conftest import text_of
+from tests.conftest import redirects_to, sell, text_of
 
 
 def key_of(response):
@@ -49,17 +49,17 @@ def test_contract_form_refuses_tier_gap_and_keeps_input(owner_client, consignor,
 def test_payout_form_double_submit_pays_once(app, owner_client, consignor, make_item, db):
     from terms.settings import save
     from core.db import transaction
-    from tests.test_consignment import T0, days, sell
+    from tests.test_consignment import T0, days
 
     with transaction(db):
         save(db, "consignment_return_window_days", 0)
-    sell(db, app, {"owner": None}, make_item(price_fen=10000, moment=T0), days(1))
+    sell(app, db, make_item(price_fen=10000, moment=T0), staff_id=None, moment=days(1))
     page = owner_client.get(f"/consignment/payouts/{consignor}")
     assert "¥60.00" in text_of(page)
     data = {"key": key_of(page), "amount": "60", "method": "alipay", "reference": "AP-1"}
     first = owner_client.post(f"/consignment/payouts/{consignor}", data=data)
     second = owner_client.post(f"/consignment/payouts/{consignor}", data=data)
-    assert first.status_code == 302 and second.status_code == 302
+    assert redirects_to(first, f"/consignment/payouts/{consignor}") and redirects_to(second, f"/consignment/payouts/{consignor}")
     assert db.execute("SELECT count(*), sum(amount_fen) FROM payouts").fetchone()[:] == (1, 6000)
     over = owner_client.post(f"/consignment/payouts/{consignor}", data={**data, "key": "other1", "amount": "0.01"})
     assert over.status_code == 422 and "only ¥0.00 available" in text_of(over)
@@ -98,7 +98,7 @@ def test_expiry_bulk_action_and_erasure_through_pages(app, owner_client, consign
     page = owner_client.get("/consignment/expiry")
     assert item["tag"] in text_of(page) and "Grace over" in text_of(page)
     response = owner_client.post("/consignment/expiry", data={"item": [item["id"]]})
-    assert response.status_code == 302
+    assert redirects_to(response, "/consignment/expiry")
     assert db.execute("SELECT status FROM items WHERE id = ?", (item["id"],)).fetchone()[0] == "returned"
     assert db.execute("SELECT kind FROM outbox ORDER BY id DESC").fetchone()[0] == "consignor_return"
     again = owner_client.post("/consignment/expiry", data={"item": [item["id"]]})

@@ -7,6 +7,7 @@ from PIL import Image
 
 from printing import jobs, printers, worker
 from printing.transport import DUMMY_SINK
+from tests.conftest import redirects_to
 from tests.escpos_decode import decode
 
 HX = {"HX-Request": "true"}
@@ -49,9 +50,12 @@ def test_printer_form_refuses_bad_settings_and_keeps_what_was_typed(owner_client
 
 def test_test_page_and_drawer_button(owner_client, cashier_client, app, db):
     printer_id = _dummy(db)
-    assert owner_client.post(f"/printing/printers/{printer_id}/test").status_code == 302
+    assert redirects_to(owner_client.post(f"/printing/printers/{printer_id}/test"), f"/printing#printer-{printer_id}")
     assert cashier_client.post("/printing/drawer", data={"printer_id": printer_id}).status_code == 403
-    assert owner_client.post("/printing/drawer", data={"printer_id": printer_id}).status_code == 302
+    assert [j["kind"] for j in jobs.recent_jobs(db)] == ["test"]  # the refused kick queued nothing
+    assert redirects_to(owner_client.post("/printing/drawer", data={"printer_id": printer_id},
+                                          headers={"Referer": "http://localhost/till"}), "/till")
+    assert [(j["kind"], j["printer_id"]) for j in jobs.recent_jobs(db)] == [("drawer", printer_id), ("test", printer_id)]
     with app.app_context():
         assert worker.run_once(db, app.config) == 2
     test_page, drawer = (decode(b) for b in DUMMY_SINK[printer_id][-2:])

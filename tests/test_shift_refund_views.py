@@ -3,18 +3,10 @@
 import re
 from datetime import datetime, timedelta, timezone
 
-from pos import cart as carts
 from pos import sales, shifts
 from reports import queries
 from reports.chart import nice_step, sales_chart_svg
-from tests.conftest import OWNER_PIN, text_of
-
-
-def _sell(app, db, staff, item, entries, key):
-    cart_id = carts.new_cart(db, staff["owner"])
-    carts.add_item(db, cart_id, item["id"])
-    return sales.complete_sale(db, app.config, cart_id=cart_id, entries=entries, idempotency_key=key,
-                               staff_id=staff["owner"])
+from tests.conftest import OWNER_PIN, redirects_to, sell, text_of
 
 
 def test_shift_screens_open_move_close_and_z(owner_client, db):
@@ -22,7 +14,8 @@ def test_shift_screens_open_move_close_and_z(owner_client, db):
     assert page.status_code == 200 and 'id="open-form"' in page.get_data(as_text=True)
     bad = owner_client.post("/shift/open", data={"float": "-5"})
     assert bad.status_code == 422 and "cannot be negative" in text_of(bad)
-    assert owner_client.post("/shift/open", data={"float": "200"}).status_code == 302
+    assert redirects_to(owner_client.post("/shift/open", data={"float": "200"}), "/shift")
+    assert tuple(db.execute("SELECT closed_at, float_fen FROM shifts").fetchone()) == (None, 20000)
     assert 'id="shift-badge" class="badge ok"' in owner_client.get("/till").get_data(as_text=True)
     no_reason = owner_client.post("/shift/cash", data={"kind": "paid_out", "amount": "5", "reason": ""})
     assert no_reason.status_code == 422 and "Say why" in text_of(no_reason)
@@ -42,7 +35,7 @@ def test_shift_screens_open_move_close_and_z(owner_client, db):
 
 def test_refund_screen_by_receipt_url_and_double_submit(owner_client, app, db, staff, make_item):
     item = make_item(price_fen=1800)
-    sale = _sell(app, db, staff, item, [{"kind": "cash", "amount_fen": 2000}], "v1")
+    sale = sell(app, db, item, staff_id=staff["owner"], entries=[{"kind": "cash", "amount_fen": 2000}], key="v1")
     url = sales.receipt_url("https://shop.example.cn", app.config["SECRET_KEY"], sale["receipt_no"])
     found = owner_client.get("/refund", query_string={"q": url})
     assert found.status_code == 302 and found.headers["Location"].endswith(f"/refund/{sale['id']}")
@@ -67,7 +60,7 @@ def test_refund_screen_by_receipt_url_and_double_submit(owner_client, app, db, s
 
 def test_void_screen_needs_owner_pin(cashier_client, app, db, staff, make_item):
     item = make_item(price_fen=1000)
-    sale = _sell(app, db, staff, item, [{"kind": "card", "amount_fen": 1000}], "v2")
+    sale = sell(app, db, item, staff_id=staff["owner"], entries=[{"kind": "card", "amount_fen": 1000}], key="v2")
     wrong = cashier_client.post(f"/sales/{sale['id']}/void", data={"owner_id": staff["owner"], "pin": "9999",
                                                                    "reason": "test"})
     assert wrong.status_code == 401 and "Wrong PIN" in text_of(wrong)
@@ -82,8 +75,8 @@ def test_reports_pages_csv_and_chart(owner_client, cashier_client, app, db, staf
     a = make_item(price_fen=1800)
     b = make_item(title="=HYPERLINK(\"x\")", price_fen=2550, consignor_id=None, category="家居 Home")
     make_item(title="still here", price_fen=999)
-    _sell(app, db, staff, a, [{"kind": "cash", "amount_fen": 1800}], "r1")
-    _sell(app, db, staff, b, [{"kind": "cash", "amount_fen": 2550}], "r2")
+    sell(app, db, a, staff_id=staff["owner"], entries=[{"kind": "cash", "amount_fen": 1800}], key="r1")
+    sell(app, db, b, staff_id=staff["owner"], entries=[{"kind": "cash", "amount_fen": 2550}], key="r2")
     assert cashier_client.get("/reports/").status_code == 403
     for name in ("sales-by-day", "sales-by-category", "sales-by-consignor", "sellers", "inventory-aging"):
         page = owner_client.get(f"/reports/{name}?preset=today")
@@ -102,7 +95,7 @@ def test_reports_pages_csv_and_chart(owner_client, cashier_client, app, db, staf
 
 def test_sales_by_day_counts_local_days_and_refunds_on_their_day(db):
     period = queries.Period(datetime(2026, 11, 28).date(), datetime(2026, 11, 29).date())
-    lo, hi = queries.bounds(period, "+08:00")
+    lo, hi = queries.bounds(period)
     assert (lo, hi) == ("2026-11-27T16:00:00.000Z", "2026-11-29T16:00:00.000Z")
     table = queries.sales_by_day(db, period)
     assert [r["day"] for r in table.rows] == ["2026-11-28", "2026-11-29"] and table.totals["net_fen"] == 0
@@ -162,7 +155,7 @@ def test_till_sale_with_no_shift_opens_one_and_the_badge_says_so(owner_client, d
 
 
 def test_refunds_are_the_owners(cashier_client, app, db, staff, make_item):
-    sale = _sell(app, db, staff, make_item(price_fen=1000), [{"kind": "cash", "amount_fen": 1000}], "own")
+    sale = sell(app, db, make_item(price_fen=1000), staff_id=staff["owner"], entries=[{"kind": "cash", "amount_fen": 1000}], key="own")
     assert cashier_client.get("/refund?q=1").status_code == 403
     assert cashier_client.post(f"/refund/{sale['id']}", data={"line": "1", "tender": "cash", "reason": "x",
                                                              "refund_key": "k"}).status_code == 403

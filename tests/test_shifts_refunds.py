@@ -11,23 +11,9 @@ from pos import cart as carts
 from pos import refunds, sales, shifts
 from pos.drawer import record_cash_movement
 from staff.accounts import LoginError
-from tests.conftest import OWNER_PIN
+from tests.conftest import OWNER_PIN, count, sell
 
 T0 = datetime(2026, 11, 29, 1, 0, tzinfo=timezone.utc)  # 09:00 in Shanghai
-
-
-def sell(app, db, staff_id, items, entries, key, moment=None, discounts=None):
-    cart_id = carts.new_cart(db, staff_id)
-    for item in items:
-        carts.add_item(db, cart_id, item["id"])
-    for line_id, fen in (discounts or {}).items():
-        carts.set_discount(db, cart_id, line_id, amount_fen=fen, role="owner")
-    return sales.complete_sale(db, app.config, cart_id=cart_id, entries=entries, idempotency_key=key,
-                               staff_id=staff_id, moment=moment)
-
-
-def count(db, table, where="1"):
-    return db.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchone()[0]
 
 
 def test_open_shift_then_second_open_is_refused(db, staff):
@@ -42,11 +28,11 @@ def test_open_shift_then_second_open_is_refused(db, staff):
 
 def test_sale_with_no_open_shift_opens_one_with_zero_float_and_flags_it(app, db, staff, make_item):
     item = make_item(price_fen=1000)
-    sale = sell(app, db, staff["cashier"], [item], [{"kind": "cash", "amount_fen": 1000}], "s1")
+    sale = sell(app, db, [item], staff_id=staff["cashier"], entries=[{"kind": "cash", "amount_fen": 1000}], key="s1")
     shift = shifts.get_shift(db, sale["shift_id"])
     assert (shift["float_fen"], shift["auto_opened"], shift["closed_at"]) == (0, 1, None)
     # the next sale joins the same shift
-    sale2 = sell(app, db, staff["cashier"], [make_item(price_fen=500)], [{"kind": "card", "amount_fen": 500}], "s2")
+    sale2 = sell(app, db, [make_item(price_fen=500)], staff_id=staff["cashier"], entries=[{"kind": "card", "amount_fen": 500}], key="s2")
     assert sale2["shift_id"] == shift["id"] and count(db, "shifts") == 1
 
 
@@ -81,7 +67,7 @@ def day(app, db, staff, make_item, consignor):
     lamp = make_item(title="Shop lamp", price_fen=2550, consignor_id=None, category="家居 Home")
     coat = make_item(title="Wool coat", price_fen=12000, category="服装 Clothing")
     cup = make_item(title="Cup", price_fen=999, consignor_id=None)
-    s1 = sell(app, db, staff["cashier"], [book, lamp], [{"kind": "cash", "amount_fen": 5000}], "d1",
+    s1 = sell(app, db, [book, lamp], staff_id=staff["cashier"], entries=[{"kind": "cash", "amount_fen": 5000}], key="d1",
               moment=T0 + timedelta(minutes=5))
     cart_id = carts.new_cart(db, staff["owner"])
     carts.add_item(db, cart_id, coat["id"])
@@ -90,7 +76,7 @@ def day(app, db, staff, make_item, consignor):
     s2 = sales.complete_sale(db, app.config, cart_id=cart_id, idempotency_key="d2", staff_id=staff["owner"],
                              entries=[{"kind": "wechat", "amount_fen": 6000, "reference": "8841"},
                                       {"kind": "cash", "amount_fen": 4000}], moment=T0 + timedelta(minutes=9))
-    s3 = sell(app, db, staff["cashier"], [cup], [{"kind": "card", "amount_fen": 999}], "d3",
+    s3 = sell(app, db, [cup], staff_id=staff["cashier"], entries=[{"kind": "card", "amount_fen": 999}], key="d3",
               moment=T0 + timedelta(minutes=12))
     return {"s1": s1, "s2": s2, "s3": s3, "book": book, "lamp": lamp, "coat": coat, "cup": cup}
 

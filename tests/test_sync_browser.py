@@ -13,6 +13,7 @@ from core.settings import get_setting, set_setting
 from core.workers import start_workers
 from inventory import items
 from staff import accounts
+from tests.browser import serve
 from tests.sync_support import ROOT, TOKEN, Registry, free_port
 
 
@@ -45,7 +46,8 @@ def test_sell_offline_then_drain_then_provenance(tmp_path, browser):
     item = items.intake(db, hub.config, title="Walkman WM-EX5", category=get_setting(db, "categories")[2],
                         condition="B", price_fen=12000, brand="Sony", staff_id=owner)
     server = create_server(hub, host="127.0.0.1", port=free_port(), threads=4)
-    threading.Thread(target=server.run, daemon=True).start()
+    stopping = threading.Event()
+    threading.Thread(target=serve, args=(server, stopping), daemon=True).start()
     hub_url = f"http://127.0.0.1:{server.effective_port}"
     stop_workers = start_workers(hub)
     pending = lambda: db.execute("SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone()[0]  # noqa: E731
@@ -103,6 +105,7 @@ def test_sell_offline_then_drain_then_provenance(tmp_path, browser):
         page.context.close()
     finally:
         stop_workers.set()
+        stopping.set()
         server.close()
         registry.stop()
         db.close()

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 
 import pytest
 
@@ -17,6 +18,7 @@ from core import clock
 from core.db import connect, transaction
 import epcis
 from sync import sender, state
+from tests.conftest import redirects_to
 from tests.sync_support import (ROOT, TOKEN, FaultProxy, RecordingSession, Registry, assert_exactly_once, drain,
                                 hub_config, shared_validator)
 
@@ -73,7 +75,7 @@ def test_batches_follow_options_limits_and_order_per_item(app, db, facts, regist
     assert summary["online"] is True and summary["pending"] == 0 and summary["last_success_at"]
 
 
-def test_registry_down_then_up(app, db, facts, tmp_path):
+def test_registry_down_then_up(fixed_clock, app, db, facts, tmp_path):
     reg = Registry(tmp_path / "late-registry")  # not started: connection refused
     config = hub_config(app, reg.url, SYNC_BACKOFF_INITIAL=0.2, SYNC_BACKOFF_MAX=1)
     first = sender.sync_once(db, config)
@@ -86,7 +88,10 @@ def test_registry_down_then_up(app, db, facts, tmp_path):
     assert second["status"] == "offline" and state.get_state(db)["failures"] == 2
     reg.start()
     try:
-        time.sleep(max(0.0, (clock.parse(state.get_state(db)["next_attempt_at"]) - clock.now()).total_seconds()))
+        due = clock.parse(state.get_state(db)["next_attempt_at"])
+        fixed_clock.set(due - timedelta(milliseconds=1))
+        assert sender.sync_once(db, config)["status"] == "waiting"  # not a moment early
+        fixed_clock.set(due)
         session = RecordingSession()
         result = sender.sync_once(db, config, session=session)  # resumes by itself once the wait is over
         assert result["status"] == "ok" and result["sent"] == 25
@@ -185,7 +190,7 @@ def test_one_invalid_event_in_a_batch_is_rejected_and_later_events_flow(app, db,
     page = owner_client.get("/sync", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Rejected by the registry (1)" in page and "is not a &#39;uri&#39;" in page
     response = owner_client.post("/sync/rejected/3/retry")
-    assert response.status_code == 302
+    assert redirects_to(response, "/sync")
     assert db.execute("SELECT status FROM outbox WHERE id = 3").fetchone()[0] == "pending"
 
 
@@ -219,12 +224,27 @@ def test_wrong_token_is_offline_not_rejected(app, db, facts, registry):
     assert db.execute("SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone()[0] == 25
 
 
+def _offline(retry_after=None):
+    raise sender.RegistryUnavailable("down", retry_after)
+
+
 def test_backoff_grows_exponentially_with_jitter_and_is_capped(app):
-    config = {"SYNC_BACKOFF_INITIAL": 2, "SYNC_BACKOFF_MAX": 300}
-    waits = [sender.backoff_seconds(n, config) for n in range(1, 12)]
+    backoff = sender.Backoff({"SYNC_BACKOFF_INITIAL": 2, "SYNC_BACKOFF_MAX": 300})
+    waits = [backoff.run(_offline)[0] for _n in range(11)]
     for n, wait in enumerate(waits[:7], start=1):
         assert 2 * 2 ** (n - 1) <= wait <= 2 * 2 ** (n - 1) + 2
     assert waits[-1] == 300
+    # Retry-After is a floor, even above the cap; a success starts the schedule again from the shortest wait
+    assert backoff.run(lambda: _offline(retry_after=900))[0] == 900
+    assert backoff.run(lambda: None) is None
+    assert 2 <= backoff.run(_offline)[0] <= 4
+
+
+def test_backoff_lets_programming_errors_through(app):
+    backoff = sender.Backoff({"SYNC_BACKOFF_INITIAL": 2})
+    with pytest.raises(ZeroDivisionError):
+        backoff.run(lambda: 1 / 0)
+    assert 2 <= backoff.run(_offline)[0] <= 4  # and starts afresh
 
 
 def test_hub_killed_with_sigkill_mid_send_then_restarted(app, db, make_item, registry, proxy, tmp_path):

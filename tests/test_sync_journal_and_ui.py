@@ -9,22 +9,13 @@ from click.testing import CliRunner
 from core import clock
 from cli.main import main
 from core.db import transaction
-from pos import cart as carts
-from pos import sales
 from sync import journal, state
-from tests.conftest import text_of
-
-
-def sell(app, db, item, key, moment=None):
-    cart = carts.new_cart(db, None)
-    carts.add_item(db, cart, item["id"])
-    return sales.complete_sale(db, app.config, cart_id=cart, entries=[{"kind": "cash", "amount_fen": item["price_fen"]}],
-                               idempotency_key=key, moment=moment)
+from tests.conftest import redirects_to, sell, text_of
 
 
 @pytest.fixture
 def three_sales(app, db, make_item):
-    return [sell(app, db, make_item(price_fen=1000 + i), f"k{i}") for i in range(3)]
+    return [sell(app, db, make_item(price_fen=1000 + i), key=f"k{i}") for i in range(3)]
 
 
 def test_each_sale_is_chained_to_the_previous_one(db, three_sales):
@@ -114,10 +105,10 @@ def test_retry_all_and_try_now(app, owner_client, db, make_item):
     with transaction(db):
         db.execute("UPDATE outbox SET status = 'rejected', last_error = 'HTTP 400: nope'")
     state.set_state(db, next_attempt_at=clock.iso(clock.now() + timedelta(hours=1)))
-    assert owner_client.post("/sync/rejected/retry").status_code == 302
+    assert redirects_to(owner_client.post("/sync/rejected/retry"), "/sync")
     assert db.execute("SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone()[0] == 2
     state.set_state(db, next_attempt_at=clock.iso(clock.now() + timedelta(hours=1)))
-    assert owner_client.post("/sync/now").status_code == 302
+    assert redirects_to(owner_client.post("/sync/now"), "/sync")
     assert state.get_state(db)["next_attempt_at"] is None
 
 

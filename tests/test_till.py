@@ -1,5 +1,6 @@
 """The till through the Flask test client: scans, discounts, tenders, completing a sale."""
 
+import hmac
 import json
 import re
 import threading
@@ -272,6 +273,8 @@ def test_receipt_page_and_public_e_receipt(owner_client, app, make_item, db):
     token = sales.receipt_token(app.config["SECRET_KEY"], 1)
     anonymous = app.test_client()
     assert anonymous.get("/r/1?k=wrong").status_code == 404
+    assert anonymous.get(f"/r/1?k={token[:-1]}").status_code == 404  # a prefix of the token is not enough
+    assert anonymous.get("/r/1?k=%E4%BB%A4%E7%89%8C").status_code == 404  # non-ASCII: refused, not a 500
     public = anonymous.get(f"/r/1?k={token}")
     assert public.status_code == 200 and "¥18.00" in public.get_data(as_text=True)
 
@@ -290,3 +293,14 @@ def test_a_free_item_sells_with_no_payment(owner_client, make_item, db):
     assert tuple(sale) == (0, 0, 0)
     assert db.execute("SELECT count(*) FROM tenders").fetchone()[0] == 0
     assert db.execute("SELECT status FROM items WHERE id = ?", (item["id"],)).fetchone()[0] == "sold"
+
+
+def test_receipt_tokens_are_compared_in_constant_time(app, monkeypatch):
+    seen = []
+    real = hmac.compare_digest
+    monkeypatch.setattr(hmac, "compare_digest", lambda x, y: seen.append((x, y)) or real(x, y))
+    token = sales.receipt_token(app.config["SECRET_KEY"], 7)
+    assert sales.receipt_token_ok(app.config["SECRET_KEY"], 7, token)
+    assert not sales.receipt_token_ok(app.config["SECRET_KEY"], 8, token)
+    assert not sales.receipt_token_ok(app.config["SECRET_KEY"], 7, None)
+    assert len(seen) == 3

@@ -2,13 +2,13 @@
 printable settlements."""
 
 import io
-from datetime import date
 
 from flask import current_app, g, request, send_file
 
 from consignment import market
 from consignment.forms import ImportForm
 from consignment.views.blueprint import bp, vault
+from core import clock
 from core.db import get_db
 from core.errors import DomainError
 from core.forms import submit
@@ -30,11 +30,11 @@ def market_day():
         if isinstance(outcome.error, market.ImportErrors):
             errors = outcome.error.errors  # (line, column, message) of each problem; the summary is on the file
     else:
-        form = ImportForm(formdata=None, data={"day": request.args.get("day") or date.today().isoformat()})
+        form = ImportForm(formdata=None, data={"day": request.args.get("day") or clock.local_today().isoformat()})
     try:
         day = market.parse_day(form.day.data)
     except DomainError:
-        day = date.today()
+        day = clock.local_today()
     return render("consignment/market.html", form=form, errors=errors, result=result, day=day,
                   sellers=market.sellers(db, day), commission_bps=setting(db, "market_commission_bps"), status=status)
 
@@ -52,7 +52,6 @@ def market_settlement():
     db = get_db()
     day = market.parse_day(request.args.get("day"))
     ids = [request.args.get("seller", type=int)] if request.args.get("seller") else [s["id"] for s in market.sellers(db, day)]
-    tz = current_app.config.get("TZ_OFFSET", "+08:00")
     return render("consignment/settlement.html", day=day,
-                  settlements=[market.settlement(db, i, day, tz) for i in ids if i],
+                  settlements=[market.settlement(db, i, day) for i in ids if i],
                   commission_bps=setting(db, "market_commission_bps"))

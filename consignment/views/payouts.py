@@ -2,12 +2,12 @@
 and the owner's consignor balances report (page or CSV)."""
 
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 
-from flask import current_app, flash, g, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 
-from consignment import market, payouts, statements, store_credit
+from consignment import market, payouts, store_credit
 from consignment.forms import BulkPayoutForm, PayoutForm
 from consignment.views.blueprint import bp, consignor_of, money, vault
 from core import clock
@@ -113,13 +113,12 @@ def _balances_csv(data, as_of):
 def balances():
     """Consignor balances report (issue 5 §8): available, pending, paid; ``format=csv`` exports it."""
     db = get_db()
-    tz = statements.tz_of(current_app.config.get("TZ_OFFSET", "+08:00"))
     try:
         as_of = market.parse_day(request.args.get("at"))
     except DomainError as exc:
         flash(exc.message, "error")
-        as_of = date.today()
-    end_of_day = datetime.combine(as_of + timedelta(days=1), time(), tz) - timedelta(milliseconds=1)
+        as_of = clock.local_today()
+    end_of_day = clock.day_start(as_of + timedelta(days=1)) - timedelta(milliseconds=1)
     data = ledger.balances(db, min(end_of_day, clock.now()))
     if request.args.get("format") == "csv":
         return _balances_csv(data, as_of)

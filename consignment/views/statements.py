@@ -15,7 +15,7 @@ from terms.contracts import outcome_label
 
 def _statement(db, consignor_id):
     start, end = statements.parse_period(request.args.get("start"), request.args.get("end"))
-    return statements.statement(db, vault(), consignor_id, start, end, current_app.config.get("TZ_OFFSET", "+08:00"))
+    return statements.statement(db, vault(), consignor_id, start, end)
 
 
 @bp.route("/statements/<int:consignor_id>")
