@@ -42,6 +42,7 @@ from core.errors import DomainError
 from core.i18n import current_locale
 from core.icons import icon
 from core.money import format_money
+from core.paths import package_dir
 from core.settings import get_setting, set_setting
 from core.web import (
     PUBLIC_ATTR,
@@ -102,7 +103,7 @@ def migration_sets():
 
 def translation_directories():
     """Every area's ``translations`` folder that exists (absolute paths), in :data:`AREAS` order."""
-    folders = [Path(package.__file__).resolve().parent / "translations" for package, _m, _v in AREAS]
+    folders = [package_dir(package.__name__) / "translations" for package, _m, _v in AREAS]
     return [str(folder) for folder in folders if folder.is_dir()]
 
 
@@ -147,7 +148,6 @@ def create_app(config=None):
 
 def _ensure_hub_id(app):
     """Give the hub a permanent random id on first start (its location URI in registry events)."""
-
     db = core.db.connect(app.config["DATABASE"])
     try:
         if not get_setting(db, "hub_id"):
@@ -159,7 +159,6 @@ def _ensure_hub_id(app):
 
 def _backup_step(app):
     """Worker: take the daily backup when the newest one is older than ``BACKUP_INTERVAL_HOURS``."""
-
     folder = Path(app.instance_path) / "backups"
     age = latest_backup_age_hours(folder)
     if age is None or age >= app.config["BACKUP_INTERVAL_HOURS"]:
@@ -276,9 +275,7 @@ def _register_template_globals(app):
 
     @app.template_filter("datetime")
     def datetime_filter(text, fmt="short"):
-
         return format_datetime(clock.parse(text), fmt) if text else ""
-
 
     app.add_template_global(icon)
 
@@ -290,7 +287,6 @@ def _register_template_globals(app):
 
     @app.context_processor
     def globals_for_templates():
-
         try:
             shop_name = get_setting(core.db.get_db(), "shop_name")
         except Exception:  # a broken database still renders the error page

@@ -36,7 +36,6 @@ def load_demo(app):
     Returns:
         bool: True when data was loaded.
     """
-
     db = connect(app.config["DATABASE"])
     try:
         if accounts.has_any_staff(db):

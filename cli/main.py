@@ -110,8 +110,6 @@ def terminal_qr(text):
         tuple[str, list[list[bool]]]: the printable block and the QR matrix it draws (True = dark),
         quiet zone included.
     """
-
-
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
     code.add_data(text)
     code.make(fit=True)
@@ -136,9 +134,6 @@ def main():
 @click.option("--no-workers", is_flag=True, help="Do not start background workers (backup, printing, sync).")
 def serve(instance, host, port, threads, demo, no_workers):
     """Serve the app with waitress and print the address other tablets open."""
-
-
-
     app = _app(instance)
     _remember_address(app, host, port)  # first: the demo items' QR URLs are built from it
     if demo and load_demo(app):
@@ -163,7 +158,6 @@ def serve(instance, host, port, threads, demo, no_workers):
 
 def _remember_address(app, host, port):
     """Store the hub's LAN address as the default resolver base for tag URLs, once."""
-
     db = connect(app.config["DATABASE"])
     try:
         if not get_setting(db, "resolver_base"):
@@ -181,7 +175,6 @@ def _remember_address(app, host, port):
 @click.option("--pin", prompt="Owner PIN (4-8 digits)", hide_input=True, confirmation_prompt=True)
 def init(instance, shop_name, owner_name, pin):
     """Create the instance folder, database, keys and the owner account."""
-
     shop_name = shop_name.strip()
     if not shop_name or len(shop_name) > 60:
         raise click.BadParameter("enter the shop name (at most 60 characters)", param_hint="--shop-name")
@@ -207,7 +200,6 @@ def init(instance, shop_name, owner_name, pin):
 @INSTANCE
 def demo(instance):
     """Load demo data into an empty instance."""
-
     app = _app(instance)
     if not load_demo(app):
         raise click.ClickException(f"{app.instance_path} already has data; demo data goes into an empty instance.")
@@ -220,7 +212,6 @@ def demo(instance):
 @click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
 def backup_cmd(instance, path):
     """Copy the live database to PATH (default: a dated file in the instance's backups/). Safe while selling."""
-
     app = _app(instance)
 
     dest = path or Path(app.instance_path) / "backups" / f"manual-{clock.now().strftime('%Y%m%d-%H%M%S')}.db"
@@ -234,7 +225,6 @@ def backup_cmd(instance, path):
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def restore_cmd(instance, path, yes):
     """Replace the database with the backup at PATH after checking it. Stop the server first."""
-
     app = _app(instance)
     try:
         counts = check_backup(path)
@@ -252,7 +242,6 @@ def restore_cmd(instance, path, yes):
 @click.option("--watch", is_flag=True, help="Keep running: send new events as they come, retry with backoff.")
 def sync_cmd(instance, watch):
     """Send pending events to the registry (one pass, ignoring any backoff), or keep doing it (--watch)."""
-
     app = _app(instance)
     if not app.config.get("REGISTRY_URL"):
         raise click.ClickException("REGISTRY_URL is not set (config.toml or RESALE_REGISTRY_URL).")
@@ -281,7 +270,6 @@ def sync_cmd(instance, watch):
 @INSTANCE
 def verify_journal_cmd(instance):
     """Check the sales hash chain; report the first broken link (exit status 1) if sales were altered or deleted."""
-
     app = _app(instance)
     db = connect(app.config["DATABASE"])
     try:
@@ -314,8 +302,6 @@ REGISTRY_INSTANCE = click.option("--instance", type=click.Path(file_okay=False, 
 @click.option("--threads", default=8, show_default=True, type=int)
 def registry_serve(instance, host, port, threads):
     """Serve the registry with waitress (put it behind a TLS-terminating proxy on the internet)."""
-
-
     app = create_registry_app({"INSTANCE_PATH": str(instance)} if instance else None)
     click.echo(f"Registry on http://{host}:{port}/ — data in {app.config['DATABASE']}")
     waitress_serve(app, host=host, port=port, threads=threads, ident="resale-registry")
@@ -326,7 +312,6 @@ def registry_serve(instance, host, port, threads):
 @click.option("--name", prompt="Shop name", help="The shop's public name (shown on provenance pages).")
 def registry_add_shop(instance, name):
     """Register a shop and print the bearer token its hub puts in REGISTRY_TOKEN."""
-
     app = create_registry_app({"INSTANCE_PATH": str(instance)} if instance else None)
     db = connect(app.config["DATABASE"])
     try:

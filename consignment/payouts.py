@@ -100,7 +100,6 @@ def pay(db, consignor_id, *, amount_fen, method, idempotency_key, reference="", 
 
 
 def _fmt(fen):
-
     return format_money(fen)
 
 

@@ -150,7 +150,6 @@ def render_pdf(data, config, *, money, shop_name=""):
     from fpdf import FPDF, FontFace  # function-level: fpdf2 is only loaded when a PDF is asked for (start-up cost)
     from fpdf.enums import XPos, YPos  # function-level: as above
 
-
     def label(key):
         return str(TEXTS.get(key, key))
 

@@ -30,6 +30,7 @@ def areas():
     """Every area with a catalog: each top-level folder of the source tree holding ``translations/``."""
     return sorted(p.parent.name for p in ROOT.glob("*/translations") if p.is_dir() and p.parent.name != "build")
 
+
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None,
             "lazy_ngettext": (1, 2)}
 JINJA_OPTIONS = {"extensions": "jinja2.ext.do", "trimmed": "false"}
@@ -92,7 +93,7 @@ def update(area, locale="zh_CN"):
 def compile_all():
     """Compile every ``messages.po`` under the areas to ``messages.mo``."""
     for area in areas():
-        for po in (ROOT / area / "translations").glob("*/LC_MESSAGES/messages.po"):
+        for po in (package_dir(area) / "translations").glob("*/LC_MESSAGES/messages.po"):
             with po.open("rb") as fh:
                 catalog = read_po(fh)
             buffer = io.BytesIO()
@@ -130,10 +131,9 @@ def main(argv):
     if command == "check":
         bad = 0
         for area in areas():
-            if (ROOT / area).is_dir():
-                for msgid in missing(area):
-                    bad += 1
-                    print(f"{area}: {msgid!r}")
+            for msgid in missing(area):
+                bad += 1
+                print(f"{area}: {msgid!r}")
         return 1 if bad else 0
     print(__doc__)
     return 2

@@ -62,7 +62,6 @@ def healthz():
 @public
 def set_language(code):
     """Switch the interface language (zh_CN or en) for this browser."""
-
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
     return redirect(_local_path(request.args.get("next")) or _local_path(request.referrer) or "/")

@@ -147,7 +147,6 @@ def list_consignors(db, vault, query=""):
 def owed_to(db, consignor_id):
     """What the shop owes a consignor, in fen: their ledger balance (credits less refunds, payouts and fees)
     plus shares still inside the return window (``terms.ledger``)."""
-
     return ledger.balance(db, consignor_id) + ledger.pending(db, consignor_id)
 
 

@@ -83,7 +83,6 @@ def find_sale(db, secret_key, text):
         DomainError: empty input, a receipt URL with a wrong token.
         NotFound: no such receipt or item, or the item was never sold ("nothing to refund").
     """
-
     raw = unicodedata.normalize("NFKC", text or "").strip()
     if not raw:
         raise DomainError(_l("Scan the receipt’s QR code or type its number."), field="receipt")
@@ -282,7 +281,6 @@ def void_sale(db, config, *, sale_id, owner_id, pin, reason, staff_id=None, mome
         Conflict: already voided, made in another (or a closed) shift, or partly refunded.
         Nothing is written when any of these is raised (a wrong PIN only counts a failed attempt).
     """
-
     reason = _clean_reason(reason)
     authoriser = verify_login(db, owner_id, pin)
     if authoriser["role"] != "owner":

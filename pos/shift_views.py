@@ -106,7 +106,6 @@ def z_report(shift_id):
 @bp.route("/shifts/<int:shift_id>/z/print", methods=["POST"])
 def print_z_report(shift_id):
     """Queue the stored Z report for the receipt printer (the printer that takes ``report`` jobs)."""
-
     db = get_db()
     rows = shifts.z_report_rows(shifts.z_report(db, shift_id), current_locale())
     enqueue(db, "report", rows)

@@ -56,7 +56,6 @@ def _pack(image):
 def raster_gsv0(image):
     """``GS v 0 m xL xH yL yH d…`` (m = 0, normal density) for a 1-bit image with ink = 1, split every
     :data:`RASTER_MAX_LINES` dot lines. Width is padded to a multiple of 8 dots."""
-
     if image.width % 8:
         padded = Image.new("1", ((image.width + 7) // 8 * 8, image.height), 0)
         padded.paste(image, (0, 0))
@@ -73,7 +72,6 @@ def raster_gsv0(image):
 def raster_escstar(image, restore_spacing=ROW_PITCH[1]):
     """``ESC * 33 nL nH d…`` 24-dot double-density stripes (3 bytes per column, top bit first), each
     followed by LF with ``ESC 3 24`` line spacing, so stripes touch; the row spacing is restored after."""
-
     height = (image.height + 23) // 24 * 24
     if height != image.height:
         padded = Image.new("1", (image.width, height), 0)

@@ -200,7 +200,6 @@ def capture(db, shop_id, raw, behaviour="rollback", max_events=500):
 
 def _utc(text):
     """An EPCIS ``eventTime`` (any offset) as a UTC ISO string with milliseconds, so times sort as text."""
-
     try:
         return clock.iso(datetime.fromisoformat(text.replace("Z", "+00:00")))
     except (ValueError, AttributeError):

@@ -129,7 +129,6 @@ def has_any_staff(db):
 def _shop_time(moment):
     """``HH:MM`` in the shop's time zone (``SHOP_TIMEZONE``, :mod:`core.clock`) — not the hub OS's,
     which is often UTC on a Raspberry Pi or mini-PC."""
-
     if has_app_context():
         return format_time(moment, "HH:mm")
     return clock.local(moment).strftime("%H:%M")

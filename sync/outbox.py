@@ -36,10 +36,8 @@ def shop_location(db):
 def _vault(db):
     """The hub's :class:`core.crypto.Vault`: the app's when in an app context, else one reading the keys
     from the instance folder that holds the database file (CLI, workers, tests)."""
-
     if has_app_context() and "vault" in current_app.extensions:
         return current_app.extensions["vault"]
-
 
     folder = Path(db.execute("PRAGMA database_list").fetchone()[2]).parent
     return Vault(read_or_create_secret(folder / "pii.key", make=new_fernet_key),

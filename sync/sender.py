@@ -400,7 +400,6 @@ def sync_once(db, config, *, session=None, force=False, now=None):
 def worker_step(app):
     """Worker for ``core.workers.register_worker``: one pass on its own connection; returns the seconds
     to wait before the next pass (the backoff when offline)."""
-
     db = connect(app.config["DATABASE"], app.config.get("BUSY_TIMEOUT_MS", 5000))
     try:
         if "sync_session" not in app.extensions:  # one keep-alive session for the worker thread
@@ -414,7 +413,6 @@ def worker_step(app):
 
 def watch(db, config, stop=None, echo=None):
     """Run passes until ``stop`` (a ``threading.Event``) is set: the ``resale-pos sync --watch`` loop."""
-
     stop = stop or threading.Event()
     session = make_session(config)
     try:

@@ -83,7 +83,6 @@ def _schedule(db, item, terms):
 
 def markdown_bps(db, item, moment=None):
     """The markdown in force for ``item`` (dict from the items table) at ``moment``, in basis points (0 = none)."""
-
     terms = terms_for_item(db, item)
     if terms and terms.get("do_not_discount"):
         return 0

@@ -16,7 +16,6 @@ def current_price(db, item, moment=None):
     The tag price (``item["price_fen"]``, including any recorded price change) less the markdown in
     force for the item's age (``terms.markdowns``; never for "do not discount" items).
     """
-
     if item.get("status", "available") != "available":
         return item["price_fen"]
     return marked_down_price(item["price_fen"], markdown_bps(db, item, moment))
@@ -25,7 +24,6 @@ def current_price(db, item, moment=None):
 def split_bps_for(db, item, net_fen):
     """The consignor's share in basis points for a line of ``item`` sold at ``net_fen`` (0 for shop stock):
     the item's contract terms, flat or tiered by the sale price (``terms.contracts``)."""
-
     terms = terms_for_item(db, item)
     if terms is None:
         return 0
@@ -40,7 +38,6 @@ def split_line(db, item, price_fen, net_fen):
     takes the consignor's share from ``price_fen`` instead, the shop absorbing the discount (the consignor's
     share is capped at ``net_fen``). The tier is chosen on the price the share is taken from.
     """
-
     terms = terms_for_item(db, item)
     if terms is None:
         return 0, 0, net_fen

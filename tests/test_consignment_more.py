@@ -21,6 +21,8 @@ def pdf_text(data, pages=False):
     finally:
         document.close()
     return texts if pages else "\n".join(texts)
+
+
 from tests.test_consignment import T0, days, refund_line
 
 HEADER = "seller_number,seller_name,title,category,price,condition\n"

@@ -17,8 +17,6 @@ from tests.browser import serve
 from tests.sync_support import ROOT, TOKEN, Registry, free_port
 
 
-
-
 def _wait(predicate, seconds=15):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
