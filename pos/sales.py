@@ -147,6 +147,11 @@ def receipt_url(base, secret_key, receipt_no):
     return f"{base.rstrip('/')}/r/{receipt_no}?k={receipt_token(secret_key, receipt_no)}"
 
 
+def shop_receipt_url(db, config, receipt_no):
+    """:func:`receipt_url` on this shop's resolver base (``core.settings.resolver_base``) with its secret key."""
+    return receipt_url(resolver_base(db, config), config["SECRET_KEY"], receipt_no)
+
+
 def receipt_document(db, config, payload):
     """The print source of ``receipt`` jobs (``printing.documents.register_source``).
 
@@ -154,13 +159,13 @@ def receipt_document(db, config, payload):
         payload: ``{"sale_id": int, "reprint": bool}``.
 
     Returns:
-        dict: ``{"sale": dict from :func:`get_sale`, "url": the e-receipt URL (:func:`receipt_url`)}``.
+        dict: ``{"sale": dict from :func:`get_sale`, "url": the e-receipt URL (:func:`shop_receipt_url`)}``.
 
     Raises:
         NotFound: the sale is gone.
     """
     sale = get_sale(db, payload["sale_id"])
-    return {"sale": sale, "url": receipt_url(resolver_base(db, config), config["SECRET_KEY"], sale["receipt_no"])}
+    return {"sale": sale, "url": shop_receipt_url(db, config, sale["receipt_no"])}
 
 
 def recent_sales(db, limit=20):

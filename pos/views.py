@@ -14,16 +14,15 @@ from core.errors import DomainError
 from core.forms import first_error, optional_int, submit
 from core.i18n import current_locale
 from core.money import MoneyError, parse_fen, parse_money, parse_percent_bps
-from core.settings import resolver_base
 from core.web import add_nav, background, public, render
 from pos import cart as carts
 from pos import sales, tenders
+from pos.forms import CompleteForm, DiscountForm, ScanForm
 from pos.refunds import sale_with_refunds
 from printing import documents as print_documents
 from printing import jobs as print_jobs
 from printing.qr import qr_svg
 from printing.views import preview_response
-from pos.forms import CompleteForm, DiscountForm, ScanForm
 
 bp = Blueprint("pos", __name__)
 
@@ -179,8 +178,7 @@ def sale_list():
 
 def _receipt_context(db, sale):
     sale = sale_with_refunds(db, sale["id"])  # shows VOID and any refunds on the receipt
-    base = resolver_base(db, current_app.config)
-    url = sales.receipt_url(base, current_app.config["SECRET_KEY"], sale["receipt_no"])
+    url = sales.shop_receipt_url(db, current_app.config, sale["receipt_no"])
     return {"sale": sale, "receipt_qr": qr_svg(url), "receipt_url": url, "tender_label": tenders.label}
 
 
