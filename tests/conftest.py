@@ -1,6 +1,7 @@
 """Shared fixtures: an app on a temporary instance folder, a logged-in client, demo-like data, a clock
 that stands still (``fixed_clock``), and the helpers every test file uses (:func:`sell`, :func:`count`)."""
 
+import io
 import re
 import sqlite3
 from datetime import datetime, timedelta, timezone
@@ -10,6 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from flask.testing import FlaskClient
+from PIL import Image
 
 from app import create_app
 from core import clock
@@ -214,6 +216,13 @@ def text_of(response):
     """The response body as text with tags stripped and whitespace folded (for message assertions)."""
     html = response.get_data(as_text=True)
     return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)))
+
+
+def jpeg_bytes():
+    """A small real JPEG (40×30, red), as a camera upload would send."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(buffer, format="JPEG")
+    return buffer.getvalue()
 
 
 # Real-browser fixtures (live_server, browser, new_page) for Playwright tests; see tests/browser.py.

@@ -6,13 +6,12 @@ import re
 from pathlib import Path
 
 import pytest
+from flask_babel import force_locale, gettext
 from werkzeug.routing import IntegerConverter
 from werkzeug.test import EnvironBuilder
-from flask_babel import force_locale, gettext
-from PIL import Image
 
 from pos import sales
-from tests.conftest import count, text_of
+from tests.conftest import count, jpeg_bytes, text_of
 
 SCRIPT = "<script>alert(1)</script>"
 HX = {"HX-Request": "true"}
@@ -327,12 +326,6 @@ def test_messages_follow_the_browser_language(app, owner_client, db):
 
 
 # --- uploads ------------------------------------------------------------------------------------------------
-
-def jpeg_bytes():
-    buffer = io.BytesIO()
-    Image.new("RGB", (40, 30), (200, 30, 30)).save(buffer, format="JPEG")
-    return buffer.getvalue()
-
 
 def test_photo_upload_not_an_image(client, db, app, staff):
     data = intake_data(db)

@@ -2,24 +2,16 @@
 a consigned item and its outbox event are written together or not at all, and a refused intake leaves no
 photo behind."""
 
-import io
-
 import pytest
-from PIL import Image
 
 from core.settings import get_setting
 from inventory import items, photos
+from tests.conftest import jpeg_bytes
 
 
 def _counts(db):
     return {table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
             for table in ("items", "item_events", "item_terms", "outbox")}
-
-
-def _jpeg():
-    buffer = io.BytesIO()
-    Image.new("RGB", (40, 30), (200, 30, 30)).save(buffer, format="JPEG")
-    return buffer.getvalue()
 
 
 def test_a_consigned_intake_writes_item_terms_history_and_event_together(app, db, staff, consignor):
@@ -50,14 +42,14 @@ def test_a_refused_intake_removes_its_photo(app, db, staff, consignor):
     folder = photos.photo_dir(app.instance_path)
     before = sorted(p.name for p in folder.iterdir())
     with pytest.raises(Exception) as refused:
-        items.intake_with_photo(db, app.config, app.instance_path, _jpeg(), title="Lamp", category="no such category",
+        items.intake_with_photo(db, app.config, app.instance_path, jpeg_bytes(), title="Lamp", category="no such category",
                                 condition="B", price_fen=1000, consignor_id=consignor, staff_id=staff["owner"])
     assert refused.value.field == "category"
     assert sorted(p.name for p in folder.iterdir()) == before
 
 
 def test_an_accepted_intake_keeps_its_photo(app, db, staff, consignor):
-    item = items.intake_with_photo(db, app.config, app.instance_path, _jpeg(), title="Lamp",
+    item = items.intake_with_photo(db, app.config, app.instance_path, jpeg_bytes(), title="Lamp",
                                    category=get_setting(db, "categories")[3], condition="B", price_fen=1000,
                                    consignor_id=None, staff_id=staff["owner"])
     assert item["photo"].endswith(".jpg")
