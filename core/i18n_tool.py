@@ -86,7 +86,8 @@ def update(area, locale="zh_CN"):
         path.parent.mkdir(parents=True, exist_ok=True)
     catalog.obsolete.clear()
     with path.open("wb") as fh:
-        write_po(fh, catalog, width=100, omit_header=False, sort_output=False)
+        write_po(fh, catalog, width=100, omit_header=False, sort_output=True,  # sorted, no line numbers:
+                 include_lineno=False)  # branches adding strings then merge without conflicts
     return path
 
 
