@@ -6,17 +6,17 @@ message, so the screen is always what the server holds.
 
 import uuid
 
-from flask import Blueprint, abort, current_app, g, request, session
+from flask import Blueprint, abort, current_app, g, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 
 from core.db import get_db
 from core.errors import DomainError
 from core.forms import first_error, optional_int, submit
 from core.i18n import current_locale
-from core.money import MoneyError, parse_fen, parse_money, parse_percent_bps
+from core.money import MoneyError, format_money, parse_fen, parse_money, parse_percent_bps
 from core.web import add_nav, background, public, render
 from pos import cart as carts
-from pos import sales, tenders
+from pos import sales, scanning, tenders
 from pos.forms import CompleteForm, DiscountForm, ScanForm
 from pos.refunds import sale_with_refunds
 from printing import documents as print_documents
@@ -36,7 +36,7 @@ def _cart_id(db):
 
 
 def _till(db, message=None, kind="error", matches=None, sale=None, status=200, tender_rows=None,
-          discount_typed=None):
+          discount_typed=None, found_sale=None):
     cart_id = _cart_id(db)
     lines = carts.lines(db, cart_id)
     total = carts.totals(lines)
@@ -45,7 +45,7 @@ def _till(db, message=None, kind="error", matches=None, sale=None, status=200, t
         sale=sale, quick=tenders.quick_cash_amounts(total["total_fen"]) if total["total_fen"] else [],
         sale_key=uuid.uuid4().hex, tender_kinds=tenders.KINDS, tender_label=tenders.label,
         tender_rows=tender_rows or [{"kind": "cash", "amount": "", "reference": ""}], status=status,
-        discount_typed=discount_typed or {},
+        discount_typed=discount_typed or {}, found_sale=found_sale,
     )
 
 
@@ -55,15 +55,40 @@ def till():
     return _till(get_db())
 
 
+def _scan(db, text):
+    """A receipt's QR (``("receipt", sale)``) or what :func:`pos.cart.scan` makes of ``text``."""
+    sale = scanning.scanned_receipt(db, current_app.config["SECRET_KEY"], text)
+    if sale is not None:
+        return ("receipt", sale)
+    hosts = scanning.trusted_hosts(db, current_app.config, request.host)
+    return carts.scan(db, _cart_id(db), text, hosts)
+
+
+def _open_for_refund(db, sale):
+    """A scanned receipt: the owner goes to the sale's refund screen; a cashier is told who may refund it."""
+    if g.staff["role"] != "owner":
+        return _till(db, _l("Receipt %(no)s (%(total)s): refunds are the owner’s. Ask the owner to scan it.",
+                            no=sale["receipt_no"], total=format_money(sale["total_fen"], current_app.config["CURRENCY"],
+                                                                       current_locale())),
+                     kind="info", found_sale=sale)
+    target = url_for("refunds.refund_form", sale_id=sale["id"])
+    if getattr(request, "htmx", None):
+        return "", 200, {"HX-Redirect": target}
+    return redirect(target, 303)
+
+
 @bp.route("/till/scan", methods=["POST"])
 def scan():
-    """A scan or typed entry: adds the item, lists search matches, or says what is wrong."""
+    """A scan or typed entry: adds the item, lists search matches, opens a scanned receipt for refund, or says
+    what is wrong (an item link of another host is refused, :mod:`pos.scanning`)."""
     db = get_db()
     form = ScanForm()
-    result = submit(form, lambda: carts.scan(db, _cart_id(db), form.code.data or ""))
+    result = submit(form, lambda: _scan(db, form.code.data or ""))
     if not result.ok:
         return _till(db, first_error(form), status=result.status)
     outcome, value = result.value
+    if outcome == "receipt":
+        return _open_for_refund(db, value)
     if outcome == "added":
         return _till(db, _l("Added %(tag)s %(title)s", tag=value["tag"], title=value["title"]), kind="ok")
     if outcome == "matches":
