@@ -4,7 +4,9 @@ Every till action answers with the whole till fragment (``#till``): cart, totals
 message, so the screen is always what the server holds.
 """
 
+import threading
 import uuid
+from contextlib import contextmanager
 
 from flask import Blueprint, abort, current_app, g, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
@@ -14,7 +16,7 @@ from core.errors import DomainError
 from core.forms import first_error, optional_int, submit
 from core.i18n import current_locale
 from core.money import MoneyError, format_money, parse_fen, parse_money, parse_percent_bps
-from core.web import add_nav, background, public, render
+from core.web import add_nav, background, public, render, role_required
 from pos import cart as carts
 from pos import sales, scanning, tenders
 from pos.forms import CompleteForm, DiscountForm, ScanForm
@@ -176,23 +178,66 @@ def tender_row():
                   tender_kinds=tenders.KINDS, tender_label=tenders.label)
 
 
+#: Sale keys whose "complete sale" request is being handled in this process right now (waitress runs one
+#: process): a till asking about such a key is told "still saving", never "not saved".
+_completing = set()
+_completing_lock = threading.Lock()
+
+
+@contextmanager
+def _completing_key(key):
+    with _completing_lock:
+        _completing.add(key)
+    try:
+        yield
+    finally:
+        with _completing_lock:
+            _completing.discard(key)
+
+
 @bp.route("/till/complete", methods=["POST"])
 def complete():
     """Complete the sale: one transaction, idempotent on the form's ``sale_key``."""
     db = get_db()
     form = CompleteForm()
-    result = submit(form, lambda: sales.complete_sale(
-        db, current_app.config, cart_id=_cart_id(db), entries=_tender_entries(form),
-        idempotency_key=form.sale_key.data or "", staff_id=g.staff["id"],
-        expected_total_fen=optional_int(form.expected_total.data), locale=current_locale()))
-    if not result.ok:
-        return _till(db, first_error(form), status=result.status, tender_rows=form.rows())
-    sale = result.value
-    # The sale is committed; queue its receipt once (not again on a double tap). A printing failure is
-    # logged and never hides the sale.
-    if not sale.get("repeated"):
-        print_jobs.enqueue_safely(db, "receipt", {"sale_id": sale["id"]})
+    with _completing_key(request.form.get("sale_key", "")):
+        result = submit(form, lambda: sales.complete_sale(
+            db, current_app.config, cart_id=_cart_id(db), entries=_tender_entries(form),
+            idempotency_key=form.sale_key.data or "", staff_id=g.staff["id"],
+            expected_total_fen=optional_int(form.expected_total.data), locale=current_locale()))
+        if not result.ok:
+            return _till(db, first_error(form), status=result.status, tender_rows=form.rows())
+        sale = result.value
+        # The sale is committed; queue its receipt once (not again on a double tap). A printing failure is
+        # logged and never hides the sale.
+        if not sale.get("repeated"):
+            print_jobs.enqueue_safely(db, "receipt", {"sale_id": sale["id"]})
     return _till(db, sale=sale)
+
+
+@bp.route("/sales/by-key/<key>")
+@role_required("owner", "cashier")
+def sale_by_key(key):
+    """Was the sale with this checkout key saved? Asked by the till when the answer to "complete sale" was
+    lost (``static/js/sale_check.js``; issue 9 §12).
+
+    Answers 200 with the till showing the sale (and header ``X-Resale-Sale: <id>``) when it was saved,
+    202 while a request with this key is still being handled, 404 when this hub definitely has no such sale
+    (nothing was saved: the cart is as it was, and completing again with the same key is safe).
+    A receipt that never got queued (the hub stopped between the sale and its print job) is queued now.
+    """
+    with _completing_lock:
+        saving = key in _completing
+    if saving:
+        return "saving", 202, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
+    db = get_db()
+    sale = sales.sale_by_key(db, key)
+    if sale is None:
+        return "not saved", 404, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
+    if not print_jobs.jobs_for(db, "receipt", "sale_id", sale["id"], limit=1):
+        print_jobs.enqueue_safely(db, "receipt", {"sale_id": sale["id"]})
+    body, status = _till(db, sale=sale)
+    return body, status, {"X-Resale-Sale": str(sale["id"]), "Cache-Control": "no-store"}
 
 
 @bp.route("/sales")
