@@ -13,8 +13,8 @@ from core.i18n import current_locale
 from core.web import add_badge, add_nav, render
 from pos import shifts, tenders
 from pos.drawer import current_shift
-from printing.jobs import enqueue
 from pos.forms import CashForm, CloseShiftForm, OpenShiftForm
+from printing.jobs import enqueue
 
 bp = Blueprint("shifts", __name__)
 
@@ -75,7 +75,7 @@ def close_shift():
 def _close(db, form):
     counted, denominations = form.drawer_count()
     return shifts.close_shift(db, staff_id=g.staff["id"], counted_fen=counted, denominations=denominations,
-                              note=form.note.data or "", currency=current_app.config["CURRENCY"])
+                              note=form.note.data or "", currency=current_app.config["CURRENCY"], seen=form.seen())
 
 
 @bp.route("/shift/x")
@@ -100,7 +100,8 @@ def z_report(shift_id):
     """A stored Z report, printable on A4 (and as lines for the receipt printer, :func:`pos.shifts.z_report_rows`)."""
     report = shifts.z_report(get_db(), shift_id)
     return render("pos/z_report.html", report=report, tender_label=tenders.label,
-                  printer_rows=shifts.z_report_rows(report, current_locale()))
+                  printer_rows=shifts.z_report_rows(report, current_locale()),
+                  during_notes=shifts.during_count_notes(report, current_locale()))
 
 
 @bp.route("/shifts/<int:shift_id>/z/print", methods=["POST"])
