@@ -1,6 +1,7 @@
 """Issue 9 §12 in real headless Chromium against waitress on loopback: the answer to "complete sale" is lost
 (Playwright lets the request reach the hub, then kills the connection) and the till finds out by the sale's
-key what happened, instead of saying "nothing was saved"."""
+key what happened, instead of saying "nothing was saved". And §14: a receipt's QR scanned at the till opens that
+sale's refund screen."""
 
 import os
 import signal
@@ -10,9 +11,10 @@ import pytest
 from app import create_app
 from core.db import connect
 from inventory import items
+from pos import sales
 from staff import accounts
 from tests.browser import CASHIER_PIN, login
-from tests.conftest import count
+from tests.conftest import count, sell
 from tests.test_printing_restart import _free_port, _start
 
 pytestmark = pytest.mark.browser
@@ -157,3 +159,23 @@ def test_request_that_never_reached_the_hub_is_not_saved_and_a_retry_sells_once(
     assert page.locator("#sale-check").count() == 0
     assert count(database(live_server), "sales") == 1
     assert count(database(live_server), "sales", "idempotency_key = ?", (key,)) == 1
+
+
+def test_receipt_qr_scanned_at_the_till_opens_the_refund_screen_of_that_sale(live_server, new_page):
+    """§14: the owner scans a receipt's QR (the e-receipt URL, as a scanner types it) into the till's scan box
+    and lands on that sale's refund screen."""
+    item = take_in(live_server)
+    db = connect(database(live_server))
+    try:
+        sale = sell(live_server.app, db, item, key="qr-sale", staff_id=live_server.owner)
+        url = sales.shop_receipt_url(db, live_server.app.config, sale["receipt_no"])
+    finally:
+        db.close()
+    page = new_page(1280, 800, "en")
+    login(page, live_server.url, "Olga", live_server.pins["owner"])
+    page.goto(f"{live_server.url}/till")
+    page.focus("#scan")
+    page.keyboard.type(url + "\n")
+    page.wait_for_url(f"{live_server.url}/refund/{sale['id']}")
+    assert "旧书《围城》" in page.locator("main").inner_text()
+    assert count(database(live_server), "cart_lines") == 0
