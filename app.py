@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
-from flask import Flask, g, jsonify, redirect, request, url_for
+from flask import Flask, abort, g, jsonify, redirect, request, url_for
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -44,13 +44,7 @@ from core.icons import icon
 from core.money import format_money
 from core.paths import package_dir
 from core.settings import get_setting, set_setting
-from core.web import (
-    PUBLIC_ATTR,
-    badge_templates,
-    is_fragment_request,
-    nav_items,
-    render,
-)
+from core.web import access_level, badge_templates, is_fragment_request, nav_items, render
 from core.workers import register_worker
 from inventory import migrations as inventory_migrations
 from inventory import views as inventory_views
@@ -196,16 +190,31 @@ def _register_server_timing(app):
 
 
 def _register_access_rules(app):
+    """Enforce every endpoint's declaration (``core.web.access``: public, staff or owner) before its view
+    runs. An endpoint that declared nothing is refused to everyone (403, logged): forgetting fails closed.
+    Flask's ``static`` endpoint is public (stylesheets, scripts, icons)."""
 
     @app.before_request
-    def require_login():
-        if request.endpoint is None or request.endpoint == "static":
+    def enforce_access():
+        if request.endpoint is None:  # no such URL or method: routing answers 404 / 405
             return None
-        view = app.view_functions.get(request.endpoint)
-        if getattr(view, PUBLIC_ATTR, False):
+        if request.endpoint == "static":
             return None
-        if load_staff() is not None:
+        level = access_level(app.view_functions.get(request.endpoint), request.method)
+        if level is None:
+            app.logger.error("Endpoint %s (%s) declares no access level; refused", request.endpoint,
+                             request.method)
+            abort(403)
+        if level == "public":
             return None
+        staff = load_staff()
+        if staff is None:
+            return _to_login()
+        if level == "owner" and staff["role"] != "owner":
+            abort(403)
+        return None
+
+    def _to_login():
         if not has_any_staff(core.db.get_db()):
             target = url_for("staff.setup")
         else:

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, jsonify, redirect, request, session, url_for
 
 from core.db import get_db
-from core.web import public
+from core.web import public, staff_only
 
 bp = Blueprint("core", __name__)
 
@@ -28,6 +28,7 @@ def app_version():
 
 
 @bp.route("/")
+@staff_only
 def index():
     """Staff land on the till."""
     return redirect(url_for("pos.till"))

@@ -5,11 +5,12 @@ Systems*): templates extend ``layout.html`` for a normal request and ``fragment.
 ``HX-Request`` is set and the request is not a boosted navigation.
 """
 
-from functools import wraps
+from flask import current_app, g, render_template, request
 
-from flask import abort, current_app, g, render_template, request
-
-PUBLIC_ATTR = "_resale_public"
+#: Where a view's access declaration is kept (see :func:`access`).
+ACCESS_ATTR = "_resale_access"
+#: Who may use an endpoint: anyone, any logged-in staff member, or an owner.
+LEVELS = ("public", "staff", "owner")
 
 
 def is_fragment_request():
@@ -27,10 +28,70 @@ def render(template, status=200, **context):
     return render_template(template, layout=layout, **context), status
 
 
+def access(level, **methods):
+    """Declare who may use a view: the one place an endpoint says so (``app.py`` enforces it before every
+    request; an endpoint without a declaration is refused to everyone, so forgetting fails closed).
+
+    Args:
+        level: ``"public"`` (no login), ``"staff"`` (any logged-in role) or ``"owner"``, for every method.
+        methods: a different level for some HTTP methods, e.g. ``access("staff", POST="owner")``: staff
+            may look, only an owner may change. ``HEAD`` follows ``GET``.
+
+    Raises:
+        ValueError: an unknown level (at import time, not on a request).
+    """
+    declaration = {"*": level, **{method.upper(): value for method, value in methods.items()}}
+    unknown = set(declaration.values()) - set(LEVELS)
+    if unknown:
+        raise ValueError(f"unknown access level(s) {sorted(unknown)}; use one of {LEVELS}")
+
+    def decorator(view):
+        setattr(view, ACCESS_ATTR, declaration)
+        return view
+
+    return decorator
+
+
 def public(view):
-    """Mark a view as reachable without logging in (provenance page, health check, login itself)."""
-    setattr(view, PUBLIC_ATTR, True)
-    return view
+    """Declare a view reachable without logging in (provenance page, health check, login itself)."""
+    return access("public")(view)
+
+
+def staff_only(view):
+    """Declare a view for any logged-in staff member (cashier or owner): selling, intake, tags, the drawer."""
+    return access("staff")(view)
+
+
+def owner_only(view):
+    """Declare a view for owners only (payouts, staff, settings, contracts, printers, reports); a cashier
+    gets 403 and nothing runs."""
+    return access("owner")(view)
+
+
+def role_required(*roles):
+    """Older spelling of the declaration: ``role_required("owner")`` is :func:`owner_only`, any other roles
+    :func:`staff_only`. Kept so branches written before the declarations landed still declare; use the
+    named decorators in new code."""
+    return access("owner" if set(roles) == {"owner"} else "staff")
+
+
+def access_level(view, method):
+    """The level a view declared for ``method`` (``"public"``, ``"staff"``, ``"owner"``), or ``None`` when
+    it declared nothing (refused by ``app.py``)."""
+    declaration = getattr(view, ACCESS_ATTR, None)
+    if declaration is None:
+        return None
+    method = "GET" if method == "HEAD" else method.upper()
+    return declaration.get(method, declaration["*"])
+
+
+def level_allows(level, staff):
+    """True when ``staff`` (a dict with ``role``, or ``None`` for nobody logged in) may use ``level``."""
+    if level == "public":
+        return True
+    if staff is None or level is None:
+        return False
+    return level == "staff" or staff["role"] == "owner"
 
 
 BACKGROUND_ATTR = "_resale_background"
@@ -53,22 +114,6 @@ def is_background_request():
     return bool(getattr(view, BACKGROUND_ATTR, False)) or request.headers.get("X-Resale-Background") == "1"
 
 
-def role_required(*roles):
-    """Allow a view only to staff whose role is one of ``roles`` (``"owner"``, ``"cashier"``); else 403."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            staff = g.get("staff")
-            if staff is None or staff["role"] not in roles:
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
 def add_nav(app, endpoint, label, icon="", roles=("owner", "cashier"), order=50):
     """Register a link in the staff navigation bar (each blueprint adds its own at registration).
 
@@ -88,7 +133,9 @@ def nav_items():
     staff = g.get("staff")
     if staff is None:
         return []
-    return [n for n in current_app.extensions.get("resale_nav", []) if staff["role"] in n["roles"]]
+    views = current_app.view_functions
+    return [n for n in current_app.extensions.get("resale_nav", [])
+            if staff["role"] in n["roles"] and level_allows(access_level(views.get(n["endpoint"]), "GET"), staff)]
 
 
 def add_badge(app, template):

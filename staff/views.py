@@ -8,7 +8,7 @@ from core.db import get_db, transaction
 from core.errors import Conflict
 from core.forms import field_errors, first_error, submit
 from core.settings import get_setting, set_setting
-from core.web import add_nav, is_background_request, public, render, role_required
+from core.web import add_nav, is_background_request, owner_only, public, render, staff_only
 from staff import accounts
 from staff.forms import LoginForm, SetupForm, StaffForm
 
@@ -74,6 +74,7 @@ def login():
 
 
 @bp.route("/logout", methods=["POST"])
+@staff_only
 def logout():
     """End the session (the cart stays on the server for the next login)."""
     lang = session.get("lang")
@@ -84,7 +85,7 @@ def logout():
 
 
 @bp.route("/staff", methods=["GET", "POST"])
-@role_required("owner")
+@owner_only
 def staff_list():
     """The owner adds cashiers (and other owners)."""
     db = get_db()

@@ -369,12 +369,13 @@ def test_security_and_timing_headers(app, staff, make_item):
 
 
 def test_background_polls_do_not_keep_an_idle_session_alive(tmp_path):
-    from core.web import background
+    from core.web import background, staff_only
 
     app = create_app({"INSTANCE_PATH": str(tmp_path / "bg"), "WTF_CSRF_ENABLED": False,
                       "BACKGROUND_WORKERS": False})
 
     @app.route("/test-badge")
+    @staff_only
     @background
     def badge():
         return "ok"
