@@ -5,7 +5,11 @@ Systems*): templates extend ``layout.html`` for a normal request and ``fragment.
 ``HX-Request`` is set and the request is not a boosted navigation.
 """
 
+import unicodedata
+from urllib.parse import urlsplit
+
 from flask import current_app, g, render_template, request
+from werkzeug.urls import iri_to_uri
 
 #: Where a view's access declaration is kept (see :func:`access`).
 ACCESS_ATTR = "_resale_access"
@@ -112,6 +116,44 @@ def is_background_request():
     """True when the current request is a background poll (see :func:`background`)."""
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
     return bool(getattr(view, BACKGROUND_ATTR, False)) or request.headers.get("X-Resale-Background") == "1"
+
+
+#: Unicode categories never allowed in a redirect target: control (C0, DEL, C1), format (zero-width,
+#: bidi overrides), surrogates, private use, unassigned, line and paragraph separators.
+_REFUSED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+
+def local_path(target, limit=2000):
+    r"""``target`` as a redirect target on this host, or ``None`` when it could lead anywhere else.
+
+    The check is strict (issue 9 §2). Browsers drop tab, CR and LF anywhere in a URL before parsing it
+    (WHATWG URL standard), so ``/%09/evil.example`` (``/\t/evil.example`` once decoded) is read as
+    ``//evil.example``: a target with any control character, or an invisible formatting one (zero-width,
+    bidi override), is therefore refused outright rather than cleaned. What is left must be a path
+    starting with exactly one ``/``, with no backslash (browsers read ``\`` as ``/``) and no scheme or host
+    as :func:`urllib.parse.urlsplit` reads it. Non-ASCII characters are percent-encoded (UTF-8) so the
+    ``Location`` header stays ASCII.
+
+    Args:
+        target: what was asked for, e.g. the ``next`` query argument (``str`` or ``None``).
+        limit: the longest target accepted, in characters.
+
+    Returns:
+        str | None: the path (with query and fragment) to redirect to, or ``None``.
+    """
+    if not isinstance(target, str) or not target or len(target) > limit:
+        return None
+    if any(unicodedata.category(char) in _REFUSED_CATEGORIES for char in target):
+        return None
+    if "\\" in target or not target.startswith("/") or target.startswith("//"):
+        return None
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # e.g. an unbalanced "[" that urlsplit reads as a broken IPv6 host
+        return None
+    if parts.scheme or parts.netloc:
+        return None
+    return iri_to_uri(target)
 
 
 def add_nav(app, endpoint, label, icon="", roles=("owner", "cashier"), order=50):

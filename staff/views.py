@@ -8,7 +8,7 @@ from core.db import get_db, transaction
 from core.errors import Conflict
 from core.forms import field_errors, first_error, submit
 from core.settings import get_setting, set_setting
-from core.web import add_nav, is_background_request, owner_only, public, render, staff_only
+from core.web import add_nav, is_background_request, local_path, owner_only, public, render, staff_only
 from staff import accounts
 from staff.forms import LoginForm, SetupForm, StaffForm
 
@@ -64,10 +64,7 @@ def login():
             error = first_error(form)
         else:
             _start_session(outcome.value)
-            target = request.args.get("next") or ""
-            if not target.startswith("/") or target.startswith("//") or "\\" in target:
-                target = url_for("pos.till")
-            return redirect(target)
+            return redirect(local_path(request.args.get("next")) or url_for("pos.till"))
     return render("staff/login.html", staff=accounts.list_staff(db), chosen=chosen, error=error,
                   demo_mode=get_setting(db, "demo"),
                   status=401 if error else 200)
