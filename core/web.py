@@ -8,7 +8,8 @@ Systems*): templates extend ``layout.html`` for a normal request and ``fragment.
 import unicodedata
 from urllib.parse import urlsplit
 
-from flask import current_app, g, render_template, request
+from flask import current_app, g, has_request_context, render_template, request
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.urls import iri_to_uri
 
 #: Where a view's access declaration is kept (see :func:`access`).
@@ -189,3 +190,15 @@ def add_badge(app, template):
 def badge_templates():
     """Templates registered with :func:`add_badge`."""
     return list(current_app.extensions.get("resale_badges", []))
+
+
+class SessionCookie(SecureCookieSessionInterface):
+    """Flask's signed cookie session, marked ``Secure`` whenever the request came over TLS (issue 9 §4), or
+    always with ``SESSION_COOKIE_SECURE``. A hub on the LAN is often plain HTTP (a ``Secure`` cookie would
+    never come back), so the flag is decided per request: behind a TLS front end, or with waitress's
+    ``url_scheme="https"``, ``request.is_secure`` is true. HttpOnly (Flask's default) and ``SameSite=Lax``
+    are set in ``app.py``. What the cookie carries is a server-side session token (``staff.sessions``)."""
+
+    def get_cookie_secure(self, app):
+        """``Secure`` for this response: configured, or the request's scheme is https."""
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or (has_request_context() and request.is_secure)

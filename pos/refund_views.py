@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from core.db import get_db
 from core.errors import DomainError
 from core.forms import first_error, submit, typed_values
+from core.limits import pin_attempts
 from core.web import add_nav, owner_only, render, staff_only
 from pos import refunds, tenders
 from pos.drawer import current_shift
@@ -72,6 +73,7 @@ def refund_submit(sale_id):
 
 @bp.route("/sales/<int:sale_id>/void", methods=["GET", "POST"])
 @staff_only
+@pin_attempts
 def void(sale_id):
     """Void a sale of the open shift; an owner re-enters their PIN."""
     db = get_db()
