@@ -184,7 +184,9 @@ def staff_set_pin(staff_id):
 
 
 def _start_session(staff):
-    """Open a server-side session for ``staff`` and put its token in a fresh cookie (language kept)."""
+    """Open a server-side session for ``staff`` and put its token in a fresh cookie (language kept). A session
+    this browser still had (someone logging in over another's session) is ended first, not left open."""
+    sessions.end(get_db(), session.get("sid"), "logout")
     _clear_session()
     session.permanent = True
     session["sid"] = sessions.start(get_db(), staff["id"], current_app.permanent_session_lifetime)

@@ -40,6 +40,14 @@ def test_a_copied_cookie_stops_working_after_logout(app, staff, db):
         (staff["owner"], "logout")]
 
 
+def test_logging_in_over_a_session_ends_the_previous_one(app, staff):
+    tablet = logged_in(app, staff["owner"], OWNER_PIN)
+    stolen = copy_of(app, tablet)
+    assert login(tablet, staff["cashier"], CASHIER_PIN).status_code == 302  # the next person, no logout
+    assert is_in(tablet) and tablet.get("/staff").status_code == 403  # now the cashier's
+    assert not is_in(stolen)  # the owner's session is over
+
+
 def test_the_cookie_holds_a_token_whose_hash_only_is_stored(app, staff, db):
     client = logged_in(app, staff["cashier"], CASHIER_PIN)
     with client.session_transaction() as session:
