@@ -11,8 +11,8 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
-from flask import Flask, g, jsonify, redirect, request, url_for
-from flask_babel import format_datetime
+from flask import Flask, abort, g, jsonify, redirect, request, url_for
+from flask_babel import format_datetime, format_time
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from htmx_flask import Htmx
@@ -23,6 +23,7 @@ import consignment
 import core
 import core.db
 import core.i18n
+import core.limits
 import inventory
 import pos
 import printing
@@ -44,13 +45,7 @@ from core.icons import icon
 from core.money import format_money
 from core.paths import package_dir
 from core.settings import get_setting, set_setting
-from core.web import (
-    PUBLIC_ATTR,
-    badge_templates,
-    is_fragment_request,
-    nav_items,
-    render,
-)
+from core.web import SessionCookie, access_level, badge_templates, is_fragment_request, nav_items, render
 from core.workers import register_worker
 from inventory import migrations as inventory_migrations
 from inventory import views as inventory_views
@@ -127,6 +122,8 @@ def create_app(config=None):
     clock.set_shop_zone(app.config["SHOP_TIMEZONE"])
     app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=12))
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.session_interface = SessionCookie()  # Secure over TLS, decided per request
 
     app.extensions["vault"] = Vault(
         read_or_create_secret(instance / "pii.key", make=new_fernet_key),
@@ -134,6 +131,7 @@ def create_app(config=None):
     )
     Htmx(app)
     csrf.init_app(app)
+    core.limits.init_app(app)
     core.i18n.init_app(app, translation_directories())
     core.db.init_app(app, migration_sets())
     _ensure_hub_id(app)
@@ -196,16 +194,31 @@ def _register_server_timing(app):
 
 
 def _register_access_rules(app):
+    """Enforce every endpoint's declaration (``core.web.access``: public, staff or owner) before its view
+    runs. An endpoint that declared nothing is refused to everyone (403, logged): forgetting fails closed.
+    Flask's ``static`` endpoint is public (stylesheets, scripts, icons)."""
 
     @app.before_request
-    def require_login():
-        if request.endpoint is None or request.endpoint == "static":
+    def enforce_access():
+        if request.endpoint is None:  # no such URL or method: routing answers 404 / 405
             return None
-        view = app.view_functions.get(request.endpoint)
-        if getattr(view, PUBLIC_ATTR, False):
+        if request.endpoint == "static":
             return None
-        if load_staff() is not None:
+        level = access_level(app.view_functions.get(request.endpoint), request.method)
+        if level is None:
+            app.logger.error("Endpoint %s (%s) declares no access level; refused", request.endpoint,
+                             request.method)
+            abort(403)
+        if level == "public":
             return None
+        staff = load_staff()
+        if staff is None:
+            return _to_login()
+        if level == "owner" and staff["role"] != "owner":
+            abort(403)
+        return None
+
+    def _to_login():
         if not has_any_staff(core.db.get_db()):
             target = url_for("staff.setup")
         else:
@@ -254,6 +267,20 @@ def _register_error_pages(app):
     @app.errorhandler(405)
     def not_allowed(exc):
         return error_page(405, _l("That action is not possible here."))
+
+    @app.errorhandler(429)
+    def too_many_attempts(exc):
+        # the per-client limit on wrong PINs (core.limits): say until when, log which client (never the PIN)
+        retry = core.limits.retry_after()
+        core.limits.log.warning("PIN attempts limited for client %s at %s %s (limit %s)",
+                                core.limits.client_address(), request.method, request.path,
+                                getattr(getattr(exc, "limit", None), "limit", "?"))
+        if retry is None:
+            return error_page(429, _l("Too many attempts. Wait a while and try again."))
+        response = app.make_response(error_page(
+            429, _l("Too many wrong PINs from this device. Try again after %(time)s.", time=format_time(retry[1], "HH:mm"))))
+        response.headers["Retry-After"] = str(retry[0])
+        return response
 
     @app.errorhandler(413)
     def too_large(exc):

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, jsonify, redirect, request, session, url_for
 
 from core.db import get_db
-from core.web import public
+from core.web import local_path, public, staff_only
 
 bp = Blueprint("core", __name__)
 
@@ -28,6 +28,7 @@ def app_version():
 
 
 @bp.route("/")
+@staff_only
 def index():
     """Staff land on the till."""
     return redirect(url_for("pos.till"))
@@ -68,18 +69,20 @@ def set_language(code):
 
 
 def _local_path(url):
-    """``url`` as a path on this hub (``/items?q=x``), or ``None`` when it points elsewhere: another host,
-    a scheme-relative ``//host`` or a backslash trick (an open redirect otherwise)."""
+    """``url`` as a path on this hub (``/items?q=x``), or ``None`` when it points elsewhere. A full URL
+    (the ``Referer``) counts only when its host is this hub's; the path is then checked like any other
+    (:func:`core.web.local_path`)."""
     if not url:
         return None
-    parts = urlsplit(url)
-    if parts.scheme or parts.netloc:
+    if not url.startswith("/"):
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            return None
         if parts.scheme not in ("http", "https") or parts.netloc != request.host:
             return None
         url = parts.path + (f"?{parts.query}" if parts.query else "")
-    if not url.startswith("/") or url.startswith("//") or "\\" in url:
-        return None
-    return url
+    return local_path(url)
 
 
 def register(app):

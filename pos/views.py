@@ -16,7 +16,7 @@ from core.errors import DomainError
 from core.forms import first_error, optional_int, submit
 from core.i18n import current_locale
 from core.money import MoneyError, format_money, parse_fen, parse_money, parse_percent_bps
-from core.web import add_nav, background, public, render, role_required
+from core.web import add_nav, background, public, render, staff_only
 from pos import cart as carts
 from pos import sales, scanning, tenders
 from pos.forms import CompleteForm, DiscountForm, ScanForm
@@ -52,6 +52,7 @@ def _till(db, message=None, kind="error", matches=None, sale=None, status=200, t
 
 
 @bp.route("/till")
+@staff_only
 def till():
     """The sale screen."""
     return _till(get_db())
@@ -80,6 +81,7 @@ def _open_for_refund(db, sale):
 
 
 @bp.route("/till/scan", methods=["POST"])
+@staff_only
 def scan():
     """A scan or typed entry: adds the item, lists search matches, opens a scanned receipt for refund, or says
     what is wrong (an item link of another host is refused, :mod:`pos.scanning`)."""
@@ -102,6 +104,7 @@ def scan():
 
 
 @bp.route("/till/add/<int:item_id>", methods=["POST"])
+@staff_only
 def add(item_id):
     """Add an item picked from the search matches."""
     db = get_db()
@@ -113,6 +116,7 @@ def add(item_id):
 
 
 @bp.route("/till/line/<int:line_id>/remove", methods=["POST"])
+@staff_only
 def remove(line_id):
     """Take a line out of the cart."""
     db = get_db()
@@ -121,6 +125,7 @@ def remove(line_id):
 
 
 @bp.route("/till/clear", methods=["POST"])
+@staff_only
 def clear():
     """Empty the cart."""
     db = get_db()
@@ -141,6 +146,7 @@ def _set_discount(db, line_id, form):
 
 
 @bp.route("/till/line/<int:line_id>/discount", methods=["POST"])
+@staff_only
 def discount(line_id):
     """Set a line discount, as an amount (``mode=amount``) or a percentage (``mode=percent``)."""
     db = get_db()
@@ -172,6 +178,7 @@ def _tender_entries(form):
 
 
 @bp.route("/till/tender-row")
+@staff_only
 def tender_row():
     """One more tender row, for a split payment."""
     return render("pos/_tender_row.html", row={"kind": request.args.get("kind", "card"), "amount": "", "reference": ""},
@@ -196,6 +203,7 @@ def _completing_key(key):
 
 
 @bp.route("/till/complete", methods=["POST"])
+@staff_only
 def complete():
     """Complete the sale: one transaction, idempotent on the form's ``sale_key``."""
     db = get_db()
@@ -216,7 +224,7 @@ def complete():
 
 
 @bp.route("/sales/by-key/<key>")
-@role_required("owner", "cashier")
+@staff_only
 def sale_by_key(key):
     """Was the sale with this checkout key saved? Asked by the till when the answer to "complete sale" was
     lost (``static/js/sale_check.js``; issue 9 §12).
@@ -241,6 +249,7 @@ def sale_by_key(key):
 
 
 @bp.route("/sales")
+@staff_only
 def sale_list():
     """Recent sales with links to their receipts."""
     return render("pos/sales.html", sales=sales.recent_sales(get_db(), 100))
@@ -253,6 +262,7 @@ def _receipt_context(db, sale):
 
 
 @bp.route("/sales/<int:sale_id>/receipt")
+@staff_only
 def receipt(sale_id):
     """The receipt as a printable page (staff)."""
     db = get_db()
@@ -271,6 +281,7 @@ def public_receipt(receipt_no):
 
 
 @bp.route("/sales/<int:sale_id>/print", methods=["POST"])
+@staff_only
 def sale_print(sale_id):
     """Reprint a sale's receipt (never opens the drawer); answers the sale's print panel."""
     db = get_db()
@@ -280,6 +291,7 @@ def sale_print(sale_id):
 
 
 @bp.route("/sales/<int:sale_id>/print-status")
+@staff_only
 @background
 def sale_print_status(sale_id):
     """The sale's print panel (polled while its receipt waits)."""
@@ -287,6 +299,7 @@ def sale_print_status(sale_id):
 
 
 @bp.route("/sales/<int:sale_id>/receipt.png")
+@staff_only
 def receipt_png(sale_id):
     """The receipt as the receipt printer prints it (PNG, same layout code as the bytes)."""
     sales.get_sale(get_db(), sale_id)
