@@ -39,6 +39,7 @@ from core.backup import auto_backup, latest_backup_age_hours
 from core.config import default_instance_path, load_config, read_or_create_secret
 from core.crypto import Vault, new_fernet_key
 from core.errors import DomainError
+from core.files import private_dir, restrict_new_files, secure_instance
 from core.i18n import current_locale
 from core.icons import icon
 from core.money import format_money
@@ -119,8 +120,10 @@ def create_app(config=None):
         flask.Flask: the app, with its database migrated.
     """
     config = dict(config or {})
+    restrict_new_files()  # files 0600, folders 0700 from here on (issue 9 §6)
     instance = Path(config.pop("INSTANCE_PATH", None) or default_instance_path()).resolve()
-    instance.mkdir(parents=True, exist_ok=True)
+    private_dir(instance)
+    secure_instance(instance)
     app = Flask(__name__, instance_path=str(instance), static_folder="static", template_folder="templates")
     app.url_map.converters["int"] = BoundedInt
     app.config.update(load_config(instance, config))
