@@ -41,6 +41,7 @@ from core.crypto import Vault, new_fernet_key
 from core.errors import DomainError
 from core.files import private_dir, restrict_new_files, secure_instance
 from core.i18n import current_locale
+from core.logs import protect_logs
 from core.icons import icon
 from core.money import format_money
 from core.paths import package_dir
@@ -121,6 +122,7 @@ def create_app(config=None):
     """
     config = dict(config or {})
     restrict_new_files()  # files 0600, folders 0700 from here on (issue 9 §6)
+    protect_logs()  # no exception message (typed input) in any log line (issue 9 §7)
     instance = Path(config.pop("INSTANCE_PATH", None) or default_instance_path()).resolve()
     private_dir(instance)
     secure_instance(instance)
