@@ -5,6 +5,7 @@ photos, backups). Areas are blueprints; each owns its schema (a ``sqlite_utils.M
 its domain functions and its routes. See ``docs/architecture.md``.
 """
 
+import sqlite3
 import time
 import uuid
 from datetime import timedelta
@@ -32,7 +33,7 @@ import sync
 import terms
 from consignment import migrations as consignment_migrations
 from consignment import views as consignment_views
-from core import clock
+from core import clock, storage
 from core import migrations as core_migrations
 from core import views as core_views
 from core.backup import auto_backup, latest_backup_age_hours
@@ -227,16 +228,28 @@ def _register_error_pages(app):
         if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
             return jsonify({"error": str(message)}), status
         if is_fragment_request():
-            # htmx: show the message in the toast instead of swapping an error page into a fragment
-            response = app.response_class(escape(str(message)), status=status)
+            # htmx: show the message in the toast instead of swapping an error page into a fragment; the
+            # element that asked may select part of its answer (``hx-select="#till"``): reselect the message
+            response = app.response_class(f'<span class="toast-text">{escape(str(message))}</span>', status=status)
             response.headers["HX-Retarget"] = "#toast"
             response.headers["HX-Reswap"] = "innerHTML"
+            response.headers["HX-Reselect"] = ".toast-text"
             return response
         return render("error.html", status=status, message=message, code=status)
 
     @app.errorhandler(DomainError)
     def domain_error(exc):
         return error_page(exc.status, exc.message)
+
+    @app.errorhandler(sqlite3.OperationalError)
+    def storage_error(exc):
+        # a full disk or a read-only database: the write rolled back, say so in the user's language (507/503)
+        answer = storage.failure(exc)
+        if answer is None:
+            raise exc  # any other database error: Flask logs it and answers the 500 page
+        app.logger.warning("storage refused a write (%s) on %s %s", storage.kind_of(exc), request.method,
+                           request.endpoint)
+        return error_page(*answer)
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
