@@ -24,6 +24,7 @@ import consignment
 import core
 import core.db
 import core.i18n
+import core.security
 import inventory
 import pos
 import printing
@@ -139,6 +140,7 @@ def create_app(config=None):
         read_or_create_secret(instance / "party-hash.key", 32),
     )
     Htmx(app)
+    core.security.init_app(app)
     csrf.init_app(app)
     core.i18n.init_app(app, translation_directories())
     core.db.init_app(app, migration_sets())
@@ -179,8 +181,8 @@ def _register_blueprints(app):
 
 def _register_server_timing(app):
     """Add a ``Server-Timing`` header to every response: ``app`` = wall time in the app, ``cpu`` = CPU time
-    of the request's thread, in ms (browser dev tools show it; ``bench/bench_pos.py`` reads it); and the
-    security headers every page gets."""
+    of the request's thread, in ms (browser dev tools show it; ``bench/bench_pos.py`` reads it). The security
+    headers are ``core.security``'s."""
 
     @app.before_request
     def start_timer():
@@ -193,11 +195,6 @@ def _register_server_timing(app):
             wall = (time.perf_counter() - started[0]) * 1000
             cpu = (time.thread_time() - started[1]) * 1000
             response.headers["Server-Timing"] = f"app;dur={wall:.2f}, cpu;dur={cpu:.2f}"
-        # no MIME sniffing of uploads, no framing of the till by another site, and the e-receipt's key
-        # (``/r/<no>?k=``) never leaves in a Referer header
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
 
 
