@@ -23,31 +23,12 @@ import secrets
 from flask import g
 
 #: The policy; ``{nonce}`` is filled per response.
-CSP = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self' 'nonce-{nonce}'",
-    "img-src 'self'",
-    "font-src 'self'",
-    "connect-src 'self'",
-    "media-src 'self'",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-])
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'nonce-{nonce}'; img-src 'self'; "
+       "font-src 'self'; connect-src 'self'; media-src 'self'; object-src 'none'; base-uri 'none'; "
+       "form-action 'self'; frame-ancestors 'none'")
 
-PERMISSIONS_POLICY = ", ".join([
-    "camera=(self)",
-    "microphone=()",
-    "geolocation=()",
-    "payment=()",
-    "usb=()",
-    "serial=()",
-    "bluetooth=()",
-    "midi=()",
-    "display-capture=()",
-])
+PERMISSIONS_POLICY = ("camera=(self), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), "
+                      "midi=(), display-capture=()")
 
 HEADERS = {
     "X-Content-Type-Options": "nosniff",
