@@ -5,6 +5,7 @@ photos, backups). Areas are blueprints; each owns its schema (a ``sqlite_utils.M
 its domain functions and its routes. See ``docs/architecture.md``.
 """
 
+import sqlite3
 import time
 import uuid
 from datetime import timedelta
@@ -24,6 +25,7 @@ import core
 import core.db
 import core.i18n
 import core.limits
+import core.security
 import inventory
 import pos
 import printing
@@ -33,14 +35,16 @@ import sync
 import terms
 from consignment import migrations as consignment_migrations
 from consignment import views as consignment_views
-from core import clock
+from core import clock, storage
 from core import migrations as core_migrations
 from core import views as core_views
 from core.backup import auto_backup, latest_backup_age_hours
 from core.config import default_instance_path, load_config, read_or_create_secret
 from core.crypto import Vault, new_fernet_key
 from core.errors import DomainError
+from core.files import private_dir, restrict_new_files, secure_instance
 from core.i18n import current_locale
+from core.logs import protect_logs
 from core.icons import icon
 from core.money import format_money
 from core.paths import package_dir
@@ -114,8 +118,11 @@ def create_app(config=None):
         flask.Flask: the app, with its database migrated.
     """
     config = dict(config or {})
+    restrict_new_files()  # files 0600, folders 0700 from here on (issue 9 §6)
+    protect_logs()  # no exception message (typed input) in any log line (issue 9 §7)
     instance = Path(config.pop("INSTANCE_PATH", None) or default_instance_path()).resolve()
-    instance.mkdir(parents=True, exist_ok=True)
+    private_dir(instance)
+    secure_instance(instance)
     app = Flask(__name__, instance_path=str(instance), static_folder="static", template_folder="templates")
     app.url_map.converters["int"] = BoundedInt
     app.config.update(load_config(instance, config))
@@ -130,6 +137,7 @@ def create_app(config=None):
         read_or_create_secret(instance / "party-hash.key", 32),
     )
     Htmx(app)
+    core.security.init_app(app)
     csrf.init_app(app)
     core.limits.init_app(app)
     core.i18n.init_app(app, translation_directories())
@@ -171,8 +179,8 @@ def _register_blueprints(app):
 
 def _register_server_timing(app):
     """Add a ``Server-Timing`` header to every response: ``app`` = wall time in the app, ``cpu`` = CPU time
-    of the request's thread, in ms (browser dev tools show it; ``bench/bench_pos.py`` reads it); and the
-    security headers every page gets."""
+    of the request's thread, in ms (browser dev tools show it; ``bench/bench_pos.py`` reads it). The security
+    headers are ``core.security``'s."""
 
     @app.before_request
     def start_timer():
@@ -185,11 +193,6 @@ def _register_server_timing(app):
             wall = (time.perf_counter() - started[0]) * 1000
             cpu = (time.thread_time() - started[1]) * 1000
             response.headers["Server-Timing"] = f"app;dur={wall:.2f}, cpu;dur={cpu:.2f}"
-        # no MIME sniffing of uploads, no framing of the till by another site, and the e-receipt's key
-        # (``/r/<no>?k=``) never leaves in a Referer header
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
 
 
@@ -235,16 +238,28 @@ def _register_error_pages(app):
         if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
             return jsonify({"error": str(message)}), status
         if is_fragment_request():
-            # htmx: show the message in the toast instead of swapping an error page into a fragment
-            response = app.response_class(escape(str(message)), status=status)
+            # htmx: show the message in the toast instead of swapping an error page into a fragment; the
+            # element that asked may select part of its answer (``hx-select="#till"``): reselect the message
+            response = app.response_class(f'<span class="toast-text">{escape(str(message))}</span>', status=status)
             response.headers["HX-Retarget"] = "#toast"
             response.headers["HX-Reswap"] = "innerHTML"
+            response.headers["HX-Reselect"] = ".toast-text"
             return response
         return render("error.html", status=status, message=message, code=status)
 
     @app.errorhandler(DomainError)
     def domain_error(exc):
         return error_page(exc.status, exc.message)
+
+    @app.errorhandler(sqlite3.OperationalError)
+    def storage_error(exc):
+        # a full disk or a read-only database: the write rolled back, say so in the user's language (507/503)
+        answer = storage.failure(exc)
+        if answer is None:
+            raise exc  # any other database error: Flask logs it and answers the 500 page
+        app.logger.warning("storage refused a write (%s) on %s %s", storage.kind_of(exc), request.method,
+                           request.endpoint)
+        return error_page(*answer)
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):

@@ -20,6 +20,8 @@ from core import clock
 from core.backup import BackupError, backup, check_backup, restore
 from core.db import connect, hold_open, transaction
 from core.errors import Conflict, DomainError
+from core.files import restrict_new_files
+from core.logs import protect_logs
 from core.settings import get_setting, set_setting
 from core.views import app_version
 from core.workers import start_workers
@@ -121,6 +123,8 @@ def terminal_qr(text):
 @click.group()
 def main():
     """Resale POS: point of sale and consignment inventory for second-hand markets."""
+    restrict_new_files()  # every command, the registry's too: files 0600, folders 0700 (issue 9 §6)
+    protect_logs()  # and no typed input in log lines (issue 9 §7)
 
 
 @main.command()

@@ -13,6 +13,7 @@ import sqlite_utils
 from flask import current_app, g
 
 from core import clock
+from core.storage import note_commit
 
 
 def connect(path, busy_timeout_ms=5000):
@@ -83,6 +84,8 @@ def transaction(db, durable=True):
             raise
         else:
             db.execute("COMMIT")
+            if durable:
+                note_commit()  # a later storage failure in this request must not say "nothing was saved"
     finally:
         if not durable:
             db.execute("PRAGMA synchronous = FULL")

@@ -422,7 +422,7 @@ def test_security_and_timing_headers(app, staff, make_item):
     for response in (app.test_client().get("/login"), app.test_client().get(f"/i/{item['tag']}"),
                      app.test_client().get("/healthz")):
         assert response.headers["X-Content-Type-Options"] == "nosniff"
-        assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
+        assert response.headers["X-Frame-Options"] == "DENY"
         assert response.headers["Referrer-Policy"] == "same-origin"
         assert re.fullmatch(r"app;dur=[\d.]+, cpu;dur=[\d.]+", response.headers["Server-Timing"])
     cookie = login(app.test_client(), staff["owner"], OWNER_PIN).headers["Set-Cookie"]
