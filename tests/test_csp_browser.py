@@ -48,7 +48,7 @@ def shop(live_server):
         photo_item = items.intake_with_photo(db, app.config, app.instance_path, jpeg_bytes(), title="Walkman",
                                              category=category, condition="B", price_fen=2500,
                                              staff_id=live_server.owner)
-        sale = sell(app, db, made[0], staff_id=live_server.owner)
+        sale = sell(app, db, made[0], staff_id=live_server.owner, key="csp-sale")
         shift_id = db.execute("SELECT id FROM shifts ORDER BY id DESC").fetchone()[0]
         shifts.close_shift(db, staff_id=live_server.owner, counted_fen=1800)
         agreement_id = agreements.create_agreement(db, live_server.consignor, staff_id=live_server.owner)
@@ -64,7 +64,7 @@ def shop(live_server):
         "item_id": made[1]["id"], "consignor_id": live_server.consignor, "sale_id": sale["id"],
         "receipt_no": sale["receipt_no"], "agreement_id": agreement_id, "printer_id": printer_id,
         "shift_id": shift_id, "tag": made[1]["tag"], "photo": photo_item["photo"], "code": "en",
-        "gtin": "06901234567892", "serial": 1, "item_ids": ",".join(str(i["id"]) for i in made),
+        "gtin": "06901234567892", "serial": 1, "key": "csp-sale", "item_ids": ",".join(str(i["id"]) for i in made),
     }
     return live_server
 
