@@ -50,7 +50,7 @@ def parse_money(text, *, allow_zero=False, max_fen=MAX_FEN):
     raw = _CURRENCY_MARKS.sub("", raw).strip()
     if not raw:
         raise MoneyError(_l("Enter an amount."))
-    if raw.startswith("-") or raw.startswith("−"):
+    if raw.startswith(("-", "−")):
         raise MoneyError(_l("The amount cannot be negative."))
     raw = raw.lstrip("+")
     match = _PLAIN.match(raw) or _GROUPED.match(raw)

@@ -14,14 +14,16 @@ PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "heic", "gif"]
 class IntakeForm(Form):
     """One item at the intake screen. Choices are filled from the shop's settings by the view."""
 
-    title = StringField(_l("Title"), validators=[DataRequired(_l("Enter a title.")), Length(max=MAX_TITLE),
+    # the length is clean_text's to check (its message says how much was typed); a Length validator here
+    # too made an over-long title show two messages
+    title = StringField(_l("Title"), validators=[DataRequired(_l("Enter a title.")),
                                                  domain_validator(lambda v: clean_text(v, "title", MAX_TITLE))])
     price = MoneyField(_l("Price"))
     consignor = SelectField(_l("Consignor"), coerce=int, validate_choice=True)
     category = RadioField(_l("Category"), validators=[DataRequired(_l("Choose a category."))])
     condition = RadioField(_l("Condition"), validators=[DataRequired(_l("Choose a condition grade."))])
     brand = StringField(_l("Brand (optional)"), validators=[
-        Optional(), Length(max=MAX_BRAND), domain_validator(lambda v: clean_text(v, "brand", MAX_BRAND, False))])
+        Optional(), domain_validator(lambda v: clean_text(v, "brand", MAX_BRAND, False))])
     photo = FileField(_l("Photo (optional)"), validators=[FileAllowed(PHOTO_TYPES, _l("Choose a photo file."))])
     do_not_discount = BooleanField(_l("Do not discount (consigned items: no markdowns, no line discounts)"))
 
