@@ -1,14 +1,13 @@
 """Consignment forms (Flask-WTF: CSRF and field handling)."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, Field, HiddenField, IntegerField, RadioField, SelectField, StringField
 from wtforms.utils import unset_value
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from core.errors import DomainError
-from core.forms import ListField, MoneyField
+from core.forms import Form, IdListField, MoneyField
 from core.money import format_plain, parse_money, parse_percent_bps
 
 #: How many tier rows the contract form offers.
@@ -69,7 +68,7 @@ class TierRowsField(Field):
         return tiers
 
 
-class ContractForm(FlaskForm):
+class ContractForm(Form):
     """A consignor's contract (or the shop default); ``tiers`` is the tier-rows editor (``tier_from_N``…)."""
 
     split_kind = RadioField(_l("Split"), choices=[("flat", _l("Flat")), ("tiered", _l("Tiered by sale price"))],
@@ -89,7 +88,7 @@ class ContractForm(FlaskForm):
     tiers = TierRowsField(_l("Tiers"), rows=TIER_ROWS)
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     """Shop-wide consignment settings."""
 
     return_window_days = IntegerField(_l("Return window before a share is payable (days)"),
@@ -99,7 +98,7 @@ class SettingsForm(FlaskForm):
     market_commission = StringField(_l("Market organiser's commission (%)"))
 
 
-class MarkdownForm(FlaskForm):
+class MarkdownForm(Form):
     """One markdown step."""
 
     after_days = IntegerField(_l("After (days on the floor)"), validators=[InputRequired(_l("Enter a number of days."))])
@@ -107,7 +106,7 @@ class MarkdownForm(FlaskForm):
     scope = SelectField(_l("Applies to"), validate_choice=True)
 
 
-class PayoutForm(FlaskForm):
+class PayoutForm(Form):
     """Pay one consignor. ``key`` is the idempotency key rendered with the form."""
 
     key = HiddenField()
@@ -119,7 +118,7 @@ class PayoutForm(FlaskForm):
     bonus = StringField(_l("Store credit bonus (%)"), validators=[Optional()])
 
 
-class BulkPayoutForm(FlaskForm):
+class BulkPayoutForm(Form):
     """Pay every consignor over the minimum."""
 
     key = HiddenField()
@@ -129,26 +128,26 @@ class BulkPayoutForm(FlaskForm):
     reference = StringField(_l("Reference (batch)"), validators=[Optional()])
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     """Market-day CSV upload."""
 
     day = StringField(_l("Market day"))
     file = FileField(_l("CSV file"), validators=[FileRequired(_l("Choose the CSV file."))])
 
 
-class SignatureForm(FlaskForm):
+class SignatureForm(Form):
     """The consignor's signature drawn on the tablet, as a ``data:image/png;base64,…`` URL."""
 
     signature = HiddenField()
 
 
-class ExpiryForm(FlaskForm):
+class ExpiryForm(Form):
     """The expired items ticked on the expiry list (item ids as sent)."""
 
-    item = ListField()
+    item = IdListField()
 
 
-class EraseForm(FlaskForm):
+class EraseForm(Form):
     """Erasure of a consignor's personal data: the consignor's number typed again to confirm."""
 
     confirm = StringField(_l("Consignor number"))

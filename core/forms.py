@@ -1,15 +1,60 @@
-"""Form helpers on top of Flask-WTF / WTForms: a money field that parses what people type into fen, a list
-field for repeated inputs, and :func:`submit`, the one "validate → domain action → DomainError onto the field → 422"
-cycle every form view uses."""
+"""Form helpers on top of Flask-WTF / WTForms: :class:`Form`, the base of every form (typed text cleaned of
+invisible characters, one message per field, form fields read only from the form body), a money field that
+parses what people type into fen, list fields for repeated inputs, and :func:`submit`, the one
+"validate → domain action → DomainError onto the field → 422" cycle every form view uses."""
 
+import re
 from typing import Any, NamedTuple
 
+from flask import request
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from werkzeug.datastructures import MultiDict
-from wtforms import Field, StringField
+from wtforms import Field, PasswordField, StringField
 from wtforms.validators import ValidationError
 
 from core.errors import DomainError
 from core.money import MoneyError, format_plain, parse_money
+from core.text import strip_invisible
+
+
+class Form(FlaskForm):
+    """The base of every form in the hub (Flask-WTF: CSRF). On top of ``FlaskForm``:
+
+    * every text field (``StringField`` and its kinds: text areas, hidden fields, money; not PINs) gets
+      :func:`strip_invisible` as its first filter;
+    * a field keeps only its first message after validation: WTForms runs every validator of a field and
+      collects each one's message, so one problem checked twice (a ``Length`` and a domain check, or a value
+      that is not a number and then out of range) used to show twice;
+    * fields are read from the submitted form body only: an uploaded file counts only for a ``FileField``
+      (a file sent under a text field's name is not that field's text), and a JSON body is not a form.
+    """
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            field_class = unbound_field.field_class
+            if issubclass(field_class, StringField) and not issubclass(field_class, PasswordField):
+                options = dict(options, filters=[strip_invisible, *unbound_field.kwargs.get("filters", ())])
+            return super().bind_field(form, unbound_field, options)
+
+        def wrap_formdata(self, form, formdata):
+            if formdata is None or hasattr(formdata, "getlist"):  # the view passed the data (or none) itself
+                return formdata
+            if request.method not in ("POST", "PUT", "PATCH", "DELETE"):  # Flask-WTF's "read the request"
+                return None
+            data = MultiDict(request.form.items(multi=True))
+            for name in request.files:
+                if isinstance(form._fields.get(name), FileField):
+                    data.setlist(name, request.files.getlist(name))
+            return data or None
+
+    def validate(self, extra_validators=None):
+        """Validate as WTForms does, then keep one message per field (the first, i.e. the most basic)."""
+        valid = super().validate(extra_validators)
+        for field in self:
+            del field.errors[1:]
+        return valid
 
 
 class MoneyField(StringField):
@@ -85,6 +130,25 @@ class ListField(Field):
 
     def _value(self):
         return ""
+
+
+class IdListField(ListField):
+    """Every id sent under one name (ticked checkboxes such as ``item``), as a list of ``int`` (``.data``).
+
+    A value that is not a row id (not ASCII digits, or beyond SQLite's 64-bit INTEGER) is a forged or garbled
+    form: a validation error, and ``.data`` keeps only the ids that were well formed.
+    """
+
+    def process_formdata(self, valuelist):
+        self.raw_data = list(valuelist)
+        self.data = []
+        for value in valuelist:
+            text = value.strip() if isinstance(value, str) else ""
+            if re.fullmatch("[0-9]{1,19}", text) and int(text) < 2**63:
+                self.data.append(int(text))
+            else:
+                raise ValueError(_l("Something sent with this form is not on the list. Reload the page and "
+                                    "choose again."))
 
 
 class FormOutcome(NamedTuple):

@@ -18,7 +18,7 @@ from core.errors import DomainError
 MAX_FEN = 1_000_000_000
 
 _CURRENCY_MARKS = re.compile(r"(?i)^(?:¥|￥|cny|rmb|cn¥)\s*|\s*(?:元|cny|rmb)$")
-_PLAIN = re.compile(r"^(\d+)(?:\.(\d*))?$")
+_PLAIN = re.compile(r"^(?=\.?\d)(\d*)(?:\.(\d*))?$")  # 12, 12.5, 12., .5 (no bare point)
 _GROUPED = re.compile(r"^(\d{1,3}(?:,\d{3})+)(?:\.(\d*))?$")
 
 
@@ -29,8 +29,9 @@ class MoneyError(DomainError):
 def parse_money(text, *, allow_zero=False, max_fen=MAX_FEN):
     """Parse an amount typed by a person into integer fen.
 
-    Accepts ``12``, ``12.5``, ``12.50``, ``¥12.50``, ``12元``, full-width ``１２．５`` and grouped
-    ``1,250.00`` (comma grouping in threes, as both zh_CN and en write it).
+    Accepts ``12``, ``12.5``, ``12.50``, ``¥12.50``, ``12元``, full-width ``１２．５``, grouped
+    ``1,250.00`` (comma grouping in threes, as both zh_CN and en write it) and a leading point: ``.5``,
+    ``０.５``, ``¥.5`` are 50 fen, as a calculator reads them.
 
     Args:
         text: what was typed (``str``; ``None`` counts as empty).
@@ -49,7 +50,7 @@ def parse_money(text, *, allow_zero=False, max_fen=MAX_FEN):
     raw = _CURRENCY_MARKS.sub("", raw).strip()
     if not raw:
         raise MoneyError(_l("Enter an amount."))
-    if raw.startswith("-") or raw.startswith("−"):
+    if raw.startswith(("-", "−")):
         raise MoneyError(_l("The amount cannot be negative."))
     raw = raw.lstrip("+")
     match = _PLAIN.match(raw) or _GROUPED.match(raw)
@@ -62,7 +63,7 @@ def parse_money(text, *, allow_zero=False, max_fen=MAX_FEN):
         raise MoneyError(_l("At most two decimals (fen), e.g. 12.50."))
     if len(whole) > 12:
         raise MoneyError(_l("That amount is too large."))
-    fen = int(whole) * 100 + int((frac + "00")[:2])
+    fen = int(whole or "0") * 100 + int((frac + "00")[:2])
     if fen == 0 and not allow_zero:
         raise MoneyError(_l("The amount must be more than zero."))
     if fen > max_fen:
@@ -167,7 +168,7 @@ def parse_percent_bps(text):
     whole, frac = match.group(1), match.group(2) or ""
     if len(frac) > 2:
         raise MoneyError(_l("At most two decimals in a percentage."))
-    bps = int(whole) * 100 + int((frac + "00")[:2])
+    bps = int(whole or "0") * 100 + int((frac + "00")[:2])
     if bps > 10000:
         raise MoneyError(_l("Enter a percentage between 0 and 100."))
     return bps

@@ -1,40 +1,41 @@
 """Intake, price and consignor forms (Flask-WTF: CSRF and field handling)."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from core.forms import MoneyField, domain_validator
+from core.forms import Form, MoneyField, domain_validator
 from inventory.items import MAX_BRAND, MAX_TITLE, clean_text
 
 PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "heic", "gif"]
 
 
-class IntakeForm(FlaskForm):
+class IntakeForm(Form):
     """One item at the intake screen. Choices are filled from the shop's settings by the view."""
 
-    title = StringField(_l("Title"), validators=[DataRequired(_l("Enter a title.")), Length(max=MAX_TITLE),
+    # the length is clean_text's to check (its message says how much was typed); a Length validator here
+    # too made an over-long title show two messages
+    title = StringField(_l("Title"), validators=[DataRequired(_l("Enter a title.")),
                                                  domain_validator(lambda v: clean_text(v, "title", MAX_TITLE))])
     price = MoneyField(_l("Price"))
     consignor = SelectField(_l("Consignor"), coerce=int, validate_choice=True)
     category = RadioField(_l("Category"), validators=[DataRequired(_l("Choose a category."))])
     condition = RadioField(_l("Condition"), validators=[DataRequired(_l("Choose a condition grade."))])
     brand = StringField(_l("Brand (optional)"), validators=[
-        Optional(), Length(max=MAX_BRAND), domain_validator(lambda v: clean_text(v, "brand", MAX_BRAND, False))])
+        Optional(), domain_validator(lambda v: clean_text(v, "brand", MAX_BRAND, False))])
     photo = FileField(_l("Photo (optional)"), validators=[FileAllowed(PHOTO_TYPES, _l("Choose a photo file."))])
     do_not_discount = BooleanField(_l("Do not discount (consigned items: no markdowns, no line discounts)"))
 
 
-class PriceForm(FlaskForm):
+class PriceForm(Form):
     """A new asking price for an item in stock."""
 
     price = MoneyField(_l("New price"))
     reason = StringField(_l("Reason (optional)"), validators=[Optional(), Length(max=80)])
 
 
-class ConsignorForm(FlaskForm):
+class ConsignorForm(Form):
     """A consignor's details. The number is set once, at creation."""
 
     number = StringField(_l("Number"), validators=[DataRequired(_l("Enter a number such as A17.")), Length(max=5)])

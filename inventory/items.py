@@ -16,6 +16,7 @@ from core.db import one, rows, transaction
 from core.errors import DomainError, NotFound
 from core.money import MAX_FEN
 from core.settings import get_setting, resolver_base
+from core.text import strip_invisible
 from inventory import photos, tags
 from sync import outbox
 from terms.contracts import record_item_terms
@@ -30,13 +31,14 @@ _UNPRINTABLE = re.compile("[\U00010000-\U0010FFFF\u2600-\u27BF\uFE0F\u200D\u0000
 def clean_text(value, field, max_len, required=True):
     """Strip and check a short text field (title, brand).
 
-    Emoji and control characters are refused: thermal printers cannot print them, and a tag must show
-    what the screen shows.
+    Invisible characters (NUL, zero-width, bidi overrides: :data:`core.text.INVISIBLE`) are dropped, as every
+    form does, so text from a CSV import is cleaned the same way. Emoji and the remaining control characters
+    are refused: thermal printers cannot print them, and a tag must show what the screen shows.
 
     Raises:
         DomainError: empty when required, longer than ``max_len`` characters, or containing emoji.
     """
-    text = unicodedata.normalize("NFC", (value or "").strip())
+    text = unicodedata.normalize("NFC", strip_invisible(value or "").strip())
     text = re.sub(r"\s+", " ", text)
     if required and not text:
         raise DomainError(_l("This field is required."), field=field)

@@ -19,6 +19,7 @@ from stdnum import ean
 from stdnum.iso7064 import mod_37_36
 
 from core.errors import DomainError
+from core.text import strip_invisible
 
 SHOP_PREFIX = "S"
 _CONSIGNOR_NUMBER = re.compile(r"^[A-Z][A-Z0-9]{0,4}$")
@@ -30,8 +31,9 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 
 def typed_text(text, control_replacement=""):
     """What a person or scanner typed, NFKC-normalised (full-width → ASCII) with control characters
-    (a NUL or stray CR from a misconfigured scanner) replaced by ``control_replacement``."""
-    return _CONTROL_CHARS.sub(control_replacement, unicodedata.normalize("NFKC", text or ""))
+    (a NUL or stray CR from a misconfigured scanner) replaced by ``control_replacement`` and the other
+    invisible characters (zero-width, bidi overrides: :data:`core.text.INVISIBLE`) dropped."""
+    return strip_invisible(_CONTROL_CHARS.sub(control_replacement, unicodedata.normalize("NFKC", text or "")))
 
 
 class TagError(DomainError):

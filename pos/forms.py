@@ -9,30 +9,29 @@ it into fen so the message lands where the till shows it.
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField, PasswordField, StringField
 from wtforms.utils import unset_value
 
 from core.errors import DomainError
-from core.forms import ListField, MoneyField, optional_int
+from core.forms import Form, ListField, MoneyField, optional_int
 from core.money import MoneyError, parse_money
 from pos.shifts import DENOMINATIONS
 
 
-class ScanForm(FlaskForm):
+class ScanForm(Form):
     """A scan or a typed tag code, URL or search text."""
 
     code = StringField()
 
 
-class DiscountForm(FlaskForm):
+class DiscountForm(Form):
     """A line discount: ``value`` as typed, ``mode`` ``amount`` (default) or ``percent``."""
 
     value = StringField()
     mode = StringField(default="amount")
 
 
-class CompleteForm(FlaskForm):
+class CompleteForm(Form):
     """Completing the sale: tender rows (``kind``/``amount``/``reference``, once per row) or one quick-cash
     button (whole fen), the total the screen showed and the sale's idempotency key."""
 
@@ -49,13 +48,13 @@ class CompleteForm(FlaskForm):
                 zip(self.kind.data or [], self.amount.data or [], self.reference.data or [])]
 
 
-class OpenShiftForm(FlaskForm):
+class OpenShiftForm(Form):
     """Open a shift with the counted float (``float``, zero allowed)."""
 
     float = MoneyField(allow_zero=True)
 
 
-class CashForm(FlaskForm):
+class CashForm(Form):
     """Paid-in or paid-out (``kind``) of ``amount`` with a ``reason``; kind and reason are the domain's checks."""
 
     kind = StringField()
@@ -86,7 +85,7 @@ class DenominationsField(Field):
             self.data[denom] = int(text)
 
 
-class CloseShiftForm(FlaskForm):
+class CloseShiftForm(Form):
     """Close with the count: quantities per denomination (``count``) or the ``counted`` total, and a note.
 
     ``seen_sale_id`` and ``seen_expected`` (hidden) are the newest sale and the expected cash (fen) the form
@@ -145,7 +144,7 @@ class RefundLinesField(Field):
             self.data.append({"sale_line_id": int(value), "amount_fen": amount, "restock_to": restock})
 
 
-class RefundForm(FlaskForm):
+class RefundForm(Form):
     """Refund ticked lines: how the money goes back (``tender``), a ``reason``, the idempotency key."""
 
     line = RefundLinesField()
@@ -154,7 +153,7 @@ class RefundForm(FlaskForm):
     refund_key = HiddenField()
 
 
-class VoidForm(FlaskForm):
+class VoidForm(Form):
     """Void a sale: the owner who allows it (``owner_id``) re-enters their ``pin``; a ``reason``."""
 
     owner_id = StringField(filters=[optional_int])

@@ -1,10 +1,9 @@
 """The printer form (Flask-WTF: CSRF and field handling). The template writes its inputs by hand (connection
 fields shown per connection); the rules are :func:`printing.printers.validate`'s."""
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 
-from core.forms import optional_int
+from core.forms import Form, optional_int
 
 #: The printer's text settings, as the form's input names (and the ``printers`` columns).
 TEXT_FIELDS = ("name", "connection", "host", "port", "usb_vendor", "usb_product", "serial_device", "baudrate",
@@ -13,7 +12,7 @@ TEXT_FIELDS = ("name", "connection", "host", "port", "usb_vendor", "usb_product"
 FLAGS = ("for_receipts", "for_tags", "for_reports", "kick_on_cash", "status_query", "enabled")
 
 
-class PrinterForm(FlaskForm):
+class PrinterForm(Form):
     """Add or edit a printer; :meth:`settings` gives what :func:`printing.printers.save_printer` takes."""
 
     def settings(self):
@@ -36,13 +35,13 @@ def _copies(value):
     return min(max(number, 1), 20) if number is not None else 1
 
 
-class DrawerForm(FlaskForm):
+class DrawerForm(Form):
     """Open the cash drawer through ``printer_id`` (``None``: the receipt printer)."""
 
     printer_id = StringField(filters=[optional_int])
 
 
-class CopiesForm(FlaskForm):
+class CopiesForm(Form):
     """Print an item's tag ``copies`` times (1–20)."""
 
     copies = StringField(default="1", filters=[_copies])

@@ -4,11 +4,10 @@ The templates write their inputs by hand (PIN keypad, chips); the field names he
 """
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import ValidationError
 
-from core.forms import domain_validator, optional_int
+from core.forms import Form, domain_validator, optional_int
 from staff.accounts import validate_name, validate_pin
 
 
@@ -16,7 +15,7 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class SetupForm(FlaskForm):
+class SetupForm(Form):
     """First run: the shop's name, the owner's name and PIN (typed twice). Every field is checked, so one
     answer shows all that is wrong, each under its own field."""
 
@@ -36,14 +35,14 @@ class SetupForm(FlaskForm):
             raise ValidationError(_l("The two PINs differ."))
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     """Tap your name (``staff_id``, ``None`` when missing or not a number), type your PIN."""
 
     staff_id = StringField(filters=[optional_int])
     pin = PasswordField(_l("PIN"))
 
 
-class StaffForm(FlaskForm):
+class StaffForm(Form):
     """The owner adds a staff member; name, role and PIN are checked by :func:`staff.accounts.create_staff`."""
 
     name = StringField(_l("Name"))
@@ -51,7 +50,7 @@ class StaffForm(FlaskForm):
     pin = PasswordField(_l("PIN (4–8 digits)"))
 
 
-class PinChangeForm(FlaskForm):
+class PinChangeForm(Form):
     """A staff member changes their own PIN: the current one, the new one twice; checked by
     :func:`staff.accounts.change_own_pin`."""
 
@@ -60,11 +59,11 @@ class PinChangeForm(FlaskForm):
     pin2 = PasswordField(_l("New PIN again"))
 
 
-class PinResetForm(FlaskForm):
+class PinResetForm(Form):
     """The owner gives a staff member a new PIN (checked by :func:`staff.accounts.set_pin`)."""
 
     pin = PasswordField(_l("New PIN (4–8 digits)"))
 
 
-class StaffActionForm(FlaskForm):
+class StaffActionForm(Form):
     """A button on the staff list (remove, unlock): no fields, only the CSRF token."""

@@ -9,6 +9,7 @@ from core.money import MoneyError, format_money, format_plain, parse_money, pars
     ("12", 1200), ("12.5", 1250), ("12.50", 1250), ("¥12.50", 1250), ("￥ 12.50", 1250),
     ("１２．５", 1250), ("1,250.00", 125000), ("12元", 1200), (" 0.05 ", 5), ("+3", 300),
     ("12.", 1200), ("CNY 8", 800), ("1,000,000", 100000000),
+    (".5", 50), ("０.５", 50), ("¥.5", 50), ("．５", 50), (".05", 5), ("¥ .5元", 50),
 ])
 def test_parse_money_accepts_what_people_type(text, fen):
     assert parse_money(text) == fen
@@ -18,6 +19,8 @@ def test_parse_money_accepts_what_people_type(text, fen):
     ("", "Enter an amount"), ("-5", "negative"), ("−5", "negative"), ("12.345", "two decimals"),
     ("abc", "not an amount"), ("12,5", "point for decimals"), ("0", "more than zero"),
     ("99999999", "too large"), ("1,25.00", "not an amount"), ("1e5", "not an amount"), ("12.5.1", "not an amount"),
+    (".", "not an amount"), ("¥.", "not an amount"), ("..5", "not an amount"), (".123", "two decimals"),
+    ("-.5", "negative"), (".0", "more than zero"),
 ])
 def test_parse_money_rejects_with_a_clear_message(text, fragment):
     with pytest.raises(MoneyError) as info:
@@ -66,6 +69,7 @@ def test_parse_percent():
     assert parse_percent_bps("60") == 6000
     assert parse_percent_bps("62.5%") == 6250
     assert parse_percent_bps("６０") == 6000
+    assert parse_percent_bps(".5") == 50
     with pytest.raises(MoneyError):
         parse_percent_bps("101")
     with pytest.raises(MoneyError):
