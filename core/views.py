@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, jsonify, redirect, request, session, url_for
 
+from core.backup import register_json_columns
 from core.db import get_db
 from core.web import public
 
@@ -83,5 +84,6 @@ def _local_path(url):
 
 
 def register(app):
-    """Register the blueprint (``/healthz``, language switch)."""
+    """Register the blueprint (``/healthz``, language switch) and its JSON column for the restore check."""
     app.register_blueprint(bp)
+    register_json_columns(app, "settings", "value")

@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, flash, redirect, url_for
 from flask_babel import format_timedelta
 from flask_babel import lazy_gettext as _l
 
+from core.backup import register_json_columns, register_restore_check
 from core.db import get_db
 from core.web import add_badge, add_nav, background, render
 from core.workers import register_worker
@@ -94,3 +95,6 @@ def register(app):
     add_nav(app, "sync.status", _l("Sync"), icon="⇅", order=80)
     add_badge(app, "sync/_badge.html")
     register_worker(app, "sync", sender.worker_step, float(app.config.get("SYNC_INTERVAL", 15)))
+    register_json_columns(app, "outbox", "event_json")
+    register_json_columns(app, "sync_state", "value")
+    register_restore_check(app, "sales journal", journal.restore_check)
