@@ -48,8 +48,10 @@ def journal_line(sale_id):
 
 @bp.route("/sync")
 def status():
-    """The sync status page: state, pending, oldest pending age, last success, rejected events."""
+    """The sync status page: state, pending, oldest pending age, last success, rejected events, and the
+    events set aside because the hub could not read them (quarantined)."""
     return render("sync/status.html", summary=sync_summary(), rejected=state.rejected_events(get_db()),
+                  quarantined=state.quarantined_events(get_db()),
                   registry_url=current_app.config.get("REGISTRY_URL", ""))
 
 
