@@ -40,9 +40,9 @@ def summary(db, config, now=None):
     counts = one(db, "SELECT (SELECT count(*) FROM outbox WHERE status = 'pending') AS pending, "
                      "(SELECT count(*) FROM outbox WHERE status = 'rejected') AS rejected, "
                      "(SELECT count(*) FROM outbox WHERE status = 'quarantined') AS quarantined, "
-                     "(SELECT created_at FROM outbox WHERE status = 'pending' ORDER BY id LIMIT 1) AS oldest")
+                     "(SELECT CAST(created_at AS BLOB) FROM outbox WHERE status = 'pending' ORDER BY id LIMIT 1) AS oldest")
     state = get_state(db)
-    oldest = counts["oldest"]
+    oldest = counts["oldest"].decode("utf-8", errors="replace") if counts["oldest"] is not None else None
     try:
         age = (now - clock.parse(oldest)).total_seconds() / 3600 if oldest else None
     except (ValueError, TypeError, AttributeError):  # a damaged created_at must not fail every staff page

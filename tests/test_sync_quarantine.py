@@ -91,11 +91,13 @@ def test_a_row_that_is_not_utf8_text_in_every_column_still_shows_and_does_not_st
     TEXT value, which stopped the whole SELECT of pending events before."""
     conn = sqlite3.connect(db.execute("PRAGMA database_list").fetchone()[2], isolation_level=None)
     conn.execute("UPDATE outbox SET event_id = CAST(X'6E693AFF' AS TEXT), kind = CAST(X'73FF' AS TEXT), "
-                 "created_at = CAST(X'32FF' AS TEXT) WHERE id = 2")
+                 "created_at = CAST(X'32FF' AS TEXT) WHERE id = 1")  # the oldest pending: the badge reads its time
     conn.close()
+    before = owner_client.get("/sync", headers={"Accept-Language": "en"})  # not sent yet: the badge reads it
+    assert before.status_code == 200 and 'id="sync-pending">25<' in before.get_data(as_text=True)
     results = drain(db, hub_config(app, registry.url))
     assert sum(r["sent"] for r in results) == 24 and results[-1]["status"] == "ok"
-    row = db.execute("SELECT status, last_error FROM outbox WHERE id = 2").fetchone()
+    row = db.execute("SELECT status, last_error FROM outbox WHERE id = 1").fetchone()
     assert tuple(row) == ("quarantined", "event_id is not UTF-8 text")
     assert len(registry.event_ids()) == 24
     response = owner_client.get("/sync", headers={"Accept-Language": "en"})
