@@ -17,7 +17,7 @@ from waitress import serve as waitress_serve
 
 from cli.demo import DEMO_PINS, load_demo
 from core import clock
-from core.backup import BackupError, backup, check_backup, restore
+from core.backup import BackupError, backup, check_backup, restore, restore_checks
 from core.db import connect, hold_open, transaction
 from core.errors import Conflict, DomainError
 from core.files import restrict_new_files
@@ -228,16 +228,20 @@ def backup_cmd(instance, path):
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def restore_cmd(instance, path, yes):
-    """Replace the database with the backup at PATH after checking it. Stop the server first."""
+    """Replace the database with the backup at PATH after checking it. Stop the server first.
+
+    The checks: SQLite integrity, foreign keys, full-text indexes, every JSON column, the sales journal.
+    """
     app = _app(instance)
+    checks = restore_checks(app)
     try:
-        counts = check_backup(path)
+        counts = check_backup(path, checks)
+        click.echo(f"{path}: OK, {counts['items']} items, {counts['sales']} sales.")
+        if not yes:
+            click.confirm("Replace the current database with this backup?", abort=True)
+        _counts, safety = restore(path, app.config["DATABASE"], Path(app.instance_path) / "backups", checks)
     except BackupError as exc:
         raise click.ClickException(f"Nothing was changed: {exc}") from exc
-    click.echo(f"{path}: OK, {counts['items']} items, {counts['sales']} sales.")
-    if not yes:
-        click.confirm("Replace the current database with this backup?", abort=True)
-    _counts, safety = restore(path, app.config["DATABASE"], Path(app.instance_path) / "backups")
     click.echo(f"Restored. The previous database was kept as {safety}.")
 
 

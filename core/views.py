@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, jsonify, redirect, request, session, url_for
 
 from core import storage
+from core.backup import register_json_columns
 from core.db import get_db
 from core.web import local_path, public, staff_only
 
@@ -93,5 +94,6 @@ def _local_path(url):
 
 
 def register(app):
-    """Register the blueprint (``/healthz``, language switch)."""
+    """Register the blueprint (``/healthz``, language switch) and its JSON column for the restore check."""
     app.register_blueprint(bp)
+    register_json_columns(app, "settings", "value")

@@ -6,6 +6,7 @@ gets the same ID and the registry can de-duplicate a resend.
 """
 
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -104,8 +105,9 @@ def schema_path():
 def validator(path=None):
     """A ``jsonschema`` validator for EPCIS 2.0 documents with format checking on.
 
-    ``format: uri`` is only checked when ``rfc3987`` is installed (it is a dependency). Built once per
-    process for the default schema.
+    jsonschema checks a ``format`` only when its checker's library is installed: ``uri`` needs ``rfc3987``,
+    ``date-time`` needs ``rfc3339-validator`` (both dependencies; without them a format passes silently,
+    and ``tests/test_registry_input.py`` fails). Built once per process for the default schema.
 
     Args:
         path: another copy of the schema (tests compare with ``../shared/epcis``).
@@ -129,3 +131,70 @@ def problems(doc, path=None):
         where = "/".join(str(p) for p in error.absolute_path)
         found.append(f"{where}: {error.message}" if where else error.message)
     return found
+
+
+#: The deepest nesting of arrays and objects :func:`loads` accepts. An EPCIS document with an event and
+#: its ``ilmd`` or ``sensorElementList`` is about 8 deep; Python's parser gives up near 1000.
+MAX_JSON_DEPTH = 32
+
+#: A JSON string, or an unterminated one running to the end (so no search restarts inside it: linear time).
+_JSON_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+(?:"|\\?\Z)', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]++")
+
+
+class NotJSON(ValueError):
+    """A body that :func:`loads` refuses: not UTF-8, not JSON, nested too deep, or with ``NaN``/``Infinity``."""
+
+
+def json_depth(text, limit=None):
+    """How deeply arrays and objects nest in the JSON ``text`` (str), found without parsing it: strings
+    are blanked out first, so brackets inside them do not count. With ``limit``, stops counting as soon
+    as the depth passes it (returns ``limit + 1``). Unbalanced brackets are left to the parser."""
+    skeleton = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    depth = deepest = 0
+    for char in skeleton:
+        if char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if limit is not None and deepest > limit:
+                    return deepest
+        else:
+            depth -= 1
+    return deepest
+
+
+def _no_constants(name):
+    raise NotJSON(f"{name} is not a JSON number (RFC 8259 §6)")
+
+
+def loads(raw, max_depth=MAX_JSON_DEPTH):
+    """Parse a JSON body (RFC 8259) with limits checked *before* parsing.
+
+    Args:
+        raw: ``bytes`` (must be UTF-8, RFC 8259 §8.1) or ``str``.
+        max_depth: deepest nesting of arrays/objects allowed (default :data:`MAX_JSON_DEPTH`); deeper input
+            is refused before Python's recursive parser sees it (which raises ``RecursionError`` near 1000).
+
+    Returns:
+        The parsed value (any JSON type).
+
+    Raises:
+        NotJSON: with a short reason (no part of the input is echoed).
+    """
+    if isinstance(raw, (bytes, bytearray)):
+        try:
+            raw = bytes(raw).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise NotJSON(f"not UTF-8 (byte {exc.start})") from exc
+    depth = json_depth(raw, max_depth)
+    if depth > max_depth:
+        raise NotJSON(f"nested deeper than {max_depth} levels")
+    try:
+        return json.loads(raw, parse_constant=_no_constants)
+    except NotJSON:
+        raise
+    except (ValueError, RecursionError) as exc:
+        reason = exc.args[0].split(":")[0] if isinstance(exc, json.JSONDecodeError) else str(exc)
+        where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+        raise NotJSON(f"{reason}{where}"[:200]) from exc

@@ -11,6 +11,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, request, se
 from flask_babel import lazy_gettext as _l
 
 from core import clock
+from core.backup import register_json_columns
 from core.db import get_db
 from core.errors import DomainError
 from core.forms import submit
@@ -333,6 +334,7 @@ def register(app):
     """Register the blueprint, its navigation entries and tags as a print source."""
     app.register_blueprint(bp)
     print_documents.register_source("tag", item_actions.tag_documents)
+    register_json_columns(app, "item_events", "data")
     app.add_template_global(status_label)
     app.add_template_global(event_label)
     add_nav(app, "inventory.intake", _l("Intake"), icon="➕", order=20)

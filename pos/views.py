@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from flask import Blueprint, abort, current_app, g, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 
+from core.backup import register_json_columns
 from core.db import get_db
 from core.errors import DomainError
 from core.forms import first_error, optional_int, submit
@@ -310,5 +311,6 @@ def register(app):
     """Register the blueprint, its navigation entries and the receipt as a print source."""
     app.register_blueprint(bp)
     print_documents.register_source("receipt", sales.receipt_document)
+    register_json_columns(app, "shifts", "count_json", "z_report_json")
     add_nav(app, "pos.till", _l("Till"), icon="🛒", order=10)
     add_nav(app, "pos.sale_list", _l("Sales"), icon="🧾", order=60)

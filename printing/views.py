@@ -10,6 +10,7 @@ import logging
 from flask import Blueprint, current_app, flash, redirect, request, send_file, url_for
 from flask_babel import lazy_gettext as _l
 
+from core.backup import register_json_columns
 from core.db import get_db
 from core.forms import field_name_of_error, first_error, submit
 from core.web import add_badge, add_nav, background, owner_only, render, staff_only
@@ -191,3 +192,4 @@ def register(app):
     add_nav(app, "printing.settings", _l("Printers"), icon="⚙", roles=("owner",), order=90)
     add_badge(app, "printing/_badge.html")
     register_worker(app, "printing", worker.worker_step, 1.0)
+    register_json_columns(app, "print_jobs", "payload")

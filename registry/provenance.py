@@ -12,9 +12,34 @@ from registry.store import bare
 NS = "rp:"
 
 
+#: How the item can leave a life (``rp:outcome``); anything else stored is shown as a plain "left".
+OUTCOMES = ("returned", "donated", "scrapped")
+
+
+def _scalar(value):
+    """A value fit for the page: a string (cut to 200 characters), a number or a bool; else ``None``.
+    Stored events are another system's words: the page must render whatever an old row holds."""
+    if isinstance(value, str):
+        return value[:200]
+    if isinstance(value, bool) or (isinstance(value, (int, float)) and abs(value) < 10**15):
+        return value
+    return None
+
+
+def _text(value):
+    """A string field of an event, or ``None`` when it is missing or not a string."""
+    return value if isinstance(value, str) else None
+
+
 def _ours(mapping, skip=()):
-    """Our namespaced fields of a mapping, without the ``rp:`` prefix."""
-    return {k[len(NS):]: v for k, v in (mapping or {}).items() if k.startswith(NS) and k[len(NS):] not in skip}
+    """Our namespaced fields of a mapping, without the ``rp:`` prefix, scalar values only."""
+    if not isinstance(mapping, dict):
+        return {}
+    found = {}
+    for key, value in mapping.items():
+        if key.startswith(NS) and key[len(NS):] not in skip and _scalar(value) is not None:
+            found[key[len(NS):]] = _scalar(value)
+    return found
 
 
 def lives(records):
@@ -32,8 +57,8 @@ def lives(records):
     result = []
     for record in records:
         event = record["event"]
-        step, disposition = bare(event.get("bizStep")), bare(event.get("disposition"))
-        at = event.get("eventTime")
+        step, disposition = bare(_text(event.get("bizStep"))), bare(_text(event.get("disposition")))
+        at = _text(event.get("eventTime"))
         current = result[-1] if result else None
         if (current is None or current["shop_id"] != record["shop_id"]
                 or (step == "commissioning" and current["taken_in_at"])):
@@ -47,20 +72,24 @@ def lives(records):
             current["about"] = _ours(event.get("ilmd"))
             what = "taken_in"
         elif step == "inspecting":
-            current["inspections"].append({"at": at, "check": event.get("rp:check"),
+            current["inspections"].append({"at": at, "check": _text(event.get("rp:check")),
                                            "passed": disposition == "conformant",
                                            "details": _ours(event, skip=("check",))})
             what = "inspected"
         elif step == "retail_selling":
             current["sold_at"], current["status"] = at, "sold"
-            current["sold_price_fen"] = event.get("rp:priceFen")
+            price = event.get("rp:priceFen")
+            current["sold_price_fen"] = price if isinstance(price, int) and not isinstance(price, bool) else None
             what = "sold"
         elif step == "receiving" and disposition == "returned":
             current["status"], current["sold_at"] = "in_stock", None
             what = "refunded"
         elif step in ("departing", "destroying") or event.get("action") == "DELETE":
-            outcome = event.get("rp:outcome") or ("scrapped" if step == "destroying" else "returned")
+            outcome = _text(event.get("rp:outcome"))
+            if outcome not in OUTCOMES:
+                outcome = "scrapped" if step == "destroying" else "returned"
             current["left_at"], current["outcome"], current["status"] = at, outcome, outcome
-            what = outcome if outcome in ("returned", "donated", "scrapped") else "observed"
-        current["timeline"].append({"at": at, "what": what, "check": event.get("rp:check") if what == "inspected" else None})
+            what = outcome
+        current["timeline"].append({"at": at, "what": what,
+                                    "check": _text(event.get("rp:check")) if what == "inspected" else None})
     return result

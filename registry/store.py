@@ -4,7 +4,8 @@ Implements the subset of the EPCIS 2.0 capture interface the hubs use (EPCIS 2.0
 validates each event against the official JSON schema (a copy ships as ``epcis/EPCIS-JSON-Schema.json``),
 stores the valid ones once per ``eventID`` (CBV 2.0 §8.9 event hash: a resend is a no-op) and records a
 capture job whose outcome the hub polls. ``GS1-Capture-Error-Behaviour``: ``rollback`` (the default)
-stores nothing if any event is invalid; ``proceed`` stores the valid events and lists each invalid one,
+stores nothing if any event is invalid and answers 400 at once, the problem listing each invalid event
+under ``errors``; ``proceed`` stores the valid events and lists each invalid one,
 by ``eventID``, in the job's ``errors`` (RFC 9457 problem objects with an extra ``eventID`` member).
 
 The registry does not recompute event hashes on capture (≈ 5 ms per event would halve throughput); it
@@ -16,6 +17,7 @@ import json
 import secrets
 import uuid
 from datetime import datetime
+from itertools import chain
 from urllib.parse import urlsplit
 
 from sqlite_utils import Migrations
@@ -115,9 +117,10 @@ class CaptureRefused(Exception):
         title, detail: RFC 9457 problem fields.
     """
 
-    def __init__(self, status, title, detail=""):
+    def __init__(self, status, title, detail="", errors=None):
         super().__init__(detail or title)
         self.status, self.title, self.detail = status, title, detail
+        self.errors = errors
 
 
 def bare(word):
@@ -143,7 +146,19 @@ def _event_problems(doc):
     return found
 
 
-def capture(db, shop_id, raw, behaviour="rollback", max_events=500):
+def parse_body(raw, max_depth=epcis.MAX_JSON_DEPTH):
+    """A request body as JSON, nesting depth checked before parsing (:func:`epcis.loads`).
+
+    Raises:
+        CaptureRefused: 400 when it is not UTF-8 JSON or nests deeper than ``max_depth``.
+    """
+    try:
+        return epcis.loads(raw, max_depth)
+    except epcis.NotJSON as exc:
+        raise CaptureRefused(400, "Not JSON", str(exc)) from exc
+
+
+def capture(db, shop_id, raw, behaviour="rollback", max_events=500, max_depth=epcis.MAX_JSON_DEPTH):
     """Capture an EPCIS document for a shop and return the finished capture job (see :func:`get_job`).
 
     Args:
@@ -151,18 +166,20 @@ def capture(db, shop_id, raw, behaviour="rollback", max_events=500):
         raw: the request body (``bytes``) or an already parsed document.
         behaviour: ``"rollback"`` or ``"proceed"`` (``GS1-Capture-Error-Behaviour``).
         max_events: the ``GS1-EPCIS-Capture-Limit``.
+        max_depth: deepest JSON nesting accepted (checked before parsing).
 
     Raises:
-        CaptureRefused: not JSON, not an EPCISDocument, document-level schema errors (400), too many
-            events (413).
+        CaptureRefused: not JSON or nested too deep, not an EPCISDocument, ``epcisBody`` not an object,
+            document-level schema errors, with ``rollback`` any invalid event (400, the per-event
+            problems in ``errors``), too many events (413).
     """
-    try:
-        doc = json.loads(raw) if isinstance(raw, (bytes, str)) else raw
-    except ValueError as exc:
-        raise CaptureRefused(400, "Not JSON", str(exc)) from exc
+    doc = parse_body(raw, max_depth) if isinstance(raw, (bytes, str)) else raw
     if not isinstance(doc, dict) or doc.get("type") != "EPCISDocument":
         raise CaptureRefused(400, "Not an EPCISDocument", "The body must be an EPCIS 2.0 JSON-LD EPCISDocument.")
-    events = (doc.get("epcisBody") or {}).get("eventList")
+    body = doc.get("epcisBody")
+    if not isinstance(body, dict):
+        raise CaptureRefused(400, "No events", "epcisBody must be an object with an eventList.")
+    events = body.get("eventList")
     if not isinstance(events, list) or not events:
         raise CaptureRefused(400, "No events", "epcisBody.eventList must be a non-empty list.")
     if len(events) > max_events:
@@ -182,6 +199,9 @@ def capture(db, shop_id, raw, behaviour="rollback", max_events=500):
                            "detail": "; ".join(reasons)[:1000]})
         else:
             good.append(event)
+    if errors and behaviour == "rollback":
+        raise CaptureRefused(400, "Invalid events", f"{len(errors)} of {len(events)} events are invalid; "
+                             "nothing was captured (GS1-Capture-Error-Behaviour: rollback).", errors)
     job_id = str(uuid.uuid4())
     now = clock.iso()
     stored = duplicates = 0
@@ -199,11 +219,13 @@ def capture(db, shop_id, raw, behaviour="rollback", max_events=500):
 
 
 def _utc(text):
-    """An EPCIS ``eventTime`` (any offset) as a UTC ISO string with milliseconds, so times sort as text."""
+    """An EPCIS ``eventTime`` (RFC 3339, any offset, ``T``/``Z`` in either case) as a UTC ISO string with
+    milliseconds, so times sort as text; the text itself if it cannot be read (the schema refuses such
+    events, but a row stored before the check existed may hold one)."""
     try:
-        return clock.iso(datetime.fromisoformat(text.replace("Z", "+00:00")))
-    except (ValueError, AttributeError):
-        return text
+        return clock.iso(datetime.fromisoformat(text.upper()))
+    except (ValueError, AttributeError, OverflowError):
+        return str(text)
 
 
 def _store(db, shop_id, event, capture_id, now):
@@ -237,7 +259,7 @@ def capture_one(db, shop_id, event):
            "epcisBody": {"eventList": [body]}}
     problems = _event_problems(doc)
     if problems:
-        raise CaptureRefused(400, "Invalid event", "; ".join(sum(problems.values(), []))[:1000])
+        raise CaptureRefused(400, "Invalid event", "; ".join(chain.from_iterable(problems.values()))[:1000])
     with transaction(db):
         stored = _store(db, shop_id, body, None, clock.iso())
     return "created" if stored else "exists"
@@ -259,7 +281,7 @@ def get_job(db, job_id, shop_id=None):
 def events_for_epcs(db, epcs=(), paths=()):
     """Stored events whose ``epcList`` holds one of ``epcs`` (full URIs) or whose EPC's path is one of
     ``paths``, oldest first, each as a dict: ``event`` (the JSON), ``shop_id``, ``shop_name``,
-    ``recorded_at``."""
+    ``recorded_at``. A row whose body is not a JSON object (damaged, or not UTF-8) is left out."""
     clauses, params = [], []
     if epcs:
         clauses.append(f"x.epc IN ({','.join('?' * len(epcs))})")
@@ -269,11 +291,19 @@ def events_for_epcs(db, epcs=(), paths=()):
         params += list(paths)
     if not clauses:
         return []
-    found = rows(db, "SELECT DISTINCT e.id, e.body, e.shop_id, s.name AS shop_name, e.recorded_at, e.event_time "
+    found = rows(db, "SELECT DISTINCT e.id, CAST(e.body AS BLOB) AS body, e.shop_id, s.name AS shop_name, e.recorded_at, e.event_time "
                      "FROM event_epcs x JOIN events e ON e.id = x.event_rowid JOIN shops s ON s.id = e.shop_id "
                      f"WHERE {' OR '.join(clauses)} ORDER BY e.event_time, e.id", params)
-    return [{"event": json.loads(r["body"]), "shop_id": r["shop_id"], "shop_name": r["shop_name"],
-             "recorded_at": r["recorded_at"]} for r in found]
+    records = []
+    for r in found:
+        try:
+            event = json.loads(r["body"])
+        except (ValueError, TypeError, RecursionError):
+            continue  # a damaged row says nothing about the item; the others still do
+        if isinstance(event, dict):
+            records.append({"event": event, "shop_id": r["shop_id"], "shop_name": r["shop_name"],
+                            "recorded_at": r["recorded_at"]})
+    return records
 
 
 def event_count(db):

@@ -12,19 +12,19 @@ Machine side (bearer token per shop, RFC 6750; problems as ``application/problem
 Public side: ``/i/<tag>`` and GS1 Digital Link ``/01/{gtin}/21/{serial}`` — the provenance page.
 """
 
-import json
 from functools import wraps
 from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, g, jsonify, render_template, request
 from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+import epcis
 from core import clock
 from core.db import get_db
 from core.money import format_money
 from registry import provenance, store
-import epcis
 
 bp = Blueprint("registry", __name__)
 
@@ -38,6 +38,20 @@ def problem(status, title, detail="", **extra):
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="registry"'
     return response
+
+
+def _body():
+    """The request body, at most ``CAPTURE_SIZE_LIMIT`` bytes, else ``RequestEntityTooLarge`` (answered
+    by :func:`too_large`): a declared ``Content-Length`` over it is refused before reading, a chunked body
+    while it is read. Flask's ``MAX_CONTENT_LENGTH`` is the limit + 1 byte, because werkzeug's stream stops
+    silently *at* its maximum: reading one byte more than allowed is how an oversize chunked body shows."""
+    limit = current_app.config["CAPTURE_SIZE_LIMIT"]
+    if (request.content_length or 0) > limit:
+        raise RequestEntityTooLarge()
+    data = request.get_data(cache=False)
+    if len(data) > limit:
+        raise RequestEntityTooLarge()
+    return data
 
 
 def shop_required(view):
@@ -77,17 +91,14 @@ def capture_options():
 @shop_required
 def capture():
     """Capture an EPCISDocument; 202 + Location of the capture job."""
-    limit = current_app.config["CAPTURE_SIZE_LIMIT"]
-    if (request.content_length or 0) > limit:
-        return problem(413, "Payload too large", f"At most {limit} bytes per capture.")
     behaviour = (request.headers.get("GS1-Capture-Error-Behaviour") or "rollback").strip().lower()
     if behaviour not in ("rollback", "proceed"):
         return problem(400, "Bad GS1-Capture-Error-Behaviour", "Use rollback or proceed.")
     try:
-        job = store.capture(get_db(), g.shop["id"], request.get_data(), behaviour,
-                            current_app.config["CAPTURE_LIMIT"])
+        job = store.capture(get_db(), g.shop["id"], _body(), behaviour, current_app.config["CAPTURE_LIMIT"],
+                            current_app.config["JSON_DEPTH_LIMIT"])
     except store.CaptureRefused as exc:
-        return problem(exc.status, exc.title, exc.detail)
+        return problem(exc.status, exc.title, exc.detail, **({"errors": exc.errors} if exc.errors else {}))
     response = _capture_headers(current_app.response_class(status=202))
     response.headers["Location"] = f"/capture/{job['captureID']}"
     return response
@@ -108,10 +119,8 @@ def capture_job(job_id):
 def post_event():
     """Capture one event: 201 + Location, or 409 when its eventID is already known."""
     try:
-        event = json.loads(request.get_data() or b"null")
+        event = store.parse_body(_body() or b"null", current_app.config["JSON_DEPTH_LIMIT"])
         outcome = store.capture_one(get_db(), g.shop["id"], event)
-    except ValueError as exc:
-        return problem(400, "Not JSON", str(exc))
     except store.CaptureRefused as exc:
         return problem(exc.status, exc.title, exc.detail)
     if outcome == "exists":
@@ -225,19 +234,57 @@ def _lang():
     return "zh_CN" if locale is None or locale.language == "zh" else "en"
 
 
+def too_large(_exc):
+    """413 as a problem: the body is over ``CAPTURE_SIZE_LIMIT`` (RFC 9110 §15.5.14)."""
+    return problem(413, "Payload too large", f"At most {current_app.config['CAPTURE_SIZE_LIMIT']} bytes per request.")
+
+
+def http_problem(exc):
+    """Any other HTTP error of the machine interface as an RFC 9457 problem; the public pages keep HTML."""
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return exc
+    return problem(exc.code or 500, exc.name, exc.description or "")
+
+
+def server_problem(_exc):
+    """An unexpected failure as a problem without details (Flask has logged the traceback already)."""
+    return problem(500, "Internal Server Error", "The registry could not handle this request.")
+
+
+PUBLIC_ENDPOINTS = {"registry.provenance_page", "registry.digital_link", "registry.index"}
+
+
 def register(app):
-    """Register the blueprint, template helpers and the language cookie."""
+    """Register the blueprint, template helpers, the problem+json error handlers and the language cookie."""
     app.register_blueprint(bp)
+    app.config.setdefault("JSON_DEPTH_LIMIT", epcis.MAX_JSON_DEPTH)
+    app.config["MAX_CONTENT_LENGTH"] = app.config["CAPTURE_SIZE_LIMIT"] + 1  # see _body
+    app.register_error_handler(RequestEntityTooLarge, too_large)
+    app.register_error_handler(HTTPException, http_problem)
+    app.register_error_handler(500, server_problem)
 
     @app.template_filter("when")
     def when(text, fmt="medium"):
-        return format_datetime(clock.parse(text), fmt) if text else ""
+        """A stored event time in the reader's language; an unreadable one (an old row captured before
+        ``date-time`` was checked) is shown as it is, never failing the page."""
+        if not text:
+            return ""
+        try:
+            return format_datetime(clock.parse(str(text).upper()), fmt)
+        except (ValueError, TypeError, OverflowError):
+            return str(text)
 
     @app.template_filter("money")
     def money(fen, currency=None):
-        if fen is None:
+        """Integer fen as money; anything else (a damaged stored value) shows nothing."""
+        if not isinstance(fen, int) or isinstance(fen, bool) or abs(fen) >= 10**15:
             return ""
-        return format_money(int(fen), currency or app.config["CURRENCY"], _lang())
+        if not (isinstance(currency, str) and len(currency) == 3 and currency.isalpha()):
+            currency = app.config["CURRENCY"]
+        try:
+            return format_money(fen, currency.upper(), _lang())
+        except (ValueError, KeyError):
+            return format_money(fen, app.config["CURRENCY"], _lang())
 
     @app.context_processor
     def labels():

@@ -74,6 +74,21 @@ def sale_hash(db, sale_id):
     return row["hash"] if row else None
 
 
+def describe(broken):
+    """One line for a broken link from :func:`verify`: ``link 3 (sale id 3, receipt 0003): altered``."""
+    return (f"link {broken['seq']} (sale id {broken['sale_id']}, receipt {broken['receipt_no']}): "
+            f"{broken['problem']}")
+
+
+def restore_check(db):
+    """The journal check a restore runs on a backup (``core.backup.register_restore_check``): ``None`` when
+    the chain verifies (or the backup predates the journal), else :func:`describe` of the first broken link."""
+    if not db["sale_journal"].exists():
+        return None
+    broken = verify(db)
+    return describe(broken) if broken else None
+
+
 def verify(db):
     """Walk the whole chain and return the first broken link, or ``None`` when the journal is intact.
 

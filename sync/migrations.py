@@ -1,4 +1,6 @@
-"""Schema owned by ``sync``: the transactional outbox of EPCIS events for the registry."""
+"""Schema owned by ``sync``: the transactional outbox of EPCIS events for the registry (states ``pending``,
+``sent``, ``rejected`` by the registry, ``quarantined`` when the hub cannot read the row), the sender's
+state and the sales journal."""
 
 from sqlite_utils import Migrations
 
@@ -47,5 +49,43 @@ def m002_sender_and_journal(db):
             hash TEXT NOT NULL UNIQUE,
             created_at TEXT NOT NULL
         );
+        """
+    )
+
+
+@migrations()
+def m003_outbox_quarantine(db):
+    """A fourth state, ``quarantined``: an event the sender cannot read or encode (a damaged row) is set
+    aside with its reason in ``last_error`` and the time in ``quarantined_at``, so it no longer holds up
+    every later event (issue 9 §10). SQLite cannot alter a CHECK constraint: the table is rebuilt as its
+    documentation describes (create the new table, copy, drop, rename, re-create the indexes); the column
+    order is kept and ``quarantined_at`` added last."""
+    db.executescript(
+        """
+        CREATE TABLE outbox_new (
+            id INTEGER PRIMARY KEY,
+            event_id TEXT NOT NULL UNIQUE,
+            item_id INTEGER REFERENCES items(id),
+            kind TEXT NOT NULL,
+            event_json TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'sent', 'rejected', 'quarantined')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT,
+            last_error TEXT,
+            sent_at TEXT,
+            capture_url TEXT,
+            rejected_at TEXT,
+            quarantined_at TEXT
+        );
+        INSERT INTO outbox_new (id, event_id, item_id, kind, event_json, created_at, status, attempts,
+                                next_attempt_at, last_error, sent_at, capture_url, rejected_at)
+            SELECT id, event_id, item_id, kind, event_json, created_at, status, attempts, next_attempt_at,
+                   last_error, sent_at, capture_url, rejected_at FROM outbox;
+        DROP TABLE outbox;
+        ALTER TABLE outbox_new RENAME TO outbox;
+        CREATE INDEX outbox_pending ON outbox(status, id);
+        CREATE INDEX outbox_item ON outbox(item_id, id);
         """
     )

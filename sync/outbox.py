@@ -1,5 +1,6 @@
 """The transactional outbox (design brief §5): events are written in the same transaction as the
-fact they record, and only the sender ever talks to the registry."""
+fact they record, and only the sender ever talks to the registry. A row the sender cannot read
+(:func:`decode`) is quarantined (:func:`quarantine`) so it never holds up the events after it."""
 
 import json
 from pathlib import Path
@@ -11,6 +12,7 @@ import epcis
 from core import clock
 from core.config import read_or_create_secret
 from core.crypto import Vault, new_fernet_key
+from core.db import transaction
 from core.settings import get_setting
 
 #: What each business fact becomes (design brief §5 table; CBV 2.0 §7.2 bizStep, §7.3 disposition):
@@ -157,3 +159,53 @@ def record_end_of_consignment(db, item, outcome, *, moment=None):
         raise ValueError(f"unknown outcome {outcome}")
     return add_event(db, OUTCOMES[outcome], item, moment=moment,
                      extensions={"outcome": outcome})
+
+
+class Unreadable(ValueError):
+    """An outbox row the sender cannot send as it is (damaged bytes, not JSON, not an event, or an event
+    that is not the row's ``event_id``). ``reason`` is short and carries none of the row's content."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+#: The columns :func:`read_pending` reads as raw bytes: a damaged TEXT value must not fail the query
+#: (Python's sqlite3 raises on a value that is not UTF-8), only its own row.
+RAW_COLUMNS = "id, CAST(event_id AS BLOB) AS event_id, CAST(event_json AS BLOB) AS event_json"
+
+
+def decode(row):
+    """One outbox row read with :data:`RAW_COLUMNS` → ``{"id", "event_id", "event", "size"}`` (``size``:
+    bytes of its JSON).
+
+    Raises:
+        Unreadable: the row cannot be sent as it is (the caller quarantines it).
+    """
+    raw_id, raw_json = row["event_id"], row["event_json"]
+    try:
+        event_id = bytes(raw_id).decode("utf-8")
+    except (TypeError, UnicodeDecodeError) as exc:
+        raise Unreadable("event_id is not UTF-8 text") from exc
+    if raw_json is None:
+        raise Unreadable("event_json is empty")
+    try:
+        event = epcis.loads(bytes(raw_json))
+    except epcis.NotJSON as exc:
+        raise Unreadable(f"event_json is not readable JSON ({exc})") from exc
+    if not isinstance(event, dict) or event.get("type") != "ObjectEvent":
+        raise Unreadable("event_json is not an EPCIS ObjectEvent")
+    if event.get("eventID") != event_id:
+        raise Unreadable("the eventID inside event_json is not the row's event_id")
+    return {"id": row["id"], "event_id": event_id, "event": event, "size": len(raw_json)}
+
+
+def quarantine(db, outbox_id, reason):
+    """Set an unreadable event aside: status ``quarantined``, ``reason`` in ``last_error``, the time in
+    ``quarantined_at``, in its own short transaction. It is never sent; the sync page lists it for the
+    owner. Returns ``True`` when the row was pending (or rejected) and is now quarantined."""
+    with transaction(db):
+        cur = db.execute("UPDATE outbox SET status = 'quarantined', quarantined_at = ?, capture_url = NULL, "
+                         "last_error = ? WHERE id = ? AND status IN ('pending', 'rejected')",
+                         (clock.iso(), str(reason)[:500], outbox_id))
+    return cur.rowcount == 1

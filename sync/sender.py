@@ -10,7 +10,9 @@ One *pass* (:func:`sync_once`) does, in order (design brief §5; EPCIS 2.0 §12.
    polls the capture job and marks each event ``sent`` or, when the job lists an error for its
    ``eventID``, ``rejected`` with the registry's reason; ``400``/``422`` (RFC 9110 §15.5.1, §15.5.21) for
    a batch → the batch is split in halves until the bad event is alone, which is then rejected, so later
-   events keep flowing; ``413`` → split;
+   events keep flowing; ``413`` → split; a row the hub cannot read or encode (damaged bytes, not JSON,
+   not the row's event) is *quarantined* (``sync.outbox.quarantine``: status ``quarantined`` + reason,
+   listed on the sync page) and the pass goes on with the next one — one poison row never holds up sync;
 4. on a network error, a timeout, ``401``/``403`` (token refused), ``408``, ``429`` or any ``5xx``
    (RFC 9110 §15.6) the pass stops where it is and the next attempt is put off with exponential backoff
    and jitter (tenacity's ``wait_exponential`` + ``wait_random``; a ``Retry-After`` header is honoured as a
@@ -46,6 +48,7 @@ import tenacity
 import epcis
 from core import clock
 from core.db import connect, rows, transaction
+from sync import outbox
 from sync.state import get_state, set_state
 
 log = logging.getLogger("resale.sync")
@@ -183,7 +186,7 @@ class _Pass:
         self.db, self.config, self.session = db, config, session
         self.base = config["REGISTRY_URL"].rstrip("/") + "/"
         self.timeout = float(config.get("REGISTRY_TIMEOUT", 10))
-        self.sent = self.rejected = 0
+        self.sent = self.rejected = self.quarantined = 0
 
     # -- HTTP -----------------------------------------------------------------------------------------
     def _request(self, method, url, **kwargs):
@@ -239,7 +242,7 @@ class _Pass:
     def send(self, batch):
         """POST one batch (list of outbox rows) and settle every event in it, or raise
         :class:`RegistryUnavailable` leaving them pending."""
-        doc = epcis.document([json.loads(r["event_json"]) for r in batch], clock.iso())
+        doc = epcis.document([r["event"] for r in batch], clock.iso())
         body = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         response = self._request("POST", urljoin(self.base, "capture"), data=body, headers={
             "Content-Type": "application/ld+json", "GS1-EPCIS-Version": "2.0.0", "GS1-CBV-Version": "2.0.0",
@@ -315,25 +318,40 @@ class _Pass:
         open_jobs = rows(self.db, "SELECT capture_url, min(id) AS first FROM outbox WHERE status = 'pending' "
                                   "AND capture_url IS NOT NULL GROUP BY capture_url ORDER BY first")
         for job in open_jobs:
-            batch = rows(self.db, "SELECT id, event_id, event_json FROM outbox WHERE status = 'pending' "
-                                  "AND capture_url = ? ORDER BY id", (job["capture_url"],))
-            self.settle_job(job["capture_url"], batch)
+            batch = self.readable(rows(self.db, f"SELECT {outbox.RAW_COLUMNS} FROM outbox WHERE status = 'pending' "
+                                                "AND capture_url = ? ORDER BY id", (job["capture_url"],)))
+            if batch:
+                self.settle_job(job["capture_url"], batch)
         max_events, max_bytes = self.limits()
         budget = max_bytes - 1024  # the document's envelope
         while True:
-            pending = rows(self.db, "SELECT id, event_id, event_json FROM outbox WHERE status = 'pending' "
+            pending = rows(self.db, f"SELECT {outbox.RAW_COLUMNS} FROM outbox WHERE status = 'pending' "
                                     "ORDER BY id LIMIT ?", (max_events,))
             if not pending:
                 break
             batch, size = [], 0
-            for row in pending:
-                length = len(row["event_json"].encode("utf-8")) + 1
+            for row in self.readable(pending):
+                length = row["size"] + 1
                 if batch and size + length > budget:
                     break
                 batch.append(row)
                 size += length
-            self.send(batch)
+            if batch:
+                self.send(batch)
         return self.sent, self.rejected
+
+    def readable(self, raw_rows):
+        """Decode rows read with ``outbox.RAW_COLUMNS`` (:func:`sync.outbox.decode`), quarantining each one
+        that cannot be read so it never holds up the events after it; returns the readable ones in order."""
+        good = []
+        for row in raw_rows:
+            try:
+                good.append(outbox.decode(row))
+            except outbox.Unreadable as exc:
+                if outbox.quarantine(self.db, row["id"], exc.reason):
+                    self.quarantined += 1
+                    log.warning("outbox event %s quarantined: %s", row["id"], exc.reason)
+        return good
 
 
 def _chunks(seq, size):
@@ -365,7 +383,7 @@ def sync_once(db, config, *, session=None, force=False, now=None):
 
     Returns:
         dict: ``status`` (``"unconfigured"``, ``"waiting"``, ``"ok"``, ``"offline"``), ``sent``,
-        ``rejected``, ``wait`` (seconds until the next useful pass), ``error`` (when offline).
+        ``rejected``, ``quarantined`` (after a pass), ``wait`` (seconds until the next useful pass), ``error`` (when offline).
     """
     if not config.get("REGISTRY_URL"):
         return {"status": "unconfigured", "sent": 0, "rejected": 0, "wait": float(config.get("SYNC_INTERVAL", 15))}
@@ -388,12 +406,13 @@ def sync_once(db, config, *, session=None, force=False, now=None):
         set_state(db, online=False, failures=failures, last_error=exc.reason, last_attempt_at=clock.iso(now),
                   next_attempt_at=clock.iso(clock.now() + timedelta(seconds=wait)))
         log.info("registry unavailable (%s); %d sent this pass; next try in %.1f s", exc.reason, work.sent, wait)
-        return {"status": "offline", "sent": work.sent, "rejected": work.rejected, "wait": wait, "error": exc.reason}
+        return {"status": "offline", "sent": work.sent, "rejected": work.rejected, "quarantined": work.quarantined,
+                "wait": wait, "error": exc.reason}
     set_state(db, online=True, failures=0, last_error=None, last_attempt_at=clock.iso(now),
               last_success_at=clock.iso(), next_attempt_at=None)
     if work.sent or work.rejected:
         log.info("sync: %d events sent, %d rejected", work.sent, work.rejected)
-    return {"status": "ok", "sent": work.sent, "rejected": work.rejected,
+    return {"status": "ok", "sent": work.sent, "rejected": work.rejected, "quarantined": work.quarantined,
             "wait": float(config.get("SYNC_INTERVAL", 15))}
 
 

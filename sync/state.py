@@ -29,7 +29,7 @@ def summary(db, config, now=None):
 
     Returns:
         dict with ``configured`` (bool), ``online`` (``True``/``False``/``None`` = not tried yet),
-        ``pending`` (int), ``rejected`` (int), ``oldest_pending_at`` (ISO string or ``None``),
+        ``pending`` (int), ``rejected`` (int), ``quarantined`` (int), ``oldest_pending_at`` (ISO string or ``None``),
         ``oldest_age_hours`` (float or ``None``), ``alert`` (oldest pending older than
         ``SYNC_ALERT_HOURS``, default 24), ``alert_hours``, ``last_success_at``, ``last_error``,
         ``next_attempt_at``.
@@ -39,16 +39,21 @@ def summary(db, config, now=None):
     # on every staff page
     counts = one(db, "SELECT (SELECT count(*) FROM outbox WHERE status = 'pending') AS pending, "
                      "(SELECT count(*) FROM outbox WHERE status = 'rejected') AS rejected, "
-                     "(SELECT created_at FROM outbox WHERE status = 'pending' ORDER BY id LIMIT 1) AS oldest")
+                     "(SELECT count(*) FROM outbox WHERE status = 'quarantined') AS quarantined, "
+                     "(SELECT CAST(created_at AS BLOB) FROM outbox WHERE status = 'pending' ORDER BY id LIMIT 1) AS oldest")
     state = get_state(db)
-    oldest = counts["oldest"]
-    age = (now - clock.parse(oldest)).total_seconds() / 3600 if oldest else None
+    oldest = counts["oldest"].decode("utf-8", errors="replace") if counts["oldest"] is not None else None
+    try:
+        age = (now - clock.parse(oldest)).total_seconds() / 3600 if oldest else None
+    except (ValueError, TypeError, AttributeError):  # a damaged created_at must not fail every staff page
+        oldest = age = None
     alert_hours = float(config.get("SYNC_ALERT_HOURS", 24))
     return {
         "configured": bool(config.get("REGISTRY_URL")),
         "online": state.get("online"),
         "pending": counts["pending"] or 0,
         "rejected": counts["rejected"] or 0,
+        "quarantined": counts["quarantined"] or 0,
         "oldest_pending_at": oldest,
         "oldest_age_hours": age,
         "alert": age is not None and age >= alert_hours,
@@ -66,6 +71,25 @@ def rejected_events(db, limit=200):
     return rows(db, "SELECT o.id, o.event_id, o.kind, o.created_at, o.rejected_at, o.last_error AS reason, "
                     "o.attempts, i.tag, i.title FROM outbox o LEFT JOIN items i ON i.id = o.item_id "
                     "WHERE o.status = 'rejected' ORDER BY o.id DESC LIMIT ?", (limit,))
+
+
+def quarantined_events(db, limit=200):
+    """Quarantined outbox rows (the hub could not read them; see :func:`sync.outbox.quarantine`), newest
+    first: dicts with ``id``, ``kind``, ``created_at``, ``quarantined_at``, ``reason``, ``tag`` and ``title``.
+    Every text is read as bytes and decoded leniently: the row is damaged, its page must still show."""
+    found = rows(db, "SELECT o.id, CAST(o.kind AS BLOB) AS kind, CAST(o.created_at AS BLOB) AS created_at, "
+                     "o.quarantined_at, o.last_error AS reason, CAST(i.tag AS BLOB) AS tag, "
+                     "CAST(i.title AS BLOB) AS title FROM outbox o LEFT JOIN items i ON i.id = o.item_id "
+                     "WHERE o.status = 'quarantined' ORDER BY o.id DESC LIMIT ?", (limit,))
+    for row in found:
+        for key in ("kind", "created_at", "tag", "title"):
+            if isinstance(row[key], bytes):
+                row[key] = row[key].decode("utf-8", errors="replace")
+        try:
+            clock.parse(row["created_at"])
+        except (ValueError, TypeError, AttributeError):
+            row["created_at"] = None
+    return found
 
 
 def retry_rejected(db, outbox_id=None):

@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, flash, redirect, url_for
 from flask_babel import format_timedelta
 from flask_babel import lazy_gettext as _l
 
+from core.backup import register_json_columns, register_restore_check
 from core.db import get_db
 from core.web import add_badge, add_nav, background, render, staff_only
 from core.workers import register_worker
@@ -48,8 +49,10 @@ def journal_line(sale_id):
 @bp.route("/sync")
 @staff_only
 def status():
-    """The sync status page: state, pending, oldest pending age, last success, rejected events."""
+    """The sync status page: state, pending, oldest pending age, last success, rejected events, and the
+    events set aside because the hub could not read them (quarantined)."""
     return render("sync/status.html", summary=sync_summary(), rejected=state.rejected_events(get_db()),
+                  quarantined=state.quarantined_events(get_db()),
                   registry_url=current_app.config.get("REGISTRY_URL", ""))
 
 
@@ -99,3 +102,6 @@ def register(app):
     add_nav(app, "sync.status", _l("Sync"), icon="⇅", order=80)
     add_badge(app, "sync/_badge.html")
     register_worker(app, "sync", sender.worker_step, float(app.config.get("SYNC_INTERVAL", 15)))
+    register_json_columns(app, "outbox", "event_json")
+    register_json_columns(app, "sync_state", "value")
+    register_restore_check(app, "sales journal", journal.restore_check)

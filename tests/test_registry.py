@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from registry import create_registry_app
 import epcis
+from registry import create_registry_app
 from tests.sync_support import TOKEN
 
 LOC = "urn:uuid:11111111-2222-4333-8444-555555555555"
@@ -69,8 +69,11 @@ def test_invalid_event_is_listed_by_event_id_with_proceed_and_rolls_back_by_defa
     assert [e["eventID"] for e in job["errors"]] == [bad["eventID"]]
     assert "uri" in job["errors"][0]["detail"]
     other = ev(epc="https://reg.example.cn/i/A17-0003-3")
-    job = client.get(capture(client, [other, bad], behaviour="rollback").headers["Location"], headers=AUTH).get_json()
-    assert job["success"] is False and job["stored"] == 0
+    refused = capture(client, [other, bad], behaviour="rollback")  # rollback: refused at once, nothing stored
+    assert refused.status_code == 400 and refused.mimetype == "application/problem+json"
+    assert [e["eventID"] for e in refused.get_json()["errors"]] == [bad["eventID"]]
+    found = client.get("/events", query_string={"MATCH_anyEPC": other["epcList"][0]}, headers=AUTH).get_json()
+    assert found["epcisBody"]["queryResults"]["resultsBody"]["eventList"] == []
 
 
 def test_capture_refusals(client):

@@ -21,6 +21,7 @@ from consignment.views import (  # noqa: F401
     statements,
 )
 from consignment.views.blueprint import bp
+from core.backup import register_json_columns
 from core.web import add_nav
 from core.workers import register_worker
 from pos.tenders import register_account_check
@@ -34,6 +35,8 @@ def register(app):
     app.register_blueprint(bp)
     app.add_template_global(describe_split, "describe_split")
     register_account_check("store_credit", check_tender)
+    register_json_columns(app, "item_terms", "terms_json")
+    register_json_columns(app, "agreements", "terms_json")
     add_nav(app, "consignment.payout_list", _l("Consignment"), icon="💴", order=45)
     add_nav(app, "consignment.market_day", _l("Market day"), icon="🎪", order=47)
     register_worker(app, "markdowns", markdowns.markdown_step, 3600)
