@@ -44,8 +44,8 @@ from core.crypto import Vault, new_fernet_key
 from core.errors import DomainError
 from core.files import private_dir, restrict_new_files, secure_instance
 from core.i18n import current_locale
-from core.logs import protect_logs
 from core.icons import icon
+from core.logs import protect_logs
 from core.money import format_money
 from core.paths import package_dir
 from core.settings import get_setting, set_setting
