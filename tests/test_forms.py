@@ -3,7 +3,6 @@
 import re
 
 import pytest
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired
 
@@ -11,14 +10,14 @@ from app import create_app
 from core import clock
 from core.db import connect
 from core.errors import Conflict, DomainError
-from core.forms import field_errors, first_error, optional_int, submit, typed_values
+from core.forms import Form, field_errors, first_error, optional_int, submit, typed_values
 from reports.csv_export import rows_csv
 from staff import accounts
 from terms import contracts
 from tests.conftest import EnglishClient, text_of
 
 
-class _Form(FlaskForm):
+class _Form(Form):
     name = StringField(validators=[DataRequired("Enter a name.")])
 
 
