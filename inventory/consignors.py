@@ -240,7 +240,7 @@ def scrub_notes(db, vault):
                 continue
             notes, phone_enc, id_type, id_number_enc = row["notes"], row["phone_enc"], row["id_type"], \
                 row["id_number_enc"]
-            for item in reversed(found):
+            for item in found:  # the first of each kind fills an empty field
                 if item.kind == "id_number" and not id_number_enc:
                     id_type, id_number_enc = "resident_id", vault.encrypt(item.value)
                     counts["id_moved"] += 1
@@ -249,6 +249,7 @@ def scrub_notes(db, vault):
                     counts["phone_moved"] += 1
                 else:
                     counts["masked"] += 1
+            for item in reversed(found):
                 notes = notes[:item.start] + mask_number(item) + notes[item.end:]
             db.execute("UPDATE consignors SET notes = ?, phone_enc = ?, id_type = ?, id_number_enc = ? WHERE id = ?",
                        (notes, phone_enc, id_type, id_number_enc, consignor_id))
