@@ -218,8 +218,8 @@ def scrub_notes(db, vault):
     mobile number into the encrypted phone when they have none; in the notes it is replaced by its masked
     form either way (``110***********002X``, ``138****5678``), so the note still reads, and says what was
     there. Then the WAL is checkpointed, and ``secure_delete`` (``core.db.connect``) has zeroed the old text.
-    Runs at every start (``app.create_app``; cheap: one query over the consignors), so a shop upgrading, or
-    restoring an old backup, is cleaned.
+    Runs at every start (``app.create_app``; cheap: one read over the consignors, a write transaction only
+    when something is found), so a shop upgrading, or restoring an old backup, is cleaned.
 
     Args:
         vault: ``core.crypto.Vault`` to encrypt the moved numbers.
@@ -229,8 +229,10 @@ def scrub_notes(db, vault):
         masked in the notes because the field was already filled).
     """
     counts = {"consignors": 0, "id_moved": 0, "phone_moved": 0, "masked": 0}
-    candidates = db.execute("SELECT id FROM consignors WHERE erased_at IS NULL AND notes GLOB '*[0-9０-９]*'")
-    ids = [row["id"] for row in candidates.fetchall()]
+    candidates = db.execute("SELECT id, notes FROM consignors WHERE erased_at IS NULL AND notes GLOB '*[0-9０-９]*'")
+    ids = [row["id"] for row in candidates.fetchall() if find_in_notes(row["notes"])]
+    if not ids:  # the usual start: nothing to move, and no write lock taken (a backup may be running)
+        return counts
     with transaction(db):
         for consignor_id in ids:
             row = one(db, "SELECT notes, phone_enc, id_type, id_number_enc FROM consignors WHERE id = ?",
