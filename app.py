@@ -51,6 +51,7 @@ from core.paths import package_dir
 from core.settings import get_setting, set_setting
 from core.web import SessionCookie, access_level, badge_templates, is_fragment_request, nav_items, render
 from core.workers import register_worker
+from inventory import consignors as consignor_actions
 from inventory import migrations as inventory_migrations
 from inventory import views as inventory_views
 from pos import migrations as pos_migrations
@@ -143,6 +144,7 @@ def create_app(config=None):
     core.i18n.init_app(app, translation_directories())
     core.db.init_app(app, migration_sets())
     _ensure_hub_id(app)
+    _scrub_consignor_notes(app)
     _register_server_timing(app)
     _register_blueprints(app)
     register_worker(app, "backup", _backup_step, 600)
@@ -161,6 +163,22 @@ def _ensure_hub_id(app):
                 set_setting(db, "hub_id", str(uuid.uuid4()))
     finally:
         db.close()
+
+
+def _scrub_consignor_notes(app):
+    """Move ID and phone numbers typed into consignor notes before the forms refused them into the encrypted
+    fields (:func:`inventory.consignors.scrub_notes`; issue 9 §13). Runs at every start, after the
+    migrations: it needs the key in the instance folder, which a migration does not see, and a restored old
+    backup is cleaned the same way. The log line gives counts only."""
+    db = core.db.connect(app.config["DATABASE"])
+    try:
+        counts = consignor_actions.scrub_notes(db, app.extensions["vault"])
+    finally:
+        db.close()
+    if counts["consignors"]:
+        app.logger.warning("Moved personal data out of the notes of %d consignors (%d ID numbers and %d phone "
+                           "numbers into their encrypted fields, %d masked)", counts["consignors"],
+                           counts["id_moved"], counts["phone_moved"], counts["masked"])
 
 
 def _backup_step(app):

@@ -1,11 +1,17 @@
-"""Erasing a consignor's personal data (design brief §6, PIPL art. 47): name, phone, notes and agreement
-signatures are wiped and ``erased_at`` set; their number, items and sales stay, anonymised, so the
-shop's books still add up."""
+"""Erasing a consignor's personal data (design brief §6, PIPL art. 47): name, phone, ID document, notes and
+agreement signatures are wiped and ``erased_at`` set; their number, items and sales stay, anonymised, so the
+shop's books still add up.
+
+Wiped means gone from the files too (issue 9 §13): ``secure_delete`` (``core.db.connect``) zeroes the old
+content in the database pages, and the WAL is checkpointed and truncated after the erasure commits, so the
+``-wal`` file holds no copy. Backups taken before the erasure still do, until they age out
+(:func:`backups_holding_erased`, shown to the owner)."""
 
 from flask_babel import lazy_gettext as _l
 
 from core import clock
-from core.db import one, transaction
+from core.backup import retention_outlook
+from core.db import checkpoint, one, transaction
 from core.errors import Conflict, NotFound
 from core.money import format_money
 from terms import ledger
@@ -16,6 +22,9 @@ def erase_consignor(db, consignor_id, *, moment=None):
 
     Refused while the shop still owes them money (available or pending balance) — pay them first, as the
     payout needs to know who to pay.
+
+    After the erasure commits, the WAL is checkpointed and truncated (:func:`core.db.checkpoint`), so no
+    copy of the erased pages stays in the ``-wal`` file.
 
     Raises:
         NotFound: unknown consignor. Conflict: a balance is still owed (the message gives it).
@@ -32,6 +41,18 @@ def erase_consignor(db, consignor_id, *, moment=None):
 
             raise Conflict(_l("The shop still owes %(number)s %(amount)s. Pay it out before erasing their data.",
                               number=row["number"], amount=format_money(owed)))
-        db.execute("UPDATE consignors SET name_enc = NULL, phone_enc = NULL, notes = '', erased_at = ? WHERE id = ?",
-                   (clock.iso(moment), consignor_id))
+        db.execute("UPDATE consignors SET name_enc = NULL, phone_enc = NULL, id_type = NULL, id_number_enc = NULL, "
+                   "notes = '', erased_at = ? WHERE id = ?", (clock.iso(moment), consignor_id))
         db.execute("UPDATE agreements SET signature_png = NULL WHERE consignor_id = ?", (consignor_id,))
+    checkpoint(db)
+
+
+def backups_holding_erased(erased_at, backup_dir, keep, interval_hours):
+    """The automatic backups that still hold a consignor's data erased at ``erased_at`` (ISO UTC string),
+    and when the last of them will be deleted (:func:`core.backup.retention_outlook`).
+
+    Returns:
+        dict: ``backups`` (list of aware UTC ``datetime``, oldest first; empty: none hold the data) and
+        ``gone_by`` (aware UTC ``datetime``, or ``None`` when backups are kept forever or none hold it).
+    """
+    return retention_outlook(backup_dir, keep, interval_hours, before=clock.parse(erased_at))

@@ -7,7 +7,7 @@ from wtforms.utils import unset_value
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from core.errors import DomainError
-from core.forms import Form, IdListField, MoneyField
+from core.forms import Form, IdListField, MoneyField, no_personal_data
 from core.money import format_plain, parse_money, parse_percent_bps
 
 #: How many tier rows the contract form offers.
@@ -114,7 +114,7 @@ class PayoutForm(Form):
     method = RadioField(_l("Method"), default="cash", choices=[
         ("cash", _l("Cash from the drawer")), ("bank", _l("Bank transfer")), ("wechat", _l("WeChat Pay")),
         ("alipay", _l("Alipay")), ("store_credit", _l("Store credit"))])
-    reference = StringField(_l("Reference (transfer / transaction no.)"), validators=[Optional()])
+    reference = StringField(_l("Reference (transfer / transaction no.)"), validators=[Optional(), no_personal_data])
     bonus = StringField(_l("Store credit bonus (%)"), validators=[Optional()])
 
 
@@ -125,7 +125,7 @@ class BulkPayoutForm(Form):
     method = RadioField(_l("Method"), default="bank", choices=[
         ("cash", _l("Cash from the drawer")), ("bank", _l("Bank transfer")), ("wechat", _l("WeChat Pay")),
         ("alipay", _l("Alipay")), ("store_credit", _l("Store credit"))])
-    reference = StringField(_l("Reference (batch)"), validators=[Optional()])
+    reference = StringField(_l("Reference (batch)"), validators=[Optional(), no_personal_data])
 
 
 class ImportForm(Form):

@@ -19,6 +19,7 @@ from core.db import one, rows, transaction
 from core.errors import DomainError, NotFound
 from core.money import MoneyError, parse_money
 from core.settings import get_setting
+from core.text import refuse_personal_data
 from inventory import consignors as consignor_actions
 from inventory import items as item_actions
 from inventory.tags import validate_consignor_number
@@ -141,10 +142,12 @@ def parse_rows(db, text):
         clean["seller_phone"] = row.get("seller_phone", "")
         try:
             clean["title"] = item_actions.clean_text(row["title"], "title", item_actions.MAX_TITLE)
+            refuse_personal_data(clean["title"], field="title")  # the intake form's rule (issue 9 §13)
         except DomainError as exc:
             bad("title", exc.message)
         try:
             clean["brand"] = item_actions.clean_text(row.get("brand", ""), "brand", item_actions.MAX_BRAND, False)
+            refuse_personal_data(clean["brand"], field="brand")
         except DomainError as exc:
             bad("brand", exc.message)
         category = _match(row["category"], categories)

@@ -10,9 +10,11 @@ first failure is reported as which check, which table and which row.
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -251,3 +253,37 @@ def latest_backup_age_hours(backup_dir):
     if not files:
         return None
     return (clock.now().timestamp() - files[-1].stat().st_mtime) / 3600
+
+
+def _stamp_time(path):
+    """The UTC time in an automatic backup's name ``resale-YYYYmmdd-HHMMSS-mmm.db``, or ``None``."""
+    match = re.fullmatch(r"resale-(\d{8}-\d{6})-(\d{3})\.db", Path(path).name)
+    if not match:
+        return None
+    moment = datetime.strptime(match.group(1), "%Y%m%d-%H%M%S").replace(tzinfo=UTC)
+    return moment + timedelta(milliseconds=int(match.group(2)))
+
+
+def retention_outlook(backup_dir, keep, interval_hours, before=None):
+    """Which automatic backups exist (taken before ``before``), and when the newest of them will be deleted.
+
+    :func:`auto_backup` keeps the ``keep`` newest files and the backup worker takes one every
+    ``interval_hours`` (``BACKUP_KEEP``, ``BACKUP_INTERVAL_HOURS``), so the newest backup taken before
+    ``before`` is deleted when ``keep`` newer ones exist: about ``keep × interval_hours`` after it was
+    taken, if the hub runs every day (later if it is off: backups are only taken while it runs).
+
+    Args:
+        backup_dir: the folder of ``resale-*.db`` files.
+        keep: ``BACKUP_KEEP`` (``<= 0``: kept forever).
+        interval_hours: ``BACKUP_INTERVAL_HOURS``.
+        before: aware ``datetime``; only backups taken before it count (default: all).
+
+    Returns:
+        dict: ``backups`` (aware UTC ``datetime`` of each, oldest first) and ``gone_by`` (aware UTC
+        ``datetime`` when the last of them is deleted; ``None`` when there are none or ``keep <= 0``).
+    """
+    times = sorted(t for t in map(_stamp_time, Path(backup_dir).glob("resale-*.db")) if t is not None)
+    if before is not None:
+        times = [t for t in times if t < before]
+    gone_by = times[-1] + timedelta(hours=interval_hours * keep) if times and keep > 0 else None
+    return {"backups": times, "gone_by": gone_by}

@@ -16,7 +16,7 @@ from wtforms.validators import ValidationError
 
 from core.errors import DomainError
 from core.money import MoneyError, format_plain, parse_money
-from core.text import strip_invisible
+from core.text import refuse_personal_data, strip_invisible
 
 
 class Form(FlaskForm):
@@ -116,6 +116,34 @@ def domain_validator(check):
             raise ValidationError(str(exc.message)) from exc
 
     return validator
+
+
+class NoPersonalData:
+    """WTForms validator of a free-text field: refuses resident ID and mobile numbers in it
+    (:func:`core.text.refuse_personal_data`), with a message naming the encrypted field they belong in.
+    What was typed stays in the field (WTForms keeps ``raw_data``), so nothing is lost.
+
+    Every text field of every form either carries it or is listed, with its reason, in
+    ``tests/test_personal_data.py`` (names, phone and ID fields, numbers, codes).
+
+    Args:
+        here: the form has the ID number and Phone fields itself (the consignor form).
+    """
+
+    def __init__(self, here=False):
+        self.here = here
+
+    def __call__(self, form, field):
+        values = field.data if isinstance(field.data, list) else [field.data]
+        for value in values:
+            try:
+                refuse_personal_data(value, here=self.here)
+            except DomainError as exc:
+                raise ValidationError(str(exc.message)) from exc
+
+
+#: The validator for free text on a form without personal-data fields (item titles, reasons, notes).
+no_personal_data = NoPersonalData()
 
 
 class ListField(Field):

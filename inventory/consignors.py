@@ -1,7 +1,9 @@
 """Consignors: the people whose goods the shop sells for a split of the price.
 
-Names and phone numbers are personal data: stored encrypted (``core.crypto.Vault``), shown masked in
-lists, never sent anywhere (design brief §6).
+Names, phone numbers and identity documents are personal data: stored encrypted (``core.crypto.Vault``),
+shown masked, never sent anywhere (design brief §6). Notes are free text and hold none of it: the forms
+refuse ID and phone numbers there (``core.forms.no_personal_data``), and :func:`scrub_notes` moves any that
+were typed before that rule into the encrypted fields.
 """
 
 import re
@@ -10,9 +12,12 @@ import unicodedata
 from flask_babel import lazy_gettext as _l
 
 from core import clock
-from core.crypto import mask_phone
-from core.db import one, rows, transaction
+from core.crypto import mask_id_number, mask_phone
+from core.db import checkpoint, one, rows, transaction
 from core.errors import DomainError, NotFound
+from core.identity import ID_TYPES, clean_id_document
+from core.text import find_personal_data as find_in_notes
+from core.text import mask_number, refuse_personal_data
 from inventory.tags import validate_consignor_number
 from terms import ledger
 
@@ -31,78 +36,119 @@ def _clean_name(name):
     return value
 
 
-def create_consignor(db, vault, *, number, name, phone="", split_bps=6000, notes="", consent=False):
+def _clean_notes(notes):
+    if len(notes or "") > 500:
+        raise DomainError(_l("Notes are at most 500 characters."), field="notes")
+    refuse_personal_data(notes, field="notes", here=True)
+    return notes or ""
+
+
+def _id_document(id_type, id_number):
+    """``(id_type, compact number)`` of a document typed on the form, ``(None, None)`` for none."""
+    if not id_type and not (id_number or "").strip():
+        return None, None
+    if not id_type:
+        raise DomainError(_l("Choose the type of ID document."), field="id_type")
+    if not (id_number or "").strip():
+        raise DomainError(_l("Enter the document's number."), field="id_number")
+    return id_type, clean_id_document(id_type, id_number)
+
+
+def create_consignor(db, vault, *, number, name, phone="", split_bps=6000, notes="", consent=False,
+                     id_type="", id_number=""):
     """Create a consignor and return its id.
 
     Args:
-        vault: ``core.crypto.Vault`` used to encrypt name and phone.
+        vault: ``core.crypto.Vault`` used to encrypt name, phone and ID number.
         number: short unique number such as ``A17`` (becomes the prefix of their tag codes).
         name, phone: personal data (encrypted at rest).
         split_bps: the consignor's default share in basis points (6000 = 60 %).
-        notes: free text (at most 500 characters; keep personal data out of it).
+        notes: free text (at most 500 characters; ID and phone numbers are refused: they have their fields).
         consent: the consignor acknowledged the privacy notice now (timestamp recorded).
+        id_type, id_number: an optional identity document (:data:`core.identity.ID_TYPES`; the number is
+            checked by :func:`core.identity.clean_id_document` and stored encrypted). Both empty: none.
 
     Raises:
-        DomainError: invalid or duplicate number, bad name/phone, split outside 0–100 %.
+        DomainError: invalid or duplicate number, bad name/phone/ID document, split outside 0–100 %, an ID
+            or phone number in the notes.
     """
     number = validate_consignor_number(number)
     name = _clean_name(name)
     phone = _clean_phone(phone)
     if not 0 <= int(split_bps) <= 10000:
         raise DomainError(_l("The split must be between 0 and 100 %."), field="split")
-    if len(notes or "") > 500:
-        raise DomainError(_l("Notes are at most 500 characters."), field="notes")
+    notes = _clean_notes(notes)
+    id_type, id_number = _id_document(id_type, id_number)
     with transaction(db):
         if db.execute("SELECT 1 FROM consignors WHERE number = ?", (number,)).fetchone():
             raise DomainError(_l("Consignor number %(number)s is taken.", number=number), field="number")
         now = clock.iso()
         cursor = db.execute(
-            "INSERT INTO consignors (number, name_enc, phone_enc, split_bps, notes, consent_at, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (number, vault.encrypt(name), vault.encrypt(phone), int(split_bps), notes or "",
-             now if consent else None, now),
+            "INSERT INTO consignors (number, name_enc, phone_enc, split_bps, notes, consent_at, created_at, "
+            "id_type, id_number_enc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (number, vault.encrypt(name), vault.encrypt(phone), int(split_bps), notes,
+             now if consent else None, now, id_type, vault.encrypt(id_number)),
         )
     return cursor.lastrowid
 
 
-def update_consignor(db, vault, consignor_id, *, name, phone, split_bps, notes):
-    """Change a consignor's name, phone, default split and notes (the number never changes).
+def update_consignor(db, vault, consignor_id, *, name, phone, split_bps, notes, id_type=None, id_number=None):
+    """Change a consignor's name, phone, default split, notes and ID document (the number never changes).
 
     Args:
         phone: the new number, or ``None`` to keep the stored one (the edit form never shows the full
             number on screen: it is personal data, masked everywhere, design brief §6).
+        id_type: ``None`` leaves the ID document as it is; ``""`` removes it; a kind of
+            :data:`core.identity.ID_TYPES` with ``id_number`` replaces it. The same kind as stored with
+            ``id_number`` ``None`` keeps the stored number (the form shows it masked only).
+        id_number: the new document number, or ``None`` to keep the stored one.
 
     Raises:
-        NotFound: unknown consignor. DomainError: invalid values.
+        NotFound: unknown consignor. DomainError: invalid values (a new kind of document needs its number).
     """
     name = _clean_name(name)
     phone = None if phone is None else _clean_phone(phone)
     if not 0 <= int(split_bps) <= 10000:
         raise DomainError(_l("The split must be between 0 and 100 %."), field="split")
+    notes = _clean_notes(notes)
     with transaction(db):
-        cursor = db.execute(
-            "UPDATE consignors SET name_enc = ?, phone_enc = COALESCE(?, phone_enc), split_bps = ?, notes = ? "
-            "WHERE id = ?",
-            (vault.encrypt(name), None if phone is None else (vault.encrypt(phone) or b""), int(split_bps),
-             notes or "", consignor_id),
-        )
-        if cursor.rowcount == 0:
+        row = one(db, "SELECT id_type, id_number_enc FROM consignors WHERE id = ?", (consignor_id,))
+        if row is None:
             raise NotFound(_l("No such consignor."))
+        document = row["id_type"], row["id_number_enc"]
+        if id_type == "" and id_number:
+            raise DomainError(_l("Choose the type of ID document."), field="id_type")
+        if id_type == "":
+            document = None, None
+        elif id_type is not None and (id_number or id_type != row["id_type"]):
+            kind, value = _id_document(id_type, id_number)
+            document = kind, vault.encrypt(value)
+        db.execute(
+            "UPDATE consignors SET name_enc = ?, phone_enc = COALESCE(?, phone_enc), split_bps = ?, notes = ?, "
+            "id_type = ?, id_number_enc = ? WHERE id = ?",
+            (vault.encrypt(name), None if phone is None else (vault.encrypt(phone) or b""), int(split_bps),
+             notes, document[0], document[1], consignor_id),
+        )
 
 
 def _decrypted(vault, row, reveal=False):
     row = dict(row)
     name = vault.decrypt(row.pop("name_enc"))
     phone = vault.decrypt(row.pop("phone_enc"))
+    id_number = vault.decrypt(row.pop("id_number_enc", None))
     row["name"] = name
     row["phone_masked"] = mask_phone(phone)
+    row["id_number_masked"] = mask_id_number(id_number)
+    row["id_type_label"] = ID_TYPES.get(row.get("id_type") or "", "")
     if reveal:
         row["phone"] = phone
+        row["id_number"] = id_number
     return row
 
 
 def get_consignor(db, vault, consignor_id, reveal=False):
-    """One consignor with decrypted name and masked phone (``phone`` too when ``reveal``).
+    """One consignor with decrypted name, masked phone and ID number (``phone_masked``, ``id_number_masked``,
+    ``id_type`` and its ``id_type_label``; ``phone`` and ``id_number`` too when ``reveal``).
 
     Raises:
         NotFound: no such consignor.
@@ -161,3 +207,55 @@ def consignor_choices(db, vault):
     for row in db.execute("SELECT id, number, name_enc FROM consignors ORDER BY number").fetchall():
         result.append({"id": row["id"], "number": row["number"], "name": vault.decrypt(row["name_enc"])})
     return result
+
+
+def scrub_notes(db, vault):
+    """Move ID and mobile numbers out of consignors' notes (issue 9 §13): notes typed before the forms refused
+    them (``core.forms.no_personal_data``) held them in clear, in the database, its WAL and backups.
+
+    For each number :func:`core.text.find_personal_data` finds in a (not erased) consignor's notes: a
+    resident ID goes into the encrypted ID document when the consignor has none (type ``resident_id``), a
+    mobile number into the encrypted phone when they have none; in the notes it is replaced by its masked
+    form either way (``110***********002X``, ``138****5678``), so the note still reads, and says what was
+    there. Then the WAL is checkpointed, and ``secure_delete`` (``core.db.connect``) has zeroed the old text.
+    Runs at every start (``app.create_app``; cheap: one read over the consignors, a write transaction only
+    when something is found), so a shop upgrading, or restoring an old backup, is cleaned.
+
+    Args:
+        vault: ``core.crypto.Vault`` to encrypt the moved numbers.
+
+    Returns:
+        dict: counts ``consignors`` (notes changed), ``id_moved``, ``phone_moved``, ``masked`` (numbers left
+        masked in the notes because the field was already filled).
+    """
+    counts = {"consignors": 0, "id_moved": 0, "phone_moved": 0, "masked": 0}
+    candidates = db.execute("SELECT id, notes FROM consignors WHERE erased_at IS NULL AND notes GLOB '*[0-9０-９]*'")
+    ids = [row["id"] for row in candidates.fetchall() if find_in_notes(row["notes"])]
+    if not ids:  # the usual start: nothing to move, and no write lock taken (a backup may be running)
+        return counts
+    with transaction(db):
+        for consignor_id in ids:
+            row = one(db, "SELECT notes, phone_enc, id_type, id_number_enc FROM consignors WHERE id = ?",
+                      (consignor_id,))
+            found = find_in_notes(row["notes"])
+            if not found:
+                continue
+            notes, phone_enc, id_type, id_number_enc = row["notes"], row["phone_enc"], row["id_type"], \
+                row["id_number_enc"]
+            for item in found:  # the first of each kind fills an empty field
+                if item.kind == "id_number" and not id_number_enc:
+                    id_type, id_number_enc = "resident_id", vault.encrypt(item.value)
+                    counts["id_moved"] += 1
+                elif item.kind == "phone" and not vault.decrypt(phone_enc):
+                    phone_enc = vault.encrypt(item.value[2:] if len(item.value) == 13 else item.value)
+                    counts["phone_moved"] += 1
+                else:
+                    counts["masked"] += 1
+            for item in reversed(found):
+                notes = notes[:item.start] + mask_number(item) + notes[item.end:]
+            db.execute("UPDATE consignors SET notes = ?, phone_enc = ?, id_type = ?, id_number_enc = ? WHERE id = ?",
+                       (notes, phone_enc, id_type, id_number_enc, consignor_id))
+            counts["consignors"] += 1
+    if counts["consignors"]:
+        checkpoint(db)
+    return counts

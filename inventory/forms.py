@@ -5,7 +5,8 @@ from flask_wtf.file import FileAllowed, FileField
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from core.forms import Form, MoneyField, domain_validator
+from core.forms import Form, MoneyField, NoPersonalData, domain_validator, no_personal_data
+from core.identity import ID_TYPES
 from inventory.items import MAX_BRAND, MAX_TITLE, clean_text
 
 PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "heic", "gif"]
@@ -17,13 +18,14 @@ class IntakeForm(Form):
     # the length is clean_text's to check (its message says how much was typed); a Length validator here
     # too made an over-long title show two messages
     title = StringField(_l("Title"), validators=[DataRequired(_l("Enter a title.")),
-                                                 domain_validator(lambda v: clean_text(v, "title", MAX_TITLE))])
+                                                 domain_validator(lambda v: clean_text(v, "title", MAX_TITLE)),
+                                                 no_personal_data])
     price = MoneyField(_l("Price"))
     consignor = SelectField(_l("Consignor"), coerce=int, validate_choice=True)
     category = RadioField(_l("Category"), validators=[DataRequired(_l("Choose a category."))])
     condition = RadioField(_l("Condition"), validators=[DataRequired(_l("Choose a condition grade."))])
     brand = StringField(_l("Brand (optional)"), validators=[
-        Optional(), domain_validator(lambda v: clean_text(v, "brand", MAX_BRAND, False))])
+        Optional(), domain_validator(lambda v: clean_text(v, "brand", MAX_BRAND, False)), no_personal_data])
     photo = FileField(_l("Photo (optional)"), validators=[FileAllowed(PHOTO_TYPES, _l("Choose a photo file."))])
     do_not_discount = BooleanField(_l("Do not discount (consigned items: no markdowns, no line discounts)"))
 
@@ -32,7 +34,7 @@ class PriceForm(Form):
     """A new asking price for an item in stock."""
 
     price = MoneyField(_l("New price"))
-    reason = StringField(_l("Reason (optional)"), validators=[Optional(), Length(max=80)])
+    reason = StringField(_l("Reason (optional)"), validators=[Optional(), Length(max=80), no_personal_data])
 
 
 class ConsignorForm(Form):
@@ -42,6 +44,9 @@ class ConsignorForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the name.")), Length(max=60)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20)])
     split = StringField(_l("Consignor's share (%)"), default="60")
-    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=500)])
+    id_type = SelectField(_l("ID document (optional)"), validate_choice=True, default="",
+                          choices=[("", _l("None"))] + list(ID_TYPES.items()))
+    id_number = StringField(_l("ID number"), validators=[Optional(), Length(max=30)])
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=500), NoPersonalData(here=True)])
     consent = RadioField(_l("Privacy notice"), choices=[("yes", _l("Read to and accepted by the consignor"))],
                          validators=[DataRequired(_l("The consignor must accept the privacy notice."))])

@@ -163,7 +163,8 @@ def consignor_new():
         outcome = submit(form, lambda: consignor_actions.create_consignor(
             db, _vault(), number=form.number.data, name=form.name.data, phone=form.phone.data or "",
             split_bps=parse_percent_bps(form.split.data), notes=form.notes.data or "",
-            consent=form.consent.data == "yes"), "split")
+            consent=form.consent.data == "yes", id_type=form.id_type.data or "", id_number=form.id_number.data or ""),
+            "split")
         if outcome.ok:
             flash(_l("Consignor added."), "success")
             return redirect(url_for("inventory.consignor_detail", consignor_id=outcome.value))
@@ -179,7 +180,8 @@ def consignor_detail(consignor_id):
     consignor = consignor_actions.get_consignor(db, _vault(), consignor_id)
     form = ConsignorForm(formdata=request.form if request.method == "POST" else None, data={
         "number": consignor["number"], "name": consignor["name"], "phone": "",
-        "split": f"{consignor['split_bps'] / 100:g}", "notes": consignor["notes"], "consent": "yes"})
+        "split": f"{consignor['split_bps'] / 100:g}", "notes": consignor["notes"], "consent": "yes",
+        "id_type": consignor["id_type"] or "", "id_number": ""})
     del form.consent
     status = 200
     if request.method == "POST":
@@ -188,7 +190,8 @@ def consignor_detail(consignor_id):
         form.number.data = consignor["number"]
         outcome = submit(form, lambda: consignor_actions.update_consignor(
             db, _vault(), consignor_id, name=form.name.data, phone=(form.phone.data or "").strip() or None,
-            split_bps=parse_percent_bps(form.split.data), notes=form.notes.data or ""), "split")
+            split_bps=parse_percent_bps(form.split.data), notes=form.notes.data or "",
+            id_type=form.id_type.data or "", id_number=(form.id_number.data or "").strip() or None), "split")
         if outcome.ok:
             flash(_l("Saved."), "success")
             return redirect(url_for("inventory.consignor_detail", consignor_id=consignor_id))

@@ -13,7 +13,7 @@ from wtforms import Field, HiddenField, PasswordField, StringField
 from wtforms.utils import unset_value
 
 from core.errors import DomainError
-from core.forms import Form, ListField, MoneyField, optional_int
+from core.forms import Form, ListField, MoneyField, no_personal_data, optional_int
 from core.money import MoneyError, parse_money
 from pos.shifts import DENOMINATIONS
 
@@ -37,7 +37,7 @@ class CompleteForm(Form):
 
     kind = ListField()
     amount = ListField()
-    reference = ListField()
+    reference = ListField(validators=[no_personal_data])
     quick_cash = StringField()
     expected_total = StringField()
     sale_key = HiddenField()
@@ -59,7 +59,7 @@ class CashForm(Form):
 
     kind = StringField()
     amount = MoneyField()
-    reason = StringField()
+    reason = StringField(validators=[no_personal_data])
 
 
 class DenominationsField(Field):
@@ -94,7 +94,7 @@ class CloseShiftForm(Form):
 
     count = DenominationsField()
     counted = StringField()
-    note = StringField()
+    note = StringField(validators=[no_personal_data])
     seen_sale_id = StringField(filters=[optional_int])
     seen_expected = StringField(filters=[optional_int])
 
@@ -149,7 +149,7 @@ class RefundForm(Form):
 
     line = RefundLinesField()
     tender = StringField()
-    reason = StringField()
+    reason = StringField(validators=[no_personal_data])
     refund_key = HiddenField()
 
 
@@ -158,4 +158,4 @@ class VoidForm(Form):
 
     owner_id = StringField(filters=[optional_int])
     pin = PasswordField()
-    reason = StringField()
+    reason = StringField(validators=[no_personal_data])

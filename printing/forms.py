@@ -3,7 +3,7 @@ fields shown per connection); the rules are :func:`printing.printers.validate`'s
 
 from wtforms import BooleanField, StringField
 
-from core.forms import Form, optional_int
+from core.forms import Form, no_personal_data, optional_int
 
 #: The printer's text settings, as the form's input names (and the ``printers`` columns).
 TEXT_FIELDS = ("name", "connection", "host", "port", "usb_vendor", "usb_product", "serial_device", "baudrate",
@@ -23,7 +23,8 @@ class PrinterForm(Form):
 
 
 for _name in TEXT_FIELDS:
-    setattr(PrinterForm, _name, StringField())
+    # the printer's name is free text; the rest are addresses, ports, device paths and choices
+    setattr(PrinterForm, _name, StringField(validators=[no_personal_data] if _name == "name" else []))
 for _name in FLAGS:
     setattr(PrinterForm, _name, BooleanField())
 del _name

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, StringField
 from wtforms.validators import ValidationError
 
-from core.forms import Form, domain_validator, optional_int
+from core.forms import Form, domain_validator, no_personal_data, optional_int
 from staff.accounts import validate_name, validate_pin
 
 
@@ -19,7 +19,7 @@ class SetupForm(Form):
     """First run: the shop's name, the owner's name and PIN (typed twice). Every field is checked, so one
     answer shows all that is wrong, each under its own field."""
 
-    shop_name = StringField(_l("Shop name"), filters=[_strip])
+    shop_name = StringField(_l("Shop name"), filters=[_strip], validators=[no_personal_data])
     owner_name = StringField(_l("Your name"), validators=[domain_validator(validate_name)])
     pin = PasswordField(_l("Owner PIN (4–8 digits)"), validators=[domain_validator(validate_pin)])
     pin2 = PasswordField(_l("PIN again"))

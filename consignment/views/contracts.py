@@ -1,12 +1,16 @@
 """Contract routes: a consignor's contract or the shop default (with its tier rows), the shop's
 consignment settings, following the default again, and erasure of a consignor's personal data."""
 
-from flask import abort, flash, g, redirect, request, url_for
+from pathlib import Path
+
+from flask import abort, current_app, flash, g, redirect, request, url_for
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 
 from consignment import agreements, erasure
 from consignment.forms import ContractForm, EraseForm, SettingsForm
 from consignment.views.blueprint import bp, consignor_of, flash_errors
+from core import clock
 from core.db import get_db, transaction
 from core.errors import DomainError
 from core.forms import submit
@@ -63,7 +67,8 @@ def contract(consignor_id):
     return render("consignment/contract.html", form=form, consignor=consignor, contract=current,
                   tier_rows=form.tiers.rows, settings_form=None if consignor_id else _settings_form(db),
                   agreements=agreements.list_agreements(db, consignor_id) if consignor_id else [],
-                  unsigned=len(agreements.unsigned_items(db, consignor_id)) if consignor_id else 0, status=status)
+                  unsigned=len(agreements.unsigned_items(db, consignor_id)) if consignor_id else 0, status=status,
+                  backup_note=backup_note(consignor["erased_at"]) if consignor and consignor["erased_at"] else None)
 
 
 def _save_settings(db, form):
@@ -98,6 +103,27 @@ def contract_default(consignor_id):
     return redirect(url_for("consignment.contract", consignor_id=consignor_id))
 
 
+def backup_note(erased_at):
+    """What the owner is told about backups after an erasure: the dates of the automatic backups that still
+    hold the erased data, and when the last of them will be deleted (``BACKUP_KEEP`` × ``BACKUP_INTERVAL_HOURS``
+    after it was taken, :func:`consignment.erasure.backups_holding_erased`)."""
+    config = current_app.config
+    outlook = erasure.backups_holding_erased(erased_at, Path(current_app.instance_path) / "backups",
+                                             config["BACKUP_KEEP"], config["BACKUP_INTERVAL_HOURS"])
+    if not outlook["backups"]:
+        return _l("No automatic backup taken before the erasure is left on this hub.")
+    days = dict.fromkeys(clock.local(moment).date() for moment in outlook["backups"])
+    dates = ", ".join(format_date(day, "medium") for day in days)
+    if outlook["gone_by"] is None:
+        return _l("Backups taken before the erasure still hold this data: %(dates)s. Backups are kept until you "
+                  "delete them (the number kept is not limited).", dates=dates)
+    return _l("Backups taken before the erasure still hold this data: %(dates)s. Each is deleted as newer "
+              "backups replace it (the newest %(keep)d are kept); the last of them around %(when)s, if the hub "
+              "runs every day. Copies made by hand (resale-pos backup PATH) are not counted.",
+              dates=dates, keep=config["BACKUP_KEEP"], when=format_date(clock.local(outlook["gone_by"]).date(),
+                                                                        "medium"))
+
+
 def _erase(db, consignor_id, number, form):
     if (form.confirm.data or "").strip().upper() != number:
         raise DomainError(_l("Type the consignor's number to confirm the erasure."))
@@ -113,6 +139,7 @@ def erase(consignor_id):
     form = EraseForm()
     if submit(form, lambda: _erase(db, consignor_id, number, form)).ok:
         flash(_l("Personal data erased. Sales and items are kept without it."), "success")
+        flash(backup_note(consignor_of(db, consignor_id)["erased_at"]), "info")
     else:
         flash_errors(form)
     return redirect(url_for("consignment.contract", consignor_id=consignor_id))

@@ -1,0 +1,69 @@
+"""Identity documents a consignor (or a seller) may show, and the rules for their numbers (design brief §6).
+
+The number is personal data: stored only encrypted (``core.crypto.Vault``), shown masked
+(``core.crypto.mask_id_number``), erased with the rest of the person's data.
+"""
+
+import re
+import unicodedata
+
+from flask_babel import lazy_gettext as _l
+from stdnum.cn import ric
+
+from core.errors import DomainError
+
+#: Document kinds (stored in ``id_type``) and their labels.
+ID_TYPES = {
+    "resident_id": _l("Resident ID card"),
+    "passport": _l("Passport"),
+    "hmt_permit": _l("Hong Kong / Macao / Taiwan permit"),
+    "foreign_prc": _l("Foreigner's permanent residence card"),
+}
+
+
+def _gb11643_check(number):
+    """The GB 11643 (ISO 7064 MOD 11-2) check character is right for an 18-character number."""
+    return bool(re.fullmatch(r"[0-9]{17}[0-9X]", number)) and ric.calc_check_digit(number) == number[-1]
+
+
+def clean_id_document(kind, number, field="id_number"):
+    """Check an identity document's number and return it compact (no spaces or dashes, upper case).
+
+    Rules, where a standard exists:
+        * ``resident_id``: GB 11643-1999 — 18 characters, check character, birth date and place
+          (``stdnum.cn.ric``).
+        * ``foreign_prc``: the 2023 card (18 digits starting with 9, GB 11643 check character) or the 2004
+          card (three letters of the ISO 3166 country code, then 12 digits).
+        * ``hmt_permit``: the mainland travel permit (H or M + 8 or 10 digits; Taiwan: 8 or 10 digits) or
+          the residence permit (18 characters starting 810000 / 820000 / 830000, GB 11643 check character).
+        * ``passport``: no one format across countries (ICAO 9303 allows up to 9 characters in the MRZ, some
+          countries print more): 5–20 letters and digits.
+
+    Args:
+        kind: one of :data:`ID_TYPES`.
+        number: the number as typed (full-width characters, spaces and dashes allowed).
+
+    Raises:
+        DomainError: unknown kind, or a number that does not fit its rule (``field``).
+    """
+    if kind not in ID_TYPES:
+        raise DomainError(_l("Choose the type of ID document."), field="id_type")
+    value = re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", number or "")).upper()
+    if kind == "resident_id":
+        ok = ric.is_valid(value)
+        message = _l("This is not a valid resident ID number: 18 characters, the last one a check digit or X.")
+    elif kind == "foreign_prc":
+        ok = (value.startswith("9") and _gb11643_check(value)) or bool(re.fullmatch(r"[A-Z]{3}[0-9]{12}", value))
+        message = _l("This is not a valid permanent residence card number (18 digits starting with 9, or 3 "
+                     "letters and 12 digits).")
+    elif kind == "hmt_permit":
+        ok = (bool(re.fullmatch(r"[HM]?([0-9]{8}|[0-9]{10})", value))
+              or (value[:6] in ("810000", "820000", "830000") and _gb11643_check(value)))
+        message = _l("This is not a valid permit number (H or M and 8 or 10 digits, 8 or 10 digits, or an "
+                     "18-character residence permit number).")
+    else:
+        ok = bool(re.fullmatch(r"[A-Z0-9]{5,20}", value))
+        message = _l("A passport number is 5 to 20 letters and digits.")
+    if not ok:
+        raise DomainError(message, field=field)
+    return value
