@@ -46,6 +46,8 @@ NOT_FREE_TEXT = {
     "PayoutForm.bonus": "a percentage",
     "PayoutForm.key": "idempotency key",
     "BulkPayoutForm.key": "idempotency key",
+    "CloseShiftForm.seen_sale_id": "hidden: the newest sale id the count form was shown with (an integer)",
+    "CloseShiftForm.seen_expected": "hidden: the expected cash in fen the count form was shown with (an integer)",
     "ImportForm.day": "a date",
     "SignatureForm.signature": "a PNG data URL",
     "EraseForm.confirm": "the consignor number typed to confirm",
