@@ -40,6 +40,16 @@ def client_address():
     return request.remote_addr or "unknown"
 
 
+def pin_check_options():
+    """How this request's PIN is to be checked: the keyword arguments of ``staff.accounts.verify_login``
+    (``attempts``, ``lock_minutes`` from ``LOCKOUT_ATTEMPTS`` / ``LOCKOUT_MINUTES``, ``from_hub``,
+    ``client``). Every PIN form (login, PIN change, the void's owner PIN) passes these, so a PIN typed on the
+    hub itself never counts towards the LAN lockout and each lockout names the client it came from."""
+    config = current_app.config
+    return {"attempts": config["LOCKOUT_ATTEMPTS"], "lock_minutes": config["LOCKOUT_MINUTES"],
+            "from_hub": from_hub_itself(), "client": client_address()}
+
+
 def from_hub_itself():
     """True for a request from the hub's own loopback (127.0.0.0/8, ``::1``), with no proxy header and
     ``HUB_LOOPBACK_TRUSTED`` on."""

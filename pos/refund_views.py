@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from core.db import get_db
 from core.errors import DomainError
 from core.forms import first_error, submit, typed_values
-from core.limits import pin_attempts
+from core.limits import pin_attempts, pin_check_options
 from core.web import add_nav, owner_only, render, staff_only
 from pos import refunds, tenders
 from pos.drawer import current_shift
@@ -83,7 +83,7 @@ def void(sale_id):
     if request.method == "POST":
         result = submit(form, lambda: refunds.void_sale(
             db, current_app.config, sale_id=sale_id, owner_id=form.owner_id.data, pin=form.pin.data or "",
-            reason=form.reason.data or "", staff_id=g.staff["id"]))
+            reason=form.reason.data or "", staff_id=g.staff["id"], pin_options=pin_check_options()))
         if result.ok:
             return redirect(url_for("pos.receipt", sale_id=sale_id))
         message, status = first_error(form), result.status

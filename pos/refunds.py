@@ -265,7 +265,7 @@ def get_refund(db, refund_id):
     return refund_row
 
 
-def void_sale(db, config, *, sale_id, owner_id, pin, reason, staff_id=None, moment=None):
+def void_sale(db, config, *, sale_id, owner_id, pin, reason, staff_id=None, moment=None, pin_options=None):
     """Void a whole sale made in the open shift, authorised by an owner's PIN; return the sale.
 
     Args:
@@ -274,6 +274,9 @@ def void_sale(db, config, *, sale_id, owner_id, pin, reason, staff_id=None, mome
             so wrong PINs count towards the lockout).
         reason: why (required, ≤ 120 characters).
         staff_id: who asked (recorded in the items' history; ``sales.voided_by`` is the owner).
+        pin_options: keyword arguments for ``verify_login`` (``core.limits.pin_check_options``: lockout
+            settings, whether the PIN was typed on the hub itself, the client), so a void's wrong owner PIN
+            counts where a login's would.
 
     Raises:
         LoginError / NotFound: wrong PIN, locked account, unknown staff.
@@ -282,7 +285,7 @@ def void_sale(db, config, *, sale_id, owner_id, pin, reason, staff_id=None, mome
         Nothing is written when any of these is raised (a wrong PIN only counts a failed attempt).
     """
     reason = _clean_reason(reason)
-    authoriser = verify_login(db, owner_id, pin)
+    authoriser = verify_login(db, owner_id, pin, **(pin_options or {}))
     if authoriser["role"] != "owner":
         raise DomainError(_l("Only an owner can authorise a void."), field="owner")
     moment = moment or clock.now()

@@ -13,7 +13,7 @@ from core import clock
 from core.db import get_db, transaction
 from core.errors import Conflict
 from core.forms import field_errors, first_error, submit
-from core.limits import client_address, from_hub_itself, pin_attempts
+from core.limits import pin_attempts, pin_check_options
 from core.settings import get_setting, set_setting
 from core.web import add_nav, is_background_request, local_path, owner_only, public, render, staff_only
 from staff import accounts, sessions
@@ -66,7 +66,7 @@ def login():
     chosen = form.staff_id.data
     if request.method == "POST":
         outcome = submit(form, lambda: accounts.verify_login(
-            db, chosen, form.pin.data, from_hub=from_hub_itself(), client=client_address(), **_lockout()))
+            db, chosen, form.pin.data, **pin_check_options()))
         if not outcome.ok:
             error = first_error(form)
         else:
@@ -95,11 +95,6 @@ def _clear_session():
         session["lang"] = lang
 
 
-def _lockout():
-    config = current_app.config
-    return {"attempts": config["LOCKOUT_ATTEMPTS"], "lock_minutes": config["LOCKOUT_MINUTES"]}
-
-
 @bp.route("/pin", methods=["GET", "POST"])
 @staff_only
 @pin_attempts
@@ -112,8 +107,8 @@ def change_pin():
     if request.method == "POST":
         me = g.staff
         outcome = submit(form, lambda: accounts.change_own_pin(
-            db, me["id"], form.current.data, form.pin.data, form.pin2.data, from_hub=from_hub_itself(),
-            client=client_address(), **_lockout()), "pin")
+            db, me["id"], form.current.data, form.pin.data, form.pin2.data,
+            **pin_check_options()), "pin")
         if outcome.ok:
             _start_session(me)
             flash(_l("PIN changed. Other devices logged in as you are logged out."), "success")

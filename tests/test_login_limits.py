@@ -155,6 +155,29 @@ def test_owner_pin_at_a_void_shares_the_clients_budget(app, db, staff, many_staf
     assert db.execute("SELECT failed_logins FROM staff WHERE id = ?", (staff["owner"],)).fetchone()[0] == 1
 
 
+def test_a_voids_owner_pin_counts_where_a_login_would(app, db, staff, make_item, caplog):
+    """Found by the attacker crawl: the void's owner PIN counted every wrong PIN against the LAN lockout
+    (even typed on the hub) and the lockout line named no client."""
+    caplog.set_level(logging.INFO)
+    app.config["LOCKOUT_ATTEMPTS"], app.config["LOCKOUT_MINUTES"] = 3, 7
+    sale = sell(app, db, [make_item()], staff_id=staff["cashier"])
+    void = {"owner_id": staff["owner"], "pin": WRONG, "reason": "wrong item"}
+    hub = client_at(app, "127.0.0.1")
+    assert login(hub, staff["cashier"], CASHIER_PIN).status_code == 302
+    assert [hub.post(f"/sales/{sale['id']}/void", data=void).status_code for _ in range(3)] == [401] * 3
+    row = db.execute("SELECT failed_logins, locked_until, hub_locked_until IS NOT NULL FROM staff WHERE id = ?",
+                     (staff["owner"],)).fetchone()
+    assert tuple(row) == (0, None, 1)  # the shop's own setting (3 tries) locked the hub's counter only
+    assert login(client_at(app, TABLET), staff["owner"], OWNER_PIN).status_code == 302
+    tablet = client_at(app, TABLET)
+    assert login(tablet, staff["cashier"], CASHIER_PIN).status_code == 302
+    assert [tablet.post(f"/sales/{sale['id']}/void", data=void).status_code for _ in range(3)] == [401] * 3
+    assert (f"Account locked: staff {staff['owner']} (owner) for 7 minutes after 3 wrong PINs, the last from "
+            f"client {TABLET} (LAN)") in auth_log(caplog)
+    assert db.execute("SELECT status FROM sales WHERE id = ?", (sale["id"],)).fetchone()[0] == "completed"
+    assert_no_pin_in_log(caplog)
+
+
 def test_resale_pos_unlock_clears_the_lockout_on_the_hub(app, db, staff, caplog):
     caplog.set_level(logging.INFO)
     attacker = client_at(app, ATTACKER)
