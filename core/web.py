@@ -131,8 +131,9 @@ def local_path(target, limit=2000):
     (WHATWG URL standard), so ``/%09/evil.example`` (``/\t/evil.example`` once decoded) is read as
     ``//evil.example``: a target with any control character, or an invisible formatting one (zero-width,
     bidi override), is therefore refused outright rather than cleaned. What is left must be a path
-    starting with exactly one ``/``, with no backslash (browsers read ``\`` as ``/``) and no scheme or host
-    as :func:`urllib.parse.urlsplit` reads it. Non-ASCII characters are percent-encoded (UTF-8) so the
+    starting with exactly one ``/``, with no backslash (browsers read ``\`` as ``/``), no scheme or host
+    as :func:`urllib.parse.urlsplit` reads it, and no ``.`` / ``..`` path segment (also as ``%2e``: browsers
+    resolve them, so ``/..//evil.example`` would become the path ``//evil.example``). Non-ASCII characters are percent-encoded (UTF-8) so the
     ``Location`` header stays ASCII.
 
     Args:
@@ -154,6 +155,8 @@ def local_path(target, limit=2000):
         return None
     if parts.scheme or parts.netloc:
         return None
+    if any(segment.lower().replace("%2e", ".") in (".", "..") for segment in parts.path.split("/")):
+        return None  # dot segments: "/..//evil.example" resolves to the path "//evil.example"
     return iri_to_uri(target)
 
 

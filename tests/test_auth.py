@@ -196,6 +196,11 @@ NEXT_TABLE = [
     ("evil.example", "/till"),
     ("%EF%BC%8F%EF%BC%8Fevil.example", "/till"),  # full-width solidus: not a path
     (" /items", "/till"),
+    ("%2F..%2F%2Fevil.example", "/till"),  # dot segments: resolved by the browser to //evil.example
+    ("/%2e%2E//evil.example", "/till"),
+    ("/./items", "/till"),
+    ("/items/..", "/till"),
+    ("/items?q=..", "/items?q=.."),  # dots in the query are not segments
     ("", "/till"),
     ("/" + "a" * 2001, "/till"),
     ("/[", "/%5B"),  # odd but local (urlsplit must not choke on the bracket)
