@@ -133,8 +133,8 @@ def local_path(target, limit=2000):
     bidi override), is therefore refused outright rather than cleaned. What is left must be a path
     starting with exactly one ``/``, with no backslash (browsers read ``\`` as ``/``), no scheme or host
     as :func:`urllib.parse.urlsplit` reads it, and no ``.`` / ``..`` path segment (also as ``%2e``: browsers
-    resolve them, so ``/..//evil.example`` would become the path ``//evil.example``). Non-ASCII characters are percent-encoded (UTF-8) so the
-    ``Location`` header stays ASCII.
+    resolve them, so ``/..//evil.example`` would become the path ``//evil.example``). Non-ASCII characters
+    are percent-encoded (UTF-8) so the ``Location`` header stays ASCII.
 
     Args:
         target: what was asked for, e.g. the ``next`` query argument (``str`` or ``None``).
