@@ -243,7 +243,7 @@ def _register_access_rules(app):
         if not has_any_staff(core.db.get_db()):
             target = url_for("staff.setup")
         else:
-            target = url_for("staff.login", next=request.full_path if request.method == "GET" else None)
+            target = url_for("staff.login", next=request.full_path.removesuffix("?") if request.method == "GET" else None)
         if request.htmx:
             response = app.response_class(status=204)
             response.headers["HX-Redirect"] = target

@@ -243,6 +243,8 @@ def test_login_then_back_to_the_page_asked_for(app, staff):
     client = app.test_client()
     first = client.get("/items?status=sold")
     assert first.status_code == 302 and "next=/items?status%3Dsold" in first.headers["Location"]
+    plain = client.get("/till")  # no query: no dangling "?" in next
+    assert plain.status_code == 302 and plain.headers["Location"] == "/login?next=/till"
 
 
 # --- sessions -------------------------------------------------------------------------------------------
