@@ -2,6 +2,7 @@
 expiry, a PIN change and removing the staff member; the cookie is Secure over TLS, HttpOnly, SameSite=Lax."""
 
 import hashlib
+import re
 from datetime import timedelta
 
 from core import clock
@@ -168,3 +169,10 @@ def test_session_cookie_is_secure_over_tls_only_and_always_httponly_lax(app, sta
     app.config["SESSION_COOKIE_SECURE"] = True
     forced = login(app.test_client(), staff["owner"], OWNER_PIN).headers["Set-Cookie"]
     assert "Secure" in forced
+
+
+def test_removing_a_staff_member_asks_first_naming_them(owner_client, staff):
+    page = owner_client.get("/staff").get_data(as_text=True)
+    question = re.search(r'<button type="submit" class="danger" data-confirm="([^"]+)">Remove</button>', page)
+    assert question and question.group(1) == ("Remove Carl Cashier? They are logged out everywhere and can no longer "
+                                                "log in.")
