@@ -15,6 +15,8 @@ import requests
 from werkzeug.serving import make_server
 
 from core.db import connect
+from pos import cart as carts
+from pos import sales
 from registry import create_registry_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -214,3 +216,15 @@ def assert_exactly_once(db, registry):
     assert len(ids) == len(set(ids)), "an event is stored twice"
     assert set(ids) == set(hub)
     assert registry.bodies() == hub
+
+
+def intakes_and_sales(app, db, make_item):
+    """20 intakes and 5 sales (items 1–5 sold for ¥10.00–¥10.04 cash): 25 events, several per item, in
+    order. Returns the 20 items."""
+    items = [make_item(title=f"物品 {i}", price_fen=1000 + i) for i in range(20)]
+    for i, item in enumerate(items[:5]):
+        cart = carts.new_cart(db, None)
+        carts.add_item(db, cart, item["id"])
+        sales.complete_sale(db, app.config, cart_id=cart, entries=[{"kind": "cash", "amount_fen": 1000 + i}],
+                            idempotency_key=f"k{i}")
+    return items

@@ -19,6 +19,7 @@ from core.db import connect, transaction
 from core.settings import set_setting
 from inventory import consignors, items
 from staff import accounts
+from tests.browser import serve
 
 SHOTS = Path(__file__).resolve().parent.parent / "screenshots"
 
@@ -51,11 +52,14 @@ def server(tmp_path):
     port = sock.getsockname()[1]
     sock.close()
     srv = create_server(app, host="127.0.0.1", port=port, threads=4)
-    thread = threading.Thread(target=srv.run, daemon=True)
+    stopping = threading.Event()
+    thread = threading.Thread(target=serve, args=(srv, stopping), daemon=True)  # EBADF on close is the end
     thread.start()
     yield {"url": f"http://127.0.0.1:{port}", "book": book, "lamp": lamp, "vase": vase, "owner": owner,
            "consignor": consignor}
+    stopping.set()
     srv.close()
+    thread.join(timeout=5)
 
 
 def _money(text):

@@ -14,13 +14,23 @@ from datetime import timedelta
 
 import pytest
 
+import epcis
 from core import clock
 from core.db import connect, transaction
-import epcis
 from sync import sender, state
 from tests.conftest import redirects_to
-from tests.sync_support import (ROOT, TOKEN, FaultProxy, RecordingSession, Registry, assert_exactly_once, drain,
-                                hub_config, shared_validator)
+from tests.sync_support import (
+    ROOT,
+    TOKEN,
+    FaultProxy,
+    RecordingSession,
+    Registry,
+    assert_exactly_once,
+    drain,
+    hub_config,
+    intakes_and_sales,
+    shared_validator,
+)
 
 
 @pytest.fixture
@@ -40,16 +50,7 @@ def proxy(registry):
 @pytest.fixture
 def facts(app, db, make_item):
     """20 intakes and 5 sales: 25 events, several per item, in order."""
-    from pos import cart as carts
-    from pos import sales
-
-    items = [make_item(title=f"物品 {i}", price_fen=1000 + i) for i in range(20)]
-    for i, item in enumerate(items[:5]):
-        cart = carts.new_cart(db, None)
-        carts.add_item(db, cart, item["id"])
-        sales.complete_sale(db, app.config, cart_id=cart, entries=[{"kind": "cash", "amount_fen": 1000 + i}],
-                            idempotency_key=f"k{i}")
-    return items
+    return intakes_and_sales(app, db, make_item)
 
 
 def check_documents(session):

@@ -11,7 +11,7 @@ import sqlite_utils
 
 from sync import sender, state
 from sync.migrations import m001_outbox, m002_sender_and_journal, m003_outbox_quarantine
-from tests.sync_support import RecordingSession, Registry, assert_exactly_once, drain, hub_config
+from tests.sync_support import RecordingSession, Registry, assert_exactly_once, drain, hub_config, intakes_and_sales
 
 
 @pytest.fixture
@@ -24,16 +24,7 @@ def registry(tmp_path):
 @pytest.fixture
 def facts(app, db, make_item):
     """20 intakes and 5 sales: 25 events."""
-    from pos import cart as carts
-    from pos import sales
-
-    items = [make_item(title=f"物品 {i}", price_fen=1000 + i) for i in range(20)]
-    for i, item in enumerate(items[:5]):
-        cart = carts.new_cart(db, None)
-        carts.add_item(db, cart, item["id"])
-        sales.complete_sale(db, app.config, cart_id=cart, entries=[{"kind": "cash", "amount_fen": 1000 + i}],
-                            idempotency_key=f"k{i}")
-    return items
+    return intakes_and_sales(app, db, make_item)
 
 
 #: outbox id → (SQL expression written over event_json, the reason the sender must give)
