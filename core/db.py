@@ -7,6 +7,8 @@ timeout instead of failing with "database is locked".
 """
 
 import sqlite3
+import threading
+import time
 from contextlib import contextmanager
 
 import sqlite_utils
@@ -46,6 +48,11 @@ def close_db(_exc=None):
         db.close()
 
 
+#: The longest write transaction (``BEGIN IMMEDIATE`` → ``COMMIT``/rollback, in ms) per thread name since the
+#: process started: how long each background worker held the write lock (``core.workers`` reports it).
+LONGEST_LOCK_MS = {}
+
+
 @contextmanager
 def transaction(db, durable=True):
     """Run the block as one write transaction started with ``BEGIN IMMEDIATE``.
@@ -76,6 +83,7 @@ def transaction(db, durable=True):
         db.execute("PRAGMA synchronous = NORMAL")
     try:
         db.execute("BEGIN IMMEDIATE")
+        locked = time.perf_counter()
         try:
             yield db
         except BaseException:
@@ -83,6 +91,11 @@ def transaction(db, durable=True):
             raise
         else:
             db.execute("COMMIT")
+        finally:
+            held = (time.perf_counter() - locked) * 1000
+            name = threading.current_thread().name
+            if held > LONGEST_LOCK_MS.get(name, 0):
+                LONGEST_LOCK_MS[name] = held
     finally:
         if not durable:
             db.execute("PRAGMA synchronous = FULL")

@@ -118,3 +118,10 @@ def m002_bigram_search(db):
         END""",
     ):
         db.execute(statement)
+
+
+@migrations()
+def m003_items_updated_index(db):
+    """``items.updated_at`` indexed: the markdown job (``consignment.markdown_job``) asks which items changed
+    since its last run instead of reading every item."""
+    db.execute("CREATE INDEX IF NOT EXISTS items_updated ON items(updated_at)")

@@ -16,6 +16,7 @@ from core import clock
 from core.db import one, rows, transaction
 from core.errors import DomainError, NotFound
 from core.money import MAX_FEN, format_plain
+from terms.settings import mark_all_due
 
 OUTCOMES = ("return", "donate", "shop_stock")
 SPLIT_KINDS = ("flat", "tiered")
@@ -193,6 +194,7 @@ def save_contract(db, consignor_id, *, split_kind="flat", split_bps=6000, tiers=
         for tier in table:
             db.execute("INSERT INTO contract_tiers (contract_id, from_fen, to_fen, split_bps) VALUES (?, ?, ?, ?)",
                        (contract_id, tier["from_fen"], tier["to_fen"], tier["split_bps"]))
+        mark_all_due(db)  # items without a snapshot follow the contract in force (their markdowns may change)
     return contract_id
 
 
@@ -200,6 +202,7 @@ def remove_contract(db, consignor_id):
     """Let a consignor follow the shop default again (their own contract is deleted)."""
     with transaction(db):
         db.execute("DELETE FROM contracts WHERE consignor_id = ?", (consignor_id,))
+        mark_all_due(db)  # the contract's markdown steps went with it
 
 
 def _snapshot(contract):
@@ -248,6 +251,14 @@ def terms_for_item(db, item):
     if contract["is_default"] and item.get("split_bps") is not None:
         contract["split_bps"] = item["split_bps"]
     return _snapshot(contract)
+
+
+def terms_from_json(db, item, terms_json):
+    """:func:`terms_for_item` when the caller already read the item's ``item_terms.terms_json`` (e.g. joined
+    in the query that listed the items): no further query unless the item has no snapshot."""
+    if terms_json and item.get("consignor_id"):
+        return json.loads(terms_json)
+    return terms_for_item(db, item)
 
 
 def is_do_not_discount(db, item):
