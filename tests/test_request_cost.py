@@ -38,6 +38,25 @@ def _till_with_two(db, owner_client, make_item):
     return items
 
 
+def test_scan_third_item_and_complete_statement_counts(app, db, owner_client, make_item, traced):
+    items = _till_with_two(db, owner_client, make_item)
+    traced.clear()
+    response = owner_client.post("/till/scan", data={"code": items[2]["tag"]}, headers={"HX-Request": "true"})
+    assert response.status_code == 200 and items[2]["tag"] in response.get_data(as_text=True)
+    scan_count = len(traced)
+    traced.clear()
+    response = owner_client.post("/till/complete", data={"kind": "cash", "amount": "100", "reference": "",
+                                                         "sale_key": "a" * 32}, headers={"HX-Request": "true"})
+    assert response.status_code == 200 and "sale-done" in response.get_data(as_text=True)
+    complete_count = len(traced)
+    rules_reads = sum("FROM markdown_rules" in s for s in traced)
+    terms_reads = sum("FROM item_terms" in s or "FROM contracts" in s for s in traced)
+    assert (scan_count, complete_count) == (STATEMENTS_SCAN_3RD, STATEMENTS_COMPLETE)
+    # terms come joined with the cart's lines; the rules are read once per pricing of the cart (twice in a
+    # sale: before the lock to hash its events, and inside it). Before: 14 such reads for 3 lines.
+    assert (rules_reads, terms_reads) == (2, 0)
+
+
 def test_sale_events_are_hashed_outside_the_write_lock(app, db, owner_client, make_item, monkeypatch):
     items = _till_with_two(db, owner_client, make_item)
     assert owner_client.post("/till/scan", data={"code": items[2]["tag"]}).status_code == 200
