@@ -18,7 +18,7 @@ from waitress import serve as waitress_serve
 from cli.demo import DEMO_PINS, load_demo
 from core import clock
 from core.backup import BackupError, backup, check_backup, restore
-from core.db import connect, hold_open, transaction
+from core.db import close_thread_connections, connect, hold_open, transaction
 from core.errors import Conflict, DomainError
 from core.settings import get_setting, set_setting
 from core.views import app_version
@@ -153,6 +153,7 @@ def serve(instance, host, port, threads, demo, no_workers):
     try:
         waitress_serve(app, host=host, port=port, threads=threads, ident="resale-pos")
     finally:
+        close_thread_connections()  # the waitress threads' kept connections (core.db)
         keeper.close()
 
 

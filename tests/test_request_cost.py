@@ -14,18 +14,14 @@ STATEMENTS_COMPLETE = 42
 
 
 @pytest.fixture
-def traced(monkeypatch):
-    """Every SQL statement run on connections opened by requests (``core.db.get_db``), in order."""
+def traced(app):
+    """Every SQL statement run by requests, in order: the test client serves them on this thread, whose kept
+    connection (``core.db.thread_connection``) is the one ``get_db`` gives them."""
     statements = []
-    real = core.db.connect
-
-    def connect(*args, **kwargs):
-        db = real(*args, **kwargs)
-        db.conn.set_trace_callback(statements.append)
-        return db
-
-    monkeypatch.setattr(core.db, "connect", connect)
-    return statements
+    db = core.db.thread_connection(app.config["DATABASE"], app.config["BUSY_TIMEOUT_MS"])
+    db.conn.set_trace_callback(statements.append)
+    yield statements
+    db.conn.set_trace_callback(None)
 
 
 def _till_with_two(db, owner_client, make_item):
