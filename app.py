@@ -21,6 +21,7 @@ from werkzeug.routing import IntegerConverter
 
 import consignment
 import core
+import core.assets
 import core.db
 import core.i18n
 import inventory
@@ -134,6 +135,7 @@ def create_app(config=None):
     )
     Htmx(app)
     csrf.init_app(app)
+    core.assets.init_app(app)  # compressed text, fingerprinted immutable static files
     core.i18n.init_app(app, translation_directories())
     core.db.init_app(app, migration_sets())
     _ensure_hub_id(app)

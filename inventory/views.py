@@ -233,6 +233,9 @@ def photo(name):
     """A stored item photo (public: the provenance page shows it; file names are random)."""
     if not name.endswith(".jpg") or "/" in name or ".." in name:
         abort(404)
+    if name.endswith(photos.SMALL_SUFFIX) and not photos.ensure_small(current_app.instance_path,
+                                                                       name[:-len(photos.SMALL_SUFFIX)] + ".jpg"):
+        abort(404)
     return send_from_directory(photos.photo_dir(current_app.instance_path), name, max_age=86400)
 
 
@@ -320,6 +323,7 @@ def register(app):
     print_documents.register_source("tag", item_actions.tag_documents)
     app.add_template_global(status_label)
     app.add_template_global(event_label)
+    app.add_template_global(photos.small_name, "photo_small")
     add_nav(app, "inventory.intake", _l("Intake"), icon="➕", order=20)
     add_nav(app, "inventory.item_list", _l("Items"), icon="🏷", order=30)
     add_nav(app, "inventory.consignor_list", _l("Consignors"), icon="🤝", order=40)
