@@ -5,14 +5,15 @@ photos, backups). Areas are blueprints; each owns its schema (a ``sqlite_utils.M
 its domain functions and its routes. See ``docs/architecture.md``.
 """
 
+import sqlite3
 import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
-from flask import Flask, g, jsonify, redirect, request, url_for
-from flask_babel import format_datetime
+from flask import Flask, abort, g, jsonify, redirect, request, url_for
+from flask_babel import format_datetime, format_time
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from htmx_flask import Htmx
@@ -24,6 +25,8 @@ import core
 import core.assets
 import core.db
 import core.i18n
+import core.limits
+import core.security
 import inventory
 import pos
 import printing
@@ -33,25 +36,21 @@ import sync
 import terms
 from consignment import migrations as consignment_migrations
 from consignment import views as consignment_views
-from core import clock
+from core import clock, storage
 from core import migrations as core_migrations
 from core import views as core_views
 from core.backup import auto_backup, latest_backup_age_hours
 from core.config import default_instance_path, load_config, read_or_create_secret
 from core.crypto import Vault, new_fernet_key
 from core.errors import DomainError
+from core.files import private_dir, restrict_new_files, secure_instance
 from core.i18n import current_locale
+from core.logs import protect_logs
 from core.icons import icon
 from core.money import format_money
 from core.paths import package_dir
 from core.settings import get_setting, set_setting
-from core.web import (
-    PUBLIC_ATTR,
-    badge_templates,
-    is_fragment_request,
-    nav_items,
-    render,
-)
+from core.web import SessionCookie, access_level, badge_templates, is_fragment_request, nav_items, render
 from core.workers import register_worker
 from inventory import migrations as inventory_migrations
 from inventory import views as inventory_views
@@ -120,22 +119,29 @@ def create_app(config=None):
         flask.Flask: the app, with its database migrated.
     """
     config = dict(config or {})
+    restrict_new_files()  # files 0600, folders 0700 from here on (issue 9 §6)
+    protect_logs()  # no exception message (typed input) in any log line (issue 9 §7)
     instance = Path(config.pop("INSTANCE_PATH", None) or default_instance_path()).resolve()
-    instance.mkdir(parents=True, exist_ok=True)
+    private_dir(instance)
+    secure_instance(instance)
     app = Flask(__name__, instance_path=str(instance), static_folder="static", template_folder="templates")
     app.url_map.converters["int"] = BoundedInt
     app.config.update(load_config(instance, config))
     clock.set_shop_zone(app.config["SHOP_TIMEZONE"])
     app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=12))
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.session_interface = SessionCookie()  # Secure over TLS, decided per request
 
     app.extensions["vault"] = Vault(
         read_or_create_secret(instance / "pii.key", make=new_fernet_key),
         read_or_create_secret(instance / "party-hash.key", 32),
     )
     Htmx(app)
+    core.security.init_app(app)
     csrf.init_app(app)
     core.assets.init_app(app)  # compressed text, fingerprinted immutable static files
+    core.limits.init_app(app)
     core.i18n.init_app(app, translation_directories())
     core.db.init_app(app, migration_sets())
     _ensure_hub_id(app)
@@ -175,8 +181,8 @@ def _register_blueprints(app):
 
 def _register_server_timing(app):
     """Add a ``Server-Timing`` header to every response: ``app`` = wall time in the app, ``cpu`` = CPU time
-    of the request's thread, in ms (browser dev tools show it; ``bench/bench_pos.py`` reads it); and the
-    security headers every page gets."""
+    of the request's thread, in ms (browser dev tools show it; ``bench/bench_pos.py`` reads it). The security
+    headers are ``core.security``'s."""
 
     @app.before_request
     def start_timer():
@@ -189,25 +195,35 @@ def _register_server_timing(app):
             wall = (time.perf_counter() - started[0]) * 1000
             cpu = (time.thread_time() - started[1]) * 1000
             response.headers["Server-Timing"] = f"app;dur={wall:.2f}, cpu;dur={cpu:.2f}"
-        # no MIME sniffing of uploads, no framing of the till by another site, and the e-receipt's key
-        # (``/r/<no>?k=``) never leaves in a Referer header
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
 
 
 def _register_access_rules(app):
+    """Enforce every endpoint's declaration (``core.web.access``: public, staff or owner) before its view
+    runs. An endpoint that declared nothing is refused to everyone (403, logged): forgetting fails closed.
+    Flask's ``static`` endpoint is public (stylesheets, scripts, icons)."""
 
     @app.before_request
-    def require_login():
-        if request.endpoint is None or request.endpoint == "static":
+    def enforce_access():
+        if request.endpoint is None:  # no such URL or method: routing answers 404 / 405
             return None
-        view = app.view_functions.get(request.endpoint)
-        if getattr(view, PUBLIC_ATTR, False):
+        if request.endpoint == "static":
             return None
-        if load_staff() is not None:
+        level = access_level(app.view_functions.get(request.endpoint), request.method)
+        if level is None:
+            app.logger.error("Endpoint %s (%s) declares no access level; refused", request.endpoint,
+                             request.method)
+            abort(403)
+        if level == "public":
             return None
+        staff = load_staff()
+        if staff is None:
+            return _to_login()
+        if level == "owner" and staff["role"] != "owner":
+            abort(403)
+        return None
+
+    def _to_login():
         if not has_any_staff(core.db.get_db()):
             target = url_for("staff.setup")
         else:
@@ -224,16 +240,28 @@ def _register_error_pages(app):
         if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
             return jsonify({"error": str(message)}), status
         if is_fragment_request():
-            # htmx: show the message in the toast instead of swapping an error page into a fragment
-            response = app.response_class(escape(str(message)), status=status)
+            # htmx: show the message in the toast instead of swapping an error page into a fragment; the
+            # element that asked may select part of its answer (``hx-select="#till"``): reselect the message
+            response = app.response_class(f'<span class="toast-text">{escape(str(message))}</span>', status=status)
             response.headers["HX-Retarget"] = "#toast"
             response.headers["HX-Reswap"] = "innerHTML"
+            response.headers["HX-Reselect"] = ".toast-text"
             return response
         return render("error.html", status=status, message=message, code=status)
 
     @app.errorhandler(DomainError)
     def domain_error(exc):
         return error_page(exc.status, exc.message)
+
+    @app.errorhandler(sqlite3.OperationalError)
+    def storage_error(exc):
+        # a full disk or a read-only database: the write rolled back, say so in the user's language (507/503)
+        answer = storage.failure(exc)
+        if answer is None:
+            raise exc  # any other database error: Flask logs it and answers the 500 page
+        app.logger.warning("storage refused a write (%s) on %s %s", storage.kind_of(exc), request.method,
+                           request.endpoint)
+        return error_page(*answer)
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
@@ -256,6 +284,20 @@ def _register_error_pages(app):
     @app.errorhandler(405)
     def not_allowed(exc):
         return error_page(405, _l("That action is not possible here."))
+
+    @app.errorhandler(429)
+    def too_many_attempts(exc):
+        # the per-client limit on wrong PINs (core.limits): say until when, log which client (never the PIN)
+        retry = core.limits.retry_after()
+        core.limits.log.warning("PIN attempts limited for client %s at %s %s (limit %s)",
+                                core.limits.client_address(), request.method, request.path,
+                                getattr(getattr(exc, "limit", None), "limit", "?"))
+        if retry is None:
+            return error_page(429, _l("Too many attempts. Wait a while and try again."))
+        response = app.make_response(error_page(
+            429, _l("Too many wrong PINs from this device. Try again after %(time)s.", time=format_time(retry[1], "HH:mm"))))
+        response.headers["Retry-After"] = str(retry[0])
+        return response
 
     @app.errorhandler(413)
     def too_large(exc):

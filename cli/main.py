@@ -1,4 +1,4 @@
-"""The ``resale-pos`` command: serve, init, demo, backup, restore, sync, verify-journal, registry.
+"""The ``resale-pos`` command: serve, init, demo, backup, restore, sync, verify-journal, unlock, registry.
 
 Run ``resale-pos --help`` for the list; every command takes ``--instance DIR`` (default
 ``$RESALE_INSTANCE`` or ``~/.local/share/resale-pos``).
@@ -20,6 +20,8 @@ from core import clock
 from core.backup import BackupError, backup, check_backup, restore
 from core.db import close_thread_connections, connect, hold_open, transaction
 from core.errors import Conflict, DomainError
+from core.files import restrict_new_files
+from core.logs import protect_logs
 from core.settings import get_setting, set_setting
 from core.views import app_version
 from core.workers import start_workers
@@ -121,6 +123,8 @@ def terminal_qr(text):
 @click.group()
 def main():
     """Resale POS: point of sale and consignment inventory for second-hand markets."""
+    restrict_new_files()  # every command, the registry's too: files 0600, folders 0700 (issue 9 §6)
+    protect_logs()  # and no typed input in log lines (issue 9 §7)
 
 
 @main.command()
@@ -284,6 +288,30 @@ def verify_journal_cmd(instance):
     click.echo(f"Journal broken at link {broken['seq']} (sale id {broken['sale_id']}, receipt "
                f"{broken['receipt_no']}): {broken['problem']}.")
     sys.exit(1)
+
+
+@main.command("unlock")
+@INSTANCE
+@click.argument("name", required=False)
+def unlock_cmd(instance, name):
+    """Clear the PIN lockout of staff member NAME (every account without NAME), on the LAN and on the hub.
+
+    The owner's way back in when a device on the Wi-Fi keeps guessing: run it on the hub (it needs the
+    instance folder, which only the hub has). Safe while the server runs.
+    """
+    app = _app(instance)
+    db = connect(app.config["DATABASE"], app.config["BUSY_TIMEOUT_MS"])
+    try:
+        cleared = accounts.unlock(db, name)
+    except DomainError as exc:
+        names = ", ".join(s["name"] for s in accounts.list_staff(db))
+        raise click.ClickException(f"No staff member is called {name!r}. Staff: {names}.") from exc
+    finally:
+        db.close()
+    if cleared:
+        click.echo(f"Unlocked: {', '.join(cleared)}.")
+    else:
+        click.echo("Nobody was locked out." if name is None else f"{name} was not locked out.")
 
 
 @main.group()

@@ -1,9 +1,11 @@
 """Backups with SQLite's online backup API (safe while the till is selling), and checked restores."""
 
+import os
 import sqlite3
 from pathlib import Path
 
 from core import clock
+from core.files import PRIVATE_DIR, PRIVATE_FILE
 
 REQUIRED_TABLES = {"settings", "staff", "items", "sales", "_sqlite_migrations"}
 
@@ -15,13 +17,16 @@ class BackupError(Exception):
 def backup(db_path, dest_path):
     """Copy the live database at ``db_path`` to ``dest_path`` (a new file) using ``sqlite3.Connection.backup``.
 
+    The copy is mode 0600 and its folder 0700 (a backup holds everything the database does).
+
     Returns:
         pathlib.Path: the destination.
     """
     dest = Path(dest_path)
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)  # a folder given by the user keeps its mode
     tmp = dest.with_suffix(dest.suffix + ".part")
     tmp.unlink(missing_ok=True)
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))  # 0600 whatever the umask
     src = sqlite3.connect(str(db_path), timeout=30)
     try:
         out = sqlite3.connect(str(tmp))

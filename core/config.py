@@ -18,6 +18,8 @@ DEFAULTS = {
     "IDLE_TIMEOUT_MINUTES": 30,
     "LOCKOUT_ATTEMPTS": 5,
     "LOCKOUT_MINUTES": 5,
+    "PIN_CLIENT_LIMITS": "10 per minute; 30 per hour; 100 per day",  # wrong PINs per client (core.limits)
+    "HUB_LOOPBACK_TRUSTED": True,  # the hub's own loopback is exempt from PIN_CLIENT_LIMITS (core.limits)
     "CASHIER_MAX_DISCOUNT_BPS": 2000,
     "BACKUP_KEEP": 14,
     "BACKUP_INTERVAL_HOURS": 24,

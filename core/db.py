@@ -17,6 +17,7 @@ import sqlite_utils
 from flask import current_app, g
 
 from core import clock
+from core.storage import note_commit
 
 
 def connect(path, busy_timeout_ms=5000, check_same_thread=True):
@@ -142,6 +143,8 @@ def transaction(db, durable=True):
             raise
         else:
             db.execute("COMMIT")
+            if durable:
+                note_commit()  # a later storage failure in this request must not say "nothing was saved"
         finally:
             held = (time.perf_counter() - locked) * 1000
             name = threading.current_thread().name

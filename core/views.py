@@ -5,8 +5,9 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, jsonify, redirect, request, session, url_for
 
+from core import storage
 from core.db import get_db
-from core.web import public
+from core.web import local_path, public, staff_only
 
 bp = Blueprint("core", __name__)
 
@@ -28,6 +29,7 @@ def app_version():
 
 
 @bp.route("/")
+@staff_only
 def index():
     """Staff land on the till."""
     return redirect(url_for("pos.till"))
@@ -43,19 +45,25 @@ def favicon():
 @bp.route("/healthz")
 @public
 def healthz():
-    """JSON for monitoring: app version, database status and counts. 503 when the database fails."""
-    body = {"app": "resale-pos", "version": app_version(), "database": "ok", "counts": {}}
+    """JSON for monitoring: app version, database status, free space and counts.
+
+    ``database`` is ``"ok"`` only when a real write goes through (:func:`core.storage.probe`: a table and
+    two pages written and rolled back) and the disk has room; else ``"full"``, ``"read-only"``,
+    ``"failing"`` or ``"error: <type>"``, with status 503. ``free_bytes`` is the free space where the
+    database lives.
+    """
+    body = {"app": "resale-pos", "version": app_version(), "database": "ok", "free_bytes": None, "counts": {}}
     try:
         db = get_db()
-        db.execute("SELECT 1").fetchone()
         tables = set(db.table_names())
         for name, table, where in HEALTH_COUNTS:
             if table in tables:
                 body["counts"][name] = db.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchone()[0]
-    except Exception as exc:  # any database failure is reported, never a 500 page
+        found = storage.probe(db, current_app.config["DATABASE"])
+        body["database"], body["free_bytes"] = found["status"], found["free_bytes"]
+    except Exception as exc:  # noqa: BLE001 - any database failure is reported, never a 500 page
         body["database"] = f"error: {exc.__class__.__name__}"
-        return jsonify(body), 503
-    return jsonify(body)
+    return jsonify(body), 200 if body["database"] == "ok" else 503
 
 
 @bp.route("/lang/<code>", methods=["POST", "GET"])
@@ -68,18 +76,20 @@ def set_language(code):
 
 
 def _local_path(url):
-    """``url`` as a path on this hub (``/items?q=x``), or ``None`` when it points elsewhere: another host,
-    a scheme-relative ``//host`` or a backslash trick (an open redirect otherwise)."""
+    """``url`` as a path on this hub (``/items?q=x``), or ``None`` when it points elsewhere. A full URL
+    (the ``Referer``) counts only when its host is this hub's; the path is then checked like any other
+    (:func:`core.web.local_path`)."""
     if not url:
         return None
-    parts = urlsplit(url)
-    if parts.scheme or parts.netloc:
+    if not url.startswith("/"):
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            return None
         if parts.scheme not in ("http", "https") or parts.netloc != request.host:
             return None
         url = parts.path + (f"?{parts.query}" if parts.query else "")
-    if not url.startswith("/") or url.startswith("//") or "\\" in url:
-        return None
-    return url
+    return local_path(url)
 
 
 def register(app):

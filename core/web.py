@@ -5,11 +5,17 @@ Systems*): templates extend ``layout.html`` for a normal request and ``fragment.
 ``HX-Request`` is set and the request is not a boosted navigation.
 """
 
-from functools import wraps
+import unicodedata
+from urllib.parse import urlsplit
 
-from flask import abort, current_app, g, render_template, request
+from flask import current_app, g, has_request_context, render_template, request
+from flask.sessions import SecureCookieSessionInterface
+from werkzeug.urls import iri_to_uri
 
-PUBLIC_ATTR = "_resale_public"
+#: Where a view's access declaration is kept (see :func:`access`).
+ACCESS_ATTR = "_resale_access"
+#: Who may use an endpoint: anyone, any logged-in staff member, or an owner.
+LEVELS = ("public", "staff", "owner")
 
 
 def is_fragment_request():
@@ -27,10 +33,70 @@ def render(template, status=200, **context):
     return render_template(template, layout=layout, **context), status
 
 
+def access(level, **methods):
+    """Declare who may use a view: the one place an endpoint says so (``app.py`` enforces it before every
+    request; an endpoint without a declaration is refused to everyone, so forgetting fails closed).
+
+    Args:
+        level: ``"public"`` (no login), ``"staff"`` (any logged-in role) or ``"owner"``, for every method.
+        methods: a different level for some HTTP methods, e.g. ``access("staff", POST="owner")``: staff
+            may look, only an owner may change. ``HEAD`` follows ``GET``.
+
+    Raises:
+        ValueError: an unknown level (at import time, not on a request).
+    """
+    declaration = {"*": level, **{method.upper(): value for method, value in methods.items()}}
+    unknown = set(declaration.values()) - set(LEVELS)
+    if unknown:
+        raise ValueError(f"unknown access level(s) {sorted(unknown)}; use one of {LEVELS}")
+
+    def decorator(view):
+        setattr(view, ACCESS_ATTR, declaration)
+        return view
+
+    return decorator
+
+
 def public(view):
-    """Mark a view as reachable without logging in (provenance page, health check, login itself)."""
-    setattr(view, PUBLIC_ATTR, True)
-    return view
+    """Declare a view reachable without logging in (provenance page, health check, login itself)."""
+    return access("public")(view)
+
+
+def staff_only(view):
+    """Declare a view for any logged-in staff member (cashier or owner): selling, intake, tags, the drawer."""
+    return access("staff")(view)
+
+
+def owner_only(view):
+    """Declare a view for owners only (payouts, staff, settings, contracts, printers, reports); a cashier
+    gets 403 and nothing runs."""
+    return access("owner")(view)
+
+
+def role_required(*roles):
+    """Older spelling of the declaration: ``role_required("owner")`` is :func:`owner_only`, any other roles
+    :func:`staff_only`. Kept so branches written before the declarations landed still declare; use the
+    named decorators in new code."""
+    return access("owner" if set(roles) == {"owner"} else "staff")
+
+
+def access_level(view, method):
+    """The level a view declared for ``method`` (``"public"``, ``"staff"``, ``"owner"``), or ``None`` when
+    it declared nothing (refused by ``app.py``)."""
+    declaration = getattr(view, ACCESS_ATTR, None)
+    if declaration is None:
+        return None
+    method = "GET" if method == "HEAD" else method.upper()
+    return declaration.get(method, declaration["*"])
+
+
+def level_allows(level, staff):
+    """True when ``staff`` (a dict with ``role``, or ``None`` for nobody logged in) may use ``level``."""
+    if level == "public":
+        return True
+    if staff is None or level is None:
+        return False
+    return level == "staff" or staff["role"] == "owner"
 
 
 BACKGROUND_ATTR = "_resale_background"
@@ -53,20 +119,42 @@ def is_background_request():
     return bool(getattr(view, BACKGROUND_ATTR, False)) or request.headers.get("X-Resale-Background") == "1"
 
 
-def role_required(*roles):
-    """Allow a view only to staff whose role is one of ``roles`` (``"owner"``, ``"cashier"``); else 403."""
+#: Unicode categories never allowed in a redirect target: control (C0, DEL, C1), format (zero-width,
+#: bidi overrides), surrogates, private use, unassigned, line and paragraph separators.
+_REFUSED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 
-    def decorator(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            staff = g.get("staff")
-            if staff is None or staff["role"] not in roles:
-                abort(403)
-            return view(*args, **kwargs)
 
-        return wrapped
+def local_path(target, limit=2000):
+    r"""``target`` as a redirect target on this host, or ``None`` when it could lead anywhere else.
 
-    return decorator
+    The check is strict (issue 9 §2). Browsers drop tab, CR and LF anywhere in a URL before parsing it
+    (WHATWG URL standard), so ``/%09/evil.example`` (``/\t/evil.example`` once decoded) is read as
+    ``//evil.example``: a target with any control character, or an invisible formatting one (zero-width,
+    bidi override), is therefore refused outright rather than cleaned. What is left must be a path
+    starting with exactly one ``/``, with no backslash (browsers read ``\`` as ``/``) and no scheme or host
+    as :func:`urllib.parse.urlsplit` reads it. Non-ASCII characters are percent-encoded (UTF-8) so the
+    ``Location`` header stays ASCII.
+
+    Args:
+        target: what was asked for, e.g. the ``next`` query argument (``str`` or ``None``).
+        limit: the longest target accepted, in characters.
+
+    Returns:
+        str | None: the path (with query and fragment) to redirect to, or ``None``.
+    """
+    if not isinstance(target, str) or not target or len(target) > limit:
+        return None
+    if any(unicodedata.category(char) in _REFUSED_CATEGORIES for char in target):
+        return None
+    if "\\" in target or not target.startswith("/") or target.startswith("//"):
+        return None
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # e.g. an unbalanced "[" that urlsplit reads as a broken IPv6 host
+        return None
+    if parts.scheme or parts.netloc:
+        return None
+    return iri_to_uri(target)
 
 
 def add_nav(app, endpoint, label, icon="", roles=("owner", "cashier"), order=50):
@@ -88,7 +176,9 @@ def nav_items():
     staff = g.get("staff")
     if staff is None:
         return []
-    return [n for n in current_app.extensions.get("resale_nav", []) if staff["role"] in n["roles"]]
+    views = current_app.view_functions
+    return [n for n in current_app.extensions.get("resale_nav", [])
+            if staff["role"] in n["roles"] and level_allows(access_level(views.get(n["endpoint"]), "GET"), staff)]
 
 
 def add_badge(app, template):
@@ -100,3 +190,15 @@ def add_badge(app, template):
 def badge_templates():
     """Templates registered with :func:`add_badge`."""
     return list(current_app.extensions.get("resale_badges", []))
+
+
+class SessionCookie(SecureCookieSessionInterface):
+    """Flask's signed cookie session, marked ``Secure`` whenever the request came over TLS (issue 9 §4), or
+    always with ``SESSION_COOKIE_SECURE``. A hub on the LAN is often plain HTTP (a ``Secure`` cookie would
+    never come back), so the flag is decided per request: behind a TLS front end, or with waitress's
+    ``url_scheme="https"``, ``request.is_secure`` is true. HttpOnly (Flask's default) and ``SameSite=Lax``
+    are set in ``app.py``. What the cookie carries is a server-side session token (``staff.sessions``)."""
+
+    def get_cookie_secure(self, app):
+        """``Secure`` for this response: configured, or the request's scheme is https."""
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or (has_request_context() and request.is_secure)

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core.errors import DomainError
+from core.files import make_private, private_dir
 
 MAX_SIDE_PX = 1024
 JPEG_QUALITY = 82
@@ -18,10 +19,8 @@ SMALL_SUFFIX = "-480.jpg"
 
 
 def photo_dir(instance_path):
-    """``{instance}/photos``, created on first use."""
-    path = Path(instance_path) / "photos"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """``{instance}/photos``, created on first use (mode 0700: photos are the service user's only)."""
+    return private_dir(Path(instance_path) / "photos")
 
 
 def store_photo(instance_path, data):
@@ -40,7 +39,9 @@ def store_photo(instance_path, data):
         raise DomainError(_l("That file is not a photo this device can read. Take the photo again."),
                           field="photo") from exc
     name = f"{uuid.uuid4().hex}.jpg"
-    image.save(photo_dir(instance_path) / name, format="JPEG", quality=JPEG_QUALITY, optimize=True)
+    path = photo_dir(instance_path) / name
+    image.save(path, format="JPEG", quality=JPEG_QUALITY, optimize=True)
+    make_private(path)
     _save_small(image, photo_dir(instance_path) / small_name(name))
     return name
 
@@ -61,6 +62,7 @@ def _save_small(image, path):
         if buffer.tell() <= SMALL_MAX_BYTES:
             break
     path.write_bytes(buffer.getvalue())
+    make_private(path)
 
 
 def ensure_small(instance_path, name):

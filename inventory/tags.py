@@ -120,8 +120,41 @@ def item_uri(resolver_base, tag, item_id=None, gs1_prefix="", gs1_item_reference
     return f"{base}/i/{tag}"
 
 
-def parse_scan(text):
+def url_origin(url):
+    """``(host, port)`` of an absolute URL (host lower-cased, the scheme's default port filled in), or ``None``
+    for text without a host (a bare path, a tag code). ``shop.example.cn/i/A17-0042-3`` without a scheme
+    counts as on ``shop.example.cn`` (port 80): a scanner set to drop the scheme still names the host."""
+    text = (url or "").strip()
+    if "://" not in text:
+        if not _SCHEMELESS_HOST.match(text):
+            return None
+        text = "http://" + text
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:  # a port that is not a number, a malformed IPv6 literal
+        return None
+    if not parts.hostname:
+        return None
+    return (parts.hostname.lower(), port or _DEFAULT_PORTS.get(parts.scheme.lower(), 0))
+
+
+_SCHEMELESS_HOST = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:\d{1,5})?/")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class ForeignCodeError(TagError):
+    """A scanned item URL names a host that is neither this hub nor its resolver (another shop's tag, or a
+    planted link): it is not looked up by its path."""
+
+
+def parse_scan(text, hosts=None):
     """Classify what the scan field received.
+
+    Args:
+        text: what was scanned or typed.
+        hosts: where item URLs may come from: ``(host, port)`` pairs as :func:`url_origin` gives them (this
+            hub's addresses and the configured resolver). ``None`` accepts any host (the path decides).
 
     Returns one of:
         ``("tag", compact_code)`` — a tag code or our ``…/i/{tag}`` URL, check character verified;
@@ -130,14 +163,20 @@ def parse_scan(text):
 
     Raises:
         TagError: a tag-shaped code or tag URL whose check character fails.
+        ForeignCodeError: an item URL (``/i/…`` or a Digital Link) on a host not in ``hosts``.
     """
     raw = typed_text(text).strip()
     if "/" in raw:
-        path = unquote(urlsplit(raw).path if "://" in raw else raw)
+        origin = url_origin(raw)
+        path = unquote(urlsplit(raw).path if "://" in raw else (raw.split("/", 1)[1] if origin else raw))
+        path = path if path.startswith("/") else "/" + path
         dl = re.search(r"/01/(\d{14})/21/(\d{1,20})/?$", path)
+        tag_url = None if dl else re.search(r"/i/([^/]+)/?$", path)
+        if (dl or tag_url) and origin is not None and hosts is not None and origin not in set(hosts):
+            raise ForeignCodeError(_l("“%(host)s” is neither this hub nor its registry: this item link belongs to "
+                                      "another shop or site, so it was not looked up.", host=origin[0]))
         if dl:
             return ("serial", int(dl.group(2)))
-        tag_url = re.search(r"/i/([^/]+)/?$", path)
         if tag_url:
             return ("tag", check_tag(tag_url.group(1)))
     if looks_like_tag(raw):

@@ -16,7 +16,7 @@ from core.forms import submit
 from core.i18n import current_locale
 from core.money import format_money, parse_percent_bps
 from core.settings import get_setting
-from core.web import add_nav, background, public, render
+from core.web import access, add_nav, background, public, render, staff_only
 from inventory import consignors as consignor_actions
 from inventory import items as item_actions
 from inventory import labels, photos
@@ -59,6 +59,7 @@ def _take_in(db, form):
 
 
 @bp.route("/intake", methods=["GET", "POST"])
+@staff_only
 def intake():
     """Take in one item at a time; after saving, the form clears but keeps consignor and category."""
     db = get_db()
@@ -94,6 +95,7 @@ def _today_batch(db):
 
 
 @bp.route("/items")
+@staff_only
 def item_list():
     """Search and filter items; the table is an htmx fragment refreshed as you type."""
     db = get_db()
@@ -117,6 +119,7 @@ def item_list():
 
 
 @bp.route("/items/<int:item_id>", methods=["GET", "POST"])
+@access("staff", POST="owner")
 def item_detail(item_id):
     """One item: details, tag preview, history, and the price-change form."""
     db = get_db()
@@ -135,6 +138,7 @@ def item_detail(item_id):
 
 
 @bp.route("/consignors")
+@staff_only
 def consignor_list():
     """Consignors with their stock and what the shop owes them; search by number, name or phone."""
     db = get_db()
@@ -145,6 +149,7 @@ def consignor_list():
 
 
 @bp.route("/consignors/new", methods=["GET", "POST"])
+@staff_only
 def consignor_new():
     """Register a consignor (with their acceptance of the privacy notice)."""
     db = get_db()
@@ -165,6 +170,7 @@ def consignor_new():
 
 
 @bp.route("/consignors/<int:consignor_id>", methods=["GET", "POST"])
+@access("staff", POST="owner")
 def consignor_detail(consignor_id):
     """A consignor's details (phone masked), their items, and what the shop owes them."""
     db = get_db()
@@ -191,6 +197,7 @@ def consignor_detail(consignor_id):
 
 
 @bp.route("/tags/sheet")
+@staff_only
 def tag_sheet():
     """Tags as an HTML sheet at real label size, to print at 100 % scale on an ordinary printer.
 
@@ -221,6 +228,7 @@ def tag_sheet():
 
 
 @bp.route("/qr/<int:item_id>.png")
+@staff_only
 def item_qr_png(item_id):
     """The item's QR code alone as a PNG (module 8 px, quiet zone 4 modules)."""
     item = item_actions.get_item(get_db(), item_id)
@@ -267,6 +275,7 @@ def digital_link(gtin, serial):
 
 
 @bp.route("/tags/<int:item_id>.png")
+@staff_only
 def tag_png(item_id):
     """One price tag as the tag printer prints it (PNG)."""
     item_actions.get_item(get_db(), item_id)
@@ -278,6 +287,7 @@ def _ids(text):
 
 
 @bp.route("/printing/tags", methods=["GET", "POST"])
+@staff_only
 def tags_batch():
     """Preview a batch of tags (``ids=1,2,3`` or ``batch=today``, ``copies``), then queue it (POST)."""
     db = get_db()
@@ -302,6 +312,7 @@ def tags_batch():
 
 
 @bp.route("/items/<int:item_id>/print-tag", methods=["POST"])
+@staff_only
 def item_print_tag(item_id):
     """Queue this item's tag; answers the item's print panel."""
     db = get_db()
@@ -311,6 +322,7 @@ def item_print_tag(item_id):
 
 
 @bp.route("/items/<int:item_id>/print-status")
+@staff_only
 @background
 def item_print_status(item_id):
     """The item's print panel."""

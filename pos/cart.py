@@ -33,22 +33,23 @@ def cart_exists(db, cart_id):
     return bool(cart_id) and db.execute("SELECT 1 FROM carts WHERE id = ?", (cart_id,)).fetchone() is not None
 
 
-def scan(db, cart_id, text):
+def scan(db, cart_id, text, hosts=None):
     """Handle one scan or typed entry at the till.
 
     Args:
         text: a tag code, our item URL, a Digital Link URI, or search words.
+        hosts: where item URLs may come from (``inventory.tags.parse_scan``; ``pos.scanning.trusted_hosts``).
 
     Returns:
         ``("added", item)`` when an item went into the cart, ``("matches", [items])`` for a search, or
         ``("empty", None)`` for a blank entry (a scanner's extra Enter: ignored).
 
     Raises:
-        TagError: a mistyped tag code.
+        TagError: a mistyped tag code, or an item URL of another host (``ForeignCodeError``).
         NotFound: no item with that tag.
         Conflict: the item is sold (or otherwise not for sale) or already in this cart.
     """
-    kind, value = tags.parse_scan(text)
+    kind, value = tags.parse_scan(text, hosts)
     if kind == "search":
         if not value:
             return ("empty", None)

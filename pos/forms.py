@@ -87,11 +87,21 @@ class DenominationsField(Field):
 
 
 class CloseShiftForm(FlaskForm):
-    """Close with the count: quantities per denomination (``count``) or the ``counted`` total, and a note."""
+    """Close with the count: quantities per denomination (``count``) or the ``counted`` total, and a note.
+
+    ``seen_sale_id`` and ``seen_expected`` (hidden) are the newest sale and the expected cash (fen) the form
+    was shown with, so sales completed during the count are named on the Z report (:func:`pos.shifts.close_shift`).
+    """
 
     count = DenominationsField()
     counted = StringField()
     note = StringField()
+    seen_sale_id = StringField(filters=[optional_int])
+    seen_expected = StringField(filters=[optional_int])
+
+    def seen(self):
+        """``{"sale_id", "expected_fen"}`` as the form was shown (ints or ``None``), for ``close_shift(seen=…)``."""
+        return {"sale_id": self.seen_sale_id.data, "expected_fen": self.seen_expected.data}
 
     def drawer_count(self):
         """``(counted_fen, denominations)``: the denomination quantities if any were typed, else the total

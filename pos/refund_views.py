@@ -16,7 +16,8 @@ from flask_babel import lazy_gettext as _l
 from core.db import get_db
 from core.errors import DomainError
 from core.forms import first_error, submit, typed_values
-from core.web import add_nav, render, role_required
+from core.limits import pin_attempts
+from core.web import add_nav, owner_only, render, staff_only
 from pos import refunds, tenders
 from pos.drawer import current_shift
 from pos.forms import RefundForm, VoidForm
@@ -26,7 +27,7 @@ bp = Blueprint("refunds", __name__)
 
 
 @bp.route("/refund")
-@role_required("owner")
+@owner_only
 def lookup():
     """Find the sale to refund (``q``: receipt number, receipt URL or item tag)."""
     query = request.args.get("q", "")
@@ -50,14 +51,14 @@ def _form_page(db, sale_id, message=None, status=200, form=None, done=None):
 
 
 @bp.route("/refund/<int:sale_id>")
-@role_required("owner")
+@owner_only
 def refund_form(sale_id):
     """The sale's lines, to choose what to refund."""
     return _form_page(get_db(), sale_id)
 
 
 @bp.route("/refund/<int:sale_id>", methods=["POST"])
-@role_required("owner")
+@owner_only
 def refund_submit(sale_id):
     """Refund the ticked lines (one transaction, idempotent on the form's ``refund_key``)."""
     db = get_db()
@@ -71,6 +72,8 @@ def refund_submit(sale_id):
 
 
 @bp.route("/sales/<int:sale_id>/void", methods=["GET", "POST"])
+@staff_only
+@pin_attempts
 def void(sale_id):
     """Void a sale of the open shift; an owner re-enters their PIN."""
     db = get_db()

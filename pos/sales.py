@@ -132,6 +132,23 @@ def get_sale(db, sale_id):
     return sale
 
 
+def sale_by_key(db, idempotency_key):
+    """The sale completed with ``idempotency_key`` (the checkout form's ``sale_key``), or ``None`` when this
+    hub has none: the question a till asks when the answer to "complete sale" was lost (issue 9 §12).
+
+    Read inside ``BEGIN IMMEDIATE``, so a sale another request is writing at this moment is waited for and
+    seen, not reported as missing.
+
+    Returns:
+        dict | None: the sale (:func:`get_sale`).
+    """
+    if not idempotency_key or len(idempotency_key) > 64:
+        return None
+    with transaction(db, durable=False):  # takes the write lock only to wait out a sale being written
+        row = one(db, "SELECT id FROM sales WHERE idempotency_key = ?", (idempotency_key,))
+    return get_sale(db, row["id"]) if row else None
+
+
 def get_sale_by_receipt(db, receipt_no):
     """The sale with receipt number ``receipt_no`` (int). Raises :class:`NotFound`."""
     row = one(db, "SELECT id FROM sales WHERE receipt_no = ?", (receipt_no,))

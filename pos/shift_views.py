@@ -10,11 +10,11 @@ from flask_babel import lazy_gettext as _l
 from core.db import get_db
 from core.forms import field_errors, first_error, submit, typed_values
 from core.i18n import current_locale
-from core.web import add_badge, add_nav, render
+from core.web import add_badge, add_nav, render, staff_only
 from pos import shifts, tenders
 from pos.drawer import current_shift
-from printing.jobs import enqueue
 from pos.forms import CashForm, CloseShiftForm, OpenShiftForm
+from printing.jobs import enqueue
 
 bp = Blueprint("shifts", __name__)
 
@@ -28,12 +28,14 @@ def _shift_page(db, message=None, kind="error", status=200, form=None, errors=No
 
 
 @bp.route("/shift")
+@staff_only
 def shift_page():
     """The drawer: open a shift, or see the X report, move cash and close."""
     return _shift_page(get_db())
 
 
 @bp.route("/shift/open", methods=["POST"])
+@staff_only
 def open_shift():
     """Open a shift with the counted float."""
     db = get_db()
@@ -50,6 +52,7 @@ def _form_error(db, form, status):
 
 
 @bp.route("/shift/cash", methods=["POST"])
+@staff_only
 def move_cash():
     """Paid-in or paid-out with a reason."""
     db = get_db()
@@ -62,6 +65,7 @@ def move_cash():
 
 
 @bp.route("/shift/close", methods=["POST"])
+@staff_only
 def close_shift():
     """Close the shift with the count and take the Z report; show it."""
     db = get_db()
@@ -75,10 +79,11 @@ def close_shift():
 def _close(db, form):
     counted, denominations = form.drawer_count()
     return shifts.close_shift(db, staff_id=g.staff["id"], counted_fen=counted, denominations=denominations,
-                              note=form.note.data or "", currency=current_app.config["CURRENCY"])
+                              note=form.note.data or "", currency=current_app.config["CURRENCY"], seen=form.seen())
 
 
 @bp.route("/shift/x")
+@staff_only
 def x_report():
     """The X report of the open shift as a printable page (nothing is stored)."""
     db = get_db()
@@ -90,20 +95,24 @@ def x_report():
 
 
 @bp.route("/shifts")
+@staff_only
 def shift_list():
     """Past shifts and their Z reports."""
     return render("pos/shifts.html", shifts=shifts.list_shifts(get_db(), 200))
 
 
 @bp.route("/shifts/<int:shift_id>/z")
+@staff_only
 def z_report(shift_id):
     """A stored Z report, printable on A4 (and as lines for the receipt printer, :func:`pos.shifts.z_report_rows`)."""
     report = shifts.z_report(get_db(), shift_id)
     return render("pos/z_report.html", report=report, tender_label=tenders.label,
-                  printer_rows=shifts.z_report_rows(report, current_locale()))
+                  printer_rows=shifts.z_report_rows(report, current_locale()),
+                  during_notes=shifts.during_count_notes(report, current_locale()))
 
 
 @bp.route("/shifts/<int:shift_id>/z/print", methods=["POST"])
+@staff_only
 def print_z_report(shift_id):
     """Queue the stored Z report for the receipt printer (the printer that takes ``report`` jobs)."""
     db = get_db()

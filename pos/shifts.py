@@ -23,6 +23,7 @@ import json
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from core import clock
 from core.db import one, rows, transaction
@@ -190,7 +191,8 @@ def build_report(db, shift_id, *, kind="X", currency="CNY", moment=None):
         sales not voided), ``tenders`` (per kind: sales, refunds, net), ``categories`` and ``consignors``
         (items, net sales, refunds), ``refunds`` (count, total, list), ``voids`` (count, total, list),
         ``movements`` (paid-in, paid-out, payouts, list), ``cash`` (:func:`cash_summary`) and
-        ``net_takings_fen`` = net sales − refunds. By construction the tender nets add up to
+        ``net_takings_fen`` = net sales − refunds, ``last_sale_id`` (the newest sale of the shift, 0 for none:
+        what a count form shown with this report has seen). By construction the tender nets add up to
         ``net_takings_fen``.
     """
     shift = get_shift(db, shift_id)
@@ -244,6 +246,7 @@ def build_report(db, shift_id, *, kind="X", currency="CNY", moment=None):
                              "ORDER BY m.id", (shift_id,))
     cash = cash_summary(db, shift_id)
     refunds_total = sum(r["total_fen"] for r in refund_list)
+    last_sale_id = db.execute("SELECT COALESCE(max(id), 0) FROM sales WHERE shift_id = ?", (shift_id,)).fetchone()[0]
     return {
         "kind": kind, "shift_id": shift_id, "z_no": None, "taken_at": clock.iso(moment), "currency": currency,
         "opened_at": shift["opened_at"], "opened_by": shift["opened_by_name"] or "",
@@ -257,6 +260,7 @@ def build_report(db, shift_id, *, kind="X", currency="CNY", moment=None):
                       "payout_fen": cash["payout_fen"], "list": movement_list},
         "cash": cash,
         "net_takings_fen": sales["net_fen"] - refunds_total,
+        "last_sale_id": last_sale_id,
         "count": None,
     }
 
@@ -281,7 +285,8 @@ def parse_count(denominations):
     return total
 
 
-def close_shift(db, *, staff_id=None, counted_fen=None, denominations=None, note="", currency="CNY", moment=None):
+def close_shift(db, *, staff_id=None, counted_fen=None, denominations=None, note="", currency="CNY", moment=None,
+                seen=None):
     """Close the open shift with a cash count and take its Z report; return the shift (dict).
 
     Exactly one of ``counted_fen`` (the counted total, fen ``>= 0``) and ``denominations`` (see
@@ -290,6 +295,11 @@ def close_shift(db, *, staff_id=None, counted_fen=None, denominations=None, note
     In one transaction: the expected cash (:func:`cash_summary`), counted and variance (counted −
     expected; negative = short), the next Z number (sequential, no gaps: taken inside ``BEGIN
     IMMEDIATE``), and the Z report (:func:`build_report` with ``kind="Z"`` plus the count) stored as JSON.
+
+    ``seen`` is what the count form showed when it was rendered: ``{"sale_id": the report's last_sale_id,
+    "expected_fen": its expected cash}`` (ints; ``None`` or missing keys: not known). Sales of the shift
+    completed after it (while the drawer was being counted) are named in ``count["during_count"]``
+    (:func:`during_count`), so the variance they cause is explained instead of unexplained (issue 9 §14).
 
     Raises:
         DomainError: no count given, a bad count, a note longer than 200 characters.
@@ -316,7 +326,8 @@ def close_shift(db, *, staff_id=None, counted_fen=None, denominations=None, note
         report.update(z_no=z_no, closed_at=clock.iso(moment), closed_by=_staff_name(db, staff_id), note=note,
                       count={"counted_fen": counted_fen, "variance_fen": counted_fen - expected,
                              "denominations": {str(k): v for k, v in sorted((denominations or {}).items(),
-                                                                            reverse=True)}})
+                                                                            reverse=True)},
+                             "during_count": during_count(db, shift["id"], seen, expected)})
         db.execute(
             "UPDATE shifts SET closed_at = ?, closed_by = ?, expected_cash_fen = ?, counted_cash_fen = ?, "
             "variance_fen = ?, count_json = ?, close_note = ?, z_no = ?, z_report_json = ? WHERE id = ?",
@@ -324,6 +335,60 @@ def close_shift(db, *, staff_id=None, counted_fen=None, denominations=None, note
              json.dumps(report["count"]["denominations"]), note, z_no, json.dumps(report, ensure_ascii=False),
              shift["id"]))
     return get_shift(db, shift["id"])
+
+
+def during_count(db, shift_id, seen, expected_fen):
+    """What changed in the drawer between showing the count form and closing: part of the Z report's count.
+
+    Args:
+        seen: ``{"sale_id": int, "expected_fen": int}`` as the form showed them (see :func:`close_shift`), or
+            ``None``.
+        expected_fen: the expected cash at close.
+
+    Returns:
+        dict | None: ``None`` when nothing is known or nothing changed; else ``expected_shown_fen`` (the
+        form's expected cash, or ``None``), ``sales`` (completed sales of the shift after ``seen["sale_id"]``:
+        ``receipt_no``, ``total_fen``, ``cash_fen`` = cash applied), ``cash_fen`` (their cash, fen) and
+        ``other_fen`` (the rest of the change in expected cash: refunds, cash in or out; 0 when the
+        form's expected cash is unknown).
+    """
+    seen = seen or {}
+    seen_sale, shown = seen.get("sale_id"), seen.get("expected_fen")
+    if not isinstance(seen_sale, int) or seen_sale < 0:
+        return None
+    found = rows(db, "SELECT s.receipt_no, s.total_fen, COALESCE((SELECT sum(t.amount_fen) FROM tenders t "
+                     "WHERE t.sale_id = s.id AND t.kind = 'cash'), 0) AS cash_fen FROM sales s "
+                     "WHERE s.shift_id = ? AND s.id > ? AND s.status = 'completed' ORDER BY s.id",
+                 (shift_id, seen_sale))
+    cash = sum(sale["cash_fen"] for sale in found)
+    shown = shown if isinstance(shown, int) and 0 <= shown <= MAX_FEN else None
+    other = expected_fen - shown - cash if shown is not None else 0
+    if not found and not other:
+        return None
+    return {"expected_shown_fen": shown, "sales": found, "cash_fen": cash, "other_fen": other}
+
+
+def during_count_notes(z, locale="zh_CN"):
+    """The variance's explanation on a Z report, in the request's language: a list of sentences, empty when
+    nothing changed while the count was on screen (see :func:`during_count`).
+
+    e.g. ``["Includes 1 sale completed during the count (cash ¥12.00): receipt 17"]``.
+    """
+    during = (z.get("count") or {}).get("during_count")
+    if not during:
+        return []
+    cur = z.get("currency", "CNY")
+    notes = []
+    if during["sales"]:
+        receipts = ", ".join(str(sale["receipt_no"]) for sale in during["sales"])
+        notes.append(ngettext("Includes %(num)d sale completed during the count (cash %(cash)s): receipt %(receipts)s",
+                              "Includes %(num)d sales completed during the count (cash %(cash)s): receipts "
+                              "%(receipts)s", len(during["sales"]),
+                              cash=format_money(during["cash_fen"], cur, locale), receipts=receipts))
+    if during["other_fen"]:
+        notes.append(_("The expected cash also changed by %(amount)s while the count was on screen (a refund or "
+                       "cash in or out).", amount=format_money(during["other_fen"], cur, locale)))
+    return notes
 
 
 def z_report(db, shift_id):
@@ -381,5 +446,6 @@ def z_report_rows(z, locale="zh_CN"):
             [_("Consignor payouts"), m(-cash["payout_fen"])], [_("Expected"), m(cash["expected_fen"])]]
     if z.get("count"):
         out += [[_("Counted"), m(z["count"]["counted_fen"])], [_("Variance"), m(z["count"]["variance_fen"])]]
+        out += [[note, ""] for note in during_count_notes(z, locale)]
     footer = _("Z reports are numbered and cannot be changed.") if z.get("z_no") else _("Not a Z report.")
     return {"title": title, "rows": out, "footer": footer}

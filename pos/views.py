@@ -4,19 +4,21 @@ Every till action answers with the whole till fragment (``#till``): cart, totals
 message, so the screen is always what the server holds.
 """
 
+import threading
 import uuid
+from contextlib import contextmanager
 
-from flask import Blueprint, abort, current_app, g, request, session
+from flask import Blueprint, abort, current_app, g, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 
 from core.db import get_db
 from core.errors import DomainError
 from core.forms import first_error, optional_int, submit
 from core.i18n import current_locale
-from core.money import MoneyError, parse_fen, parse_money, parse_percent_bps
-from core.web import add_nav, background, public, render
+from core.money import MoneyError, format_money, parse_fen, parse_money, parse_percent_bps
+from core.web import add_nav, background, public, render, staff_only
 from pos import cart as carts
-from pos import sales, tenders
+from pos import sales, scanning, tenders
 from pos.forms import CompleteForm, DiscountForm, ScanForm
 from pos.refunds import sale_with_refunds
 from printing import documents as print_documents
@@ -36,7 +38,7 @@ def _cart_id(db):
 
 
 def _till(db, message=None, kind="error", matches=None, sale=None, status=200, tender_rows=None,
-          discount_typed=None):
+          discount_typed=None, found_sale=None):
     cart_id = _cart_id(db)
     lines = carts.lines(db, cart_id)
     total = carts.totals(lines)
@@ -45,25 +47,52 @@ def _till(db, message=None, kind="error", matches=None, sale=None, status=200, t
         sale=sale, quick=tenders.quick_cash_amounts(total["total_fen"]) if total["total_fen"] else [],
         sale_key=uuid.uuid4().hex, tender_kinds=tenders.KINDS, tender_label=tenders.label,
         tender_rows=tender_rows or [{"kind": "cash", "amount": "", "reference": ""}], status=status,
-        discount_typed=discount_typed or {},
+        discount_typed=discount_typed or {}, found_sale=found_sale,
     )
 
 
 @bp.route("/till")
+@staff_only
 def till():
     """The sale screen."""
     return _till(get_db())
 
 
+def _scan(db, text):
+    """A receipt's QR (``("receipt", sale)``) or what :func:`pos.cart.scan` makes of ``text``."""
+    sale = scanning.scanned_receipt(db, current_app.config["SECRET_KEY"], text)
+    if sale is not None:
+        return ("receipt", sale)
+    hosts = scanning.trusted_hosts(db, current_app.config, request.host)
+    return carts.scan(db, _cart_id(db), text, hosts)
+
+
+def _open_for_refund(db, sale):
+    """A scanned receipt: the owner goes to the sale's refund screen; a cashier is told who may refund it."""
+    if g.staff["role"] != "owner":
+        return _till(db, _l("Receipt %(no)s (%(total)s): refunds are the owner’s. Ask the owner to scan it.",
+                            no=sale["receipt_no"], total=format_money(sale["total_fen"], current_app.config["CURRENCY"],
+                                                                       current_locale())),
+                     kind="info", found_sale=sale)
+    target = url_for("refunds.refund_form", sale_id=sale["id"])
+    if getattr(request, "htmx", None):
+        return "", 200, {"HX-Redirect": target}
+    return redirect(target, 303)
+
+
 @bp.route("/till/scan", methods=["POST"])
+@staff_only
 def scan():
-    """A scan or typed entry: adds the item, lists search matches, or says what is wrong."""
+    """A scan or typed entry: adds the item, lists search matches, opens a scanned receipt for refund, or says
+    what is wrong (an item link of another host is refused, :mod:`pos.scanning`)."""
     db = get_db()
     form = ScanForm()
-    result = submit(form, lambda: carts.scan(db, _cart_id(db), form.code.data or ""))
+    result = submit(form, lambda: _scan(db, form.code.data or ""))
     if not result.ok:
         return _till(db, first_error(form), status=result.status)
     outcome, value = result.value
+    if outcome == "receipt":
+        return _open_for_refund(db, value)
     if outcome == "added":
         return _till(db, _l("Added %(tag)s %(title)s", tag=value["tag"], title=value["title"]), kind="ok")
     if outcome == "matches":
@@ -75,6 +104,7 @@ def scan():
 
 
 @bp.route("/till/add/<int:item_id>", methods=["POST"])
+@staff_only
 def add(item_id):
     """Add an item picked from the search matches."""
     db = get_db()
@@ -86,6 +116,7 @@ def add(item_id):
 
 
 @bp.route("/till/line/<int:line_id>/remove", methods=["POST"])
+@staff_only
 def remove(line_id):
     """Take a line out of the cart."""
     db = get_db()
@@ -94,6 +125,7 @@ def remove(line_id):
 
 
 @bp.route("/till/clear", methods=["POST"])
+@staff_only
 def clear():
     """Empty the cart."""
     db = get_db()
@@ -114,6 +146,7 @@ def _set_discount(db, line_id, form):
 
 
 @bp.route("/till/line/<int:line_id>/discount", methods=["POST"])
+@staff_only
 def discount(line_id):
     """Set a line discount, as an amount (``mode=amount``) or a percentage (``mode=percent``)."""
     db = get_db()
@@ -145,32 +178,78 @@ def _tender_entries(form):
 
 
 @bp.route("/till/tender-row")
+@staff_only
 def tender_row():
     """One more tender row, for a split payment."""
     return render("pos/_tender_row.html", row={"kind": request.args.get("kind", "card"), "amount": "", "reference": ""},
                   tender_kinds=tenders.KINDS, tender_label=tenders.label)
 
 
+#: Sale keys whose "complete sale" request is being handled in this process right now (waitress runs one
+#: process): a till asking about such a key is told "still saving", never "not saved".
+_completing = set()
+_completing_lock = threading.Lock()
+
+
+@contextmanager
+def _completing_key(key):
+    with _completing_lock:
+        _completing.add(key)
+    try:
+        yield
+    finally:
+        with _completing_lock:
+            _completing.discard(key)
+
+
 @bp.route("/till/complete", methods=["POST"])
+@staff_only
 def complete():
     """Complete the sale: one transaction, idempotent on the form's ``sale_key``."""
     db = get_db()
     form = CompleteForm()
-    result = submit(form, lambda: sales.complete_sale(
-        db, current_app.config, cart_id=_cart_id(db), entries=_tender_entries(form),
-        idempotency_key=form.sale_key.data or "", staff_id=g.staff["id"],
-        expected_total_fen=optional_int(form.expected_total.data), locale=current_locale()))
-    if not result.ok:
-        return _till(db, first_error(form), status=result.status, tender_rows=form.rows())
-    sale = result.value
-    # The sale is committed; queue its receipt once (not again on a double tap). A printing failure is
-    # logged and never hides the sale.
-    if not sale.get("repeated"):
-        print_jobs.enqueue_safely(db, "receipt", {"sale_id": sale["id"]})
+    with _completing_key(request.form.get("sale_key", "")):
+        result = submit(form, lambda: sales.complete_sale(
+            db, current_app.config, cart_id=_cart_id(db), entries=_tender_entries(form),
+            idempotency_key=form.sale_key.data or "", staff_id=g.staff["id"],
+            expected_total_fen=optional_int(form.expected_total.data), locale=current_locale()))
+        if not result.ok:
+            return _till(db, first_error(form), status=result.status, tender_rows=form.rows())
+        sale = result.value
+        # The sale is committed; queue its receipt once (not again on a double tap). A printing failure is
+        # logged and never hides the sale.
+        if not sale.get("repeated"):
+            print_jobs.enqueue_safely(db, "receipt", {"sale_id": sale["id"]})
     return _till(db, sale=sale)
 
 
+@bp.route("/sales/by-key/<key>")
+@staff_only
+def sale_by_key(key):
+    """Was the sale with this checkout key saved? Asked by the till when the answer to "complete sale" was
+    lost (``static/js/sale_check.js``; issue 9 §12).
+
+    Answers 200 with the till showing the sale (and header ``X-Resale-Sale: <id>``) when it was saved,
+    202 while a request with this key is still being handled, 404 when this hub definitely has no such sale
+    (nothing was saved: the cart is as it was, and completing again with the same key is safe).
+    A receipt that never got queued (the hub stopped between the sale and its print job) is queued now.
+    """
+    with _completing_lock:
+        saving = key in _completing
+    if saving:
+        return "saving", 202, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
+    db = get_db()
+    sale = sales.sale_by_key(db, key)
+    if sale is None:
+        return "not saved", 404, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
+    if not print_jobs.jobs_for(db, "receipt", "sale_id", sale["id"], limit=1):
+        print_jobs.enqueue_safely(db, "receipt", {"sale_id": sale["id"]})
+    body, status = _till(db, sale=sale)
+    return body, status, {"X-Resale-Sale": str(sale["id"]), "Cache-Control": "no-store"}
+
+
 @bp.route("/sales")
+@staff_only
 def sale_list():
     """Recent sales with links to their receipts."""
     return render("pos/sales.html", sales=sales.recent_sales(get_db(), 100))
@@ -183,6 +262,7 @@ def _receipt_context(db, sale):
 
 
 @bp.route("/sales/<int:sale_id>/receipt")
+@staff_only
 def receipt(sale_id):
     """The receipt as a printable page (staff)."""
     db = get_db()
@@ -201,6 +281,7 @@ def public_receipt(receipt_no):
 
 
 @bp.route("/sales/<int:sale_id>/print", methods=["POST"])
+@staff_only
 def sale_print(sale_id):
     """Reprint a sale's receipt (never opens the drawer); answers the sale's print panel."""
     db = get_db()
@@ -210,6 +291,7 @@ def sale_print(sale_id):
 
 
 @bp.route("/sales/<int:sale_id>/print-status")
+@staff_only
 @background
 def sale_print_status(sale_id):
     """The sale's print panel (polled while its receipt waits)."""
@@ -217,6 +299,7 @@ def sale_print_status(sale_id):
 
 
 @bp.route("/sales/<int:sale_id>/receipt.png")
+@staff_only
 def receipt_png(sale_id):
     """The receipt as the receipt printer prints it (PNG, same layout code as the bytes)."""
     sales.get_sale(get_db(), sale_id)

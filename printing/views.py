@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from core.db import get_db
 from core.forms import field_name_of_error, first_error, submit
-from core.web import add_badge, add_nav, background, render, role_required
+from core.web import add_badge, add_nav, background, owner_only, render, staff_only
 from core.workers import register_worker
 from printing import documents, jobs, printers, profiles, worker
 from printing.forms import DrawerForm, PrinterForm
@@ -63,7 +63,7 @@ def preview_response(kind, payload):
 
 
 @bp.route("/printing")
-@role_required("owner")
+@owner_only
 def settings():
     """Printers with their state, and the print queue."""
     db = get_db()
@@ -73,7 +73,7 @@ def settings():
 
 @bp.route("/printing/printers/new", methods=["GET", "POST"])
 @bp.route("/printing/printers/<int:printer_id>", methods=["GET", "POST"])
-@role_required("owner")
+@owner_only
 def printer_form(printer_id=None):
     """Add or edit a printer: connection, profile (paper width), Chinese/QR/raster modes, jobs, drawer."""
     db = get_db()
@@ -96,7 +96,7 @@ def printer_form(printer_id=None):
 
 
 @bp.route("/printing/printers/<int:printer_id>/delete", methods=["POST"])
-@role_required("owner")
+@owner_only
 def printer_delete(printer_id):
     """Remove a printer."""
     printers.delete_printer(get_db(), printer_id)
@@ -105,7 +105,7 @@ def printer_delete(printer_id):
 
 
 @bp.route("/printing/printers/<int:printer_id>/test", methods=["POST"])
-@role_required("owner")
+@owner_only
 def printer_test(printer_id):
     """Queue a test page (every element: Latin, Chinese, ￥, bold, large, QR, cut)."""
     db = get_db()
@@ -116,7 +116,7 @@ def printer_test(printer_id):
 
 
 @bp.route("/printing/printers/<int:printer_id>/test.png")
-@role_required("owner")
+@owner_only
 def printer_test_png(printer_id):
     """The test page as this printer would print it."""
     db = get_db()
@@ -126,7 +126,7 @@ def printer_test_png(printer_id):
 
 
 @bp.route("/printing/drawer", methods=["POST"])
-@role_required("owner")
+@owner_only
 def open_drawer():
     """Open the cash drawer (owner only) through the receipt printer."""
     db = get_db()
@@ -141,12 +141,14 @@ def open_drawer():
 
 
 @bp.route("/printing/jobs")
+@staff_only
 def job_list():
     """The print queue (every staff member: to see what printed and reprint)."""
     return render("printing/jobs.html", jobs=jobs.recent_jobs(get_db(), 100))
 
 
 @bp.route("/printing/jobs/<int:job_id>/reprint", methods=["POST"])
+@staff_only
 def job_reprint(job_id):
     """Queue the job again."""
     jobs.reprint(get_db(), job_id)
@@ -155,6 +157,7 @@ def job_reprint(job_id):
 
 
 @bp.route("/printing/badge")
+@staff_only
 @background
 def badge():
     """The top-bar printer badge (polled by htmx)."""

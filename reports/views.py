@@ -10,7 +10,7 @@ from markupsafe import Markup
 
 from core.db import get_db
 from core.errors import DomainError
-from core.web import add_nav, render, role_required
+from core.web import add_nav, owner_only, render
 from reports import queries
 from reports.chart import sales_chart_svg
 from reports.csv_export import send_csv, table_csv
@@ -51,7 +51,7 @@ def _chart(table, show_title=False):
 
 @bp.route("/")
 @bp.route("/<name>")
-@role_required("owner")
+@owner_only
 def report(name="sales-by-day"):
     """A report page with its period filter and a link to its CSV."""
     if name not in REPORTS:
@@ -68,7 +68,7 @@ def report(name="sales-by-day"):
 
 
 @bp.route("/<name>.csv")
-@role_required("owner")
+@owner_only
 def report_csv(name):
     """The report as CSV (UTF-8 with BOM), named after the report and the period."""
     if name not in REPORTS:
@@ -81,7 +81,7 @@ def report_csv(name):
 
 
 @bp.route("/sales-by-day.svg")
-@role_required("owner")
+@owner_only
 def chart_svg():
     """The sales-by-day chart alone, as an SVG file."""
     table, _period = _build("sales-by-day", request.args)

@@ -49,3 +49,22 @@ class StaffForm(FlaskForm):
     name = StringField(_l("Name"))
     role = StringField(_l("Role"), default="cashier")
     pin = PasswordField(_l("PIN (4–8 digits)"))
+
+
+class PinChangeForm(FlaskForm):
+    """A staff member changes their own PIN: the current one, the new one twice; checked by
+    :func:`staff.accounts.change_own_pin`."""
+
+    current = PasswordField(_l("Current PIN"))
+    pin = PasswordField(_l("New PIN (4–8 digits)"))
+    pin2 = PasswordField(_l("New PIN again"))
+
+
+class PinResetForm(FlaskForm):
+    """The owner gives a staff member a new PIN (checked by :func:`staff.accounts.set_pin`)."""
+
+    pin = PasswordField(_l("New PIN (4–8 digits)"))
+
+
+class StaffActionForm(FlaskForm):
+    """A button on the staff list (remove, unlock): no fields, only the CSRF token."""

@@ -8,7 +8,7 @@ from flask_babel import format_timedelta
 from flask_babel import lazy_gettext as _l
 
 from core.db import get_db
-from core.web import add_badge, add_nav, background, render
+from core.web import add_badge, add_nav, background, render, staff_only
 from core.workers import register_worker
 from sync import journal, sender, state
 
@@ -46,6 +46,7 @@ def journal_line(sale_id):
 
 
 @bp.route("/sync")
+@staff_only
 def status():
     """The sync status page: state, pending, oldest pending age, last success, rejected events."""
     return render("sync/status.html", summary=sync_summary(), rejected=state.rejected_events(get_db()),
@@ -53,6 +54,7 @@ def status():
 
 
 @bp.route("/sync/badge")
+@staff_only
 @background
 def badge():
     """The badge alone (htmx polls it)."""
@@ -60,6 +62,7 @@ def badge():
 
 
 @bp.route("/sync/now", methods=["POST"])
+@staff_only
 def sync_now():
     """Drop the backoff so the sender tries at once."""
     state.set_state(get_db(), next_attempt_at=None)
@@ -68,6 +71,7 @@ def sync_now():
 
 
 @bp.route("/sync/rejected/<int:outbox_id>/retry", methods=["POST"])
+@staff_only
 def retry(outbox_id):
     """Send a rejected event again (after the cause was fixed at the registry)."""
     count = state.retry_rejected(get_db(), outbox_id)
@@ -77,6 +81,7 @@ def retry(outbox_id):
 
 
 @bp.route("/sync/rejected/retry", methods=["POST"])
+@staff_only
 def retry_all():
     """Send every rejected event again."""
     count = state.retry_rejected(get_db())

@@ -124,6 +124,7 @@ def test_login_without_choosing_a_person(app, staff):
 
 def test_lockout_after_five_wrong_pins_and_unlock_after_the_lock_time(app, staff):
     client = english(app.test_client())
+    client.environ_base["REMOTE_ADDR"] = "192.168.1.50"  # a tablet on the LAN (the hub's own PINs count apart)
     for left in (4, 3, 2, 1):
         assert f"{left} tries left" in text_of(login(client, staff["cashier"], "0001"))
     fifth = login(client, staff["cashier"], "0001")
@@ -164,13 +165,73 @@ def test_lock_time_is_shown_in_the_shops_time_zone(app, staff):
     db.close()
 
 
-def test_login_redirects_only_to_local_paths(app, staff):
-    for target, expected in [("/items?q=x", "/items?q=x"), ("//evil.example/x", "/till"),
-                             ("https://evil.example/", "/till"), ("/\\evil.example", "/till")]:
-        client = app.test_client()
-        response = client.post(f"/login?next={target}", data={"staff_id": staff["owner"], "pin": OWNER_PIN})
-        assert response.status_code == 302
-        assert response.headers["Location"] == expected, target
+#: ``next`` as it appears in the query string (percent-encoded where a link would be) → the exact
+#: ``Location`` after a correct PIN. Anything that could leave this host goes to the till instead.
+NEXT_TABLE = [
+    ("%2F%09%2Fevil.example%2Fx", "/till"),  # the PIN-phishing link of issue 9 §2: tab, read as //evil
+    ("/%09/evil.example/x", "/till"),
+    ("%09//evil.example", "/till"),  # tab before //
+    ("/%0A/evil.example", "/till"),
+    ("/%0D/evil.example", "/till"),
+    ("/%0d%0aLocation:%20https://evil.example", "/till"),  # header injection: was a 500
+    ("/x%0Ay", "/till"),
+    ("/%00/evil.example", "/till"),  # NUL
+    ("/%7F/evil.example", "/till"),  # DEL
+    ("/%C2%85/evil.example", "/till"),  # NEL (C1 control)
+    ("/%E2%80%8B/evil.example", "/till"),  # zero-width space
+    ("/%E2%80%AEelpmaxe.live", "/till"),  # bidi override
+    ("/%E2%80%A8/evil.example", "/till"),  # line separator
+    ("//evil.example/x", "/till"),
+    ("%2F%2Fevil.example", "/till"),
+    ("///evil.example", "/till"),
+    ("/\\evil.example", "/till"),
+    ("/%5Cevil.example", "/till"),
+    ("%5C%5Cevil.example", "/till"),
+    ("/%5C/evil.example", "/till"),
+    ("https:evil.example", "/till"),
+    ("https://evil.example/", "/till"),
+    ("HTTPS://evil.example/", "/till"),
+    ("javascript:alert(1)", "/till"),
+    ("data:text/html,hi", "/till"),
+    ("evil.example", "/till"),
+    ("%EF%BC%8F%EF%BC%8Fevil.example", "/till"),  # full-width solidus: not a path
+    (" /items", "/till"),
+    ("", "/till"),
+    ("/" + "a" * 2001, "/till"),
+    ("/[", "/%5B"),  # odd but local (urlsplit must not choke on the bracket)
+    ("/", "/"),
+    ("/items?q=x", "/items?q=x"),
+    ("%2Fitems%3Fstatus%3Dsold", "/items?status=sold"),
+    ("/sales%3Fx%3D%2F%2Fevil.example", "/sales?x=//evil.example"),  # a // in the query is still local
+    ("%2Fitems%3Fq%3D%E6%97%A7%E4%B9%A6", "/items?q=%E6%97%A7%E4%B9%A6"),  # non-ASCII percent-encoded
+    ("/%E2%88%95evil.example", "/%E2%88%95evil.example"),  # division slash: a path on this host
+    ("/items%23top", "/items#top"),
+]
+
+
+@pytest.mark.parametrize("raw, location", NEXT_TABLE)
+def test_login_redirects_only_to_a_path_on_this_host(app, staff, raw, location):
+    client = app.test_client()
+    page = client.get(f"/login?next={raw}")
+    assert page.status_code == 200
+    response = client.post(f"/login?next={raw}", data={"staff_id": staff["owner"], "pin": OWNER_PIN})
+    assert response.status_code == 302
+    assert response.headers["Location"] == location
+
+
+@pytest.mark.parametrize("raw, location", [(raw, "/" if target == "/till" else target) for raw, target in NEXT_TABLE])
+def test_language_switch_redirects_only_to_a_path_on_this_host(app, raw, location):
+    response = app.test_client().get(f"/lang/en?next={raw}")
+    assert response.status_code == 302
+    assert response.headers["Location"] == location
+
+
+def test_language_switch_goes_back_to_a_referrer_on_this_hub_only(app):
+    client = app.test_client()
+    assert client.get("/lang/en", headers={"Referer": "http://localhost/items?q=1"}).headers["Location"] == "/items?q=1"
+    for referrer in ("http://evil.example/items", "https://localhost.evil.example/", "http://localhost//evil",
+                     "http://localhost\\@evil.example/", "ftp://localhost/items"):
+        assert client.get("/lang/en", headers={"Referer": referrer}).headers["Location"] == "/", referrer
 
 
 def test_login_then_back_to_the_page_asked_for(app, staff):
@@ -361,7 +422,7 @@ def test_security_and_timing_headers(app, staff, make_item):
     for response in (app.test_client().get("/login"), app.test_client().get(f"/i/{item['tag']}"),
                      app.test_client().get("/healthz")):
         assert response.headers["X-Content-Type-Options"] == "nosniff"
-        assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
+        assert response.headers["X-Frame-Options"] == "DENY"
         assert response.headers["Referrer-Policy"] == "same-origin"
         assert re.fullmatch(r"app;dur=[\d.]+, cpu;dur=[\d.]+", response.headers["Server-Timing"])
     cookie = login(app.test_client(), staff["owner"], OWNER_PIN).headers["Set-Cookie"]
@@ -369,12 +430,13 @@ def test_security_and_timing_headers(app, staff, make_item):
 
 
 def test_background_polls_do_not_keep_an_idle_session_alive(tmp_path):
-    from core.web import background
+    from core.web import background, staff_only
 
     app = create_app({"INSTANCE_PATH": str(tmp_path / "bg"), "WTF_CSRF_ENABLED": False,
                       "BACKGROUND_WORKERS": False})
 
     @app.route("/test-badge")
+    @staff_only
     @background
     def badge():
         return "ok"

@@ -13,11 +13,12 @@ from core.db import get_db
 from core.errors import DomainError
 from core.forms import first_error, submit
 from core.settings import get_setting
-from core.web import render
+from core.web import render, staff_only
 from terms import contracts
 
 
 @bp.route("/agreements/new/<int:consignor_id>", methods=["POST"])
+@staff_only
 def agreement_new(consignor_id):
     """Draw up an agreement for the consignor's items not yet on one, then open it for signing."""
     db = get_db()
@@ -30,6 +31,7 @@ def agreement_new(consignor_id):
 
 
 @bp.route("/agreements/<int:agreement_id>", methods=["GET", "POST"])
+@staff_only
 def agreement(agreement_id):
     """The printable agreement; unsigned, it has a signature box for the tablet."""
     db = get_db()
@@ -48,6 +50,7 @@ def agreement(agreement_id):
 
 
 @bp.route("/agreements/<int:agreement_id>/signature.png")
+@staff_only
 def signature(agreement_id):
     """The stored signature image (staff only; personal data)."""
     data = agreements.get_agreement(get_db(), agreement_id)

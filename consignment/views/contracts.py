@@ -11,7 +11,7 @@ from core.db import get_db, transaction
 from core.errors import DomainError
 from core.forms import submit
 from core.money import parse_percent_bps
-from core.web import render, role_required
+from core.web import access, owner_only, render
 from terms import contracts
 from terms.settings import save as save_setting
 from terms.settings import setting
@@ -44,6 +44,7 @@ def _save_contract(db, consignor_id, form):
 
 
 @bp.route("/contracts/<int:consignor_id>", methods=["GET", "POST"])
+@access("staff", POST="owner")
 def contract(consignor_id):
     """A consignor's contract (``0`` = the shop default, with the shop's consignment settings)."""
     db = get_db()
@@ -76,7 +77,7 @@ def _save_settings(db, form):
 
 
 @bp.route("/settings", methods=["POST"])
-@role_required("owner")
+@owner_only
 def save_settings():
     """Save the shop's consignment settings (return window, minimum payout, bonus, market commission)."""
     db = get_db()
@@ -89,7 +90,7 @@ def save_settings():
 
 
 @bp.route("/contracts/<int:consignor_id>/default", methods=["POST"])
-@role_required("owner")
+@owner_only
 def contract_default(consignor_id):
     """Let the consignor follow the shop default contract again."""
     contracts.remove_contract(get_db(), consignor_id)
@@ -104,7 +105,7 @@ def _erase(db, consignor_id, number, form):
 
 
 @bp.route("/erase/<int:consignor_id>", methods=["POST"])
-@role_required("owner")
+@owner_only
 def erase(consignor_id):
     """Erase the consignor's personal data (typed confirmation of their number required)."""
     db = get_db()

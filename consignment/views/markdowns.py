@@ -12,7 +12,7 @@ from core.db import connect, get_db
 from core.forms import first_error, submit
 from core.money import parse_percent_bps
 from core.settings import get_setting
-from core.web import render, role_required
+from core.web import access, owner_only, render
 from core.workers import wake_worker
 from terms import markdowns
 from terms.contracts import outcome_label
@@ -38,7 +38,7 @@ def _add_rule(db, form):
 
 
 @bp.route("/markdowns", methods=["GET", "POST"])
-@role_required("owner")
+@owner_only
 def markdown_rules():
     """The markdown schedules: add and remove steps."""
     db = get_db()
@@ -54,7 +54,7 @@ def markdown_rules():
 
 
 @bp.route("/markdowns/<int:rule_id>/delete", methods=["POST"])
-@role_required("owner")
+@owner_only
 def markdown_delete(rule_id):
     """Remove a markdown step."""
     db = get_db()
@@ -65,6 +65,7 @@ def markdown_delete(rule_id):
 
 
 @bp.route("/expiry", methods=["GET", "POST"])
+@access("staff", POST="owner")
 def expiry_list():
     """Items past their consignment period (in grace, or overdue); pick list; apply outcomes in bulk."""
     db = get_db()

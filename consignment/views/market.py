@@ -12,11 +12,12 @@ from core import clock
 from core.db import get_db
 from core.errors import DomainError
 from core.forms import submit
-from core.web import render
+from core.web import owner_only, render, staff_only
 from terms.settings import setting
 
 
 @bp.route("/market", methods=["GET", "POST"])
+@staff_only
 def market_day():
     """Market-day mode: import sellers' items from CSV, list sellers, open settlements."""
     db = get_db()
@@ -40,6 +41,7 @@ def market_day():
 
 
 @bp.route("/market/template.csv")
+@staff_only
 def market_template():
     """The CSV template sellers fill in (UTF-8 with BOM)."""
     return send_file(io.BytesIO(market.template_csv(get_db())), mimetype="text/csv",
@@ -47,6 +49,7 @@ def market_template():
 
 
 @bp.route("/market/settlement")
+@owner_only
 def market_settlement():
     """Printable settlements for a market day: one seller (``seller``) or all, one page each."""
     db = get_db()

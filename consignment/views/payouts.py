@@ -15,7 +15,7 @@ from core.db import get_db
 from core.errors import DomainError
 from core.forms import submit
 from core.money import parse_percent_bps
-from core.web import render, role_required
+from core.web import owner_only, render
 from inventory import consignors as consignor_actions
 from reports.csv_export import rows_csv, send_csv
 from terms import ledger
@@ -31,6 +31,7 @@ def _balances(db):
 
 
 @bp.route("/payouts")
+@owner_only
 def payout_list():
     """Every consignor's available and pending balance, with the bulk payout form."""
     db = get_db()
@@ -41,7 +42,7 @@ def payout_list():
 
 
 @bp.route("/payouts/bulk", methods=["POST"])
-@role_required("owner")
+@owner_only
 def payout_bulk():
     """Pay every consignor whose balance reaches the minimum (one transaction; a double submit pays once)."""
     db = get_db()
@@ -77,6 +78,7 @@ def _ledger(db, consignor_id):
 
 
 @bp.route("/payouts/<int:consignor_id>", methods=["GET", "POST"])
+@owner_only
 def payout(consignor_id):
     """Pay one consignor: available balance, pending, minimum, method; the ledger below."""
     db = get_db()
@@ -109,7 +111,7 @@ def _balances_csv(data, as_of):
 
 
 @bp.route("/balances")
-@role_required("owner")
+@owner_only
 def balances():
     """Consignor balances report (issue 5 §8): available, pending, paid; ``format=csv`` exports it."""
     db = get_db()

@@ -9,7 +9,7 @@ from consignment.views.blueprint import bp, money, vault
 from core.db import get_db
 from core.errors import DomainError
 from core.settings import get_setting
-from core.web import render
+from core.web import owner_only, render
 from terms.contracts import outcome_label
 
 
@@ -19,6 +19,7 @@ def _statement(db, consignor_id):
 
 
 @bp.route("/statements/<int:consignor_id>")
+@owner_only
 def statement(consignor_id):
     """A consignor's statement for a period (``start``/``end`` dates); ``print=1`` gives the A4 page."""
     db = get_db()
@@ -32,6 +33,7 @@ def statement(consignor_id):
 
 
 @bp.route("/statements/<int:consignor_id>.pdf")
+@owner_only
 def statement_pdf(consignor_id):
     """The statement as an A4 PDF (for the consignor: their own name is on it, nobody else's)."""
     db = get_db()

@@ -11,13 +11,22 @@
   }
   window.resaleToast = toast;
   var zh = (document.documentElement.lang || "").indexOf("zh") === 0;
-  document.addEventListener("htmx:sendError", function () {
+  // A form marked data-lost-answer (the till's pay form) finds out itself whether it was saved
+  // (static/js/sale_check.js): "nothing was saved" could be wrong there.
+  function checksItself(evt) {
+    var elt = evt.detail && evt.detail.elt;
+    return !!(elt && elt.closest && elt.closest("[data-lost-answer]"));
+  }
+  document.addEventListener("htmx:sendError", function (evt) {
+    if (checksItself(evt)) return;
     toast(zh ? "连接中断：操作未保存，请重试。" : "Connection lost: nothing was saved. Try again.");
   });
-  document.addEventListener("htmx:timeout", function () {
+  document.addEventListener("htmx:timeout", function (evt) {
+    if (checksItself(evt)) return;
     toast(zh ? "服务器无响应：操作可能未保存，请检查后重试。" : "The hub did not answer in time. Check, then try again.");
   });
-  document.addEventListener("htmx:responseError", function () {
+  document.addEventListener("htmx:responseError", function (evt) {
+    if (checksItself(evt)) return;
     toast(zh ? "出错了：操作未保存，请重试。" : "Something went wrong: nothing was saved. Try again.");
   });
   document.addEventListener("htmx:afterSwap", function (evt) {

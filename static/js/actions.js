@@ -1,0 +1,131 @@
+// The pages' small behaviours, declared in the HTML with data- attributes and run from here by event
+// delegation. The Content-Security-Policy allows scripts only from the hub's own files (core/security.py):
+// no inline <script>, no onclick=/onsubmit=/onchange=, no hx-on, no eval. Everything still works without
+// JavaScript, only less conveniently (every printer field shown, forms submitted with their button).
+//
+//   data-print                         button: print the page
+//   data-confirm="question"            form (on submit) or button (on click): ask first, stop on "Cancel"
+//   data-submit-once                   submit button: disabled once its form is on its way (no double payout)
+//   data-autosubmit                    field: submit its form when it changes
+//   data-set-field="name" data-set-value="v"   field: on change, set the form's field `name` to `v`
+//   data-check-all="selector"          checkbox: tick or untick every checkbox matching `selector`
+//   data-collect="#input" data-collect-from="selector"   button: put the values of the checked boxes
+//                                      matching `selector`, comma-separated, into #input before submitting
+//   data-pin-key="7" / "back"          PIN pad key: type into #pin (at most 8 digits) or delete the last one
+//   data-conn-select="selector"        select: show only the elements matching `selector` whose data-conn
+//                                      is the chosen value (the printer form's connection fields)
+//   data-signature-pad="#input"        canvas: draw with a finger; the form's submit puts a PNG data URL
+//                                      into #input; a [data-signature-clear] button in the form clears it
+(function () {
+  function closest(evt, selector) {
+    return evt.target && evt.target.closest ? evt.target.closest(selector) : null;
+  }
+
+  // Questions first, in the capture phase, so a "Cancel" stops htmx and the browser alike.
+  document.addEventListener("click", function (evt) {
+    var asking = closest(evt, "button[data-confirm], input[data-confirm], a[data-confirm]");
+    if (asking && !window.confirm(asking.getAttribute("data-confirm"))) {
+      evt.preventDefault();
+      evt.stopImmediatePropagation();
+    }
+  }, true);
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target;
+    if (form.hasAttribute && form.hasAttribute("data-confirm") && !window.confirm(form.getAttribute("data-confirm"))) {
+      evt.preventDefault();
+      evt.stopImmediatePropagation();
+    }
+  }, true);
+
+  document.addEventListener("click", function (evt) {
+    if (evt.defaultPrevented) return;
+    if (closest(evt, "[data-print]")) { window.print(); return; }
+    var all = closest(evt, "input[data-check-all]");
+    if (all) {
+      document.querySelectorAll(all.getAttribute("data-check-all")).forEach(function (box) {
+        if (box !== all) box.checked = all.checked;
+      });
+      return;
+    }
+    var collect = closest(evt, "[data-collect]");
+    if (collect) {
+      var target = document.querySelector(collect.getAttribute("data-collect"));
+      var picked = Array.from(document.querySelectorAll(collect.getAttribute("data-collect-from")));
+      if (target) target.value = picked.map(function (box) { return box.value; }).join(",");
+      return;
+    }
+    var key = closest(evt, "[data-pin-key]");
+    if (key) {
+      var pin = document.getElementById("pin");
+      if (!pin) return;
+      var value = key.getAttribute("data-pin-key");
+      pin.value = value === "back" ? pin.value.slice(0, -1) : (pin.value + value).slice(0, 8);
+    }
+  });
+
+  document.addEventListener("submit", function (evt) {
+    if (evt.defaultPrevented) return;
+    var buttons = evt.target.querySelectorAll ? evt.target.querySelectorAll("[data-submit-once]") : [];
+    // after this event: the form's data is taken with the buttons still enabled
+    setTimeout(function () { buttons.forEach(function (b) { b.disabled = true; }); }, 0);
+  });
+
+  document.addEventListener("change", function (evt) {
+    var field = evt.target;
+    if (!field || !field.form) return;
+    if (field.hasAttribute("data-set-field")) {
+      var other = field.form.elements[field.getAttribute("data-set-field")];
+      if (other) other.value = field.getAttribute("data-set-value");
+    }
+    if (field.hasAttribute("data-autosubmit")) {
+      if (field.form.requestSubmit) field.form.requestSubmit(); else field.form.submit();
+    }
+  });
+
+  function showConnection(select) {
+    document.querySelectorAll(select.getAttribute("data-conn-select")).forEach(function (el) {
+      el.hidden = el.getAttribute("data-conn") !== select.value;
+    });
+  }
+  document.addEventListener("change", function (evt) {
+    if (evt.target && evt.target.hasAttribute && evt.target.hasAttribute("data-conn-select")) showConnection(evt.target);
+  });
+
+  function signaturePad(canvas) {
+    var ctx = canvas.getContext("2d"), drawn = false, last = null;
+    ctx.lineWidth = 5; ctx.lineCap = "round"; ctx.strokeStyle = "#111";
+    function pos(e) {
+      var r = canvas.getBoundingClientRect();
+      return [(e.clientX - r.left) * canvas.width / r.width, (e.clientY - r.top) * canvas.height / r.height];
+    }
+    canvas.addEventListener("pointerdown", function (e) { canvas.setPointerCapture(e.pointerId); last = pos(e); });
+    canvas.addEventListener("pointermove", function (e) {
+      if (!last) return;
+      var p = pos(e);
+      ctx.beginPath(); ctx.moveTo(last[0], last[1]); ctx.lineTo(p[0], p[1]); ctx.stroke();
+      last = p; drawn = true;
+    });
+    canvas.addEventListener("pointerup", function () { last = null; });
+    var form = canvas.closest("form");
+    if (!form) return;
+    var clear = form.querySelector("[data-signature-clear]");
+    if (clear) clear.addEventListener("click", function () { ctx.clearRect(0, 0, canvas.width, canvas.height); drawn = false; });
+    form.addEventListener("submit", function () {
+      var input = document.querySelector(canvas.getAttribute("data-signature-pad"));
+      if (input) input.value = drawn ? canvas.toDataURL("image/png") : "";
+    });
+  }
+
+  // Set up what needs it, on the first page and on whatever htmx swaps in later (once per element).
+  function setUp(root) {
+    if (!root || !root.querySelectorAll) return;
+    root.querySelectorAll("select[data-conn-select]").forEach(function (select) { showConnection(select); });
+    root.querySelectorAll("canvas[data-signature-pad]").forEach(function (canvas) {
+      if (canvas.hasAttribute("data-ready")) return;
+      canvas.setAttribute("data-ready", "");
+      signaturePad(canvas);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { setUp(document); });
+  document.addEventListener("htmx:load", function (evt) { setUp(evt.target); });
+})();
