@@ -341,12 +341,16 @@ def register(app):
     add_nav(app, "inventory.consignor_list", _l("Consignors"), icon="🤝", order=40)
 
 
+STATUS_LABELS = {
+    "available": _l("In stock"), "sold": _l("Sold"), "returned": _l("Returned to consignor"),
+    "donated": _l("Donated"), "withdrawn": _l("Withdrawn"), "scrapped": _l("Scrapped"),
+}
+
+
 def status_label(status):
-    """An item status in the user's language."""
-    return {
-        "available": _l("In stock"), "sold": _l("Sold"), "returned": _l("Returned to consignor"),
-        "donated": _l("Donated"), "withdrawn": _l("Withdrawn"), "scrapped": _l("Scrapped"),
-    }.get(status, status)
+    """An item status in the user's language (a plain string, translated now: a table calls this per row)."""
+    label = STATUS_LABELS.get(status)
+    return str(label) if label is not None else status
 
 
 def event_label(event, public=False):
