@@ -97,7 +97,7 @@ def load(instance, n_items, n_consignors=300, seed=7):
         snapshot = json.dumps({k: terms[k] for k in ("id", "split_kind", "split_bps", "tiers", "period_days",
                                                      "grace_days", "expiry_outcome", "do_not_discount",
                                                      "intake_fee_fen", "shop_bears_discount")})
-        consignor_rows.append((cid, number, split, snapshot))
+        consignor_rows.append((cid, number, split, snapshot, terms))
     markdowns.add_rule(db, after_days=30, discount_bps=2000)
     markdowns.add_rule(db, after_days=60, discount_bps=4000)
     categories = get_setting(db, "categories")
@@ -114,7 +114,8 @@ def load(instance, n_items, n_consignors=300, seed=7):
     next_id = db.execute("SELECT COALESCE(max(id), 0) + 1 FROM items").fetchone()[0]
     for _ in range(n_items):
         owned = rng.random() < 0.9
-        cid, prefix, split, snapshot = rng.choice(consignor_rows) if owned else (None, tags.SHOP_PREFIX, 0, None)
+        cid, prefix, split, snapshot, terms = (rng.choice(consignor_rows) if owned
+                                               else (None, tags.SHOP_PREFIX, 0, None, None))
         seq[prefix] = seq.get(prefix, 0) + 1
         tag = tags.make_tag(prefix, seq[prefix])
         while tags.compact(tag) in taken:  # S-10001 and S1-0001 read alike: skip, as intake does
@@ -128,7 +129,7 @@ def load(instance, n_items, n_consignors=300, seed=7):
         at = clock.iso(now - timedelta(days=rng.uniform(0, 29)))  # none due for a markdown yet
         batch.append((next_id, tag, tags.compact(tag), prefix, seq[prefix], tags.item_uri(base, tag, next_id),
                       cid, split, title, rng.choice(categories), rng.choice(conditions), rng.choice(BRANDS), price,
-                      price, status, owner, at, at))
+                      price, status, owner, at, at, contracts.expiry_of(at, terms) if cid else None))
         events.append((next_id, at, owner, "intake", json.dumps({"price_fen": price})))
         if cid:
             terms_rows.append((next_id, snapshot))
@@ -150,8 +151,8 @@ def load(instance, n_items, n_consignors=300, seed=7):
 def _flush(db, batch, events, terms_rows):
     db.conn.executemany(
         "INSERT INTO items (id, tag, tag_compact, prefix, seq, uri, consignor_id, split_bps, title, category, "
-        "condition, brand, price_fen, original_price_fen, status, created_by, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", batch)
+        "condition, brand, price_fen, original_price_fen, status, created_by, created_at, updated_at, expires_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", batch)
     db.conn.executemany("INSERT INTO item_events (item_id, at, staff_id, kind, data) VALUES (?, ?, ?, ?, ?)", events)
     db.conn.executemany("INSERT INTO item_terms (item_id, terms_json, do_not_discount) VALUES (?, ?, 0)", terms_rows)
     batch.clear()

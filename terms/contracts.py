@@ -9,6 +9,7 @@ on the floor (issue 5 §1).
 """
 
 import json
+from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 
@@ -211,6 +212,12 @@ def _snapshot(contract):
     return {k: contract[k] for k in keys}
 
 
+def expiry_of(created_at, terms):
+    """When the consignment period of an item taken in at ``created_at`` (ISO UTC) under ``terms`` ends
+    (ISO UTC): ``created_at + period_days`` (consignment.expiry.dates, without the grace)."""
+    return clock.iso(clock.parse(created_at) + timedelta(days=int(terms["period_days"])))
+
+
 def record_item_terms(db, item_id, *, do_not_discount=None, staff_id=None, moment=None):
     """Snapshot the terms in force on a consigned item just taken in, and charge the intake fee.
 
@@ -222,7 +229,7 @@ def record_item_terms(db, item_id, *, do_not_discount=None, staff_id=None, momen
         dict | None: the snapshotted terms.
     """
     with transaction(db):
-        item = one(db, "SELECT id, consignor_id FROM items WHERE id = ?", (item_id,))
+        item = one(db, "SELECT id, consignor_id, created_at FROM items WHERE id = ?", (item_id,))
         if item is None:
             raise NotFound(_l("No such item."))
         if not item["consignor_id"] or one(db, "SELECT 1 AS x FROM item_terms WHERE item_id = ?", (item_id,)):
@@ -232,6 +239,8 @@ def record_item_terms(db, item_id, *, do_not_discount=None, staff_id=None, momen
             terms["do_not_discount"] = bool(do_not_discount)
         db.execute("INSERT INTO item_terms (item_id, terms_json, do_not_discount) VALUES (?, ?, ?)",
                    (item_id, json.dumps(terms), int(terms["do_not_discount"])))
+        # the end of its period, on the index the expiry list reads (consignment m002_item_expiry)
+        db.execute("UPDATE items SET expires_at = ? WHERE id = ?", (expiry_of(item["created_at"], terms), item_id))
         if terms["intake_fee_fen"]:
             db.execute("INSERT INTO intake_fees (item_id, consignor_id, at, amount_fen) VALUES (?, ?, ?, ?)",
                        (item_id, item["consignor_id"], clock.iso(moment), terms["intake_fee_fen"]))
