@@ -152,7 +152,7 @@ def serve(instance, host, port, threads, demo, no_workers):
     click.echo(terminal_qr(urls[0])[0], nl=False)
     sys.stdout.flush()
     if not no_workers and app.config.get("BACKGROUND_WORKERS", True):
-        start_workers(app)
+        start_workers(app, app.config["WORKER_START_DELAY_SECONDS"])
     keeper = hold_open(app.config["DATABASE"])  # no WAL checkpoint + fsync at the end of every request
     try:
         waitress_serve(app, host=host, port=port, threads=threads, ident="resale-pos")

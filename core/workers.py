@@ -46,19 +46,27 @@ class _Stop(threading.Event):
             trigger.set()
 
 
-def start_workers(app):
-    """Start every registered worker as a daemon thread; returns the ``threading.Event`` that stops them."""
+def start_workers(app, delay_seconds=0):
+    """Start every registered worker as a daemon thread; returns the ``threading.Event`` that stops them.
+
+    Args:
+        delay_seconds: wait this long before each worker's first run (``serve`` passes
+            ``WORKER_START_DELAY_SECONDS``: the server answers its first requests before the workers compete
+            with it for the CPU); :func:`wake_worker` still runs one at once.
+    """
     triggers = app.extensions.setdefault("resale_worker_triggers", {})
     stop = _Stop(triggers)
     for name, step, interval in app.extensions.get("resale_workers", []):
         triggers[name] = threading.Event()
-        thread = threading.Thread(target=_loop, args=(app, name, step, interval, stop, triggers[name]), name=name,
-                                  daemon=True)
+        thread = threading.Thread(target=_loop, args=(app, name, step, interval, stop, triggers[name],
+                                                      delay_seconds), name=name, daemon=True)
         thread.start()
     return stop
 
 
-def _loop(app, name, step, interval, stop, trigger):
+def _loop(app, name, step, interval, stop, trigger, delay_seconds=0):
+    if delay_seconds > 0:
+        trigger.wait(delay_seconds)
     while not stop.is_set():
         wait = interval
         trigger.clear()

@@ -67,3 +67,28 @@ def test_lazy_module_imports_on_first_attribute_once_for_every_thread():
         thread.join()
     assert errors == [] and seen == [45] * 8
     assert module.loaded and module.load() is sys.modules[name]
+
+
+def test_workers_wait_out_the_start_delay_unless_woken(app):
+    from core.workers import register_worker, start_workers, wake_worker
+
+    app.extensions["resale_workers"] = []
+    runs = {"early": [], "woken": []}
+    ran = threading.Event()
+
+    def step_for(name):
+        def step(_app):
+            runs[name].append(name)
+            if name == "woken":
+                ran.set()
+        return step
+
+    register_worker(app, "early", step_for("early"), 3600)
+    register_worker(app, "woken", step_for("woken"), 3600)
+    stop = start_workers(app, delay_seconds=60)
+    try:
+        assert not ran.wait(0.5) and runs == {"early": [], "woken": []}  # the first requests have the CPU
+        wake_worker(app, "woken")  # a page that changed something still gets its work done at once
+        assert ran.wait(10) and runs == {"early": [], "woken": ["woken"]}
+    finally:
+        stop.set()
