@@ -22,6 +22,7 @@ from werkzeug.routing import IntegerConverter
 
 import consignment
 import core
+import core.assets
 import core.db
 import core.i18n
 import core.limits
@@ -140,6 +141,7 @@ def create_app(config=None):
     Htmx(app)
     core.security.init_app(app)
     csrf.init_app(app)
+    core.assets.init_app(app)  # compressed text, fingerprinted immutable static files
     core.limits.init_app(app)
     core.i18n.init_app(app, translation_directories())
     core.db.init_app(app, migration_sets())

@@ -18,7 +18,7 @@ from waitress import serve as waitress_serve
 from cli.demo import DEMO_PINS, load_demo
 from core import clock
 from core.backup import BackupError, backup, check_backup, restore, restore_checks
-from core.db import connect, hold_open, transaction
+from core.db import close_thread_connections, connect, hold_open, transaction
 from core.errors import Conflict, DomainError
 from core.files import restrict_new_files
 from core.logs import protect_logs
@@ -152,11 +152,12 @@ def serve(instance, host, port, threads, demo, no_workers):
     click.echo(terminal_qr(urls[0])[0], nl=False)
     sys.stdout.flush()
     if not no_workers and app.config.get("BACKGROUND_WORKERS", True):
-        start_workers(app)
+        start_workers(app, app.config["WORKER_START_DELAY_SECONDS"])
     keeper = hold_open(app.config["DATABASE"])  # no WAL checkpoint + fsync at the end of every request
     try:
         waitress_serve(app, host=host, port=port, threads=threads, ident="resale-pos")
     finally:
+        close_thread_connections()  # the waitress threads' kept connections (core.db)
         keeper.close()
 
 

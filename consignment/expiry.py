@@ -42,13 +42,17 @@ def expired_items(db, moment=None, consignor_id=None):
         ``state`` (``grace`` while the consignor may still collect, ``overdue`` after), ``outcome``.
     """
     moment = moment or clock.now()
-    where, params = "", ()
-    if consignor_id:
-        where, params = "AND i.consignor_id = ?", (consignor_id,)
+    # Candidates from the items_expiry index (consignment m002), two ranges of it: stock whose period ended
+    # by ``moment`` (the second's slack only widens them), and consigned stock with no snapshot (no
+    # ``expires_at``: its terms are the contract's now). Each is then checked exactly, as before.
+    select = ("SELECT i.*, c.number AS consignor_number FROM items i INDEXED BY items_expiry JOIN consignors c "
+              "ON c.id = i.consignor_id WHERE i.status = 'available' AND i.consignor_id IS NOT NULL AND ")
+    mine, params = ("AND i.consignor_id = ?", [consignor_id]) if consignor_id else ("", [])
+    candidates = (rows(db, select + f"i.expires_at <= ? {mine}", [clock.iso(moment + timedelta(seconds=1))] + params)
+                  + rows(db, select + f"i.expires_at IS NULL {mine}", params))
+    candidates.sort(key=lambda item: (item["created_at"], item["id"]))
     result = []
-    for item in rows(db, "SELECT i.*, c.number AS consignor_number FROM items i JOIN consignors c "
-                         f"ON c.id = i.consignor_id WHERE i.status = 'available' {where} ORDER BY i.created_at, i.id",
-                     params):
+    for item in candidates:
         terms = terms_for_item(db, item)
         expires, grace_ends = dates(item, terms)
         if moment < expires:
@@ -88,7 +92,8 @@ def apply_outcomes(db, config, item_ids, *, staff_id=None, moment=None):
                 raise Conflict(_l("%(tag)s has not expired yet.", tag=item["tag"]))
             outcome = terms["expiry_outcome"]
             if outcome == "shop_stock":
-                db.execute("UPDATE items SET consignor_id = NULL, split_bps = 0, updated_at = ? WHERE id = ?",
+                db.execute("UPDATE items SET consignor_id = NULL, split_bps = 0, expires_at = NULL, updated_at = ? "
+                           "WHERE id = ?",
                            (now, item_id))
             else:
                 db.execute("UPDATE items SET status = ?, updated_at = ? WHERE id = ?", (STATUS[outcome], now, item_id))

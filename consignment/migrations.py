@@ -102,3 +102,21 @@ def m001_consignment(db):
         INSERT INTO contracts (consignor_id, updated_at) VALUES (NULL, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
         """
     )
+
+
+@migrations()
+def m002_item_expiry(db):
+    """``items.expires_at``: when a consigned item's period ends (``created_at`` + its snapshot's
+    ``period_days``, written by ``terms.contracts.record_item_terms``), with an index on stock by that date,
+    so the expiry list reads what is due instead of working out every item in stock."""
+    db.executescript(
+        """
+        ALTER TABLE items ADD COLUMN expires_at TEXT;
+        UPDATE items SET expires_at = (
+            SELECT strftime('%Y-%m-%dT%H:%M:%fZ', items.created_at,
+                            '+' || CAST(json_extract(t.terms_json, '$.period_days') AS INTEGER) || ' days')
+            FROM item_terms t WHERE t.item_id = items.id)
+        WHERE consignor_id IS NOT NULL;
+        CREATE INDEX items_expiry ON items(status, expires_at) WHERE consignor_id IS NOT NULL;
+        """
+    )

@@ -24,6 +24,9 @@ DEFAULTS = {
     "BACKUP_KEEP": 14,
     "BACKUP_INTERVAL_HOURS": 24,
     "BACKGROUND_WORKERS": True,
+    # seconds ``serve`` waits before the workers' first run (markdowns, backup, sync, print queue), so the
+    # first requests after a start do not share the CPU with them
+    "WORKER_START_DELAY_SECONDS": 2.0,
     "BUSY_TIMEOUT_MS": 5000,
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     "WTF_CSRF_TIME_LIMIT": None,

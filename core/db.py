@@ -1,12 +1,16 @@
-"""The database: one SQLite file per hub, one connection per request (design brief §3).
+"""The database: one SQLite file per hub, one connection per waitress thread (design brief §3).
 
-``get_db()`` opens a ``sqlite_utils.Database`` for the current request in ``flask.g`` and the teardown
-closes it; a connection is never shared between waitress threads. Writes go through
+``get_db()`` gives the current request the connection of the thread serving it, opened on the thread's
+first request and kept for the thread's life (opening one re-parses the whole schema: most of a small
+request's time); a connection is never used by another thread. The teardown rolls back anything a
+request left open, and :func:`close_thread_connections` closes them all at shutdown. Writes go through
 :func:`transaction`, which starts with ``BEGIN IMMEDIATE`` so concurrent writers queue on the busy
 timeout instead of failing with "database is locked".
 """
 
 import sqlite3
+import threading
+import time
 from contextlib import contextmanager
 
 import sqlite_utils
@@ -16,7 +20,7 @@ from core import clock
 from core.storage import note_commit
 
 
-def connect(path, busy_timeout_ms=5000):
+def connect(path, busy_timeout_ms=5000, check_same_thread=True):
     """Open the SQLite file at ``path`` with the hub's pragmas and return a ``sqlite_utils.Database``.
 
     WAL journal, ``synchronous=FULL`` (a sale acknowledged is a sale on disk), foreign keys on, a
@@ -25,7 +29,8 @@ def connect(path, busy_timeout_ms=5000):
     back from the file (issue 9 §13; it costs a little more writing, not more fsyncs). The SQL function ``shop_date(utc_text)`` gives the
     shop's local date of a stored UTC time (:func:`core.clock.local_date_of`), for grouping by local day.
     """
-    conn = sqlite3.connect(str(path), timeout=busy_timeout_ms / 1000, isolation_level=None)
+    conn = sqlite3.connect(str(path), timeout=busy_timeout_ms / 1000, isolation_level=None,
+                           check_same_thread=check_same_thread)
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
     conn.execute("PRAGMA journal_mode = WAL")
@@ -36,18 +41,71 @@ def connect(path, busy_timeout_ms=5000):
     return sqlite_utils.Database(conn)
 
 
+_local = threading.local()
+_open_lock = threading.Lock()
+_open = []  # every thread's kept connection, for close_thread_connections()
+_generation = [0]  # bumped when they are all closed: a thread then opens a new one
+#: Connections kept per thread (one per database file: the hub's, and the registry's in tests).
+THREAD_CONNECTIONS = 2
+
+
+def thread_connection(path, busy_timeout_ms=5000):
+    """The calling thread's own connection to the database at ``path``, opened on first use and kept.
+
+    A thread keeps at most :data:`THREAD_CONNECTIONS` (the least recently opened is closed). Opened with
+    ``check_same_thread=False`` only so :func:`close_thread_connections` may close it at shutdown: it is
+    kept in thread-local storage and never handed to another thread.
+    """
+    kept = getattr(_local, "connections", None)
+    if kept is None or _local.generation != _generation[0]:  # none yet, or closed by close_thread_connections
+        kept = _local.connections = {}
+        _local.generation = _generation[0]
+    key = str(path)
+    db = kept.get(key)
+    if db is None:
+        while len(kept) >= THREAD_CONNECTIONS:
+            _close(kept.pop(next(iter(kept))))
+        db = kept[key] = connect(path, busy_timeout_ms, check_same_thread=False)
+        with _open_lock:
+            _open.append(db)
+    return db
+
+
+def _close(db):
+    with _open_lock:
+        if db in _open:
+            _open.remove(db)
+    db.close()
+
+
+def close_thread_connections():
+    """Close every thread's kept connection (at server shutdown, when the waitress threads have stopped)."""
+    with _open_lock:
+        kept = list(_open)
+        _open.clear()
+        _generation[0] += 1
+    for db in kept:
+        db.close()
+
+
 def get_db():
-    """The request's database connection, opened on first use and closed at teardown."""
+    """The request's database connection: its thread's own (:func:`thread_connection`)."""
     if "db" not in g:
-        g.db = connect(current_app.config["DATABASE"], current_app.config["BUSY_TIMEOUT_MS"])
+        g.db = thread_connection(current_app.config["DATABASE"], current_app.config["BUSY_TIMEOUT_MS"])
     return g.db
 
 
 def close_db(_exc=None):
-    """Close the request's connection, if one was opened."""
+    """End the request's use of the connection: roll back a transaction left open (never carried into
+    the thread's next request). The connection stays open for the thread's next request."""
     db = g.pop("db", None)
-    if db is not None:
-        db.close()
+    if db is not None and db.conn.in_transaction:
+        db.conn.rollback()
+
+
+#: The longest write transaction (``BEGIN IMMEDIATE`` → ``COMMIT``/rollback, in ms) per thread name since the
+#: process started: how long each background worker held the write lock (``core.workers`` reports it).
+LONGEST_LOCK_MS = {}
 
 
 @contextmanager
@@ -80,6 +138,7 @@ def transaction(db, durable=True):
         db.execute("PRAGMA synchronous = NORMAL")
     try:
         db.execute("BEGIN IMMEDIATE")
+        locked = time.perf_counter()
         try:
             yield db
         except BaseException:
@@ -89,6 +148,11 @@ def transaction(db, durable=True):
             db.execute("COMMIT")
             if durable:
                 note_commit()  # a later storage failure in this request must not say "nothing was saved"
+        finally:
+            held = (time.perf_counter() - locked) * 1000
+            name = threading.current_thread().name
+            if held > LONGEST_LOCK_MS.get(name, 0):
+                LONGEST_LOCK_MS[name] = held
     finally:
         if not durable:
             db.execute("PRAGMA synchronous = FULL")

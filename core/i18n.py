@@ -108,10 +108,22 @@ class AreaDomain(Domain):
     """Flask-Babel's domain, merging every area's catalog and finding ``zh_CN/`` for ``zh_Hans_CN``."""
 
     def get_translations(self):
-        """The merged translations of all areas for the request's locale (:func:`merged_catalog`)."""
-        if _get_current_context() is None:
+        """The merged translations of all areas for the request's locale (:func:`merged_catalog`).
+
+        Kept on the request's Babel context per locale (``force_locale`` inside a request still switches):
+        every ``_()`` of a page asks, and finding the directories again went through half a dozen context
+        lookups each time (a row of the items table has several)."""
+        ctx = _get_current_context()
+        if ctx is None:
             return support.NullTranslations()
-        return merged_catalog(tuple(self.translation_directories), get_locale(), self.domain[0])
+        locale = getattr(ctx, "babel_locale", None) or get_locale()
+        cache = ctx.__dict__.get("resale_translations")
+        if cache is None:
+            cache = ctx.resale_translations = {}
+        found = cache.get(locale)
+        if found is None:
+            found = cache[locale] = merged_catalog(tuple(self.translation_directories), locale, self.domain[0])
+        return found
 
 
 class AreaBabel(Babel):

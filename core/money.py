@@ -8,7 +8,9 @@ and splits a sale price between consignor and shop (design brief §4).
 import re
 import unicodedata
 from decimal import Decimal
+from functools import lru_cache
 
+from babel import Locale
 from babel.numbers import format_currency
 from flask_babel import lazy_gettext as _l
 
@@ -91,6 +93,14 @@ def to_decimal(fen):
     return Decimal(int(fen)).scaleb(-2)
 
 
+@lru_cache(maxsize=32)
+def _babel_locale(name):
+    """The Babel ``Locale`` of ``name``, parsed once: given a string, Babel parses it again on each of the
+    several lookups inside one ``format_currency`` (most of the time of a page of prices)."""
+    return Locale.parse(name)
+
+
+@lru_cache(maxsize=8192)
 def format_money(fen, currency="CNY", locale="zh_CN"):
     """Format integer fen for display with Babel (CLDR), e.g. ``1250`` → ``¥12.50``.
 
@@ -101,8 +111,10 @@ def format_money(fen, currency="CNY", locale="zh_CN"):
         fen: amount in fen (int, may be negative for refunds).
         currency: ISO 4217 code.
         locale: a Babel locale name such as ``zh_CN`` or ``en``.
+
+    The result depends on nothing else, so the last 8192 answers are remembered (a shop's prices repeat).
     """
-    text = format_currency(to_decimal(fen), currency, locale=str(locale))
+    text = format_currency(to_decimal(fen), currency, locale=_babel_locale(str(locale)))
     if currency == "CNY":
         text = text.replace("CN¥", "¥")
     return text

@@ -7,14 +7,21 @@ gets the same ID and the registry can de-duplicate a resend.
 
 import json
 import re
+import threading
 from pathlib import Path
 
-import jsonschema
-from epcis_event_hash_generator import hash_generator, json_to_py
-from pyld import jsonld
+from core.lazy import lazy_module
 
-_package_loader = jsonld.get_document_loader()  # epcis_event_hash_generator's: contexts from its own files
+# Imported on first use (core.lazy): the hash generator brings pyld, requests, aiohttp's loader and lxml,
+# the validator jsonschema; together most of the hub's start-up imports, and no first request needs them.
+jsonschema = lazy_module("jsonschema")
+hash_generator = lazy_module("epcis_event_hash_generator.hash_generator")
+json_to_py = lazy_module("epcis_event_hash_generator.json_to_py")
+jsonld = lazy_module("pyld.jsonld")
+
 _loaded_contexts = {}
+_loader_lock = threading.Lock()
+_package_loader = []  # epcis_event_hash_generator's loader (contexts from its own files), once installed
 
 
 def _static_context_loader(url, options=None):
@@ -25,11 +32,20 @@ def _static_context_loader(url, options=None):
     most of a sale's CPU time). The contexts are fixed files inside the package, so this changes no hash.
     """
     if url not in _loaded_contexts:
-        _loaded_contexts[url] = {**_package_loader(url, options or {}), "tag": "static"}
+        _loaded_contexts[url] = {**_package_loader[0](url, options or {}), "tag": "static"}
     return _loaded_contexts[url]
 
 
-jsonld.set_document_loader(_static_context_loader)
+def _hashing_ready():
+    """Import the hash generator (it sets pyld's document loader to its own files) and put the caching
+    loader in front of it, once per process."""
+    if not _package_loader:
+        with _loader_lock:
+            if not _package_loader:
+                hash_generator.load()
+                json_to_py.load()
+                _package_loader.append(jsonld.get_document_loader())
+                jsonld.set_document_loader(_static_context_loader)
 
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 #: Our own namespace for descriptive item data in ``ilmd`` (no personal data ever goes there).
@@ -50,6 +66,7 @@ def document(events, creation_date):
 
 def event_hash(event):
     """The CBV 2.0 event hash of one event, ``ni:///sha-256;<hex>?ver=CBV2.0`` (CBV 2.0 §8.9)."""
+    _hashing_ready()
     body = {k: v for k, v in event.items() if k != "eventID"}
     doc = document([body], body["eventTime"])
     events = json_to_py.event_list_from_epcis_document_str(json.dumps(doc))

@@ -248,6 +248,7 @@ def search(db, query="", status=None, consignor_id=None, category=None, limit=50
     if category:
         where.append("i.category = ?")
         params.append(category)
+    matches = []  # (index, FTS5 query) pairs, every one must match
     if text:
         compact_code = tags.compact(text)
         terms = [t for t in re.split(r"\s+", text) if t]
@@ -255,23 +256,33 @@ def search(db, query="", status=None, consignor_id=None, category=None, limit=50
             where.append("i.tag_compact LIKE ?")
             params.append(compact_code + "%")
         elif all(len(t) >= 3 for t in terms):
-            where.append("i.id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)")
-            params.append(_fts_query(text))
+            matches.append(("items_fts", _fts_query(text)))
         else:
             for term in terms:
                 if len(term) >= 3:  # trigram index
-                    where.append("i.id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)")
-                    params.append(_fts_query(term))
+                    matches.append(("items_fts", _fts_query(term)))
                 elif len(term) == 2 and term.isalnum():  # 2-character index (migration m002)
-                    where.append("i.id IN (SELECT rowid FROM items_bigram WHERE items_bigram MATCH ?)")
-                    params.append(_fts_query(term))
+                    matches.append(("items_bigram", _fts_query(term)))
                 else:  # one character, or punctuation: scan
                     where.append("(i.title LIKE ? ESCAPE '\\' OR i.brand LIKE ? ESCAPE '\\' "
                                  "OR i.category LIKE ? ESCAPE '\\')")
                     like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
                     params += [like, like, like]
-    sql = ("SELECT i.*, c.number AS consignor_number FROM items i LEFT JOIN consignors c ON c.id = i.consignor_id "
-           + ("WHERE " + " AND ".join(where) if where else "") + " ORDER BY i.id DESC LIMIT ? OFFSET ?")
+    select = "SELECT i.*, c.number AS consignor_number "
+    joined = "JOIN items i ON i.id = {0}.rowid LEFT JOIN consignors c ON c.id = i.consignor_id "
+    if matches:
+        # The first index drives the query newest first (FTS5 walks its rowids in descending order), so
+        # LIMIT stops after a page of items instead of collecting every match and sorting (an ``IN`` list of
+        # all 5,000 items with 旧书 at 100k, 50,000 at 1M); the other terms and filters check each row.
+        index, match = matches[0]
+        where = [f"{index} MATCH ?"] + [f"i.id IN (SELECT rowid FROM {other} WHERE {other} MATCH ?)"
+                                        for other, _ in matches[1:]] + where
+        params = [match] + [m for _, m in matches[1:]] + params
+        sql = (select + f"FROM {index} " + joined.format(index) + "WHERE " + " AND ".join(where)
+               + f" ORDER BY {index}.rowid DESC LIMIT ? OFFSET ?")
+    else:
+        sql = (select + "FROM items i LEFT JOIN consignors c ON c.id = i.consignor_id "
+               + ("WHERE " + " AND ".join(where) if where else "") + " ORDER BY i.id DESC LIMIT ? OFFSET ?")
     return rows(db, sql, params + [int(limit), int(offset)])
 
 

@@ -130,3 +130,10 @@ def m003_consignor_id_document(db):
     db.execute("ALTER TABLE consignors ADD COLUMN id_type TEXT "
                "CHECK (id_type IN ('resident_id', 'passport', 'hmt_permit', 'foreign_prc'))")
     db.execute("ALTER TABLE consignors ADD COLUMN id_number_enc BLOB")
+
+
+@migrations()
+def m004_items_updated_index(db):
+    """``items.updated_at`` indexed: the markdown job (``consignment.markdown_job``) asks which items changed
+    since its last run instead of reading every item."""
+    db.execute("CREATE INDEX IF NOT EXISTS items_updated ON items(updated_at)")

@@ -12,6 +12,10 @@ from core.files import make_private, private_dir
 
 MAX_SIDE_PX = 1024
 JPEG_QUALITY = 82
+#: The small variant for phones (``srcset``): at most this many px on its long side and this many bytes.
+SMALL_SIDE_PX = 480
+SMALL_MAX_BYTES = 40_000
+SMALL_SUFFIX = "-480.jpg"
 
 
 def photo_dir(instance_path):
@@ -38,9 +42,43 @@ def store_photo(instance_path, data):
     path = photo_dir(instance_path) / name
     image.save(path, format="JPEG", quality=JPEG_QUALITY, optimize=True)
     make_private(path)
+    _save_small(image, photo_dir(instance_path) / small_name(name))
     return name
 
 
+def small_name(name):
+    """The file name of the small variant of photo ``name`` (``abc.jpg`` → ``abc-480.jpg``)."""
+    return name[:-4] + SMALL_SUFFIX if name.endswith(".jpg") and not name.endswith(SMALL_SUFFIX) else name
+
+
+def _save_small(image, path):
+    """Save ``image`` at most :data:`SMALL_SIDE_PX` px on its long side as a JPEG of at most
+    :data:`SMALL_MAX_BYTES`, lowering the quality from 75 in steps until it fits."""
+    small = image.copy()
+    small.thumbnail((SMALL_SIDE_PX, SMALL_SIDE_PX))
+    for quality in (75, 65, 55, 45, 35, 25):
+        buffer = io.BytesIO()
+        small.save(buffer, format="JPEG", quality=quality, optimize=True, progressive=True)
+        if buffer.tell() <= SMALL_MAX_BYTES:
+            break
+    path.write_bytes(buffer.getvalue())
+    make_private(path)
+
+
+def ensure_small(instance_path, name):
+    """Make the small variant of stored photo ``name`` if it is missing (photos stored before variants
+    existed); returns its file name, or ``None`` when the photo itself is missing."""
+    folder = photo_dir(instance_path)
+    small = small_name(name)
+    if not (folder / small).exists():
+        if not (folder / name).exists():
+            return None
+        with Image.open(folder / name) as image:
+            _save_small(image.convert("RGB"), folder / small)
+    return small
+
+
 def remove_photo(instance_path, name):
-    """Delete a stored photo (a refused intake's); a missing file is not an error."""
+    """Delete a stored photo (a refused intake's) and its small variant; a missing file is not an error."""
     (photo_dir(instance_path) / name).unlink(missing_ok=True)
+    (photo_dir(instance_path) / small_name(name)).unlink(missing_ok=True)

@@ -246,6 +246,9 @@ def photo(name):
     """A stored item photo (public: the provenance page shows it; file names are random)."""
     if not name.endswith(".jpg") or "/" in name or ".." in name:
         abort(404)
+    if name.endswith(photos.SMALL_SUFFIX) and not photos.ensure_small(current_app.instance_path,
+                                                                       name[:-len(photos.SMALL_SUFFIX)] + ".jpg"):
+        abort(404)
     return send_from_directory(photos.photo_dir(current_app.instance_path), name, max_age=86400)
 
 
@@ -340,17 +343,22 @@ def register(app):
     register_json_columns(app, "item_events", "data")
     app.add_template_global(status_label)
     app.add_template_global(event_label)
+    app.add_template_global(photos.small_name, "photo_small")
     add_nav(app, "inventory.intake", _l("Intake"), icon="➕", order=20)
     add_nav(app, "inventory.item_list", _l("Items"), icon="🏷", order=30)
     add_nav(app, "inventory.consignor_list", _l("Consignors"), icon="🤝", order=40)
 
 
+STATUS_LABELS = {
+    "available": _l("In stock"), "sold": _l("Sold"), "returned": _l("Returned to consignor"),
+    "donated": _l("Donated"), "withdrawn": _l("Withdrawn"), "scrapped": _l("Scrapped"),
+}
+
+
 def status_label(status):
-    """An item status in the user's language."""
-    return {
-        "available": _l("In stock"), "sold": _l("Sold"), "returned": _l("Returned to consignor"),
-        "donated": _l("Donated"), "withdrawn": _l("Withdrawn"), "scrapped": _l("Scrapped"),
-    }.get(status, status)
+    """An item status in the user's language (a plain string, translated now: a table calls this per row)."""
+    label = STATUS_LABELS.get(status)
+    return str(label) if label is not None else status
 
 
 def event_label(event, public=False):

@@ -45,6 +45,13 @@ def complete_sale(db, config, *, cart_id, entries, idempotency_key, staff_id=Non
         raise DomainError(_l("This checkout form is out of date; reload the till."))
     moment = moment or clock.now()
     now = clock.iso(moment)
+    currency = config.get("CURRENCY", "CNY")
+    # The registry events' content is known before the sale is written: build and hash them (JSON-LD, the
+    # slow part) before BEGIN IMMEDIATE, so the write lock is held only for the writes. Inside, each line
+    # is priced again; an event whose line changed meanwhile (rare) is built there instead.
+    location = outbox.shop_location(db)
+    prepared = {_event_key(line, currency): _sale_event(db, line, moment, currency, location)
+                for line in carts.lines(db, cart_id, moment) if line["available"]}
     with transaction(db):
         existing = one(db, "SELECT id FROM sales WHERE idempotency_key = ?", (idempotency_key,))
         if existing:
@@ -88,14 +95,24 @@ def complete_sale(db, config, *, cart_id, entries, idempotency_key, staff_id=Non
                  line["shop_share_fen"]),
             )
             record_event(db, line["id"], "sold", staff_id, moment, receipt_no=receipt_no, net_fen=line["net_fen"])
-            outbox.add_event(db, "sale", line, moment=moment,
-                             extensions={"priceFen": line["net_fen"], "currency": config.get("CURRENCY", "CNY")})
+            event = prepared.get(_event_key(line, currency)) or _sale_event(db, line, moment, currency, location)
+            outbox.write_event(db, "sale", line["id"], event)
         for tender in payment["tenders"]:
             db.execute("INSERT INTO tenders (sale_id, kind, amount_fen, given_fen, reference) VALUES (?, ?, ?, ?, ?)",
                        (sale_id, tender["kind"], tender["amount_fen"], tender["given_fen"], tender["reference"]))
         journal.append(db, sale_id, moment)  # sync (issue 4): tamper-evident hash chain, same transaction
         db.execute("DELETE FROM cart_lines WHERE cart_id = ?", (cart_id,))
     return get_sale(db, sale_id)
+
+
+def _event_key(line, currency):
+    return (line["id"], line["uri"], line["net_fen"], currency)
+
+
+def _sale_event(db, line, moment, currency, location):
+    """The outbox event of one sold line (``sync.outbox.build_event``, kind ``sale``)."""
+    return outbox.build_event(db, "sale", line, moment=moment, location=location,
+                              extensions={"priceFen": line["net_fen"], "currency": currency})
 
 
 def get_sale(db, sale_id):

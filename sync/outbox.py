@@ -55,6 +55,37 @@ def party_sources(db, item):
     return [("owning_party", _vault(db).party_id("consignor", item["consignor_id"]))]
 
 
+def build_event(db, kind, item, *, moment=None, ilmd=None, extensions=None, disposition=None, sources=None,
+                location=None):
+    """The EPCIS event for a business fact about ``item``, with its ``eventID`` (CBV 2.0 event hash), not yet
+    written. Hashing is the slow part of an event (JSON-LD): build before ``BEGIN IMMEDIATE`` when the
+    content is known, then :func:`write_event` inside the fact's transaction. Arguments as :func:`add_event`;
+    ``location``: :func:`shop_location` when the caller builds several events (read when not given).
+    """
+    if kind not in FACTS:
+        raise ValueError(_l("Unknown event kind %(kind)s", kind=kind))
+    action, biz_step, default_disposition = FACTS[kind]
+    if sources is None and kind == "intake":
+        sources = party_sources(db, item)
+    moment = moment or clock.now()
+    return epcis.object_event(
+        epc=item["uri"], action=action, biz_step=biz_step, disposition=disposition or default_disposition,
+        event_time=clock.iso(moment), tz_offset=clock.utc_offset(moment), location=location or shop_location(db),
+        ilmd=ilmd, extensions=extensions, sources=sources,
+    )
+
+
+def write_event(db, kind, item_id, event):
+    """Write an event from :func:`build_event` to the outbox (inside the fact's transaction); returns its ID.
+    Writing the same event twice is a no-op."""
+    db.execute(
+        "INSERT INTO outbox (event_id, item_id, kind, event_json, created_at) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT(event_id) DO NOTHING",
+        (event["eventID"], item_id, kind, json.dumps(event, ensure_ascii=False), clock.iso()),
+    )
+    return event["eventID"]
+
+
 def add_event(db, kind, item, *, moment=None, ilmd=None, extensions=None, disposition=None,
               sources=None):
     """Write the EPCIS event for a business fact about ``item`` to the outbox. Call inside the fact's
@@ -75,23 +106,9 @@ def add_event(db, kind, item, *, moment=None, ilmd=None, extensions=None, dispos
     Returns:
         str: the event's ID (CBV 2.0 event hash). Writing the same fact twice is a no-op.
     """
-    if kind not in FACTS:
-        raise ValueError(_l("Unknown event kind %(kind)s", kind=kind))
-    action, biz_step, default_disposition = FACTS[kind]
-    if sources is None and kind == "intake":
-        sources = party_sources(db, item)
-    moment = moment or clock.now()
-    event = epcis.object_event(
-        epc=item["uri"], action=action, biz_step=biz_step, disposition=disposition or default_disposition,
-        event_time=clock.iso(moment), tz_offset=clock.utc_offset(moment), location=shop_location(db),
-        ilmd=ilmd, extensions=extensions, sources=sources,
-    )
-    db.execute(
-        "INSERT INTO outbox (event_id, item_id, kind, event_json, created_at) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT(event_id) DO NOTHING",
-        (event["eventID"], item["id"], kind, json.dumps(event, ensure_ascii=False), clock.iso()),
-    )
-    return event["eventID"]
+    event = build_event(db, kind, item, moment=moment, ilmd=ilmd, extensions=extensions, disposition=disposition,
+                        sources=sources)
+    return write_event(db, kind, item["id"], event)
 
 
 #: Kinds of inspection (the ``rp:check`` field of an ``inspecting`` event).

@@ -9,6 +9,7 @@ on the floor (issue 5 §1).
 """
 
 import json
+from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 
@@ -16,6 +17,7 @@ from core import clock
 from core.db import one, rows, transaction
 from core.errors import DomainError, NotFound
 from core.money import MAX_FEN, format_plain
+from terms.settings import mark_all_due
 
 OUTCOMES = ("return", "donate", "shop_stock")
 SPLIT_KINDS = ("flat", "tiered")
@@ -193,6 +195,7 @@ def save_contract(db, consignor_id, *, split_kind="flat", split_bps=6000, tiers=
         for tier in table:
             db.execute("INSERT INTO contract_tiers (contract_id, from_fen, to_fen, split_bps) VALUES (?, ?, ?, ?)",
                        (contract_id, tier["from_fen"], tier["to_fen"], tier["split_bps"]))
+        mark_all_due(db)  # items without a snapshot follow the contract in force (their markdowns may change)
     return contract_id
 
 
@@ -200,12 +203,19 @@ def remove_contract(db, consignor_id):
     """Let a consignor follow the shop default again (their own contract is deleted)."""
     with transaction(db):
         db.execute("DELETE FROM contracts WHERE consignor_id = ?", (consignor_id,))
+        mark_all_due(db)  # the contract's markdown steps went with it
 
 
 def _snapshot(contract):
     keys = ("id", "split_kind", "split_bps", "tiers", "period_days", "grace_days", "expiry_outcome",
             "do_not_discount", "intake_fee_fen", "shop_bears_discount")
     return {k: contract[k] for k in keys}
+
+
+def expiry_of(created_at, terms):
+    """When the consignment period of an item taken in at ``created_at`` (ISO UTC) under ``terms`` ends
+    (ISO UTC): ``created_at + period_days`` (consignment.expiry.dates, without the grace)."""
+    return clock.iso(clock.parse(created_at) + timedelta(days=int(terms["period_days"])))
 
 
 def record_item_terms(db, item_id, *, do_not_discount=None, staff_id=None, moment=None):
@@ -219,7 +229,7 @@ def record_item_terms(db, item_id, *, do_not_discount=None, staff_id=None, momen
         dict | None: the snapshotted terms.
     """
     with transaction(db):
-        item = one(db, "SELECT id, consignor_id FROM items WHERE id = ?", (item_id,))
+        item = one(db, "SELECT id, consignor_id, created_at FROM items WHERE id = ?", (item_id,))
         if item is None:
             raise NotFound(_l("No such item."))
         if not item["consignor_id"] or one(db, "SELECT 1 AS x FROM item_terms WHERE item_id = ?", (item_id,)):
@@ -229,6 +239,8 @@ def record_item_terms(db, item_id, *, do_not_discount=None, staff_id=None, momen
             terms["do_not_discount"] = bool(do_not_discount)
         db.execute("INSERT INTO item_terms (item_id, terms_json, do_not_discount) VALUES (?, ?, ?)",
                    (item_id, json.dumps(terms), int(terms["do_not_discount"])))
+        # the end of its period, on the index the expiry list reads (consignment m002_item_expiry)
+        db.execute("UPDATE items SET expires_at = ? WHERE id = ?", (expiry_of(item["created_at"], terms), item_id))
         if terms["intake_fee_fen"]:
             db.execute("INSERT INTO intake_fees (item_id, consignor_id, at, amount_fen) VALUES (?, ?, ?, ?)",
                        (item_id, item["consignor_id"], clock.iso(moment), terms["intake_fee_fen"]))
@@ -248,6 +260,14 @@ def terms_for_item(db, item):
     if contract["is_default"] and item.get("split_bps") is not None:
         contract["split_bps"] = item["split_bps"]
     return _snapshot(contract)
+
+
+def terms_from_json(db, item, terms_json):
+    """:func:`terms_for_item` when the caller already read the item's ``item_terms.terms_json`` (e.g. joined
+    in the query that listed the items): no further query unless the item has no snapshot."""
+    if terms_json and item.get("consignor_id"):
+        return json.loads(terms_json)
+    return terms_for_item(db, item)
 
 
 def is_do_not_discount(db, item):

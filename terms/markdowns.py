@@ -15,6 +15,7 @@ from core.db import one, rows, transaction
 from core.errors import DomainError, NotFound
 from core.money import percent_of
 from terms.contracts import terms_for_item
+from terms.settings import mark_all_due
 
 DAY_SECONDS = 86400
 
@@ -49,6 +50,7 @@ def add_rule(db, *, after_days, discount_bps, category=None, contract_id=None):
                (after_days, category or None, contract_id or None)):
             raise DomainError(_l("This schedule already has a step after %(n)d days.", n=after_days),
                               field="after_days")
+        mark_all_due(db)
         return db.execute("INSERT INTO markdown_rules (category, contract_id, after_days, discount_bps, created_at) "
                           "VALUES (?, ?, ?, ?, ?)", (category or None, contract_id or None, after_days, discount_bps,
                                                      clock.iso())).lastrowid
@@ -59,6 +61,7 @@ def delete_rule(db, rule_id):
     with transaction(db):
         if db.execute("DELETE FROM markdown_rules WHERE id = ?", (rule_id,)).rowcount == 0:
             raise NotFound(_l("No such markdown step."))
+        mark_all_due(db)
 
 
 def list_rules(db):
@@ -68,28 +71,64 @@ def list_rules(db):
                     "ORDER BY r.contract_id IS NULL, r.contract_id, r.category IS NULL, r.category, r.after_days")
 
 
-def _schedule(db, item, terms):
+def load_rules(db):
+    """Every markdown step, read once (one statement) for a request, a cart or a batch of the markdown job.
+
+    Returns:
+        dict: ``{"contract": {contract_id: [step]}, "category": {category: [step]}, "shop": [step]}``,
+        each step a dict ``{after_days, discount_bps}``; pass it as ``rules=`` to :func:`markdown_bps`.
+    """
+    rules = {"contract": {}, "category": {}, "shop": []}
+    for row in db.execute("SELECT contract_id, category, after_days, discount_bps FROM markdown_rules ORDER BY id"):
+        step = {"after_days": row["after_days"], "discount_bps": row["discount_bps"]}
+        if row["contract_id"]:
+            rules["contract"].setdefault(row["contract_id"], []).append(step)
+        elif row["category"] is not None:
+            rules["category"].setdefault(row["category"], []).append(step)
+        else:
+            rules["shop"].append(step)
+    return rules
+
+
+def step_days(rules):
+    """The distinct ``after_days`` of every step in ``rules`` (from :func:`load_rules`), ascending: the ages
+    at which some item's markdown may change."""
+    days = {s["after_days"] for s in rules["shop"]}
+    for scope in ("contract", "category"):
+        for steps in rules[scope].values():
+            days.update(s["after_days"] for s in steps)
+    return sorted(days)
+
+
+def _schedule(rules, item, terms):
+    """The steps that apply to ``item``: its contract's if that contract has any, else its category's, else
+    the shop-wide ones (issue 5 §2)."""
     contract_id = terms.get("id") if terms else None
-    if contract_id:
-        steps = rows(db, "SELECT after_days, discount_bps FROM markdown_rules WHERE contract_id = ?", (contract_id,))
-        if steps:
-            return steps
-    steps = rows(db, "SELECT after_days, discount_bps FROM markdown_rules WHERE category = ? AND contract_id IS NULL",
-                 (item["category"],))
-    if steps:
-        return steps
-    return rows(db, "SELECT after_days, discount_bps FROM markdown_rules WHERE category IS NULL AND contract_id IS NULL")
+    if contract_id and rules["contract"].get(contract_id):
+        return rules["contract"][contract_id]
+    return rules["category"].get(item["category"]) or rules["shop"]
 
 
-def markdown_bps(db, item, moment=None):
-    """The markdown in force for ``item`` (dict from the items table) at ``moment``, in basis points (0 = none)."""
-    terms = terms_for_item(db, item)
+_LOOKUP = object()
+
+
+def markdown_bps(db, item, moment=None, *, terms=_LOOKUP, rules=None):
+    """The markdown in force for ``item`` (dict from the items table) at ``moment``, in basis points (0 = none).
+
+    Args:
+        terms: the item's terms (:func:`terms.contracts.terms_for_item`) when the caller already has them;
+            looked up when not given.
+        rules: :func:`load_rules` when the caller prices several items (one read per cart or batch); read
+            when not given.
+    """
+    if terms is _LOOKUP:
+        terms = terms_for_item(db, item)
     if terms and terms.get("do_not_discount"):
         return 0
     age = age_days(item, moment)
     best = 0
     best_days = 0
-    for step in _schedule(db, item, terms):
+    for step in _schedule(rules if rules is not None else load_rules(db), item, terms):
         if step["after_days"] <= age and step["after_days"] >= best_days:
             best, best_days = step["discount_bps"], step["after_days"]
     return best

@@ -9,16 +9,25 @@ from core.money import split_share
 from terms.contracts import consignor_bps, terms_for_item
 from terms.markdowns import markdown_bps, marked_down_price
 
+_LOOKUP = object()
 
-def current_price(db, item, moment=None):
+
+def current_price(db, item, moment=None, *, terms=_LOOKUP, rules=None):
     """The asking price of ``item`` (dict from the items table) at ``moment``, in fen.
 
     The tag price (``item["price_fen"]``, including any recorded price change) less the markdown in
     force for the item's age (``terms.markdowns``; never for "do not discount" items).
+
+    Args:
+        terms, rules: the item's terms (``terms.contracts.terms_for_item``) and the markdown rules
+            (``terms.markdowns.load_rules``) when the caller prices several lines and read them once;
+            looked up when not given.
     """
     if item.get("status", "available") != "available":
         return item["price_fen"]
-    return marked_down_price(item["price_fen"], markdown_bps(db, item, moment))
+    if terms is _LOOKUP:
+        return marked_down_price(item["price_fen"], markdown_bps(db, item, moment, rules=rules))
+    return marked_down_price(item["price_fen"], markdown_bps(db, item, moment, terms=terms, rules=rules))
 
 
 def split_bps_for(db, item, net_fen):
@@ -30,15 +39,17 @@ def split_bps_for(db, item, net_fen):
     return consignor_bps(terms, net_fen)
 
 
-def split_line(db, item, price_fen, net_fen):
+def split_line(db, item, price_fen, net_fen, *, terms=_LOOKUP):
     """Split a till line of ``item``: asking price ``price_fen`` less discounts = ``net_fen`` (fen).
 
     Returns ``(split_bps, consignor_fen, shop_fen)`` with ``consignor_fen + shop_fen == net_fen``. By default
     discounts reduce the price before the split (design brief §4); a contract with ``shop_bears_discount``
     takes the consignor's share from ``price_fen`` instead, the shop absorbing the discount (the consignor's
-    share is capped at ``net_fen``). The tier is chosen on the price the share is taken from.
+    share is capped at ``net_fen``). The tier is chosen on the price the share is taken from. ``terms``: the
+    item's terms when the caller has them (else looked up).
     """
-    terms = terms_for_item(db, item)
+    if terms is _LOOKUP:
+        terms = terms_for_item(db, item)
     if terms is None:
         return 0, 0, net_fen
     base = price_fen if terms.get("shop_bears_discount") else net_fen

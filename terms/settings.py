@@ -27,3 +27,15 @@ def save(db, key, value):
     if key not in DEFAULTS:
         raise KeyError(key)
     set_setting(db, key, value)
+
+
+#: Setting read by ``consignment.markdown_job``: re-check every item in stock whose id is above this value
+#: (set to 0 by :func:`mark_all_due`; removed when the pass is done).
+RECHECK_KEY = "markdown_recheck_from"
+
+
+def mark_all_due(db):
+    """Ask the markdown job (``consignment.markdown_job``) to re-check every item in stock on its next run,
+    because markdown rules or contracts changed (a contract's steps, "do not discount", or the terms of items
+    without a snapshot). Call inside the transaction that changes them."""
+    set_setting(db, RECHECK_KEY, 0)

@@ -1,5 +1,7 @@
 """Consignment domain rules with exact values: contracts and splits, markdowns, ledger, payouts, expiry."""
 
+import json
+import random
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -339,3 +341,55 @@ def test_store_credit_is_spent_at_the_till_and_given_back_by_a_refund(app, db, s
     refunds.refund(db, app.config, sale_id=sale["id"], lines=[{"sale_line_id": sale["lines"][0]["id"]}],
                    tender_mode="original", reason="changed mind", idempotency_key="back")
     assert store_credit.balance(db, consignor) == 5500
+
+
+def _expired_by_full_scan(db, moment):
+    """The list as it was worked out before the index: every consigned item in stock, its terms, its dates."""
+    found = []
+    for item in db.execute("SELECT * FROM items WHERE status = 'available' AND consignor_id IS NOT NULL "
+                           "ORDER BY created_at, id").fetchall():
+        item = dict(item)
+        terms = contracts.terms_for_item(db, item)
+        expires, grace_ends = expiry.dates(item, terms)
+        if moment >= expires:
+            found.append((item["id"], "grace" if moment < grace_ends else "overdue", terms["expiry_outcome"]))
+    return found
+
+
+def test_expiry_list_from_the_index_is_the_full_scan_on_a_random_stock(app, db, staff, consignor, make_item):
+    rng = random.Random(10)
+    owners = [consignor] + [consignors.create_consignor(db, app.extensions["vault"], number=f"E{n}", name=f"寄卖 {n}",
+                                                        phone=f"1390000000{n}", split_bps=6000, consent=True)
+                            for n in range(3)]
+    made = []
+    for step in range(60):
+        owner = rng.choice(owners)
+        if rng.random() < 0.15:  # contracts change: items taken in before keep their snapshot's period
+            contracts.save_contract(db, owner, split_kind="flat", split_bps=6000, period_days=rng.choice([7, 30, 60]),
+                                    grace_days=rng.choice([0, 5]),
+                                    expiry_outcome=rng.choice(["return", "donate", "shop_stock"]))
+        made.append(make_item(price_fen=1000 + step, consignor_id=owner if rng.random() < 0.85 else None,
+                              moment=T0 + timedelta(hours=rng.randint(0, 24 * 90))))
+    with transaction(db):  # two items from before snapshots: their terms are the contract's now
+        for item in made[:2]:
+            db.execute("DELETE FROM item_terms WHERE item_id = ?", (item["id"],))
+            db.execute("UPDATE items SET expires_at = NULL WHERE id = ?", (item["id"],))
+        db.execute("UPDATE items SET status = 'sold' WHERE id = ?", (made[5]["id"],))
+    snapshot = db.execute("SELECT i.created_at, t.terms_json, i.expires_at FROM items i JOIN item_terms t "
+                          "ON t.item_id = i.id").fetchall()
+    assert len(snapshot) >= 40 and all(row[2] == contracts.expiry_of(row[0], json.loads(row[1])) for row in snapshot)
+    for day in range(0, 160, 3):
+        moment = T0 + timedelta(days=day, hours=rng.randint(0, 23))
+        listed = [(i["id"], i["state"], i["outcome"]) for i in expiry.expired_items(db, moment)]
+        assert listed == _expired_by_full_scan(db, moment), day
+        due = [i["id"] for i in expiry.expired_items(db, moment)]
+        if due and day % 30 == 0:  # outcomes applied: they leave the list (shop stock leaves the index too)
+            expiry.apply_outcomes(db, app.config, due[:3], moment=moment)
+    assert db.execute("SELECT count(*) FROM items WHERE consignor_id IS NULL AND expires_at IS NOT NULL").fetchone()[0] == 0
+    seen = []
+    db.conn.set_trace_callback(seen.append)
+    expiry.expired_items(db, T0 + timedelta(days=40))
+    db.conn.set_trace_callback(None)
+    listing = next(s for s in seen if s.startswith("SELECT i.*"))
+    plan = [row[3] for row in db.execute("EXPLAIN QUERY PLAN " + listing)]
+    assert plan[0].startswith("SEARCH i USING INDEX items_expiry (status=? AND expires_at<"), plan

@@ -51,3 +51,34 @@ def test_one_character_and_punctuation_still_search(db, make_item):
     assert ids(items.search(db, "城")) == [item["id"]]
     assert ids(items.search(db, "《围")) == [item["id"]]
     assert ids(items.search(db, "围城 1991")) == [item["id"]]
+
+
+def _plan(db, query, **filters):
+    """The SQL ``items.search`` runs for ``query`` and SQLite's plan of it (EXPLAIN QUERY PLAN details)."""
+    seen = []
+    db.conn.set_trace_callback(seen.append)
+    try:
+        found = items.search(db, query, limit=3, **filters)
+    finally:
+        db.conn.set_trace_callback(None)
+    sql = next(s for s in seen if s.startswith("SELECT i.*"))  # FTS5's own statements are traced too
+    return found, [row[3] for row in db.execute("EXPLAIN QUERY PLAN " + sql)]
+
+
+def test_a_page_of_results_is_read_newest_first_from_the_index_not_collected_and_sorted(db, make_item):
+    made = [make_item(title=f"旧书 围城 walkman {n}", price_fen=100 + n) for n in range(8)]
+    make_item(title="茶壶 teapot")
+    newest = [item["id"] for item in made[::-1]]
+    for query, index in (("旧书", "items_bigram"), ("walkman", "items_fts"), ("旧书 walkman", "items_bigram"),
+                         ("walkman 旧书", "items_fts")):
+        found, plan = _plan(db, query)
+        assert [item["id"] for item in found] == newest[:3], query
+        # the index is the outer loop (its rowids descending), items are looked up by id; no list of every
+        # match (``LIST SUBQUERY`` as the outer loop) and no sort of them (``TEMP B-TREE``)
+        assert plan[0].startswith(f"SCAN {index} VIRTUAL TABLE"), (query, plan)
+        assert any(step.startswith("SEARCH i USING INTEGER PRIMARY KEY") for step in plan), (query, plan)
+        assert not any("TEMP B-TREE" in step for step in plan), (query, plan)
+    found, plan = _plan(db, "旧书", status="available")
+    assert [item["id"] for item in found] == newest[:3] and plan[0].startswith("SCAN items_bigram")
+    second_page = items.search(db, "旧书", limit=3, offset=3)
+    assert [item["id"] for item in second_page] == newest[3:6]

@@ -1,5 +1,6 @@
 """Markdown and expiry routes: the markdown schedules, the list of items past their consignment period
-(pick list, outcomes in bulk), and the hourly worker recording markdowns in item history."""
+(pick list, outcomes in bulk), and the worker recording markdowns in item history (hourly, and woken
+when a step is added or removed: the pages never re-price the stock themselves)."""
 
 from flask import current_app, flash, g, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
@@ -12,6 +13,7 @@ from core.forms import first_error, submit
 from core.money import parse_percent_bps
 from core.settings import get_setting
 from core.web import access, owner_only, render
+from core.workers import wake_worker
 from terms import markdowns
 from terms.contracts import outcome_label
 
@@ -32,7 +34,7 @@ def _add_rule(db, form):
     markdowns.add_rule(db, after_days=form.after_days.data, discount_bps=parse_percent_bps(form.discount.data),
                        category=scope[4:] if scope.startswith("cat:") else None,
                        contract_id=int(scope[9:]) if scope.startswith("contract:") else None)
-    markdown_job.record_due(db, staff_id=g.staff["id"])
+    wake_worker(current_app, "markdowns")  # the worker re-prices the stock; never inside this request
 
 
 @bp.route("/markdowns", methods=["GET", "POST"])
@@ -57,7 +59,7 @@ def markdown_delete(rule_id):
     """Remove a markdown step."""
     db = get_db()
     markdowns.delete_rule(db, rule_id)
-    markdown_job.record_due(db, staff_id=g.staff["id"])
+    wake_worker(current_app, "markdowns")  # the worker re-prices the stock; never inside this request
     flash(_l("Markdown step removed."), "success")
     return redirect(url_for("consignment.markdown_rules"))
 
@@ -77,7 +79,6 @@ def expiry_list():
             flash(_l("Done — %(summary)s.", summary=done), "success")
             return redirect(url_for("consignment.expiry_list"))
         error, status = first_error(form), outcome.status
-    markdown_job.record_due(db)
     found = expiry.expired_items(db)
     show = request.args.get("show", "all")
     if show in ("grace", "overdue"):

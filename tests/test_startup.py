@@ -1,0 +1,94 @@
+"""Start-up (issue 10 §6): what ``resale-pos serve`` imports before its first request. The heavy libraries
+only some requests need (the EPCIS hash generator with pyld/requests/lxml, the schema validator, the
+sender's HTTP client) are imported on first use through ``core.lazy``; the time itself is the bench's."""
+
+import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from core.lazy import lazy_module
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFERRED = ["pyld", "epcis_event_hash_generator", "jsonschema", "requests", "lxml", "aiohttp", "rfc3987"]
+
+
+def _modules_after(code):
+    script = code + "\nimport json, sys\nprint(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def test_serve_answers_its_first_request_without_the_heavy_libraries(tmp_path):
+    loaded = _modules_after(
+        "import cli.main\n"
+        f"app = cli.main._app({str(tmp_path / 'instance')!r})\n"
+        "client = app.test_client()\n"
+        "assert client.get('/healthz').status_code == 200\n"
+        "assert client.get('/login', follow_redirects=True).status_code == 200\n")
+    assert {"flask", "sqlite_utils", "epcis", "sync"} <= loaded
+    assert loaded.isdisjoint(DEFERRED), sorted(loaded & set(DEFERRED))
+
+
+def test_the_first_event_hash_loads_them_and_matches_the_hash_of_a_normal_import():
+    code = ("import epcis\n"
+            "e = epcis.object_event(epc='https://shop.example.cn/i/A17-0042-X', action='ADD',"
+            " biz_step='commissioning', disposition='active', event_time='2026-03-01T02:03:04.005Z',"
+            " tz_offset='+08:00', location='urn:uuid:6a1f0d2e-0000-4000-8000-000000000001')\n"
+            "print(e['eventID'])\n")
+    lazy = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    eager = subprocess.run([sys.executable, "-c", "import pyld.jsonld, jsonschema, epcis_event_hash_generator\n"
+                            + code], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert lazy.returncode == 0 and eager.returncode == 0, (lazy.stderr, eager.stderr)
+    assert lazy.stdout.startswith("ni:///sha-256;") and lazy.stdout == eager.stdout
+    loaded = _modules_after(code)
+    assert {"pyld", "epcis_event_hash_generator"} <= loaded
+
+
+def test_lazy_module_imports_on_first_attribute_once_for_every_thread():
+    name = "tests.fixtures_lazy_target"
+    sys.modules.pop(name, None)
+    module = lazy_module(name)
+    assert not module.loaded and name not in sys.modules
+    seen, errors = [], []
+
+    def use():
+        try:
+            seen.append(module.ANSWER + len(module.words()))
+        except (AttributeError, ImportError) as exc:  # what a half-initialised module would raise
+            errors.append(exc)
+
+    threads = [threading.Thread(target=use) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and seen == [45] * 8
+    assert module.loaded and module.load() is sys.modules[name]
+
+
+def test_workers_wait_out_the_start_delay_unless_woken(app):
+    from core.workers import register_worker, start_workers, wake_worker
+
+    app.extensions["resale_workers"] = []
+    runs = {"early": [], "woken": []}
+    ran = threading.Event()
+
+    def step_for(name):
+        def step(_app):
+            runs[name].append(name)
+            if name == "woken":
+                ran.set()
+        return step
+
+    register_worker(app, "early", step_for("early"), 3600)
+    register_worker(app, "woken", step_for("woken"), 3600)
+    stop = start_workers(app, delay_seconds=60)
+    try:
+        assert not ran.wait(0.5) and runs == {"early": [], "woken": []}  # the first requests have the CPU
+        wake_worker(app, "woken")  # a page that changed something still gets its work done at once
+        assert ran.wait(10) and runs == {"early": [], "woken": ["woken"]}
+    finally:
+        stop.set()
