@@ -4,6 +4,7 @@ Every till action answers with the whole till fragment (``#till``): cart, totals
 message, so the screen is always what the server holds.
 """
 
+import io
 import threading
 import uuid
 from contextlib import contextmanager
@@ -297,7 +298,7 @@ def payment_code_image(kind):
     path = payment_codes.code_path(get_db(), current_app.instance_path, kind)
     if path is None:
         abort(404)
-    response = send_file(path, mimetype="image/png", max_age=0)
+    response = send_file(io.BytesIO(path.read_bytes()), mimetype="image/png", max_age=0)
     response.headers["Cache-Control"] = "private, no-cache"
     return response
 
