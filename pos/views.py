@@ -8,6 +8,7 @@ import io
 import threading
 import uuid
 from contextlib import contextmanager
+from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, request, send_file, session, url_for
 from flask_babel import lazy_gettext as _l
@@ -29,6 +30,8 @@ from printing.qr import qr_svg
 from printing.views import preview_response
 
 bp = Blueprint("pos", __name__)
+#: Sales listed at most on the sales page (newest first).
+SALES_PAGE = 100
 
 
 def _cart_id(db):
@@ -371,8 +374,24 @@ def sale_by_key(key):
 @bp.route("/sales")
 @staff_only
 def sale_list():
-    """Recent sales with links to their receipts."""
-    return render("pos/sales.html", sales=sales.recent_sales(get_db(), 100))
+    """Sales, newest first, searched by receipt number, tag, title or amount (``q``), tender kind (``tender``)
+    and day (``date``, YYYY-MM-DD in the shop's time zone); each row names its tenders and items, with
+    reprint, refund and void. The table alone answers the search-as-you-type requests (``HX-Target:
+    sale-results``)."""
+    args = request.args
+    tender = args.get("tender") if args.get("tender") in tenders.KINDS else None
+    day, date_error = None, None
+    if args.get("date"):
+        try:
+            day = date.fromisoformat(args["date"].strip())
+        except ValueError:
+            date_error = _l("Enter the day as YYYY-MM-DD, e.g. 2026-12-01.")
+    found = sales.search_sales(get_db(), args.get("q", ""), tender=tender, day=day, limit=SALES_PAGE)
+    context = {"sales": found, "args": args, "tender_kinds": tenders.KINDS, "tender_label": tenders.label,
+               "date_error": date_error, "searched": bool(args.get("q") or tender or day), "limit": SALES_PAGE}
+    if request.headers.get("HX-Target") == "sale-results":
+        return render("pos/_sale_table.html", **context)
+    return render("pos/sales.html", **context, status=422 if date_error else 200)
 
 
 def _receipt_context(db, sale):

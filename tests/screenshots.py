@@ -185,6 +185,9 @@ def tablet_screens(browser, base, out, lang, pins, folder):
         shoot(page, out, f"tablet-{size_name}-till-wechat", full=False)
         page.click("#pay-back")
         page.wait_for_selector("#pay-form")
+        page.goto(f"{base}/sales")
+        shoot(page, out, f"tablet-{size_name}-sales", full=False)
+        page.goto(f"{base}/till")
         page.evaluate("""async () => {
             await navigator.serviceWorker.ready;
             if (!navigator.serviceWorker.controller) {
