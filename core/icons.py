@@ -24,6 +24,8 @@ PATHS = {
              '<path d="M6 14h12v8H6z"/>',
     "camera": '<path d="M23 19a2 2 0 0 1-2 2H3a2 2 0 0 1-2-2V8a2 2 0 0 1 2-2h4l2-3h6l2 3h4a2 2 0 0 1 2 2z"/>'
               '<circle cx="12" cy="13" r="4"/>',
+    "qr": '<rect x="3" y="3" width="7" height="7"/><rect x="14" y="3" width="7" height="7"/>'
+          '<rect x="3" y="14" width="7" height="7"/><path d="M14 14h3v3h-3zM20 14v7M14 20h3"/>',
     "check": '<path d="M20 6L9 17l-5-5"/>',
     "x": '<path d="M18 6L6 18M6 6l12 12"/>',
     "logout": '<path d="M9 21H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h4M16 17l5-5-5-5M21 12H9"/>',

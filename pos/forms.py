@@ -9,6 +9,7 @@ it into fen so the message lands where the till shows it.
 import re
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
 from wtforms import Field, HiddenField, PasswordField, StringField
 from wtforms.utils import unset_value
 
@@ -33,12 +34,17 @@ class DiscountForm(Form):
 
 class CompleteForm(Form):
     """Completing the sale: tender rows (``kind``/``amount``/``reference``, once per row) or one quick-cash
-    button (whole fen), the total the screen showed and the sale's idempotency key."""
+    button (whole fen), the total the screen showed and the sale's idempotency key. A mobile payment
+    confirmed on the payment-code screen adds ``mobile`` (``wechat``/``alipay``) for ``mobile_fen`` (whole
+    fen: what was left to pay) with an optional ``mobile_reference``, after the rows typed before it."""
 
     kind = ListField()
     amount = ListField()
     reference = ListField(validators=[no_personal_data])
     quick_cash = StringField()
+    mobile = StringField()
+    mobile_fen = StringField()
+    mobile_reference = StringField()
     expected_total = StringField()
     sale_key = HiddenField()
 
@@ -46,6 +52,22 @@ class CompleteForm(Form):
         """The tender rows as typed (``kind``, ``amount``, ``reference`` strings), to show them back."""
         return [{"kind": k, "amount": a, "reference": r} for k, a, r in
                 zip(self.kind.data or [], self.amount.data or [], self.reference.data or [])]
+
+
+class MobilePayForm(CompleteForm):
+    """Open the payment-code screen for ``mobile`` (``wechat``/``alipay``) with the rows typed so far, or
+    go ``back`` from it to the pay panel with those rows."""
+
+    back = StringField()
+
+
+class PaymentCodeForm(Form):
+    """The owner's upload of a payment code: ``kind`` (``wechat``/``alipay``) and the ``image`` (PNG/JPEG),
+    or ``remove`` it."""
+
+    kind = StringField()
+    image = FileField()
+    remove = StringField()
 
 
 class OpenShiftForm(Form):

@@ -7,12 +7,14 @@ transaction that writes the sale, so concurrent tills queue and a rolled-back sa
 
 import hashlib
 import hmac
+import re
 
 from flask_babel import lazy_gettext as _l
 
 from core import clock
 from core.db import one, rows, transaction
 from core.errors import Conflict, DomainError, NotFound
+from core.money import MoneyError, parse_money
 from core.settings import resolver_base
 from inventory.items import record_event
 from pos import cart as carts
@@ -206,3 +208,67 @@ def recent_sales(db, limit=20):
     """The latest sales (dicts), newest first."""
     return rows(db, "SELECT s.*, (SELECT count(*) FROM sale_lines l WHERE l.sale_id = s.id) AS line_count "
                     "FROM sales s ORDER BY s.id DESC LIMIT ?", (limit,))
+
+
+def _like(text):
+    """``%text%`` for ``LIKE … ESCAPE '\\'`` with the wildcards of ``text`` taken literally."""
+    return "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"
+
+
+def search_sales(db, text="", tender=None, day=None, limit=100):
+    """Sales matching every filter given, newest first, each with its ``tenders`` and ``titles``.
+
+    Args:
+        text: what the user typed, matched as any of: a receipt number (digits), part of a tag code (any case,
+            hyphens optional: ``a17-0042``, ``A170042``), part of a line's title, or an amount (``18.5``,
+            ``¥18.50``; parsed like every amount, :func:`core.money.parse_money`) equal to the sale's total or
+            to one of its tenders.
+        tender: a tender kind (:data:`pos.tenders.KINDS`) the sale was paid with, or ``None``.
+        day: a ``datetime.date``: sales of that day in the shop's time zone, or ``None``.
+        limit: at most this many sales.
+
+    Returns:
+        list of sale dicts (the ``sales`` row, ``line_count``, ``refund_count``, ``tenders``: list of
+        ``{"kind", "amount_fen"}``, ``titles``: the lines' titles in order).
+    """
+    where, params = [], []
+    text = (text or "").strip()
+    if text:
+        like, compact = _like(text), _like(text.replace("-", ""))
+        alternatives = [("EXISTS (SELECT 1 FROM sale_lines l WHERE l.sale_id = s.id AND (l.title LIKE ? ESCAPE '\\' "
+                         "OR l.tag LIKE ? ESCAPE '\\' OR replace(l.tag, '-', '') LIKE ? ESCAPE '\\'))")]
+        params += [like, like, compact]
+        if re.fullmatch(r"[0-9]{1,12}", text):
+            alternatives.append("s.receipt_no = ?")
+            params.append(int(text))
+        try:
+            amount = parse_money(text)
+        except MoneyError:
+            amount = None
+        if amount is not None:
+            alternatives.append("s.total_fen = ? OR EXISTS (SELECT 1 FROM tenders t WHERE t.sale_id = s.id "
+                                "AND t.amount_fen = ?)")
+            params += [amount, amount]
+        where.append("(" + " OR ".join(alternatives) + ")")
+    if tender:
+        where.append("EXISTS (SELECT 1 FROM tenders t WHERE t.sale_id = s.id AND t.kind = ?)")
+        params.append(tender)
+    if day:
+        start, end = clock.day_bounds(day)
+        where.append("s.created_at >= ? AND s.created_at < ?")
+        params += [start, end]
+    sql = ("SELECT s.*, (SELECT count(*) FROM sale_lines l WHERE l.sale_id = s.id) AS line_count, "
+           "(SELECT count(*) FROM refunds r WHERE r.sale_id = s.id) AS refund_count FROM sales s"
+           + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY s.id DESC LIMIT ?")
+    found = rows(db, sql, (*params, limit))
+    if not found:
+        return found
+    by_id = {sale["id"]: dict(sale, tenders=[], titles=[]) for sale in found}
+    marks = ",".join("?" * len(by_id))
+    for row in rows(db, f"SELECT sale_id, kind, amount_fen FROM tenders WHERE sale_id IN ({marks}) ORDER BY id",
+                    tuple(by_id)):
+        by_id[row["sale_id"]]["tenders"].append({"kind": row["kind"], "amount_fen": row["amount_fen"]})
+    for row in rows(db, f"SELECT sale_id, title FROM sale_lines WHERE sale_id IN ({marks}) ORDER BY id",
+                    tuple(by_id)):
+        by_id[row["sale_id"]]["titles"].append(row["title"])
+    return list(by_id.values())

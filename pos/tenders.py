@@ -10,6 +10,8 @@ from core.errors import DomainError
 from core.money import format_money
 
 KINDS = ("cash", "card", "wechat", "alipay", "store_credit")
+#: Mobile payments the shopper makes by scanning the shop's static payment QR (收款码) at the till.
+MOBILE_KINDS = ("wechat", "alipay")
 #: Tenders drawn from an account the shop keeps (``reference`` names the account holder); the area that
 #: owns the account registers a check with :func:`register_account_check` (consignment: store credit).
 ACCOUNT_KINDS = ("store_credit",)
@@ -33,36 +35,69 @@ def plan(total_fen, entries, currency="CNY", locale="zh_CN"):
         DomainError: an unknown kind, a non-positive amount, a card/mobile amount over what is still
             due (no change from those), or the tenders not covering the total.
     """
-    remaining = total_fen
-    result, change = [], 0
-    for entry in entries:
-        kind, amount = entry.get("kind"), entry.get("amount_fen")
-        reference = (entry.get("reference") or "").strip()
-        if kind not in KINDS:
-            raise DomainError(_l("Unknown payment type."), field="tender")
-        if not isinstance(amount, int) or amount <= 0:
-            raise DomainError(_l("Each payment must be more than zero."), field="tender")
-        if kind in ACCOUNT_KINDS and not reference:
-            raise DomainError(_l("Enter the consignor number whose store credit pays."), field="tender")
-        if len(reference) > MAX_REFERENCE:
-            raise DomainError(_l("The payment reference is at most %(n)d characters.", n=MAX_REFERENCE),
-                              field="tender")
-        if kind == "cash":
-            applied = min(amount, remaining)
-            change += amount - applied
-            result.append({"kind": kind, "amount_fen": applied, "given_fen": amount, "reference": ""})
-        else:
-            if amount > remaining:
-                raise DomainError(_l("%(kind)s pays more than is due (%(due)s); card and mobile payments give "
-                                     "no change.", kind=label(kind), due=format_money(remaining, currency, locale)),
-                                  field="tender")
-            applied = amount
-            result.append({"kind": kind, "amount_fen": applied, "given_fen": None, "reference": reference})
-        remaining -= applied
+    result, change, remaining = _apply(total_fen, entries, currency, locale)
     if remaining > 0:
         raise DomainError(_l("%(due)s still to pay.", due=format_money(remaining, currency, locale)), field="tender")
     return {"tenders": [t for t in result if t["amount_fen"] > 0 or t["kind"] != "cash"] or result,
             "paid_fen": total_fen, "change_fen": change}
+
+
+def still_due(total_fen, entries, currency="CNY", locale="zh_CN"):
+    """What is left to pay (fen, ≥ 0) after the tenders typed so far, checked as :func:`plan` checks them.
+
+    Args:
+        total_fen: what the customer owes.
+        entries: tenders as for :func:`plan` (may be empty).
+
+    Raises:
+        DomainError: as :func:`plan`, except that tenders short of the total are not an error here.
+    """
+    return _apply(total_fen, entries, currency, locale)[2]
+
+
+def _apply(total_fen, entries, currency, locale):
+    """Check ``entries`` in order against ``total_fen``: ``(planned tenders, change_fen, remaining_fen)``.
+
+    A refusal names the entry it is about: the ``DomainError`` gets ``row`` (its index in ``entries``), so
+    the till shows the message beside that row's amount."""
+    remaining = total_fen
+    result, change = [], 0
+    for row, entry in enumerate(entries):
+        try:
+            applied = _apply_one(entry, remaining, result, currency, locale)
+        except DomainError as exc:
+            exc.row = row
+            raise
+        if entry.get("kind") == "cash":
+            change += entry["amount_fen"] - applied
+        remaining -= applied
+    return result, change, remaining
+
+
+def _apply_one(entry, remaining, result, currency, locale):
+    """Check one tender against what is still due, append it to ``result`` and return the fen it pays."""
+    kind, amount = entry.get("kind"), entry.get("amount_fen")
+    reference = (entry.get("reference") or "").strip()
+    if kind not in KINDS:
+        raise DomainError(_l("Unknown payment type."), field="tender")
+    if not isinstance(amount, int) or amount <= 0:
+        raise DomainError(_l("Each payment must be more than zero."), field="tender")
+    if kind in ACCOUNT_KINDS and not reference:
+        raise DomainError(_l("Enter the consignor number whose store credit pays."), field="tender")
+    if len(reference) > MAX_REFERENCE:
+        raise DomainError(_l("The payment reference is at most %(n)d characters.", n=MAX_REFERENCE),
+                          field="tender")
+    if kind == "cash":
+        applied = min(amount, remaining)
+        result.append({"kind": kind, "amount_fen": applied, "given_fen": amount, "reference": ""})
+    else:
+        if amount > remaining:
+            raise DomainError(_l("%(kind)s pays more than is due (%(due)s); card and mobile payments give "
+                                 "no change.", kind=label(kind), due=format_money(remaining, currency, locale)),
+                              field="tender")
+        applied = amount
+        result.append({"kind": kind, "amount_fen": applied, "given_fen": None, "reference": reference})
+    return applied
 
 
 def label(kind):

@@ -4,11 +4,13 @@ Every till action answers with the whole till fragment (``#till``): cart, totals
 message, so the screen is always what the server holds.
 """
 
+import io
 import threading
 import uuid
 from contextlib import contextmanager
+from datetime import date
 
-from flask import Blueprint, abort, current_app, g, redirect, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, request, send_file, session, url_for
 from flask_babel import lazy_gettext as _l
 
 from core.backup import register_json_columns
@@ -17,10 +19,10 @@ from core.errors import DomainError
 from core.forms import first_error, optional_int, submit
 from core.i18n import current_locale
 from core.money import MoneyError, format_money, parse_fen, parse_money, parse_percent_bps
-from core.web import add_nav, background, public, render, staff_only
+from core.web import add_nav, background, owner_only, public, render, staff_only
 from pos import cart as carts
-from pos import sales, scanning, tenders
-from pos.forms import CompleteForm, DiscountForm, ScanForm
+from pos import payment_codes, sales, scanning, tenders
+from pos.forms import CompleteForm, DiscountForm, MobilePayForm, PaymentCodeForm, ScanForm
 from pos.refunds import sale_with_refunds
 from printing import documents as print_documents
 from printing import jobs as print_jobs
@@ -28,6 +30,8 @@ from printing.qr import qr_svg
 from printing.views import preview_response
 
 bp = Blueprint("pos", __name__)
+#: Sales listed at most on the sales page (newest first).
+SALES_PAGE = 100
 
 
 def _cart_id(db):
@@ -39,17 +43,34 @@ def _cart_id(db):
 
 
 def _till(db, message=None, kind="error", matches=None, sale=None, status=200, tender_rows=None,
-          discount_typed=None, found_sale=None):
+          discount_typed=None, found_sale=None, pay_error=None, mobile=None):
+    """The till fragment. ``pay_error`` is a payment message shown in the pay panel (beside the tender row
+    whose dict carries ``error``, else above "Complete sale"); ``mobile`` (``{"kind", "amount_fen"}``)
+    opens the full-screen payment-code screen over the till."""
     cart_id = _cart_id(db)
     lines = carts.lines(db, cart_id)
     total = carts.totals(lines)
+    rows = tender_rows or [{"kind": "cash", "amount": "", "reference": ""}]
     return render(
         "pos/till.html", lines=lines, totals=total, message=message, message_kind=kind, matches=matches,
         sale=sale, quick=tenders.quick_cash_amounts(total["total_fen"]) if total["total_fen"] else [],
         sale_key=uuid.uuid4().hex, tender_kinds=tenders.KINDS, tender_label=tenders.label,
-        tender_rows=tender_rows or [{"kind": "cash", "amount": "", "reference": ""}], status=status,
-        discount_typed=discount_typed or {}, found_sale=found_sale,
+        tender_rows=rows, status=status, discount_typed=discount_typed or {}, found_sale=found_sale,
+        pay_error=pay_error if not any(row.get("error") for row in rows) else None,
+        mobile=mobile, mobile_kinds=tenders.MOBILE_KINDS,
+        payment_codes=payment_codes.uploaded_kinds(db, current_app.instance_path),
     )
+
+
+def _tender_failure(db, form, result, rows=None):
+    """The till after a refused payment: the message beside the row it is about (``error.row``), else in
+    the pay panel; the rows as typed."""
+    rows = [dict(row) for row in (rows if rows is not None else form.rows())]
+    message = first_error(form)
+    row = None if form.quick_cash.data else getattr(result.error, "row", None)
+    if row is not None and row < len(rows):
+        rows[row]["error"] = message
+    return _till(db, status=result.status, tender_rows=rows, pay_error=message)
 
 
 @bp.route("/till")
@@ -159,23 +180,81 @@ def discount(line_id):
     return _till(db)
 
 
-def _tender_entries(form):
-    """The tenders of a :class:`pos.forms.CompleteForm`: its rows, or the quick-cash button (whole fen).
+def _row_entries(rows, skip_empty=False):
+    """Tender entries of typed rows (``kind``/``amount``/``reference`` texts).
 
     Raises:
-        MoneyError: an amount that is not money, or no cash amount on a lone cash row.
+        MoneyError: an amount that is not money, or no cash amount on a lone cash row; ``row`` on the error
+            is the index of the row it is about.
+    """
+    entries = []
+    for index, row in enumerate(rows):
+        try:
+            if not row["amount"].strip():
+                if skip_empty:
+                    continue
+                if row["kind"] == "cash" and len(rows) == 1:
+                    raise MoneyError(_l("Enter the cash handed over, or tap an amount."), field="tender")
+                raise MoneyError(_l("Enter the amount of this payment."), field="tender")
+            entries.append({"kind": row["kind"], "amount_fen": parse_money(row["amount"]),
+                            "reference": row["reference"]})
+        except MoneyError as exc:
+            exc.row = index
+            raise
+    return entries
+
+
+def _tender_entries(form):
+    """The tenders of a :class:`pos.forms.CompleteForm`: its rows, the quick-cash button (whole fen), or the
+    rows typed before a mobile payment plus that payment (``mobile``, ``mobile_fen`` whole fen).
+
+    Raises:
+        MoneyError: an amount that is not money, or a row without an amount (``row`` names it).
     """
     if form.quick_cash.data:  # the buttons send whole fen
         return [{"kind": "cash", "amount_fen": parse_fen(form.quick_cash.data), "reference": ""}]
     rows = form.rows()
+    if form.mobile.data:
+        entries = _row_entries(rows, skip_empty=True)
+        return entries + [{"kind": form.mobile.data, "amount_fen": parse_fen(form.mobile_fen.data or ""),
+                           "reference": form.mobile_reference.data or ""}]
     if form.expected_total.data == "0" and not any(row["amount"].strip() for row in rows):
         return []  # everything given away (a 100 % discount): nothing to pay, nothing to tender
-    entries = []
-    for row in rows:
-        if row["kind"] == "cash" and not row["amount"].strip() and len(rows) == 1:
-            raise MoneyError(_l("Enter the cash handed over, or tap an amount."), field="tender")
-        entries.append({"kind": row["kind"], "amount_fen": parse_money(row["amount"]), "reference": row["reference"]})
-    return entries
+    return _row_entries(rows)
+
+
+def _mobile_due(db, form, typed):
+    """What the payment-code screen asks for: the cart's total less the ``typed`` rows (those with an amount).
+
+    Raises:
+        DomainError: an unknown mobile kind, a typed row that is not a payment (``row`` names it), or nothing
+            left to pay.
+    """
+    if form.mobile.data not in tenders.MOBILE_KINDS:
+        raise DomainError(_l("Unknown payment type."), field="tender")
+    total = carts.totals(carts.lines(db, _cart_id(db)))["total_fen"]
+    entries = _row_entries(typed)
+    due = tenders.still_due(total, entries, current_app.config["CURRENCY"], current_locale())
+    if due <= 0:
+        raise DomainError(_l("Nothing is left to pay: tap “Complete sale”."), field="tender")
+    return due
+
+
+@bp.route("/till/mobile", methods=["POST"])
+@staff_only
+def mobile_pay():
+    """WeChat Pay / Alipay in one tap: the full-screen payment code with what is left to pay (the total less
+    the rows typed so far), for the shopper to scan; the cashier then confirms it (``/till/complete``).
+    With ``back``: the pay panel again, with the rows as they were."""
+    db = get_db()
+    form = MobilePayForm()
+    typed = [row for row in form.rows() if row["amount"].strip()]
+    if form.back.data:
+        return _till(db, tender_rows=typed or None)
+    result = submit(form, lambda: _mobile_due(db, form, typed))
+    if not result.ok:
+        return _tender_failure(db, form, result, typed)
+    return _till(db, tender_rows=typed or None, mobile={"kind": form.mobile.data, "amount_fen": result.value})
 
 
 @bp.route("/till/tender-row")
@@ -184,6 +263,47 @@ def tender_row():
     """One more tender row, for a split payment."""
     return render("pos/_tender_row.html", row={"kind": request.args.get("kind", "card"), "amount": "", "reference": ""},
                   tender_kinds=tenders.KINDS, tender_label=tenders.label)
+
+
+@bp.route("/till/payment-codes", methods=["GET", "POST"])
+@owner_only
+def payment_code_settings():
+    """The shop's WeChat Pay and Alipay payment codes (收款码): upload (PNG/JPEG), replace or remove."""
+    db = get_db()
+    form = PaymentCodeForm()
+    errors, status = {}, 200
+    if request.method == "POST":
+        kind = form.kind.data or ""
+
+        def save():
+            if form.remove.data:
+                payment_codes.remove_code(db, current_app.instance_path, kind)
+                return _l("Payment code removed.")
+            upload = form.image.data
+            data = upload.read(payment_codes.MAX_BYTES + 1) if upload else b""
+            payment_codes.store_code(db, current_app.instance_path, kind, data)
+            return _l("Payment code saved: the till shows it when %(kind)s is tapped.", kind=tenders.label(kind))
+
+        result = submit(form, save, default_field="image")
+        if result.ok:
+            flash(result.value, "success")
+            return redirect(url_for("pos.payment_code_settings"), 303)
+        errors = {kind if kind in tenders.MOBILE_KINDS else "_form": first_error(form)}
+        status = result.status
+    return render("pos/payment_codes.html", kinds=tenders.MOBILE_KINDS, tender_label=tenders.label,
+                  codes=payment_codes.uploaded_kinds(db, current_app.instance_path), errors=errors, status=status)
+
+
+@bp.route("/till/payment-codes/<kind>.png")
+@staff_only
+def payment_code_image(kind):
+    """The ``kind`` payment code image, for the till's payment screen (404 when none is uploaded)."""
+    path = payment_codes.code_path(get_db(), current_app.instance_path, kind)
+    if path is None:
+        abort(404)
+    response = send_file(io.BytesIO(path.read_bytes()), mimetype="image/png", max_age=0)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
 
 
 #: Sale keys whose "complete sale" request is being handled in this process right now (waitress runs one
@@ -215,7 +335,9 @@ def complete():
             idempotency_key=form.sale_key.data or "", staff_id=g.staff["id"],
             expected_total_fen=optional_int(form.expected_total.data), locale=current_locale()))
         if not result.ok:
-            return _till(db, first_error(form), status=result.status, tender_rows=form.rows())
+            if form.mobile.data:  # refused on the payment-code screen: the pay panel, rows as typed before
+                return _tender_failure(db, form, result, [row for row in form.rows() if row["amount"].strip()])
+            return _tender_failure(db, form, result)
         sale = result.value
         # The sale is committed; queue its receipt once (not again on a double tap). A printing failure is
         # logged and never hides the sale.
@@ -252,8 +374,24 @@ def sale_by_key(key):
 @bp.route("/sales")
 @staff_only
 def sale_list():
-    """Recent sales with links to their receipts."""
-    return render("pos/sales.html", sales=sales.recent_sales(get_db(), 100))
+    """Sales, newest first, searched by receipt number, tag, title or amount (``q``), tender kind (``tender``)
+    and day (``date``, YYYY-MM-DD in the shop's time zone); each row names its tenders and items, with
+    reprint, refund and void. The table alone answers the search-as-you-type requests (``HX-Target:
+    sale-results``)."""
+    args = request.args
+    tender = args.get("tender") if args.get("tender") in tenders.KINDS else None
+    day, date_error = None, None
+    if args.get("date"):
+        try:
+            day = date.fromisoformat(args["date"].strip())
+        except ValueError:
+            date_error = _l("Enter the day as YYYY-MM-DD, e.g. 2026-12-01.")
+    found = sales.search_sales(get_db(), args.get("q", ""), tender=tender, day=day, limit=SALES_PAGE)
+    context = {"sales": found, "args": args, "tender_kinds": tenders.KINDS, "tender_label": tenders.label,
+               "date_error": date_error, "searched": bool(args.get("q") or tender or day), "limit": SALES_PAGE}
+    if request.headers.get("HX-Target") == "sale-results":
+        return render("pos/_sale_table.html", **context)
+    return render("pos/sales.html", **context, status=422 if date_error else 200)
 
 
 def _receipt_context(db, sale):
@@ -314,3 +452,4 @@ def register(app):
     register_json_columns(app, "shifts", "count_json", "z_report_json")
     add_nav(app, "pos.till", _l("Till"), icon="🛒", order=10)
     add_nav(app, "pos.sale_list", _l("Sales"), icon="🧾", order=60)
+    add_nav(app, "pos.payment_code_settings", _l("Payment codes"), icon="qr", roles=("owner",), order=92)

@@ -143,13 +143,72 @@ def screens(browser, base, empty_base, out, size_name, size, lang, pins, only):
     context.close()
 
 
+TABLET_SIZES = {"landscape": (1280, 800), "portrait": (800, 1280), "phone": PHONE}
+
+
+def tablet_screens(browser, base, out, lang, pins, folder):
+    """The till as a tablet uses it (issue 11): empty, 6 lines, paying by WeChat, and the offline page, at
+    1280×800, 800×1280 and 390×844."""
+    import qrcode
+
+    code = Path(folder) / "wechat-code.png"
+    qrcode.make("wxp://f2f0SCREENSHOTCODE", border=4).save(code)
+    for size_name, (width, height) in TABLET_SIZES.items():
+        context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1,
+                                      locale=lang, extra_http_headers={"Accept-Language": lang},
+                                      is_mobile=size_name == "phone", has_touch=size_name == "phone")
+        page = context.new_page()
+        login(page, base, "Owner", pins["owner"])
+        page.goto(f"{base}/till/payment-codes")
+        page.set_input_files("#image-wechat", str(code))
+        page.locator("#code-wechat button[type=submit]:not([name=remove])").click()
+        page.wait_for_selector("#code-wechat img")
+        page.goto(f"{base}/till")
+        page.evaluate("() => fetch('/till/clear', {method: 'POST', headers: {'X-CSRFToken': "
+                      "document.querySelector('meta[name=csrf-token]').content}})")
+        page.goto(f"{base}/till")
+        shoot(page, out, f"tablet-{size_name}-till-empty", full=False)
+        tags = page.evaluate("""async () => {
+            const r = await fetch('/items?status=available', {headers: {'HX-Request': 'true', 'HX-Target': 'item-results'}});
+            const html = await r.text();
+            return Array.from(html.matchAll(/class="tag-code" href="[^"]+">([^<]+)</g)).map(m => m[1]);
+        }""")
+        for tag in tags[:6]:
+            page.fill("#scan", tag)
+            page.press("#scan", "Enter")
+            page.wait_for_selector(f".cart-line[data-tag='{tag}']")
+        shoot(page, out, f"tablet-{size_name}-till-6-lines", full=False)
+        page.click("#pay-wechat")
+        page.wait_for_selector("#pay-screen")
+        page.evaluate("() => { const img = document.getElementById('pay-code'); return img.complete || "
+                      "new Promise(resolve => img.addEventListener('load', resolve)); }")
+        shoot(page, out, f"tablet-{size_name}-till-wechat", full=False)
+        page.click("#pay-back")
+        page.wait_for_selector("#pay-form")
+        page.goto(f"{base}/sales")
+        shoot(page, out, f"tablet-{size_name}-sales", full=False)
+        page.goto(f"{base}/till")
+        page.evaluate("""async () => {
+            await navigator.serviceWorker.ready;
+            if (!navigator.serviceWorker.controller) {
+                await new Promise(resolve => navigator.serviceWorker.addEventListener('controllerchange', resolve));
+            }
+        }""")
+        context.set_offline(True)
+        page.goto(f"{base}/items")
+        page.wait_for_selector(".offline-text:not([hidden])")
+        shoot(page, out, f"tablet-{size_name}-offline", full=False)
+        context.set_offline(False)
+        context.close()
+
+
 def main(argv=None):
     """Take the screenshots."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", nargs="?", default="/tmp/shots")
     parser.add_argument("--lang", default="zh-CN", choices=["zh-CN", "en", "both"])
     parser.add_argument("--only", default="", help="comma-separated screens: setup,login,intake,items,item,"
-                        "consignors,till,tags,staff,error,public")
+                        "consignors,till,tags,staff,error,public,tablet")
     args = parser.parse_args(argv)
     reason = chromium_missing_reason()
     if reason:
@@ -172,6 +231,10 @@ def main(argv=None):
             for lang in langs:
                 out = Path(args.out) / lang
                 out.mkdir(parents=True, exist_ok=True)
+                if not only or "tablet" in only:
+                    tablet_screens(browser, demo.url, out, lang, demo.pins, folder)
+                if only == {"tablet"}:
+                    continue
                 for size_name, size in SIZES.items():
                     screens(browser, demo.url, empty.url, out, size_name, size, lang, demo.pins, only)
                 if not only or "public" in only:

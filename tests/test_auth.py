@@ -15,7 +15,8 @@ from tests.conftest import CASHIER_PIN, OWNER_PIN, login, text_of
 #: Endpoints that answer without a login (design: provenance, e-receipt, health check, login, setup,
 #: language switch, photos, static files and the GS1 Digital Link form of the provenance URL).
 PUBLIC_ENDPOINTS = {"inventory.provenance", "pos.public_receipt", "core.healthz", "core.favicon", "staff.login", "staff.setup",
-                    "core.set_language", "inventory.photo", "static", "inventory.digital_link"}
+                    "core.set_language", "inventory.photo", "static", "inventory.digital_link",
+                    "core.manifest", "core.service_worker", "core.offline"}
 
 
 def english(client):

@@ -57,7 +57,7 @@ def _fixture_values(app, db, staff, consignor, make_item):
         "tag": item["tag"], "gtin": "06901234567892", "serial": item["id"], "name": "sales-by-day",
         "code": "en", "filename": "css/app.css", "agreement_id": agreement_id, "rule_id": rule_id,
         "printer_id": printer_id, "job_id": job_id, "line_id": line_id, "outbox_id": outbox_id,
-        "shift_id": sale["shift_id"], "staff_id": victim, "key": "matrix-sale",
+        "shift_id": sale["shift_id"], "staff_id": victim, "key": "matrix-sale", "kind": "wechat",
     }
 
 

@@ -64,7 +64,7 @@ def shop(live_server):
         "item_id": made[1]["id"], "consignor_id": live_server.consignor, "sale_id": sale["id"],
         "receipt_no": sale["receipt_no"], "agreement_id": agreement_id, "printer_id": printer_id,
         "shift_id": shift_id, "tag": made[1]["tag"], "photo": photo_item["photo"], "code": "en",
-        "gtin": "06901234567892", "serial": 1, "key": "csp-sale", "item_ids": ",".join(str(i["id"]) for i in made),
+        "gtin": "06901234567892", "serial": 1, "key": "csp-sale", "kind": "wechat", "item_ids": ",".join(str(i["id"]) for i in made),
     }
     return live_server
 

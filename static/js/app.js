@@ -81,6 +81,16 @@
     setTimeout(function () { focusFirstError(target); }, 0);
   });
   document.addEventListener("DOMContentLoaded", function () { focusFirstError(document.querySelector("main")); });
+  // The top bar's height, for what sticks under it (the till's pay panel): --topbar-h on <html>.
+  function topbarHeight() {
+    var bar = document.querySelector(".topbar");
+    if (bar) document.documentElement.style.setProperty("--topbar-h", bar.getBoundingClientRect().height + "px");
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    topbarHeight();
+    var bar = document.querySelector(".topbar");
+    if (bar && window.ResizeObserver) new ResizeObserver(topbarHeight).observe(bar);
+  });
   // Keep the scan field focused at the till so a scanner can fire at any time.
   document.addEventListener("htmx:afterSettle", function () {
     var scan = document.getElementById("scan");
