@@ -25,6 +25,17 @@ def get_setting(db, key):
     return json.loads(row[0])
 
 
+def get_some(db, keys):
+    """Return the settings ``keys`` (an iterable of str) as a dict, defaults filled in, in one query (for a
+    page that needs a few of them on every request, e.g. the till)."""
+    keys = list(keys)
+    values = {key: DEFAULTS.get(key) for key in keys}
+    marks = ", ".join("?" * len(keys))
+    for key, value in db.execute(f"SELECT key, value FROM settings WHERE key IN ({marks})", keys).fetchall():
+        values[key] = json.loads(value)
+    return values
+
+
 def get_settings(db):
     """Return every setting as a dict, defaults filled in."""
     values = dict(DEFAULTS)

@@ -44,7 +44,7 @@ class CompleteForm(Form):
     quick_cash = StringField()
     mobile = StringField()
     mobile_fen = StringField()
-    mobile_reference = StringField()
+    mobile_reference = StringField(validators=[no_personal_data])
     expected_total = StringField()
     sale_key = HiddenField()
 

@@ -18,7 +18,7 @@ from PIL import Image, UnidentifiedImageError
 from core.db import transaction
 from core.errors import DomainError, NotFound
 from core.files import make_private, private_dir
-from core.settings import get_setting, set_setting
+from core.settings import get_setting, get_some, set_setting
 from pos.tenders import MOBILE_KINDS
 
 MAX_SIDE_PX = 1200
@@ -95,17 +95,22 @@ def remove_code(db, instance_path, kind):
         (code_dir(instance_path) / Path(old).name).unlink(missing_ok=True)
 
 
-def code_path(db, instance_path, kind):
-    """The stored image of the ``kind`` payment code (a ``Path``), or ``None`` when none is uploaded."""
-    if kind not in MOBILE_KINDS:
-        return None
-    name = get_setting(db, f"payment_code_{kind}")
+def _stored(instance_path, name):
     if not name:
         return None
     path = code_dir(instance_path) / Path(name).name
     return path if path.is_file() else None
 
 
+def code_path(db, instance_path, kind):
+    """The stored image of the ``kind`` payment code (a ``Path``), or ``None`` when none is uploaded."""
+    if kind not in MOBILE_KINDS:
+        return None
+    return _stored(instance_path, get_setting(db, _setting_key(kind)))
+
+
 def uploaded_kinds(db, instance_path):
-    """``{kind: file name}`` of the mobile payment kinds with a code uploaded."""
-    return {kind: path.name for kind in MOBILE_KINDS if (path := code_path(db, instance_path, kind))}
+    """``{kind: file name}`` of the mobile payment kinds with a code uploaded (one query: the till asks on
+    every render)."""
+    names = get_some(db, [_setting_key(kind) for kind in MOBILE_KINDS])
+    return {kind: path.name for kind in MOBILE_KINDS if (path := _stored(instance_path, names[_setting_key(kind)]))}
