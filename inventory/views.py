@@ -87,12 +87,14 @@ def intake():
     return render("inventory/intake.html", form=form, last=last, batch=session_batch, status=status)
 
 
-def _today_batch(db):
+def _today_batch(db, *, to_tag=False):
     """The items this staff member took in today, the shop's local day (for 'print tags for what I just took
-    in'; not SQLite's UTC ``date('now')``, which puts a 07:59 Shanghai intake on yesterday)."""
+    in'; not SQLite's UTC ``date('now')``, which puts a 07:59 Shanghai intake on yesterday). ``to_tag``: only
+    those still for sale — an item sold (or returned, withdrawn…) since needs no tag."""
+    status = " AND status = 'available'" if to_tag else ""
     return db.execute(
-        "SELECT id, tag, title, price_fen FROM items WHERE created_by = ? AND created_at >= ? AND created_at < ? "
-        "ORDER BY id DESC LIMIT 200", (g.staff["id"], *clock.day_bounds(clock.local_today()))
+        "SELECT id, tag, title, price_fen FROM items WHERE created_by = ? AND created_at >= ? AND created_at < ?"
+        f"{status} ORDER BY id DESC LIMIT 200", (g.staff["id"], *clock.day_bounds(clock.local_today()))
     ).fetchall()
 
 
@@ -212,7 +214,7 @@ def tag_sheet():
     db = get_db()
     stock = labels.STOCKS.get(request.args.get("stock") or get_setting(db, "tag_stock")) or labels.STOCKS["roll-40x30"]
     if request.args.get("batch") == "today":
-        ids = [row["id"] for row in _today_batch(db)][::-1]
+        ids = [row["id"] for row in _today_batch(db, to_tag=True)][::-1]
     else:
         ids = _ids(request.args.get("ids"))
     copies = min(max(request.args.get("copies", 1, type=int), 1), 20)
@@ -299,7 +301,7 @@ def tags_batch():
     """Preview a batch of tags (``ids=1,2,3`` or ``batch=today``, ``copies``), then queue it (POST)."""
     db = get_db()
     if request.values.get("batch") == "today":
-        ids = [row["id"] for row in _today_batch(db)][::-1]
+        ids = [row["id"] for row in _today_batch(db, to_tag=True)][::-1]
     else:
         ids = _ids(request.values.get("ids"))
     copies = min(max(request.values.get("copies", 1, type=int), 1), 20)

@@ -11,6 +11,7 @@ from core import clock
 from core.db import connect
 from core.settings import get_setting
 from inventory import items
+from tests.conftest import sell
 
 
 def test_todays_tags_are_the_shops_local_day_not_utcs(fixed_clock, owner_client, db, make_item):
@@ -76,3 +77,19 @@ def test_one_setting_drives_babel_events_and_today(tmp_path, fixed_clock):
 def test_an_unknown_time_zone_stops_the_start_with_its_name(tmp_path):
     with pytest.raises(ValueError, match="Asia/Shangai"):
         create_app({"INSTANCE_PATH": str(tmp_path / "typo"), "SHOP_TIMEZONE": "Asia/Shangai"})
+
+
+def test_todays_tags_leave_out_what_sold_since_intake(owner_client, app, db, make_item, staff):
+    """Issue 11 §6: "Print today's tags" used to include the items already sold."""
+    kept, sold = make_item(title="今早的书"), make_item(title="已卖的灯")
+    sell(app, db, sold, staff_id=staff["owner"])
+    for url in ("/printing/tags?batch=today", "/tags/sheet?batch=today"):
+        page = owner_client.get(url).get_data(as_text=True)
+        assert f"/tags/{kept['id']}.png" in page or kept["tag"] in page, url
+        assert f"/tags/{sold['id']}.png" not in page and sold["tag"] not in page, url
+    queued = owner_client.post("/printing/tags", data={"batch": "today", "copies": "1"})
+    assert queued.status_code == 302
+    payload = json.loads(db.execute("SELECT payload FROM print_jobs ORDER BY id DESC").fetchone()[0])
+    assert payload == {"item_ids": [kept["id"]], "copies": 1}
+    intake = owner_client.get("/intake").get_data(as_text=True)  # what was taken in today still lists both
+    assert re.search(r"Taken in today\s*\(2\)", intake)
