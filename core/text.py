@@ -8,6 +8,7 @@ from typing import NamedTuple
 from flask_babel import lazy_gettext as _l
 from stdnum.cn import ric
 
+from core.crypto import mask_id_number, mask_phone
 from core.errors import DomainError
 
 #: Characters nobody means to type and that make text misleading or unfindable: NUL and the other C0/C1
@@ -142,10 +143,13 @@ def redact_personal_data(text):
 
 
 def mask_number(item):
-    """The masked form of a :class:`PersonalData` finding (first 3 and last 4 characters kept)."""
-    if item.kind == "phone" and len(item.value) == 13:  # +86 and the mobile number
-        return "+86 " + mask_number(item._replace(value=item.value[2:]))
-    return item.value[:3] + "*" * (len(item.value) - 7) + item.value[-4:]
+    """The masked form of a :class:`PersonalData` finding, as the encrypted fields are shown
+    (:func:`core.crypto.mask_id_number`, :func:`core.crypto.mask_phone`: first 3 and last 4 kept)."""
+    if item.kind == "id_number":
+        return mask_id_number(item.value)
+    if len(item.value) == 13:  # +86 and the mobile number
+        return "+86 " + mask_phone(item.value[2:])
+    return mask_phone(item.value)
 
 
 def refuse_personal_data(text, field=None, here=False):
