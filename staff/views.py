@@ -144,12 +144,8 @@ def _staff_page(db, form=None, errors=None, status=200, pin_errors=None):
 def staff_remove(staff_id):
     """Remove a staff member: they cannot log in any more and their open sessions end now."""
     db = get_db()
-    outcome = submit(StaffActionForm(), lambda: accounts.remove_staff(db, staff_id, g.staff["id"]))
-    if outcome.ok:
-        flash(_l("Staff member removed; their sessions have ended."), "success")
-    elif outcome.error is not None:
-        flash(outcome.error.message, "error")
-    return redirect(url_for("staff.staff_list"))
+    return _staff_action(lambda: accounts.remove_staff(db, staff_id, g.staff["id"]),
+                         _l("Staff member removed; their sessions have ended."))
 
 
 @bp.route("/staff/<int:staff_id>/unlock", methods=["POST"])
@@ -157,9 +153,14 @@ def staff_remove(staff_id):
 def staff_unlock(staff_id):
     """Clear a staff member's lockout (LAN and hub) after too many wrong PINs."""
     db = get_db()
-    outcome = submit(StaffActionForm(), lambda: accounts.unlock(db, staff_id=staff_id))
+    return _staff_action(lambda: accounts.unlock(db, staff_id=staff_id), _l("Unlocked."))
+
+
+def _staff_action(action, done):
+    """A button on the staff list (CSRF only): run ``action``, flash ``done`` or its error, back to the list."""
+    outcome = submit(StaffActionForm(), action)
     if outcome.ok:
-        flash(_l("Unlocked."), "success")
+        flash(done, "success")
     elif outcome.error is not None:
         flash(outcome.error.message, "error")
     return redirect(url_for("staff.staff_list"))
