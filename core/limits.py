@@ -5,8 +5,8 @@ guess for ever and keep every account locked (issue 9 §3). Wrong PINs are there
 client address, over stacked moving windows (``PIN_CLIENT_LIMITS``, default 10 a minute, 30 an hour, 100 a
 day): the more a device guesses, the longer it waits (a minute, then up to an hour, then up to a day). The
 first window is wider than one account's lockout (``LOCKOUT_ATTEMPTS``), so someone who mistypes their
-own PIN sees the account's message; a device trying account after account is stopped here. Only wrong PINs count (answers with status 401), so
-a cashier who logs in many times a day is never slowed down. The login page and the owner's PIN at a void
+own PIN sees the account's message; a device trying account after account is stopped here. Only wrong
+PINs count (answers with status 401), so a cashier who logs in many times a day is never slowed down. The login page and the owner's PIN at a void
 share one budget (scope ``pin``).
 
 Requests from the hub's own loopback (a browser on the hub, ``http://localhost:8080/``) are exempt: an
