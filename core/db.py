@@ -26,8 +26,9 @@ def connect(path, busy_timeout_ms=5000, check_same_thread=True):
     WAL journal, ``synchronous=FULL`` (a sale acknowledged is a sale on disk), foreign keys on, a
     busy timeout so writers wait for each other, and ``secure_delete`` on: SQLite overwrites deleted and
     updated content with zeros instead of leaving it in free space, so erased personal data cannot be read
-    back from the file (issue 9 §13; it costs a little more writing, not more fsyncs). The SQL function ``shop_date(utc_text)`` gives the
-    shop's local date of a stored UTC time (:func:`core.clock.local_date_of`), for grouping by local day.
+    back from the file (issue 9 §13; it costs a little more writing, not more fsyncs). The SQL function
+    ``shop_date(utc_text)`` gives the shop's local date of a stored UTC time (:func:`core.clock.local_date_of`),
+    for grouping by local day.
     """
     conn = sqlite3.connect(str(path), timeout=busy_timeout_ms / 1000, isolation_level=None,
                            check_same_thread=check_same_thread)
