@@ -15,10 +15,12 @@ endif
 run: python
 	$(PYTHON) -m pip install . && $(PYTHON) -m cli serve --demo
 
-# Debian's Chromium and a CJK font for the browser test; python3-venv where a venv is needed.
+# Debian's Chromium and a CJK font for the browser tests, Caddy for the LAN HTTPS test; python3-venv where a
+# venv is needed.
 system-deps:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v caddy >/dev/null 2>&1 || missing="$$missing caddy"; \
 	fc-list 2>/dev/null | grep -qi "wenquanyi micro hei" || missing="$$missing fonts-wqy-microhei"; \
 	if [ "$(EXTERNALLY_MANAGED)" = 1 ] && ! $(PY) -c "import ensurepip" 2>/dev/null; then missing="$$missing python3-venv"; fi; \
 	if [ -n "$$missing" ]; then \

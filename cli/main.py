@@ -16,7 +16,7 @@ import qrcode
 from waitress import serve as waitress_serve
 
 from cli.demo import DEMO_PINS, load_demo
-from core import clock
+from core import clock, lan_https
 from core.backup import BackupError, backup, check_backup, restore, restore_checks
 from core.db import close_thread_connections, connect, hold_open, transaction
 from core.errors import Conflict, DomainError
@@ -136,13 +136,21 @@ def main():
               help="waitress worker threads. Env: RESALE_THREADS.")
 @click.option("--demo", is_flag=True, help="Load demo data first if the instance is empty.")
 @click.option("--no-workers", is_flag=True, help="Do not start background workers (backup, printing, sync).")
-def serve(instance, host, port, threads, demo, no_workers):
+@click.option("--behind-proxy", is_flag=True, envvar="RESALE_BEHIND_PROXY",
+              help="HTTPS front on this hub (resale-pos https-config): trust its X-Forwarded-For from 127.0.0.1 "
+                   "and print its https:// addresses. Env: RESALE_BEHIND_PROXY.")
+@click.option("--https-port", default=8443, show_default=True, type=int, envvar="RESALE_HTTPS_PORT",
+              help="The HTTPS front's port (with --behind-proxy). Env: RESALE_HTTPS_PORT.")
+def serve(instance, host, port, threads, demo, no_workers, behind_proxy, https_port):
     """Serve the app with waitress and print the address other tablets open."""
     app = _app(instance)
     _remember_address(app, host, port)  # first: the demo items' QR URLs are built from it
     if demo and load_demo(app):
         click.echo(f"Demo data loaded. PINs: owner {DEMO_PINS['owner']}, cashier {DEMO_PINS['cashier']}.")
     urls = lan_urls(host, port)
+    if behind_proxy:  # tablets that scan with their camera use the HTTPS front; shoppers' phones the plain one
+        app.config["LAN_HTTPS_URLS"] = lan_https.https_urls(lan_addresses() or ["localhost"], https_port)
+        urls = app.config["LAN_HTTPS_URLS"] + urls
     click.echo(f"Resale POS {app_version()} — data in {app.instance_path}")
     click.echo(f"Started in {app.config['STARTUP_SECONDS']:.2f} s.")
     click.echo("Open the till on this device: http://localhost:%d/" % port)
@@ -155,10 +163,21 @@ def serve(instance, host, port, threads, demo, no_workers):
         start_workers(app, app.config["WORKER_START_DELAY_SECONDS"])
     keeper = hold_open(app.config["DATABASE"])  # no WAL checkpoint + fsync at the end of every request
     try:
-        waitress_serve(app, host=host, port=port, threads=threads, ident="resale-pos")
+        waitress_serve(app, host=host, port=port, threads=threads, ident="resale-pos",
+                       **waitress_proxy_options(behind_proxy))
     finally:
         close_thread_connections()  # the waitress threads' kept connections (core.db)
         keeper.close()
+
+
+def waitress_proxy_options(behind_proxy):
+    """waitress options for an HTTPS front on this hub: trust ``X-Forwarded-For/-Proto/-Host`` from 127.0.0.1
+    only, one hop (the front's own entry), so the app sees each tablet's address and ``https``; without a
+    front, such headers from anyone are dropped."""
+    if not behind_proxy:
+        return {"clear_untrusted_proxy_headers": True}
+    return {"trusted_proxy": "127.0.0.1", "trusted_proxy_count": 1, "clear_untrusted_proxy_headers": True,
+            "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"}}
 
 
 def _remember_address(app, host, port):
@@ -171,6 +190,34 @@ def _remember_address(app, host, port):
                 set_setting(db, "resolver_base", f"http://{(addresses or ['localhost'])[0]}:{port}")
     finally:
         db.close()
+
+
+@main.command("https-config")
+@INSTANCE
+@click.option("--port", default=8080, show_default=True, type=int, envvar="RESALE_PORT",
+              help="The port the hub (waitress) listens on. Env: RESALE_PORT.")
+@click.option("--https-port", default=8443, show_default=True, type=int, envvar="RESALE_HTTPS_PORT")
+@click.option("--address", "addresses", multiple=True, help="A LAN address or name tablets open (default: all).")
+def https_config(instance, port, https_port, addresses):
+    """Write a Caddyfile that serves the hub over HTTPS on the LAN with a local CA (camera scanning on other
+    tablets needs HTTPS), and say how to start it."""
+    app = _app(instance)
+    addresses = list(addresses) or lan_addresses() or ["localhost"]
+    try:
+        text = lan_https.caddyfile(instance_path=app.instance_path, addresses=addresses, app_port=port,
+                                   https_port=https_port)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    path = Path(app.instance_path) / "Caddyfile"
+    path.write_text(text, encoding="utf-8")
+    click.echo(f"Wrote {path}")
+    click.echo("1. Install Caddy (Debian: apt-get install caddy) and start it:")
+    click.echo(f"   caddy run --adapter caddyfile --config {path}")
+    click.echo("2. Restart the hub so that it trusts the front's forwarded addresses:")
+    click.echo(f"   resale-pos serve --port {port} --behind-proxy --https-port {https_port}")
+    click.echo("3. On each tablet open the page below, install the certificate, then use the https:// address:")
+    for address in addresses:
+        click.echo(f"   http://{address}:{port}/connect")
 
 
 @main.command()

@@ -11,12 +11,13 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, re
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from core import storage
+from core import lan_https, storage
 from core.backup import register_json_columns
 from core.db import get_db
+from core.errors import NotFound
 from core.i18n import current_locale
 from core.settings import get_setting
-from core.web import local_path, public, staff_only
+from core.web import local_path, public, render, staff_only
 
 bp = Blueprint("core", __name__)
 
@@ -196,6 +197,30 @@ def offline():
     response = current_app.response_class(render_template("offline.html", texts=texts, theme_color=THEME_COLOR),
                                           mimetype="text/html")
     response.headers["Cache-Control"] = NO_CACHE
+    return response
+
+
+@bp.route("/connect")
+@public
+def connect_tablet():
+    """Connect a second tablet over HTTPS (issue 11 §1): the hub's HTTPS addresses, the local CA
+    certificate's fingerprint and how to install it on Android, iPadOS and Windows. Public: a new tablet
+    reads it before anyone can log in on it; it shows nothing but addresses and a public certificate."""
+    found = lan_https.ca_certificate(lan_https.ca_certificate_path(current_app.config, current_app.instance_path))
+    return render("connect.html", fingerprint=found[1] if found else None,
+                  https_urls=current_app.config.get("LAN_HTTPS_URLS") or [], on_https=request.scheme == "https")
+
+
+@bp.route("/connect/ca.crt")
+@public
+def ca_certificate():
+    """The hub's local CA certificate (DER, ``application/x-x509-ca-cert``: what Android, iPadOS and
+    Windows offer to install), or 404 while the HTTPS front has not made one."""
+    found = lan_https.ca_certificate(lan_https.ca_certificate_path(current_app.config, current_app.instance_path))
+    if not found:
+        raise NotFound(_("No certificate yet: set up HTTPS on the hub first (resale-pos https-config)."))
+    response = current_app.response_class(found[0], mimetype="application/x-x509-ca-cert")
+    response.headers["Content-Disposition"] = 'attachment; filename="resale-pos-hub-ca.crt"'
     return response
 
 

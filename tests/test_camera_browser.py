@@ -132,6 +132,9 @@ def test_the_camera_reads_a_printed_tag_into_the_cart(live_server, browser, came
         page.locator("[data-camera-for='#scan']").click()
         assert "only over HTTPS" in page.locator("#camera-status").inner_text()
         assert page.evaluate("document.getElementById('camera-video').srcObject") is None
+        with page.expect_navigation():
+            page.locator("#camera-connect a").click()
+        assert page.url == f"{lan_base}/connect" and page.locator("#no-https").is_visible()
     finally:
         lan.close()
 

@@ -136,6 +136,7 @@
     if (!dialog.open) dialog.showModal();
     if (!window.isSecureContext || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
       say(dialog.getAttribute("data-insecure"));
+      document.getElementById("camera-connect").hidden = false;
       return;
     }
     say("…");
