@@ -56,7 +56,7 @@ from inventory import consignors as consignor_actions
 from inventory import migrations as inventory_migrations
 from inventory import views as inventory_views
 from pos import migrations as pos_migrations
-from pos import refund_views, shift_views
+from pos import display_views, refund_views, shift_views
 from pos import views as pos_views
 from printing import migrations as printing_migrations
 from printing import views as printing_views
@@ -88,7 +88,7 @@ AREAS = [
     (core, core_migrations.migrations, [core_views]),
     (staff, staff_migrations.migrations, [staff_views]),
     (inventory, inventory_migrations.migrations, [inventory_views]),
-    (pos, pos_migrations.migrations, [pos_views, shift_views, refund_views]),
+    (pos, pos_migrations.migrations, [pos_views, shift_views, refund_views, display_views]),
     (sync, sync_migrations.migrations, [sync_views]),
     (printing, printing_migrations.migrations, [printing_views]),
     (consignment, consignment_migrations.migrations, [consignment_views]),

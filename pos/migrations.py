@@ -163,3 +163,16 @@ def m003_shift_flags_and_z_lock(db):
         END;
         """
     )
+
+
+@migrations()
+def m004_customer_display(db):
+    """The customer-facing display (``pos.display``): a cart's display link, kept as the SHA-256 of its token,
+    and the payment the shopper is asked for while the till shows a payment code."""
+    db.executescript(
+        """
+        ALTER TABLE carts ADD COLUMN display_hash TEXT;
+        ALTER TABLE carts ADD COLUMN display_paying TEXT;
+        CREATE UNIQUE INDEX carts_display ON carts(display_hash) WHERE display_hash IS NOT NULL;
+        """
+    )

@@ -21,7 +21,7 @@ from core.i18n import current_locale
 from core.money import MoneyError, format_money, parse_fen, parse_money, parse_percent_bps
 from core.web import add_nav, background, owner_only, public, render, staff_only
 from pos import cart as carts
-from pos import payment_codes, sales, scanning, tenders
+from pos import display, payment_codes, sales, scanning, tenders
 from pos.forms import CompleteForm, DiscountForm, MobilePayForm, PaymentCodeForm, ScanForm
 from pos.refunds import sale_with_refunds
 from printing import documents as print_documents
@@ -32,6 +32,11 @@ from printing.views import preview_response
 bp = Blueprint("pos", __name__)
 #: Sales listed at most on the sales page (newest first).
 SALES_PAGE = 100
+
+
+def till_cart_id(db):
+    """The cart of this browser's till (kept in the session), made when there is none."""
+    return _cart_id(db)
 
 
 def _cart_id(db):
@@ -51,8 +56,9 @@ def _till(db, message=None, kind="error", matches=None, sale=None, status=200, t
     lines = carts.lines(db, cart_id)
     total = carts.totals(lines)
     rows = tender_rows or [{"kind": "cash", "amount": "", "reference": ""}]
+    shown_to_shopper = display.sync_paying(db, cart_id, mobile)
     return render(
-        "pos/till.html", lines=lines, totals=total, message=message, message_kind=kind, matches=matches,
+        "pos/till.html", shown_to_shopper=shown_to_shopper, lines=lines, totals=total, message=message, message_kind=kind, matches=matches,
         sale=sale, quick=tenders.quick_cash_amounts(total["total_fen"]) if total["total_fen"] else [],
         sale_key=uuid.uuid4().hex, tender_kinds=tenders.KINDS, tender_label=tenders.label,
         tender_rows=rows, status=status, discount_typed=discount_typed or {}, found_sale=found_sale,

@@ -23,6 +23,7 @@ from consignment import agreements
 from core import clock
 from core.web import access_level
 from pos import cart as carts
+from pos import display
 from printing import jobs, printers
 from staff import accounts
 from terms import markdowns
@@ -49,6 +50,7 @@ def _fixture_values(app, db, staff, consignor, make_item):
     cart_id = carts.new_cart(db, staff["cashier"])
     carts.add_item(db, cart_id, item["id"])
     line_id = db.execute("SELECT id FROM cart_lines WHERE cart_id = ?", (cart_id,)).fetchone()[0]
+    token = display.open_display(db, cart_id)
     outbox_id = db.execute("SELECT max(id) FROM outbox").fetchone()[0]
     # a staff member of its own for routes that act on one (removal, PIN reset): not the ones logged in
     victim = accounts.create_staff(db, "Vera Victim", "cashier", "2468")
@@ -58,6 +60,7 @@ def _fixture_values(app, db, staff, consignor, make_item):
         "code": "en", "filename": "css/app.css", "agreement_id": agreement_id, "rule_id": rule_id,
         "printer_id": printer_id, "job_id": job_id, "line_id": line_id, "outbox_id": outbox_id,
         "shift_id": sale["shift_id"], "staff_id": victim, "key": "matrix-sale", "kind": "wechat",
+        "token": token,
     }
 
 

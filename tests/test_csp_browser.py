@@ -13,7 +13,8 @@ from consignment import agreements
 from core.db import connect, transaction
 from core.settings import get_setting
 from inventory import items
-from pos import sales, shifts
+from pos import cart as carts
+from pos import display, sales, shifts
 from printing import printers
 from reports.views import REPORTS
 from tests.browser import OWNER_PIN, login
@@ -58,13 +59,16 @@ def shop(live_server):
             "for_tags": True, "for_reports": True, "drawer_pin": "0", "status_query": False, "enabled": True})
         with transaction(db):
             db.execute("UPDATE printers SET enabled = 0")  # nothing tries to reach it during the test
+        display_cart = carts.new_cart(db, live_server.owner)
+        carts.add_item(db, display_cart, made[2]["id"])
+        display_token = display.open_display(db, display_cart)
     finally:
         db.close()
     live_server.data = {
         "item_id": made[1]["id"], "consignor_id": live_server.consignor, "sale_id": sale["id"],
         "receipt_no": sale["receipt_no"], "agreement_id": agreement_id, "printer_id": printer_id,
         "shift_id": shift_id, "tag": made[1]["tag"], "photo": photo_item["photo"], "code": "en",
-        "gtin": "06901234567892", "serial": 1, "key": "csp-sale", "kind": "wechat", "item_ids": ",".join(str(i["id"]) for i in made),
+        "gtin": "06901234567892", "serial": 1, "key": "csp-sale", "kind": "wechat", "token": display_token, "item_ids": ",".join(str(i["id"]) for i in made),
     }
     return live_server
 
