@@ -11,7 +11,7 @@ from core.backup import register_json_columns, register_restore_check
 from core.db import get_db
 from core.web import add_badge, add_nav, background, render, staff_only
 from core.workers import register_worker
-from sync import journal, sender, state
+from sync import journal, sender, state, stolen
 
 bp = Blueprint("sync", __name__)
 
@@ -37,6 +37,11 @@ KIND_LABELS = {
 def kind_label(kind):
     """An outbox event kind (a key of :data:`sync.outbox.FACTS`) in the user's language."""
     return KIND_LABELS.get(kind, kind)
+
+
+def stolen_status(item_id):
+    """The item's stolen-goods check (:func:`sync.stolen.status`), for the item page."""
+    return stolen.status(get_db(), item_id)
 
 
 def journal_line(sale_id):
@@ -93,7 +98,8 @@ def retry_all():
 
 
 def register(app):
-    """Register the blueprint, its navigation entry, the badge on every staff page and the sender worker."""
+    """Register the blueprint, its navigation entry, the badge on every staff page, the sender worker and
+    the stolen-goods check worker (``sync.stolen``)."""
     app.register_blueprint(bp)
     app.add_template_global(sync_summary)
     app.add_template_global(age_text, "sync_age_text")
@@ -102,6 +108,9 @@ def register(app):
     add_nav(app, "sync.status", _l("Sync"), icon="⇅", order=80)
     add_badge(app, "sync/_badge.html")
     register_worker(app, "sync", sender.worker_step, float(app.config.get("SYNC_INTERVAL", 15)))
+    register_worker(app, "stolen-check", stolen.worker_step, float(app.config.get("SYNC_INTERVAL", 15)))
+    app.add_template_global(stolen_status)
+    register_json_columns(app, "stolen_checks", "reports_json")
     register_json_columns(app, "outbox", "event_json")
     register_json_columns(app, "sync_state", "value")
     register_restore_check(app, "sales journal", journal.restore_check)
