@@ -36,11 +36,12 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 class InvalidIdentifier(ValueError):
-    """An identifier that has no normal form; ``reason`` is a short English text without the value."""
+    """An identifier that has no normal form: ``code`` (``kind``, ``imei_length``, ``imei_check``, ``vin``,
+    ``serial``) for a translated message, ``reason`` a short English text; neither holds the value."""
 
-    def __init__(self, kind, reason):
+    def __init__(self, kind, code, reason):
         super().__init__(f"{kind}: {reason}")
-        self.kind, self.reason = kind, reason
+        self.kind, self.code, self.reason = kind, code, reason
 
 
 def normalise(kind, value):
@@ -58,22 +59,22 @@ def normalise(kind, value):
             check digit is wrong, a VIN with I/O/Q or not 17 characters…).
     """
     if kind not in KINDS:
-        raise InvalidIdentifier(str(kind), "unknown identifier kind")
+        raise InvalidIdentifier(str(kind), "kind", "unknown identifier kind")
     text = _SEPARATORS.sub("", str(value or "")).upper()
     if kind == "imei":
         if not text.isdigit() or len(text) not in (14, 15, 16):
-            raise InvalidIdentifier(kind, "an IMEI has 15 digits")
+            raise InvalidIdentifier(kind, "imei_length", "an IMEI has 15 digits")
         if len(text) == 15:
             if not luhn.is_valid(text):
-                raise InvalidIdentifier(kind, "the IMEI's check digit is wrong")
+                raise InvalidIdentifier(kind, "imei_check", "the IMEI's check digit is wrong")
             return text
         return text[:14] + luhn.calc_check_digit(text[:14])  # 14 digits, or an IMEISV's TAC + SNR
     if kind == "vin":
         if not _VIN.fullmatch(text):
-            raise InvalidIdentifier(kind, "a VIN has 17 letters and digits, without I, O or Q")
+            raise InvalidIdentifier(kind, "vin", "a VIN has 17 letters and digits, without I, O or Q")
         return text
     if not _SERIAL.fullmatch(text):
-        raise InvalidIdentifier(kind, "a serial number has 3 to 40 letters and digits")
+        raise InvalidIdentifier(kind, "serial", "a serial number has 3 to 40 letters and digits")
     return text
 
 

@@ -47,8 +47,8 @@ import tenacity
 import epcis
 from core import clock
 from core.db import connect, rows, transaction
-from sync import outbox
 from core.lazy import lazy_module
+from sync import outbox
 from sync.state import get_state, set_state
 
 requests = lazy_module("requests")  # on the first send (core.lazy): not needed until there is a registry

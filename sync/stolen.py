@@ -21,7 +21,7 @@ when it can, with the sender's retry schedule (``sync.sender.Backoff``: exponent
 
 Table ``stolen_checks``: one row per (item, identifier): ``kind``, ``check_hash`` and ``key_id``, ``status``
 (``pending``/``clear``/``hit``), ``reports_json`` (for a hit: the authority, its report reference, when),
-``asked_at`` (queued), ``answered_at``, ``attempts`` (requests tried), ``last_error``. A pending row also
+``asked_at`` (queued), ``answered_at``, ``attempts`` (worker passes that tried), ``last_error``. A pending row also
 holds the identifier encrypted with the hub's PII key (``sealed``), dropped when the answer comes, so the
 hub can hash it once the key is known (an intake before the hub ever reached the registry) or again after
 the registry changed its key. Log lines carry counts only, never an identifier or a hash.
@@ -48,6 +48,16 @@ NEXT_STATE = "stolen_next_attempt_at"
 BATCH = 500  # the reference registry's CHECK_LIMIT
 
 KIND_LABELS = {"imei": _l("IMEI"), "serial": _l("serial number"), "vin": _l("VIN")}
+
+
+#: Why an identifier is refused (``epcis.identifiers.InvalidIdentifier.code``).
+INVALID = {
+    "kind": _l("Only an IMEI, a serial number or a VIN can be checked."),
+    "imei_length": _l("An IMEI has 15 digits."),
+    "imei_check": _l("This IMEI’s last digit (the check digit) is wrong: check for a typing mistake."),
+    "vin": _l("A VIN has 17 letters and digits, without I, O or Q."),
+    "serial": _l("A serial number has 3 to 40 letters and digits."),
+}
 
 
 def kind_label(kind):
@@ -84,8 +94,7 @@ def request_check(db, item_id, found):
         try:
             values.append((kind, identifiers.normalise(kind, value)))
         except identifiers.InvalidIdentifier as exc:
-            raise DomainError(_l("This %(kind)s is not valid: %(reason)s.", kind=kind_label(exc.kind),
-                                 reason=exc.reason), field="identifiers") from exc
+            raise DomainError(INVALID.get(exc.code, INVALID["kind"]), field="identifiers") from exc
     key, key_id = _known_key(db)
     vault = outbox._vault(db)
     now = clock.iso()
@@ -183,9 +192,6 @@ class _Pass:
 
     def ask(self, batch, key_id):
         """``POST /stolen/check`` for one batch; returns the results, or ``None`` when the key changed."""
-        with transaction(self.db):
-            self.db.execute(f"UPDATE stolen_checks SET attempts = attempts + 1 WHERE id IN "
-                            f"({','.join('?' * len(batch))})", [r["id"] for r in batch])
         body = json.dumps({"keyId": key_id, "hashes": list(dict.fromkeys(r["check_hash"] for r in batch))})
         response = self._request("POST", "stolen/check", data=body, headers={"Content-Type": "application/json"})
         if response.status_code == 409:
@@ -263,6 +269,8 @@ def check_once(db, config, *, session=None, force=False, now=None):
     due = get_state(db).get(NEXT_STATE)
     if due and not force and clock.parse(due) > now:
         return {"status": "waiting", "answered": 0, "hits": 0, "wait": (clock.parse(due) - now).total_seconds()}
+    with transaction(db):  # attempts: passes that tried to get an answer for the row
+        db.execute("UPDATE stolen_checks SET attempts = attempts + 1 WHERE status = 'pending'")
     own_session = session is None
     session = session or sender.make_session(config)
     work = _Pass(db, config, session)
