@@ -68,7 +68,7 @@ def complete_sale(db, config, *, cart_id, entries, idempotency_key, staff_id=Non
             if not line["available"]:
                 raise Conflict(_l("%(tag)s “%(title)s” was just sold at another till. Remove it from the cart; "
                                   "nothing was charged.", tag=line["tag"], title=line["title"]))
-            carts.refuse_blocked(stolen.sale_blockers(db, line["id"]))
+        carts.refuse_blocked(stolen.sale_blockers(db, [line["id"] for line in lines]))
         total = carts.totals(lines)
         if expected_total_fen is not None and expected_total_fen != total["total_fen"]:
             raise Conflict(_l("The total changed while paying (a price or discount was edited). Check the cart "

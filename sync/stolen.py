@@ -143,9 +143,15 @@ def sale_blockers(db, item_id):
     A *hit* (the registry holds a ``stolen`` report naming one of the item's identifiers) blocks the sale.
     A *pending* check (not answered yet, e.g. the hub is offline) does **not** block: it shows as a flag on
     the item page (:func:`status`); a hit that arrives later blocks from then on.
+
+    Args:
+        item_id: an ``items.id``, or a list of them (a cart's lines at checkout: one query for all).
     """
+    ids = list(item_id) if isinstance(item_id, (list, tuple)) else [item_id]
+    if not ids:
+        return []
     hits = rows(db, "SELECT c.kind, i.tag FROM stolen_checks c JOIN items i ON i.id = c.item_id "
-                    "WHERE c.item_id = ? AND c.status = 'hit' ORDER BY c.id", (item_id,))
+                    f"WHERE c.item_id IN ({','.join('?' * len(ids))}) AND c.status = 'hit' ORDER BY c.id", ids)
     return [_l("Do not sell %(tag)s: its %(kind)s is reported stolen. Put the item aside and call the owner.",
                tag=h["tag"], kind=kind_label(h["kind"])) for h in hits]
 
