@@ -96,7 +96,8 @@ def m004_stolen_checks(db):
     """The stolen-goods checks of items taken in with an IMEI, serial or VIN (issue 12 §4; ``sync.stolen``).
     Only the keyed hash of the identifier is kept once a check is answered; while it is pending the
     identifier is also kept encrypted with the hub's PII key (``sealed``), so it can be hashed when the
-    registry's check key is first known or has changed."""
+    registry's check key is first known or has changed. ``recheck``: the owner asked again (an answered
+    check keeps its answer, a hit keeps blocking, until the new answer comes)."""
     db.executescript(
         """
         CREATE TABLE stolen_checks (
@@ -112,6 +113,7 @@ def m004_stolen_checks(db):
             answered_at TEXT,
             attempts INTEGER NOT NULL DEFAULT 0,
             last_error TEXT,
+            recheck INTEGER NOT NULL DEFAULT 0,
             CHECK (status = 'pending' OR (sealed IS NULL AND check_hash IS NOT NULL))
         );
         CREATE INDEX stolen_checks_item ON stolen_checks(item_id);

@@ -11,7 +11,7 @@ For other areas:
   queues (works offline, never talks to the registry).
 - :func:`sale_blockers` — messages that refuse the sale: a *hit* blocks; a *pending* check does not (it
   is shown as a flag by :func:`status`), so a shop offline for days can still sell.
-- :func:`status` — what the item page shows.
+- :func:`status` — what the item page shows; :func:`ask_again` — the owner's "ask the registry again".
 
 The worker (:func:`worker_step`, registered by ``sync.views.register`` as ``stolen-check``) asks the registry
 when it can, with the sender's retry schedule (``sync.sender.Backoff``: exponential backoff with jitter,
@@ -120,10 +120,11 @@ def status(db, item_id):
     Returns:
         dict: ``state`` — ``"none"`` (no identifier checked), ``"hit"`` (any check hit), ``"pending"`` (any
         not answered yet), else ``"clear"``; ``checks`` — per identifier ``kind``, ``status``, ``asked_at``,
-        ``answered_at``, ``attempts``, ``reports``; ``reports`` — every report of the hits (``reference``,
-        ``authority``, ``reportedAt``, ``eventID``).
+        ``answered_at``, ``attempts``, ``recheck``, ``reports``; ``reports`` — every report of the hits
+        (``reference``, ``authority``, ``reportedAt``, ``eventID``); ``asking_again`` — :func:`ask_again` is
+        waiting for its answer.
     """
-    checks = rows(db, "SELECT kind, status, asked_at, answered_at, attempts, reports_json FROM stolen_checks "
+    checks = rows(db, "SELECT kind, status, asked_at, answered_at, attempts, recheck, reports_json FROM stolen_checks "
                       "WHERE item_id = ? ORDER BY id", (item_id,))
     reports = []
     for check in checks:
@@ -134,7 +135,21 @@ def status(db, item_id):
         reports += check["reports"]
     states = {c["status"] for c in checks}
     state = "none" if not checks else "hit" if "hit" in states else "pending" if "pending" in states else "clear"
-    return {"state": state, "checks": checks, "reports": reports}
+    return {"state": state, "checks": checks, "reports": reports, "asking_again": any(c["recheck"] for c in checks)}
+
+
+def ask_again(db, item_id):
+    """The owner asks the registry again about an answered check (e.g. the authority has since marked its
+    report recovered): the worker re-sends the stored hash; the old answer stands — a hit keeps blocking
+    the sale — until the new one comes. Returns the number of checks queued again (0: none answered, or
+    hashed with a key the registry has replaced since, which cannot be re-hashed without the identifier)."""
+    _key, key_id = _known_key(db)
+    with transaction(db):
+        cur = db.execute("UPDATE stolen_checks SET recheck = 1 WHERE item_id = ? AND status != 'pending' "
+                         "AND key_id = ?", (item_id, key_id))
+    if cur.rowcount:
+        set_state(db, **{NEXT_STATE: None})
+    return cur.rowcount
 
 
 def sale_blockers(db, item_id):
@@ -221,7 +236,7 @@ class _Pass:
                 reports = [{k: r.get(k) for k in ("reference", "authority", "reportedAt", "eventID")}
                            for r in answer.get("reports") or [] if isinstance(r, dict)]
                 self.db.execute("UPDATE stolen_checks SET status = ?, reports_json = ?, answered_at = ?, sealed = NULL, "
-                                "last_error = NULL WHERE id = ?",
+                                "last_error = NULL, recheck = 0 WHERE id = ?",
                                 (answer["status"], json.dumps(reports, ensure_ascii=False), now, row["id"]))
                 self.answered += 1
                 self.hits += answer["status"] == "hit"
@@ -235,8 +250,8 @@ class _Pass:
             changed = False
             last = 0
             while True:
-                batch = rows(self.db, "SELECT id, check_hash FROM stolen_checks WHERE status = 'pending' AND key_id = ? "
-                                      "AND id > ? ORDER BY id LIMIT ?", (key_id, last, BATCH))
+                batch = rows(self.db, "SELECT id, check_hash FROM stolen_checks WHERE (status = 'pending' OR recheck = 1) "
+                                      "AND key_id = ? AND id > ? ORDER BY id LIMIT ?", (key_id, last, BATCH))
                 if not batch:
                     break
                 last = batch[-1]["id"]
@@ -269,14 +284,14 @@ def check_once(db, config, *, session=None, force=False, now=None):
     interval = float(config.get("SYNC_INTERVAL", 15))
     if not config.get("REGISTRY_URL"):
         return {"status": "unconfigured", "answered": 0, "hits": 0, "wait": interval}
-    if not one(db, "SELECT 1 AS x FROM stolen_checks WHERE status = 'pending' LIMIT 1"):
+    if not one(db, "SELECT 1 AS x FROM stolen_checks WHERE status = 'pending' OR recheck = 1 LIMIT 1"):
         return {"status": "idle", "answered": 0, "hits": 0, "wait": interval}
     now = now or clock.now()
     due = get_state(db).get(NEXT_STATE)
     if due and not force and clock.parse(due) > now:
         return {"status": "waiting", "answered": 0, "hits": 0, "wait": (clock.parse(due) - now).total_seconds()}
     with transaction(db):  # attempts: passes that tried to get an answer for the row
-        db.execute("UPDATE stolen_checks SET attempts = attempts + 1 WHERE status = 'pending'")
+        db.execute("UPDATE stolen_checks SET attempts = attempts + 1 WHERE status = 'pending' OR recheck = 1")
     own_session = session is None
     session = session or sender.make_session(config)
     work = _Pass(db, config, session)
@@ -288,7 +303,8 @@ def check_once(db, config, *, session=None, force=False, now=None):
     if failed:
         wait, exc = failed
         with transaction(db):
-            db.execute("UPDATE stolen_checks SET last_error = ? WHERE status = 'pending'", (exc.reason[:300],))
+            db.execute("UPDATE stolen_checks SET last_error = ? WHERE status = 'pending' OR recheck = 1",
+                       (exc.reason[:300],))
         set_state(db, **{NEXT_STATE: clock.iso(clock.now() + timedelta(seconds=wait))})
         log.info("stolen-goods check: registry unavailable (%s); %d answered; next try in %.1f s",
                  exc.reason, work.answered, wait)

@@ -9,8 +9,8 @@ from flask_babel import lazy_gettext as _l
 
 from core.backup import register_json_columns, register_restore_check
 from core.db import get_db
-from core.web import add_badge, add_nav, background, render, staff_only
-from core.workers import register_worker
+from core.web import add_badge, add_nav, background, owner_only, render, staff_only
+from core.workers import register_worker, wake_worker
 from sync import journal, sender, state, stolen
 
 bp = Blueprint("sync", __name__)
@@ -95,6 +95,19 @@ def retry_all():
     count = state.retry_rejected(get_db())
     flash(_l("%(n)d records are queued again.", n=count), "success")
     return redirect(url_for("sync.status"))
+
+
+@bp.route("/items/<int:item_id>/stolen-check/again", methods=["POST"])
+@owner_only
+def stolen_ask_again(item_id):
+    """Ask the registry again about the item's stolen-goods check (after the authority marked its report
+    recovered); the answer it had stands until the new one comes."""
+    count = stolen.ask_again(get_db(), item_id)
+    if count:
+        wake_worker(current_app, "stolen-check")
+    flash(_l("The hub will ask the registry again.") if count else _l("There is no answered check to ask again."),
+          "success" if count else "error")
+    return redirect(url_for("inventory.item_detail", item_id=item_id))
 
 
 def register(app):

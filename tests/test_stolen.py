@@ -337,3 +337,32 @@ def test_item_page_in_chinese(app, db, make_item, registry, owner_client):
     stolen.check_once(db, config)
     page = text_of(owner_client.get(f"/items/{phone['id']}", headers={"Accept-Language": "zh-CN"}))
     assert "已被报失窃：请勿出售此物品。" in page
+
+
+def test_owner_asks_again_after_the_report_is_recovered_and_the_hit_blocks_until_then(
+        app, db, make_item, registry, owner_client, cashier_client):
+    config = hub_config(app, registry.url)
+    phone = make_item(title="Honor 8")
+    event = stolen_event(identifiers.to_uri("imei", IMEI))
+    assert report(registry.url, AUTHORITY, event).status_code == 202
+    queue(db, phone, ("imei", IMEI))
+    stolen.check_once(db, config)
+    assert stolen.status(db, phone["id"])["state"] == "hit"
+    assert requests.post(f"{registry.url}/stolen/recovered", json={"eventID": event["eventID"]}, timeout=10,
+                         headers={"Authorization": f"Bearer {AUTHORITY}"}).status_code == 200
+
+    assert cashier_client.post(f"/items/{phone['id']}/stolen-check/again").status_code == 403
+    assert "Ask the registry again" in text_of(owner_client.get(f"/items/{phone['id']}"))
+    asked = owner_client.post(f"/items/{phone['id']}/stolen-check/again")
+    assert asked.status_code == 302
+    state = stolen.status(db, phone["id"])
+    assert (state["state"], state["asking_again"]) == ("hit", True)
+    assert len(stolen.sale_blockers(db, phone["id"])) == 1  # the old answer stands until the new one
+    assert "Asking the registry again" in text_of(owner_client.get(f"/items/{phone['id']}"))
+
+    result = stolen.check_once(db, config)
+    assert (result["answered"], result["hits"]) == (1, 0)
+    state = stolen.status(db, phone["id"])
+    assert (state["state"], state["asking_again"], state["checks"][0]["attempts"]) == ("clear", False, 2)
+    assert stolen.sale_blockers(db, phone["id"]) == []
+    assert stolen.ask_again(db, make_item(title="no checks")["id"]) == 0
