@@ -15,8 +15,10 @@ the registry, so this module is the one place that defines:
 - the keyed check hash: ``HMAC-SHA256(check_key, "{kind}:{value}")`` as 64 lower-case hex digits
   (RFC 2104; RFC 6234 for SHA-256), and the key's id (the first 16 hex digits of SHA-256 of the key).
 
-No identifier is personal data, but the check sends only the keyed hash: the registry learns nothing
-from an identifier it does not hold already (see ``docs/sync.md``, "Stolen-goods check").
+No identifier is personal data, but the check sends only part of the keyed hash (its first
+:data:`PREFIX_DIGITS` hex digits), and the whole hash only for an identifier the registry holds a report
+of: the registry learns nothing from an identifier it does not hold already (``docs/sync.md``,
+"Stolen-goods check").
 """
 
 import hashlib
@@ -26,6 +28,9 @@ import re
 from stdnum import luhn
 
 KINDS = ("imei", "serial", "vin")
+#: Hex digits of a check hash a hub sends in a range question (``POST /stolen/range``): 20 bits, so about
+#: 10⁵ of the 10¹¹ plausible IMEIs share each prefix and a miss tells the registry next to nothing.
+PREFIX_DIGITS = 5
 NS_ID = "https://resale-pos.org/id/"
 IMEI_URN = "urn:gsma:imei:"
 
@@ -128,3 +133,8 @@ def check_hash(key, kind, value):
 def is_check_hash(text):
     """True for 64 lower-case hex digits (the shape of :func:`check_hash`)."""
     return isinstance(text, str) and bool(_HEX64.fullmatch(text))
+
+
+def is_hash_prefix(text, digits):
+    """True for exactly ``digits`` lower-case hex digits (the start of a :func:`check_hash`)."""
+    return isinstance(text, str) and len(text) == digits and bool(_HEX64.fullmatch(text + "0" * (64 - digits)))

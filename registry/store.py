@@ -438,6 +438,24 @@ def check(db, hashes):
     return results
 
 
+PREFIX_DIGITS = identifiers.PREFIX_DIGITS
+_PREFIX_END = "g"  # sorts after every lower-case hex digit: [prefix, prefix + "g") is the prefix's range
+
+
+def hashes_in_ranges(db, prefixes):
+    """The first step of a check that tells the registry even less (k-anonymity): for each hash prefix of
+    :data:`PREFIX_DIGITS` hex digits, the keyed hashes of open stolen reports starting with it; the hub
+    compares its full hash locally and asks :func:`check` only for a match.
+
+    Returns:
+        dict: prefix → sorted list of full hashes (empty list: nothing reported in that range).
+    """
+    return {prefix: [r["check_hash"] for r in rows(
+        db, "SELECT DISTINCT check_hash FROM stolen_reports WHERE check_hash >= ? AND check_hash < ? "
+            "AND recovered_at IS NULL ORDER BY check_hash", (prefix, prefix + _PREFIX_END))]
+        for prefix in dict.fromkeys(prefixes)}
+
+
 def mark_recovered(db, event_id):
     """An authority's "recovered": the stolen report captured as event ``event_id`` no longer makes a
     check a hit (the event itself stays: EPCIS events are never changed). Returns the number of report

@@ -9,7 +9,8 @@ Machine side (bearer token per shop, RFC 6750; problems as ``application/problem
 - ``POST /events`` — one event; ``201 Created`` + ``Location``, ``409 Conflict`` when its eventID is known.
 - ``GET /events?MATCH_anyEPC={uri}`` and ``GET /epcs/{uri}/events`` — an EPCISQueryDocument.
 - Stolen-goods check (issue 12 §4; ``docs/sync.md``): ``GET /stolen/check-key`` — the check key hubs hash
-  identifiers with; ``POST /stolen/check`` — ``{"keyId", "hashes": [...]}`` → hit/clear per hash;
+  identifiers with; ``POST /stolen/range`` — ``{"keyId", "prefixes": [...]}`` → the reported hashes in each
+  prefix's range; ``POST /stolen/check`` — ``{"keyId", "hashes": [...]}`` → hit/clear per hash;
   ``POST /stolen/recovered`` — ``{"eventID"}``, an authority's token only. ``stolen`` reports themselves
   arrive through ``/capture`` (CBV 2.0 §7.3 disposition ``stolen``), from an authority's token only.
 
@@ -215,6 +216,28 @@ def stolen_check():
     if body.get("keyId") != current:
         return problem(409, "Check key changed", "Fetch /stolen/check-key and hash again.", keyId=current)
     return jsonify({"keyId": current, "results": store.check(get_db(), hashes)})
+
+
+@bp.route("/stolen/range", methods=["POST"])
+@shop_required
+def stolen_range():
+    """The hashes of open stolen reports in each asked range: ``{"keyId", "prefixes": [5 hex digits, …]}``
+    → ``{"keyId", "ranges": {prefix: [hash, …]}}``; the hub asks ``/stolen/check`` only for a match."""
+    try:
+        body = store.parse_body(_body() or b"null", current_app.config["JSON_DEPTH_LIMIT"])
+    except store.CaptureRefused as exc:
+        return problem(exc.status, exc.title, exc.detail)
+    prefixes = body.get("prefixes") if isinstance(body, dict) else None
+    if (not isinstance(prefixes, list) or not prefixes
+            or not all(identifiers.is_hash_prefix(p, store.PREFIX_DIGITS) for p in prefixes)):
+        return problem(400, "Bad range question",
+                       f"Give prefixes: a list of the first {store.PREFIX_DIGITS} hex digits of check hashes.")
+    if len(prefixes) > store.CHECK_LIMIT:
+        return problem(413, "Too many prefixes", f"At most {store.CHECK_LIMIT} prefixes per question.")
+    current = identifiers.key_id(_check_key())
+    if body.get("keyId") != current:
+        return problem(409, "Check key changed", "Fetch /stolen/check-key and hash again.", keyId=current)
+    return jsonify({"keyId": current, "ranges": store.hashes_in_ranges(get_db(), prefixes)})
 
 
 @bp.route("/stolen/recovered", methods=["POST"])

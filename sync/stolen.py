@@ -1,9 +1,11 @@
 """The stolen-goods check (issue 12 §4): at intake of an item with an IMEI, serial or VIN the hub asks the
 registry whether an authority has reported that identifier stolen (CBV 2.0 §7.3 disposition ``stolen``).
 
-The hub never sends the identifier: it sends ``HMAC-SHA256(check_key, "{kind}:{value}")`` (RFC 2104;
+The hub never sends the identifier: it hashes ``HMAC-SHA256(check_key, "{kind}:{value}")`` (RFC 2104;
 :func:`epcis.identifiers.check_hash`) with the registry's published check key (``GET /stolen/check-key``),
-and the registry answers ``hit`` or ``clear`` per hash (``POST /stolen/check``; ``docs/sync.md``).
+asks for the reported hashes in the range of the hash's first five hex digits (``POST /stolen/range``) and
+only for a match sends the whole hash, answered ``hit`` with the reports (``POST /stolen/check``;
+``docs/sync.md``). A miss never leaves the hub as more than 20 bits of a keyed hash.
 
 For other areas:
 
@@ -211,19 +213,43 @@ class _Pass:
                 self.db.execute("UPDATE stolen_checks SET check_hash = ?, key_id = ? WHERE id = ?",
                                 (digest, key_id, row["id"]))
 
-    def ask(self, batch, key_id):
-        """``POST /stolen/check`` for one batch; returns the results, or ``None`` when the key changed."""
-        body = json.dumps({"keyId": key_id, "hashes": list(dict.fromkeys(r["check_hash"] for r in batch))})
-        response = self._request("POST", "stolen/check", data=body, headers={"Content-Type": "application/json"})
+    def _post(self, path, body, member):
+        """POST ``body`` (JSON) and return the answer's ``member``, or ``None`` when the key changed (409)."""
+        response = self._request("POST", path, data=json.dumps(body), headers={"Content-Type": "application/json"})
         if response.status_code == 409:
             return None
         try:
-            results = response.json()["results"] if response.status_code == 200 else None
-            answers = {r["hash"]: r for r in results}
+            found = response.json()[member] if response.status_code == 200 else None
         except (ValueError, KeyError, TypeError):
-            answers = None
-        if answers is None:
-            raise sender.RegistryUnavailable(f"POST stolen/check: HTTP {response.status_code}")
+            found = None
+        if not isinstance(found, (dict, list)):
+            raise sender.RegistryUnavailable(f"POST {path}: HTTP {response.status_code}")
+        return found
+
+    def ask(self, batch, key_id):
+        """Ask about one batch in two steps; returns ``{hash: answer}`` or ``None`` when the key changed.
+
+        1. ``POST /stolen/range`` with the first :data:`epcis.identifiers.PREFIX_DIGITS` hex digits of each
+           hash: the registry answers the reported hashes in those ranges, and every hash not among them is
+           ``clear`` — the registry never saw it whole.
+        2. ``POST /stolen/check`` with the matching hashes only (identifiers it holds a report of), for
+           the hit and its reports.
+        """
+        digits = identifiers.PREFIX_DIGITS
+        hashes = list(dict.fromkeys(r["check_hash"] for r in batch))
+        ranges = self._post("stolen/range", {"keyId": key_id, "prefixes": list(dict.fromkeys(h[:digits] for h in hashes))},
+                            "ranges")
+        if ranges is None:
+            return None
+        reported = {h for found in ranges.values() if isinstance(found, list) for h in found}
+        answers = {h: {"hash": h, "status": "clear", "reports": []} for h in hashes
+                   if h not in reported and isinstance(ranges.get(h[:digits]), list)}
+        matches = [h for h in hashes if h in reported]
+        if matches:
+            results = self._post("stolen/check", {"keyId": key_id, "hashes": matches}, "results")
+            if results is None:
+                return None
+            answers.update({r["hash"]: r for r in results if isinstance(r, dict) and r.get("hash") in matches})
         return answers
 
     def settle(self, batch, answers):

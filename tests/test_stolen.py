@@ -157,6 +157,15 @@ def test_check_endpoint_refuses_bad_questions(registry):
     moved = requests.post(f"{registry.url}/stolen/check", json={"keyId": "0" * 16, "hashes": ["a" * 64]},
                           headers=auth, timeout=10)
     assert moved.status_code == 409 and moved.json()["keyId"] == kid
+    for bad in ([IMEI[:5] + "x"], ["abcdef"], ["ABCDE"], []):
+        assert requests.post(f"{registry.url}/stolen/range", json={"keyId": kid, "prefixes": bad}, headers=auth,
+                             timeout=10).status_code == 400
+    assert report(registry.url, AUTHORITY, stolen_event(identifiers.to_uri("imei", IMEI))).status_code == 202
+    digest = identifiers.check_hash(KEY, "imei", IMEI)
+    ranges = requests.post(f"{registry.url}/stolen/range", json={"keyId": kid, "prefixes": [digest[:5], "00000"]},
+                           headers=auth, timeout=10).json()
+    expected = {digest[:5]: [digest], "00000": []} if digest[:5] != "00000" else {"00000": [digest]}
+    assert ranges == {"keyId": kid, "ranges": expected}
     published = requests.get(f"{registry.url}/stolen/check-key", headers=auth, timeout=10).json()
     assert published == {"algorithm": "HMAC-SHA256", "keyId": kid, "key": KEY.hex(), "message": "{kind}:{value}",
                          "kinds": ["imei", "serial", "vin"]}
@@ -205,10 +214,14 @@ def test_online_hit_blocks_the_till_and_the_registry_sees_only_hashes(app, db, m
                        "key_id": identifiers.key_id(KEY), "sealed": None}]
 
     seen = registry.recorder.seen
-    assert [(m, p) for m, p, _b in seen] == [("GET", "/stolen/check-key"), ("POST", "/stolen/check")]
-    asked = json.loads(seen[1][2])
-    assert asked == {"keyId": identifiers.key_id(KEY), "hashes": [stored[0]["check_hash"], stored[1]["check_hash"]]}
+    assert [(m, p) for m, p, _b in seen] == [("GET", "/stolen/check-key"), ("POST", "/stolen/range"),
+                                             ("POST", "/stolen/check")]
+    hit_hash, clear_hash = stored[0]["check_hash"], stored[1]["check_hash"]
+    # a range question: only the first 5 hex digits of each hash; then the whole hash of the match only
+    assert json.loads(seen[1][2]) == {"keyId": identifiers.key_id(KEY), "prefixes": [hit_hash[:5], clear_hash[:5]]}
+    assert json.loads(seen[2][2]) == {"keyId": identifiers.key_id(KEY), "hashes": [hit_hash]}
     everything = b"".join(b for _m, _p, b in seen)
+    assert clear_hash[:6].encode() not in everything  # the registry never saw more of the clear one
     for clear in (IMEI.encode(), b"SN77Q1", b"SN-77Q1", b"35693803"):
         assert clear not in everything
     logged = "\n".join(r.getMessage() for r in caplog.records)
@@ -228,7 +241,9 @@ def test_online_clear_sells_and_the_answer_keeps_only_the_hash(app, db, make_ite
     config = hub_config(app, registry.url)
     phone = make_item(title="iPhone 8")
     queue(db, phone, ("imei", IMEI_CLEAN), ("vin", VIN))
+    registry.recorder.seen.clear()
     assert stolen.check_once(db, config)["hits"] == 0
+    assert [p for _m, p, _b in registry.recorder.seen] == ["/stolen/check-key", "/stolen/range"]  # no whole hash sent
     assert stolen.status(db, phone["id"])["state"] == "clear"
     assert db.execute("SELECT count(*) FROM stolen_checks WHERE sealed IS NOT NULL").fetchone()[0] == 0
     cart = carts.new_cart(db, None)
