@@ -381,3 +381,18 @@ def test_owner_asks_again_after_the_report_is_recovered_and_the_hit_blocks_until
     assert (state["state"], state["asking_again"], state["checks"][0]["attempts"]) == ("clear", False, 2)
     assert stolen.sale_blockers(db, phone["id"]) == []
     assert stolen.ask_again(db, make_item(title="no checks")["id"]) == 0
+
+
+def test_cli_mints_an_authority_token_that_may_report(tmp_path):
+    from click.testing import CliRunner
+
+    from cli.main import main
+
+    folder = tmp_path / "reg-cli"
+    result = CliRunner().invoke(main, ["registry", "add-authority", "--instance", str(folder), "--name", "徐汇公安分局"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0 and "Authority 1 (徐汇公安分局) registered." in result.output
+    token = result.output.rsplit(": ", 1)[1].strip()
+    app = create_registry_app({"INSTANCE_PATH": str(folder)})
+    doc = epcis.document([stolen_event(identifiers.to_uri("vin", VIN))], "2026-11-30T02:00:01.000Z")
+    assert app.test_client().post("/capture", json=doc, headers={"Authorization": f"Bearer {token}"}).status_code == 202
