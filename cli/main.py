@@ -401,5 +401,19 @@ def registry_add_shop(instance, name):
     click.echo(f"Shop {shop_id} ({name}) registered. Token (shown once): {token}")
 
 
+@registry.command("add-authority")
+@REGISTRY_INSTANCE
+@click.option("--name", prompt="Authority name", help="E.g. the police station that reports stolen goods.")
+def registry_add_authority(instance, name):
+    """Register an authority (may report goods stolen and mark them recovered) and print its token."""
+    app = create_registry_app({"INSTANCE_PATH": str(instance)} if instance else None)
+    db = connect(app.config["DATABASE"])
+    try:
+        authority_id, token = store.add_shop(db, name.strip()[:60], role="authority")
+    finally:
+        db.close()
+    click.echo(f"Authority {authority_id} ({name}) registered. Token (shown once): {token}")
+
+
 if __name__ == "__main__":
     main()

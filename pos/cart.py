@@ -15,6 +15,7 @@ from core.errors import Conflict, DomainError, NotFound
 from core.money import percent_of
 from inventory import items as inventory_items
 from inventory import tags
+from sync import stolen
 from terms.contracts import is_do_not_discount, terms_from_json
 from terms.markdowns import load_rules
 from terms.pricing import current_price, split_line
@@ -67,7 +68,8 @@ def add_item(db, cart_id, item_id):
     """Put an available item in the cart and return it.
 
     Raises:
-        NotFound: unknown item. Conflict: not available, or already in this cart.
+        NotFound: unknown item. Conflict: not available, a sale check refuses it (a stolen-goods hit:
+            ``sync.stolen.sale_blockers``), or already in this cart.
     """
     with transaction(db, durable=False):  # the cart is scratch state: no fsync per scan
         item = one(db, "SELECT * FROM items WHERE id = ?", (item_id,))
@@ -75,11 +77,19 @@ def add_item(db, cart_id, item_id):
             raise NotFound(_l("No such item."))
         if item["status"] != "available":
             raise Conflict(_status_message(item))
+        refuse_blocked(stolen.sale_blockers(db, item_id))
         if db.execute("SELECT 1 FROM cart_lines WHERE cart_id = ? AND item_id = ?", (cart_id, item_id)).fetchone():
             raise Conflict(_l("%(tag)s is already in the cart.", tag=item["tag"]))
         db.execute("INSERT INTO cart_lines (cart_id, item_id, added_at) VALUES (?, ?, ?)",
                    (cart_id, item_id, clock.iso()))
     return item
+
+
+def refuse_blocked(blockers):
+    """Refuse to sell when a sale check gave reasons (a list of messages, e.g.
+    ``sync.stolen.sale_blockers``): raises ``Conflict`` with them; no-op for an empty list."""
+    if blockers:
+        raise Conflict(blockers[0] if len(blockers) == 1 else " ".join(str(b) for b in blockers))
 
 
 def _status_message(item):

@@ -20,7 +20,7 @@ from inventory.items import record_event
 from pos import cart as carts
 from pos import tenders as tender_rules
 from pos.shifts import ensure_open_shift
-from sync import journal, outbox
+from sync import journal, outbox, stolen
 
 
 def complete_sale(db, config, *, cart_id, entries, idempotency_key, staff_id=None, moment=None, locale="zh_CN",
@@ -40,8 +40,9 @@ def complete_sale(db, config, *, cart_id, entries, idempotency_key, staff_id=Non
 
     Raises:
         DomainError: empty cart, bad tenders.
-        Conflict: an item in the cart was sold (or withdrawn) meanwhile — nothing is written; the
-            message names the item.
+        Conflict: an item in the cart was sold (or withdrawn) meanwhile, or a sale check refuses it (a
+            stolen-goods hit found after it was scanned: ``sync.stolen.sale_blockers``) — nothing is
+            written; the message names the item or the reason.
     """
     if not idempotency_key or len(idempotency_key) > 64:
         raise DomainError(_l("This checkout form is out of date; reload the till."))
@@ -67,6 +68,7 @@ def complete_sale(db, config, *, cart_id, entries, idempotency_key, staff_id=Non
             if not line["available"]:
                 raise Conflict(_l("%(tag)s “%(title)s” was just sold at another till. Remove it from the cart; "
                                   "nothing was charged.", tag=line["tag"], title=line["title"]))
+        carts.refuse_blocked(stolen.sale_blockers(db, [line["id"] for line in lines]))
         total = carts.totals(lines)
         if expected_total_fen is not None and expected_total_fen != total["total_fen"]:
             raise Conflict(_l("The total changed while paying (a price or discount was edited). Check the cart "

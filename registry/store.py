@@ -25,6 +25,7 @@ from sqlite_utils import Migrations
 import epcis
 from core import clock
 from core.db import one, rows, transaction
+from epcis import identifiers
 
 migrations = Migrations("registry")
 
@@ -79,34 +80,63 @@ def m001_registry(db):
     )
 
 
+@migrations()
+def m002_stolen_reports(db):
+    """Roles (``shop`` or ``authority``: only an authority may report goods stolen) and the stolen reports
+    by keyed hash of the identifier, written at capture so a check is an index lookup (issue 12 §4)."""
+    db.executescript(
+        """
+        ALTER TABLE shops ADD COLUMN role TEXT NOT NULL DEFAULT 'shop' CHECK (role IN ('shop', 'authority'));
+        CREATE TABLE stolen_reports (
+            id INTEGER PRIMARY KEY,
+            event_rowid INTEGER NOT NULL REFERENCES events(id),
+            authority_id INTEGER NOT NULL REFERENCES shops(id),
+            kind TEXT NOT NULL,
+            check_hash TEXT NOT NULL,
+            key_id TEXT NOT NULL,
+            reference TEXT,
+            reported_at TEXT NOT NULL,
+            recovered_at TEXT,
+            UNIQUE (event_rowid, check_hash)
+        );
+        CREATE INDEX stolen_reports_hash ON stolen_reports(check_hash);
+        """
+    )
+
+
 def token_hash(token):
     """SHA-256 hex of a bearer token: tokens are stored only hashed."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def add_shop(db, name, token=None):
-    """Register a shop and return ``(shop_id, token)``; a random 32-byte token is made when none is given.
+def add_shop(db, name, token=None, role="shop"):
+    """Register a shop (or an authority) and return ``(shop_id, token)``; a random 32-byte token is made
+    when none is given.
 
     Args:
-        name: the shop's public name (shown on provenance pages; a business, not a person).
+        name: the shop's public name (shown on provenance pages; a business, not a person), or the
+            authority's (e.g. a police station).
         token: the bearer token the shop's hub will use (``REGISTRY_TOKEN``).
+        role: ``"shop"`` or ``"authority"`` (may capture ``stolen`` reports and mark them recovered).
     """
+    if role not in ("shop", "authority"):
+        raise ValueError("role must be shop or authority")
     token = token or secrets.token_urlsafe(32)
     with transaction(db):
         existing = one(db, "SELECT id FROM shops WHERE token_hash = ?", (token_hash(token),))
         if existing:
-            db.execute("UPDATE shops SET name = ? WHERE id = ?", (name, existing["id"]))
+            db.execute("UPDATE shops SET name = ?, role = ? WHERE id = ?", (name, role, existing["id"]))
             return existing["id"], token
-        shop_id = db.execute("INSERT INTO shops (name, token_hash, created_at) VALUES (?, ?, ?)",
-                             (name, token_hash(token), clock.iso())).lastrowid
+        shop_id = db.execute("INSERT INTO shops (name, token_hash, created_at, role) VALUES (?, ?, ?, ?)",
+                             (name, token_hash(token), clock.iso(), role)).lastrowid
     return shop_id, token
 
 
 def shop_for_token(db, token):
-    """The shop (dict with ``id``, ``name``) whose token is ``token``, or ``None``."""
+    """The shop (dict with ``id``, ``name``, ``role``) whose token is ``token``, or ``None``."""
     if not token:
         return None
-    return one(db, "SELECT id, name FROM shops WHERE token_hash = ?", (token_hash(token),))
+    return one(db, "SELECT id, name, role FROM shops WHERE token_hash = ?", (token_hash(token),))
 
 
 class CaptureRefused(Exception):
@@ -158,7 +188,7 @@ def parse_body(raw, max_depth=epcis.MAX_JSON_DEPTH):
         raise CaptureRefused(400, "Not JSON", str(exc)) from exc
 
 
-def capture(db, shop_id, raw, behaviour="rollback", max_events=500, max_depth=epcis.MAX_JSON_DEPTH):
+def capture(db, shop_id, raw, behaviour="rollback", max_events=500, max_depth=epcis.MAX_JSON_DEPTH, check_key=None):
     """Capture an EPCIS document for a shop and return the finished capture job (see :func:`get_job`).
 
     Args:
@@ -167,6 +197,8 @@ def capture(db, shop_id, raw, behaviour="rollback", max_events=500, max_depth=ep
         behaviour: ``"rollback"`` or ``"proceed"`` (``GS1-Capture-Error-Behaviour``).
         max_events: the ``GS1-EPCIS-Capture-Limit``.
         max_depth: deepest JSON nesting accepted (checked before parsing).
+        check_key: the registry's stolen-check key (``bytes``): a ``stolen`` report's identifiers are
+            stored by their keyed hash (:func:`epcis.identifiers.check_hash`); see :func:`stolen_problems`.
 
     Raises:
         CaptureRefused: not JSON or nested too deep, not an EPCISDocument, ``epcisBody`` not an object,
@@ -188,9 +220,10 @@ def capture(db, shop_id, raw, behaviour="rollback", max_events=500, max_depth=ep
     if None in problems:
         raise CaptureRefused(400, "Invalid EPCISDocument", "; ".join(problems[None])[:1000])
     errors, good = [], []
+    role = _role(db, shop_id)
     for index, event in enumerate(events):
         event_id = event.get("eventID") if isinstance(event, dict) else None
-        reasons = list(problems.get(index, []))
+        reasons = list(problems.get(index, [])) + stolen_problems(event, role, check_key)
         if not event_id:
             reasons.append("eventID is required (the CBV 2.0 event hash)")
         if reasons:
@@ -208,7 +241,7 @@ def capture(db, shop_id, raw, behaviour="rollback", max_events=500, max_depth=ep
     with transaction(db):
         if not errors or behaviour == "proceed":
             for event in good:
-                stored_now = _store(db, shop_id, event, job_id, now)
+                stored_now = _store(db, shop_id, event, job_id, now, check_key)
                 stored += stored_now
                 duplicates += 1 - stored_now
         db.execute("INSERT INTO capture_jobs (id, shop_id, created_at, finished_at, running, success, behaviour, "
@@ -228,8 +261,43 @@ def _utc(text):
         return str(text)
 
 
-def _store(db, shop_id, event, capture_id, now):
-    """Insert one valid event unless its ``eventID`` is known; returns 1 when stored, 0 for a duplicate."""
+def _role(db, shop_id):
+    row = one(db, "SELECT role FROM shops WHERE id = ?", (shop_id,))
+    return row["role"] if row else None
+
+
+def is_stolen_report(event):
+    """True for an event with the CBV 2.0 disposition ``stolen`` (CBV 2.0 §7.3)."""
+    return isinstance(event, dict) and bare(event.get("disposition")) == "stolen"
+
+
+def report_identifiers(event):
+    """The identifiers ``[(kind, value)]`` a stolen report names in its ``epcList``
+    (:func:`epcis.identifiers.from_uri`; other URIs are ignored)."""
+    found = [identifiers.from_uri(epc) for epc in event.get("epcList") or []]
+    return list(dict.fromkeys(f for f in found if f))
+
+
+def stolen_problems(event, role, check_key):
+    """Why a ``stolen`` report cannot be captured (empty for any other event): only a token with the
+    ``authority`` role may report goods stolen, and the report must name an identifier (an IMEI as
+    ``urn:gsma:imei:…``, a VIN or serial as ``https://resale-pos.org/id/{vin|serial}/…``) in ``epcList``."""
+    if not is_stolen_report(event):
+        return []
+    if role != "authority":
+        return ["only an authority may report goods stolen (disposition stolen); this token is a shop's"]
+    if check_key is None:
+        return ["this registry does not take stolen reports (no check key)"]
+    if not report_identifiers(event):
+        return [("a stolen report names an IMEI (urn:gsma:imei:…), VIN or serial "
+                 "(https://resale-pos.org/id/vin/… or …/id/serial/…) in epcList")]
+    return []
+
+
+def _store(db, shop_id, event, capture_id, now, check_key=None):
+    """Insert one valid event unless its ``eventID`` is known; returns 1 when stored, 0 for a duplicate.
+    A ``stolen`` report (already checked by :func:`stolen_problems`) also gets one ``stolen_reports`` row
+    per identifier, by keyed hash."""
     cur = db.execute(
         "INSERT INTO events (event_id, type, event_time, action, biz_step, disposition, shop_id, capture_id, "
         "recorded_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(event_id) DO NOTHING",
@@ -242,10 +310,18 @@ def _store(db, shop_id, event, capture_id, now):
     for epc in dict.fromkeys(event.get("epcList") or []):
         db.execute("INSERT OR IGNORE INTO event_epcs (event_rowid, epc, epc_path) VALUES (?, ?, ?)",
                    (rowid, epc, urlsplit(epc).path or epc))
+    if check_key is not None and is_stolen_report(event):
+        reference = event.get(f"{epcis.NS_PREFIX}:reportReference")
+        reference = str(reference)[:100] if reference not in (None, "") else None
+        for kind, value in report_identifiers(event):
+            db.execute("INSERT OR IGNORE INTO stolen_reports (event_rowid, authority_id, kind, check_hash, key_id, "
+                       "reference, reported_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (rowid, shop_id, kind, identifiers.check_hash(check_key, kind, value),
+                        identifiers.key_id(check_key), reference, now))
     return 1
 
 
-def capture_one(db, shop_id, event):
+def capture_one(db, shop_id, event, check_key=None):
     """``POST /events``: capture a single event (dict). Returns ``"created"`` or ``"exists"``.
 
     Raises:
@@ -258,10 +334,11 @@ def capture_one(db, shop_id, event):
     doc = {"@context": context, "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": clock.iso(),
            "epcisBody": {"eventList": [body]}}
     problems = _event_problems(doc)
-    if problems:
-        raise CaptureRefused(400, "Invalid event", "; ".join(chain.from_iterable(problems.values()))[:1000])
+    stolen = stolen_problems(body, _role(db, shop_id), check_key)
+    if problems or stolen:
+        raise CaptureRefused(400, "Invalid event", "; ".join(chain(*problems.values(), stolen))[:1000])
     with transaction(db):
-        stored = _store(db, shop_id, body, None, clock.iso())
+        stored = _store(db, shop_id, body, None, clock.iso(), check_key)
     return "created" if stored else "exists"
 
 
@@ -309,3 +386,81 @@ def events_for_epcs(db, epcs=(), paths=()):
 def event_count(db):
     """How many events the registry holds."""
     return db.execute("SELECT count(*) FROM events").fetchone()[0]
+
+
+# -- stolen-goods check (issue 12 §4) -------------------------------------------------------------------
+
+#: At most this many hashes per ``POST /stolen/check``.
+CHECK_LIMIT = 500
+
+
+def rehash_reports(db, check_key):
+    """Re-derive every stolen report's hash made under another key (the registry's check key was
+    replaced) from the identifiers in its stored event; returns how many rows changed. Run at start."""
+    current = identifiers.key_id(check_key)
+    stale = rows(db, "SELECT r.id, r.kind, e.body FROM stolen_reports r JOIN events e ON e.id = r.event_rowid "
+                     "WHERE r.key_id != ?", (current,))
+    changed = 0
+    with transaction(db):
+        for row in stale:
+            try:
+                event = json.loads(row["body"])
+            except (ValueError, TypeError):
+                continue
+            for kind, value in report_identifiers(event):
+                if kind == row["kind"]:
+                    db.execute("UPDATE stolen_reports SET check_hash = ?, key_id = ? WHERE id = ?",
+                               (identifiers.check_hash(check_key, kind, value), current, row["id"]))
+                    changed += 1
+                    break
+    return changed
+
+
+def check(db, hashes):
+    """Answer a stolen-goods check: for each keyed hash, ``hit`` when a report not marked recovered has
+    it, else ``clear``. Nothing about the question is stored (a miss teaches the registry nothing).
+
+    Args:
+        hashes: list of :func:`epcis.identifiers.check_hash` values (64 lower-case hex digits each).
+
+    Returns:
+        list of dicts in the order asked: ``hash``, ``status`` (``"hit"``/``"clear"``), ``reports`` (for a hit:
+        ``reference`` — the authority's report number —, ``authority`` (its name), ``reportedAt``, ``eventID``).
+    """
+    results = []
+    for digest in hashes:
+        found = rows(db, "SELECT r.reference, s.name AS authority, r.reported_at, e.event_id FROM stolen_reports r "
+                         "JOIN shops s ON s.id = r.authority_id JOIN events e ON e.id = r.event_rowid "
+                         "WHERE r.check_hash = ? AND r.recovered_at IS NULL ORDER BY r.id", (digest,))
+        results.append({"hash": digest, "status": "hit" if found else "clear",
+                        "reports": [{"reference": f["reference"], "authority": f["authority"],
+                                     "reportedAt": f["reported_at"], "eventID": f["event_id"]} for f in found]})
+    return results
+
+
+PREFIX_DIGITS = identifiers.PREFIX_DIGITS
+_PREFIX_END = "g"  # sorts after every lower-case hex digit: [prefix, prefix + "g") is the prefix's range
+
+
+def hashes_in_ranges(db, prefixes):
+    """The first step of a check that tells the registry even less (k-anonymity): for each hash prefix of
+    :data:`PREFIX_DIGITS` hex digits, the keyed hashes of open stolen reports starting with it; the hub
+    compares its full hash locally and asks :func:`check` only for a match.
+
+    Returns:
+        dict: prefix → sorted list of full hashes (empty list: nothing reported in that range).
+    """
+    return {prefix: [r["check_hash"] for r in rows(
+        db, "SELECT DISTINCT check_hash FROM stolen_reports WHERE check_hash >= ? AND check_hash < ? "
+            "AND recovered_at IS NULL ORDER BY check_hash", (prefix, prefix + _PREFIX_END))]
+        for prefix in dict.fromkeys(prefixes)}
+
+
+def mark_recovered(db, event_id):
+    """An authority's "recovered": the stolen report captured as event ``event_id`` no longer makes a
+    check a hit (the event itself stays: EPCIS events are never changed). Returns the number of report
+    rows marked (0 when the event is unknown, not a stolen report, or already recovered)."""
+    with transaction(db):
+        cur = db.execute("UPDATE stolen_reports SET recovered_at = ? WHERE recovered_at IS NULL AND event_rowid = "
+                         "(SELECT id FROM events WHERE event_id = ?)", (clock.iso(), event_id))
+    return cur.rowcount

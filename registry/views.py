@@ -8,6 +8,11 @@ Machine side (bearer token per shop, RFC 6750; problems as ``application/problem
 - ``GET /capture/{id}`` — the capture job (only the shop that made it).
 - ``POST /events`` — one event; ``201 Created`` + ``Location``, ``409 Conflict`` when its eventID is known.
 - ``GET /events?MATCH_anyEPC={uri}`` and ``GET /epcs/{uri}/events`` — an EPCISQueryDocument.
+- Stolen-goods check (issue 12 §4; ``docs/sync.md``): ``GET /stolen/check-key`` — the check key hubs hash
+  identifiers with; ``POST /stolen/range`` — ``{"keyId", "prefixes": [...]}`` → the reported hashes in each
+  prefix's range; ``POST /stolen/check`` — ``{"keyId", "hashes": [...]}`` → hit/clear per hash;
+  ``POST /stolen/recovered`` — ``{"eventID"}``, an authority's token only. ``stolen`` reports themselves
+  arrive through ``/capture`` (CBV 2.0 §7.3 disposition ``stolen``), from an authority's token only.
 
 Public side: ``/i/<tag>`` and GS1 Digital Link ``/01/{gtin}/21/{serial}`` — the provenance page.
 """
@@ -24,6 +29,7 @@ import epcis
 from core import clock
 from core.db import get_db
 from core.money import format_money
+from epcis import identifiers
 from registry import provenance, store
 
 bp = Blueprint("registry", __name__)
@@ -70,6 +76,24 @@ def shop_required(view):
     return wrapped
 
 
+def authority_required(view):
+    """Allow the view only with an authority's bearer token (role ``authority``): 401 without a known
+    token, 403 with a shop's."""
+
+    @wraps(view)
+    @shop_required
+    def wrapped(*args, **kwargs):
+        if g.shop["role"] != "authority":
+            return problem(403, "Forbidden", "Only an authority's token may do this.")
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _check_key():
+    return current_app.extensions["stolen_check_key"]
+
+
 def _capture_headers(response):
     response.headers["GS1-EPCIS-Version"] = "2.0.0"
     response.headers["GS1-CBV-Version"] = "2.0.0"
@@ -96,7 +120,7 @@ def capture():
         return problem(400, "Bad GS1-Capture-Error-Behaviour", "Use rollback or proceed.")
     try:
         job = store.capture(get_db(), g.shop["id"], _body(), behaviour, current_app.config["CAPTURE_LIMIT"],
-                            current_app.config["JSON_DEPTH_LIMIT"])
+                            current_app.config["JSON_DEPTH_LIMIT"], _check_key())
     except store.CaptureRefused as exc:
         return problem(exc.status, exc.title, exc.detail, **({"errors": exc.errors} if exc.errors else {}))
     response = _capture_headers(current_app.response_class(status=202))
@@ -120,7 +144,7 @@ def post_event():
     """Capture one event: 201 + Location, or 409 when its eventID is already known."""
     try:
         event = store.parse_body(_body() or b"null", current_app.config["JSON_DEPTH_LIMIT"])
-        outcome = store.capture_one(get_db(), g.shop["id"], event)
+        outcome = store.capture_one(get_db(), g.shop["id"], event, _check_key())
     except store.CaptureRefused as exc:
         return problem(exc.status, exc.title, exc.detail)
     if outcome == "exists":
@@ -163,6 +187,74 @@ def get_event(event_id):
     if row is None:
         return problem(404, "Not found", "No such event.")
     return current_app.response_class(row[0], mimetype="application/ld+json")
+
+
+@bp.route("/stolen/check-key")
+@shop_required
+def stolen_check_key():
+    """The key hubs hash identifiers with before asking (RFC 2104 HMAC-SHA256; ``docs/sync.md``)."""
+    key = _check_key()
+    return jsonify({"algorithm": "HMAC-SHA256", "keyId": identifiers.key_id(key), "key": key.hex(),
+                    "message": "{kind}:{value}", "kinds": list(identifiers.KINDS)})
+
+
+@bp.route("/stolen/check", methods=["POST"])
+@shop_required
+def stolen_check():
+    """Hit or clear for each keyed hash: ``{"keyId": …, "hashes": [hex, …]}`` → ``{"keyId", "results"}``;
+    409 with the current ``keyId`` when the hub hashed with another key."""
+    try:
+        body = store.parse_body(_body() or b"null", current_app.config["JSON_DEPTH_LIMIT"])
+    except store.CaptureRefused as exc:
+        return problem(exc.status, exc.title, exc.detail)
+    hashes = body.get("hashes") if isinstance(body, dict) else None
+    if not isinstance(hashes, list) or not hashes or not all(identifiers.is_check_hash(h) for h in hashes):
+        return problem(400, "Bad check", "Give hashes: a list of HMAC-SHA256 hex digests (64 lower-case hex digits).")
+    if len(hashes) > store.CHECK_LIMIT:
+        return problem(413, "Too many hashes", f"At most {store.CHECK_LIMIT} hashes per check.")
+    current = identifiers.key_id(_check_key())
+    if body.get("keyId") != current:
+        return problem(409, "Check key changed", "Fetch /stolen/check-key and hash again.", keyId=current)
+    return jsonify({"keyId": current, "results": store.check(get_db(), hashes)})
+
+
+@bp.route("/stolen/range", methods=["POST"])
+@shop_required
+def stolen_range():
+    """The hashes of open stolen reports in each asked range: ``{"keyId", "prefixes": [5 hex digits, …]}``
+    → ``{"keyId", "ranges": {prefix: [hash, …]}}``; the hub asks ``/stolen/check`` only for a match."""
+    try:
+        body = store.parse_body(_body() or b"null", current_app.config["JSON_DEPTH_LIMIT"])
+    except store.CaptureRefused as exc:
+        return problem(exc.status, exc.title, exc.detail)
+    prefixes = body.get("prefixes") if isinstance(body, dict) else None
+    if (not isinstance(prefixes, list) or not prefixes
+            or not all(identifiers.is_hash_prefix(p, store.PREFIX_DIGITS) for p in prefixes)):
+        return problem(400, "Bad range question",
+                       f"Give prefixes: a list of the first {store.PREFIX_DIGITS} hex digits of check hashes.")
+    if len(prefixes) > store.CHECK_LIMIT:
+        return problem(413, "Too many prefixes", f"At most {store.CHECK_LIMIT} prefixes per question.")
+    current = identifiers.key_id(_check_key())
+    if body.get("keyId") != current:
+        return problem(409, "Check key changed", "Fetch /stolen/check-key and hash again.", keyId=current)
+    return jsonify({"keyId": current, "ranges": store.hashes_in_ranges(get_db(), prefixes)})
+
+
+@bp.route("/stolen/recovered", methods=["POST"])
+@authority_required
+def stolen_recovered():
+    """An authority marks a stolen report recovered: ``{"eventID": …}``; 404 when no open report has it."""
+    try:
+        body = store.parse_body(_body() or b"null", current_app.config["JSON_DEPTH_LIMIT"])
+    except store.CaptureRefused as exc:
+        return problem(exc.status, exc.title, exc.detail)
+    event_id = body.get("eventID") if isinstance(body, dict) else None
+    if not isinstance(event_id, str) or not event_id:
+        return problem(400, "Bad request", "Give the eventID of the stolen report.")
+    count = store.mark_recovered(get_db(), event_id)
+    if not count:
+        return problem(404, "Not found", "No open stolen report has this eventID.")
+    return jsonify({"eventID": event_id, "recovered": count})
 
 
 @bp.route("/healthz")

@@ -89,3 +89,34 @@ def m003_outbox_quarantine(db):
         CREATE INDEX outbox_item ON outbox(item_id, id);
         """
     )
+
+
+@migrations()
+def m004_stolen_checks(db):
+    """The stolen-goods checks of items taken in with an IMEI, serial or VIN (issue 12 §4; ``sync.stolen``).
+    Only the keyed hash of the identifier is kept once a check is answered; while it is pending the
+    identifier is also kept encrypted with the hub's PII key (``sealed``), so it can be hashed when the
+    registry's check key is first known or has changed. ``recheck``: the owner asked again (an answered
+    check keeps its answer, a hit keeps blocking, until the new answer comes)."""
+    db.executescript(
+        """
+        CREATE TABLE stolen_checks (
+            id INTEGER PRIMARY KEY,
+            item_id INTEGER NOT NULL REFERENCES items(id),
+            kind TEXT NOT NULL CHECK (kind IN ('imei', 'serial', 'vin')),
+            check_hash TEXT,
+            key_id TEXT,
+            sealed BLOB,
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'clear', 'hit')),
+            reports_json TEXT NOT NULL DEFAULT '[]',
+            asked_at TEXT NOT NULL,
+            answered_at TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            recheck INTEGER NOT NULL DEFAULT 0,
+            CHECK (status = 'pending' OR (sealed IS NULL AND check_hash IS NOT NULL))
+        );
+        CREATE INDEX stolen_checks_item ON stolen_checks(item_id);
+        CREATE INDEX stolen_checks_pending ON stolen_checks(status, id);
+        """
+    )

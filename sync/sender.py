@@ -47,8 +47,8 @@ import tenacity
 import epcis
 from core import clock
 from core.db import connect, rows, transaction
-from sync import outbox
 from core.lazy import lazy_module
+from sync import outbox
 from sync.state import get_state, set_state
 
 requests = lazy_module("requests")  # on the first send (core.lazy): not needed until there is a registry
@@ -161,10 +161,11 @@ _backoffs = {}
 _backoffs_lock = threading.Lock()
 
 
-def backoff_for(config):
+def backoff_for(config, purpose="capture"):
     """The :class:`Backoff` of this process for the hub database and registry named in ``config``
-    (``DATABASE``, ``REGISTRY_URL``): the worker's passes and ``--watch``'s share one schedule."""
-    key = (config.get("DATABASE"), config.get("REGISTRY_URL"))
+    (``DATABASE``, ``REGISTRY_URL``): the worker's passes and ``--watch``'s share one schedule.
+    ``purpose`` keeps another worker's schedule apart (``"stolen"``: :mod:`sync.stolen`)."""
+    key = (config.get("DATABASE"), config.get("REGISTRY_URL"), purpose)
     with _backoffs_lock:
         if key not in _backoffs:
             _backoffs[key] = Backoff(config)
@@ -181,6 +182,24 @@ def make_session(config):
     return session
 
 
+def registry_request(session, method, url, timeout, **kwargs):
+    """One request to the registry; the ``requests.Response`` unless the registry is unavailable.
+
+    Raises:
+        RegistryUnavailable: a network error or timeout, a malformed ``REGISTRY_URL``, any ``5xx`` or a
+            status in :data:`TRANSIENT` (with the ``Retry-After`` seconds when sent).
+    """
+    try:
+        response = session.request(method, url, timeout=timeout, **kwargs)
+    except requests.RequestException as exc:
+        raise RegistryUnavailable(f"{method} {url}: {exc.__class__.__name__}") from exc
+    except ValueError as exc:  # urllib3 refuses a malformed REGISTRY_URL
+        raise RegistryUnavailable(f"REGISTRY_URL is not a valid address: {exc}") from exc
+    if response.status_code >= 500 or response.status_code in TRANSIENT:
+        raise RegistryUnavailable(f"{method} {url}: HTTP {response.status_code}", _retry_after(response))
+    return response
+
+
 class _Pass:
     """One pass of the sender over one database connection (see the module docstring)."""
 
@@ -192,15 +211,7 @@ class _Pass:
 
     # -- HTTP -----------------------------------------------------------------------------------------
     def _request(self, method, url, **kwargs):
-        try:
-            response = self.session.request(method, url, timeout=self.timeout, **kwargs)
-        except requests.RequestException as exc:
-            raise RegistryUnavailable(f"{method} {url}: {exc.__class__.__name__}") from exc
-        except ValueError as exc:  # urllib3 refuses a malformed REGISTRY_URL
-            raise RegistryUnavailable(f"REGISTRY_URL is not a valid address: {exc}") from exc
-        if response.status_code >= 500 or response.status_code in TRANSIENT:
-            raise RegistryUnavailable(f"{method} {url}: HTTP {response.status_code}", _retry_after(response))
-        return response
+        return registry_request(self.session, method, url, self.timeout, **kwargs)
 
     def limits(self):
         """``(max_events, max_bytes)`` from ``OPTIONS /capture`` (EPCIS 2.0 §12.6.1), capped by config."""

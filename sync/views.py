@@ -9,9 +9,9 @@ from flask_babel import lazy_gettext as _l
 
 from core.backup import register_json_columns, register_restore_check
 from core.db import get_db
-from core.web import add_badge, add_nav, background, render, staff_only
-from core.workers import register_worker
-from sync import journal, sender, state
+from core.web import add_badge, add_nav, background, owner_only, render, staff_only
+from core.workers import register_worker, wake_worker
+from sync import journal, sender, state, stolen
 
 bp = Blueprint("sync", __name__)
 
@@ -37,6 +37,11 @@ KIND_LABELS = {
 def kind_label(kind):
     """An outbox event kind (a key of :data:`sync.outbox.FACTS`) in the user's language."""
     return KIND_LABELS.get(kind, kind)
+
+
+def stolen_status(item_id):
+    """The item's stolen-goods check (:func:`sync.stolen.status`), for the item page."""
+    return stolen.status(get_db(), item_id)
 
 
 def journal_line(sale_id):
@@ -92,8 +97,22 @@ def retry_all():
     return redirect(url_for("sync.status"))
 
 
+@bp.route("/items/<int:item_id>/stolen-check/again", methods=["POST"])
+@owner_only
+def stolen_ask_again(item_id):
+    """Ask the registry again about the item's stolen-goods check (after the authority marked its report
+    recovered); the answer it had stands until the new one comes."""
+    count = stolen.ask_again(get_db(), item_id)
+    if count:
+        wake_worker(current_app, "stolen-check")
+    flash(_l("The hub will ask the registry again.") if count else _l("There is no answered check to ask again."),
+          "success" if count else "error")
+    return redirect(url_for("inventory.item_detail", item_id=item_id))
+
+
 def register(app):
-    """Register the blueprint, its navigation entry, the badge on every staff page and the sender worker."""
+    """Register the blueprint, its navigation entry, the badge on every staff page, the sender worker and
+    the stolen-goods check worker (``sync.stolen``)."""
     app.register_blueprint(bp)
     app.add_template_global(sync_summary)
     app.add_template_global(age_text, "sync_age_text")
@@ -102,6 +121,9 @@ def register(app):
     add_nav(app, "sync.status", _l("Sync"), icon="⇅", order=80)
     add_badge(app, "sync/_badge.html")
     register_worker(app, "sync", sender.worker_step, float(app.config.get("SYNC_INTERVAL", 15)))
+    register_worker(app, "stolen-check", stolen.worker_step, float(app.config.get("SYNC_INTERVAL", 15)))
+    app.add_template_global(stolen_status)
+    register_json_columns(app, "stolen_checks", "reports_json")
     register_json_columns(app, "outbox", "event_json")
     register_json_columns(app, "sync_state", "value")
     register_restore_check(app, "sales journal", journal.restore_check)
