@@ -1,4 +1,4 @@
-"""Items: intake, price changes, lookup, search and history.
+"""Items: intake, editing details after intake, price changes, withdrawing from sale, lookup, search and history.
 
 Statuses: ``available`` → ``sold`` (→ ``available`` again after a refund), or ``returned`` (to the
 consignor), ``donated``, ``withdrawn``, ``scrapped``. Every change is an ``item_events`` row; intake
