@@ -196,13 +196,11 @@ def item_edit(item_id):
     form = _edit_form(db, item, request.form if request.method == "POST" else None)
     if request.method == "GET":
         return _edit_page(db, item, form)
-    locked = item["status"] != "available"
     fields = {"description": form.description.data or ""}
-    if not locked:
-        fields.update(title=form.title.data, category=form.category.data, condition=form.condition.data,
-                      brand=form.brand.data or "", model=form.model.data or "")
-    else:  # only the description is on the form; the rest stay what they are
-        for name in ("title", "category", "condition", "brand", "model"):
+    for name in item_actions.PUBLIC_FIELDS:
+        if name in request.form:
+            fields[name] = getattr(form, name).data or ""
+        else:  # the form of an item no longer in stock has the description only: the rest stay as they are
             getattr(form, name).data = item[name]
             getattr(form, name).raw_data = [item[name]]
     outcome = submit(form, lambda: item_actions.edit_item(db, current_app.config, item_id, staff_id=g.staff["id"],
