@@ -318,3 +318,21 @@ def test_return_to_consignor_from_the_item_page(app, db, owner_client, make_item
     assert "/return" not in owner_client.get(f"/items/{shop['id']}").get_data(as_text=True)
     owner_client.post(f"/consignment/items/{shop['id']}/return")
     assert _row(db, shop["id"])["status"] == "available"
+
+
+def test_the_registry_page_follows_a_correction_and_a_withdrawal(app, db, make_item):
+    """The reference registry builds its page from the hub's own events: the corrected facts replace the
+    commissioning ``ilmd``, and a withdrawn item no longer shows as in stock."""
+    from registry import provenance
+
+    item = make_item(title="旧随身听", brand="")
+    items.edit_item(db, app.config, item["id"], title="Walkman WM-EX1", model="WM-EX1", description="private")
+    items.withdraw(db, item["id"], reason="chipped")
+    records = [{"shop_id": 1, "shop_name": "shop", "recorded_at": "x", "event": json.loads(r[0])}
+               for r in db.execute("SELECT event_json FROM outbox WHERE item_id = ? ORDER BY id", (item["id"],))]
+    [life] = provenance.lives(records)
+    assert [step["what"] for step in life["timeline"]] == ["taken_in", "corrected", "withdrawn"]
+    assert life["status"] == "withdrawn"
+    assert {k: life["about"][k] for k in ("title", "brand", "model", "priceFen")} == {
+        "title": "Walkman WM-EX1", "brand": "", "model": "WM-EX1", "priceFen": 1800}
+    assert "private" not in json.dumps(life) and "chipped" not in json.dumps(life)
