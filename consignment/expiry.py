@@ -23,7 +23,6 @@ from inventory.items import record_event
 from sync import outbox
 from terms.contracts import terms_for_item
 
-EVENT_KIND = {"return": "consignor_return", "donate": "donation"}
 STATUS = {"return": "returned", "donate": "donated"}
 
 
@@ -97,8 +96,9 @@ def apply_outcomes(db, config, item_ids, *, staff_id=None, moment=None):
                            (now, item_id))
             else:
                 db.execute("UPDATE items SET status = ?, updated_at = ? WHERE id = ?", (STATUS[outcome], now, item_id))
-                outbox.add_event(db, EVENT_KIND[outcome], item,
-                                 moment=moment, extensions={"outcome": outcome})
+                # the one writer of end-of-consignment events: ``rp:outcome`` is then ``returned`` / ``donated``,
+                # the words the registry knows (it showed ``donate`` as returned)
+                outbox.record_end_of_consignment(db, item, STATUS[outcome], moment=moment)
             db.execute("DELETE FROM cart_lines WHERE item_id = ?", (item_id,))
             db.execute("INSERT INTO expiries (item_id, consignor_id, at, staff_id, outcome) VALUES (?, ?, ?, ?, ?)",
                        (item_id, item["consignor_id"], now, staff_id, outcome))

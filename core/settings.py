@@ -14,6 +14,8 @@ DEFAULTS = {
     "conditions": ["A", "B", "C", "D"],
     "default_split_bps": 6000,
     "tag_stock": "roll-40x30",
+    # cashiers may edit items after intake (details and photos; issue 12): off, the owner's call
+    "cashiers_edit_items": False,
 }
 
 

@@ -1,4 +1,4 @@
-"""Items: intake, price changes, lookup, search and history.
+"""Items: intake, editing details after intake, price changes, withdrawing from sale, lookup, search and history.
 
 Statuses: ``available`` → ``sold`` (→ ``available`` again after a refund), or ``returned`` (to the
 consignor), ``donated``, ``withdrawn``, ``scrapped``. Every change is an ``item_events`` row; intake
@@ -13,10 +13,10 @@ from flask_babel import lazy_gettext as _l
 
 from core import clock
 from core.db import one, rows, transaction
-from core.errors import DomainError, NotFound
+from core.errors import Conflict, DomainError, NotFound
 from core.money import MAX_FEN
 from core.settings import get_setting, resolver_base
-from core.text import strip_invisible
+from core.text import refuse_personal_data, strip_invisible
 from inventory import photos, tags
 from sync import outbox
 from terms.contracts import record_item_terms
@@ -24,6 +24,13 @@ from terms.pricing import current_price
 
 MAX_TITLE = 80
 MAX_BRAND = 40
+MAX_MODEL = 40
+MAX_DESCRIPTION = 1000
+#: The fields an edit may change, in the order the history shows them. ``PUBLIC_FIELDS`` are the item's
+#: public, non-personal facts (the commissioning event's ``ilmd``, the provenance page); the description is
+#: the shop's own free text and stays on the hub.
+EDIT_FIELDS = ("title", "category", "condition", "brand", "model", "description")
+PUBLIC_FIELDS = ("title", "category", "condition", "brand", "model")
 STATUSES = ("available", "sold", "returned", "donated", "withdrawn", "scrapped")
 _UNPRINTABLE = re.compile("[\U00010000-\U0010FFFF\u2600-\u27BF\uFE0F\u200D\u0000-\u001F\u007F-\u009F]")
 
@@ -125,6 +132,9 @@ def intake(db, config, *, title, category, condition, price_fen, consignor_id=No
             (tag, tags.compact(tag), prefix, seq, consignor_id, split_bps, title, category, condition, brand,
              price_fen, price_fen, photo, staff_id, now, now),
         ).lastrowid
+        if photo:  # the first of the item's photos (inventory.gallery keeps items.photo = position 0)
+            db.execute("INSERT INTO item_photos (item_id, name, position, created_at) VALUES (?, ?, 0, ?)",
+                       (item_id, photo, now))
         uri = tags.item_uri(base, tag, item_id, config.get("GS1_COMPANY_PREFIX", ""),
                             config.get("GS1_ITEM_REFERENCE", "0"))
         db.execute("UPDATE items SET uri = ? WHERE id = ?", (uri, item_id))
@@ -181,6 +191,125 @@ def change_price(db, item_id, price_fen, staff_id=None, reason="", moment=None):
         db.execute("UPDATE items SET price_fen = ?, updated_at = ? WHERE id = ?",
                    (price_fen, clock.iso(moment), item_id))
         _record(db, item_id, "price", staff_id, moment, old_fen=item["price_fen"], new_fen=price_fen, reason=reason)
+
+
+def clean_description(value):
+    """A description as stored: invisible characters dropped, line ends kept (``\\n``), trailing spaces of
+    each line and blank lines at both ends stripped.
+
+    Raises:
+        DomainError: longer than :data:`MAX_DESCRIPTION` characters (field ``description``).
+    """
+    text = unicodedata.normalize("NFC", strip_invisible((value or "").replace("\r\n", "\n").replace("\r", "\n")))
+    text = "\n".join(line.rstrip() for line in text.split("\n")).strip()
+    if len(text) > MAX_DESCRIPTION:
+        raise DomainError(_l("At most %(n)d characters (you typed %(m)d).", n=MAX_DESCRIPTION, m=len(text)),
+                          field="description")
+    return text
+
+
+def _checked_details(db, item, fields):
+    """The cleaned new values of ``fields`` (a dict of some of :data:`EDIT_FIELDS`) for ``item``.
+
+    A category or condition grade must be one of the shop's configured values, except the item's current one
+    (the list may have changed since intake; keeping what the item has is not a change).
+
+    Raises:
+        DomainError: the first bad field (``field`` names it), nothing cleaned further.
+    """
+    clean = {}
+    for name, value in fields.items():
+        if name == "title":
+            clean[name] = clean_text(value, "title", MAX_TITLE)
+        elif name == "brand":
+            clean[name] = clean_text(value, "brand", MAX_BRAND, required=False)
+        elif name == "model":
+            clean[name] = clean_text(value, "model", MAX_MODEL, required=False)
+        elif name == "description":
+            clean[name] = clean_description(value)
+        elif name in ("category", "condition"):
+            allowed = get_setting(db, "categories" if name == "category" else "conditions")
+            if value != item[name] and value not in allowed:
+                raise DomainError(_l("Choose a category from the list.") if name == "category"
+                                  else _l("Choose a condition grade from the list."), field=name)
+            clean[name] = value
+        else:
+            raise ValueError(f"not an editable field: {name}")
+        if name in ("title", "brand", "model", "description"):
+            refuse_personal_data(clean[name], field=name)
+    return clean
+
+
+def edit_item(db, config, item_id, *, staff_id=None, moment=None, **fields):
+    """Change an item's details after intake; returns ``{field: (old, new)}`` of what changed (``{}``: nothing).
+
+    Rules (issue 12 §1): an item in stock (``available``) may change every field of :data:`EDIT_FIELDS`; an
+    item no longer in stock (sold, returned, withdrawn…) only its ``description``: its title, category,
+    condition, brand and model are what was sold or handed back (receipts keep their own copy of the title)
+    and what the registry was told. All checks run before anything is written; one transaction writes the
+    row, an ``edit`` history row with ``changes`` = ``{field: {"old": …, "new": …}}`` and, when a public
+    fact changed (:data:`PUBLIC_FIELDS`), a ``details_change`` outbox event carrying the item's public facts
+    now (``rp:title`` … ``rp:model``, ``rp:changed``). The description never goes to the registry: it is free
+    text, and the personal-data check refuses only ID and phone numbers, not a name or an address.
+
+    Args:
+        config: the app config (unused today; the signature matches :func:`intake`).
+        fields: some of :data:`EDIT_FIELDS` (strings); a field not given is kept.
+
+    Raises:
+        NotFound: unknown item. DomainError (``field`` set): a bad value, personal data in free text, or a
+            public fact of an item that is no longer in stock.
+    """
+    moment = moment or clock.now()
+    with transaction(db):
+        item = one(db, "SELECT * FROM items WHERE id = ?", (item_id,))
+        if item is None:
+            raise NotFound(_l("No such item."))
+        clean = _checked_details(db, item, fields)
+        changes = {name: (item[name], clean[name]) for name in EDIT_FIELDS
+                   if name in clean and item[name] != clean[name]}
+        if not changes:
+            return {}
+        if item["status"] != "available":
+            locked = next((name for name in EDIT_FIELDS if name in changes and name != "description"), None)
+            if locked:
+                raise DomainError(_l("Only items in stock can change this; the description can still be "
+                                     "changed."), field=locked)
+        assignments = ", ".join(f"{name} = ?" for name in changes)
+        db.execute(f"UPDATE items SET {assignments}, updated_at = ? WHERE id = ?",
+                   [new for _old, new in changes.values()] + [clock.iso(moment), item_id])
+        _record(db, item_id, "edit", staff_id, moment,
+                changes={name: {"old": old, "new": new} for name, (old, new) in changes.items()})
+        public = [name for name in PUBLIC_FIELDS if name in changes]
+        if public:
+            item.update({name: new for name, (_old, new) in changes.items()})
+            outbox.add_event(db, "details_change", item, moment=moment, extensions={
+                "fact": "details", **{name: item[name] for name in PUBLIC_FIELDS}, "changed": ",".join(public)})
+    return changes
+
+
+def withdraw(db, item_id, *, staff_id=None, reason="", moment=None):
+    """Take an item in stock off sale (status ``withdrawn``): shop stock or consigned goods alike; to hand
+    consigned goods back use ``consignment.returns.return_to_consignor`` instead. One transaction: the
+    status, a ``withdrawn`` history row (with ``reason``) and a ``withdrawal`` outbox event (OBSERVE /
+    holding / non_sellable_other, ``rp:outcome`` = ``withdrawn``; the reason stays on the hub: free text).
+
+    Raises:
+        NotFound: unknown item. Conflict: the item is not in stock (sold, already gone).
+        DomainError: the reason is too long or holds personal data (field ``reason``).
+    """
+    reason = clean_text(reason, "reason", 80, required=False)
+    refuse_personal_data(reason, field="reason")
+    moment = moment or clock.now()
+    with transaction(db):
+        item = one(db, "SELECT * FROM items WHERE id = ?", (item_id,))
+        if item is None:
+            raise NotFound(_l("No such item."))
+        if item["status"] != "available":
+            raise Conflict(_l("Only items in stock can be withdrawn."))
+        db.execute("UPDATE items SET status = 'withdrawn', updated_at = ? WHERE id = ?", (clock.iso(moment), item_id))
+        _record(db, item_id, "withdrawn", staff_id, moment, reason=reason)
+        outbox.add_event(db, "withdrawal", item, moment=moment, extensions={"outcome": "withdrawn"})
 
 
 def get_item(db, item_id):

@@ -137,3 +137,29 @@ def m004_items_updated_index(db):
     """``items.updated_at`` indexed: the markdown job (``consignment.markdown_job``) asks which items changed
     since its last run instead of reading every item."""
     db.execute("CREATE INDEX IF NOT EXISTS items_updated ON items(updated_at)")
+
+
+@migrations()
+def m005_item_details_photos(db):
+    """Item editing after intake (issue 12 §1): ``model`` and ``description`` columns, and several photos
+    per item in ``item_photos`` (``position`` 0 is the first photo; ``items.photo`` keeps the first photo's
+    file name so every reader of one photo — the list thumbnails, the public page — works unchanged; it is
+    kept in step by :mod:`inventory.gallery`). The single photo of each existing item becomes its first row.
+
+    ``model`` and ``description`` are not in the search indexes: ``items_fts`` is an FTS5 table with a fixed
+    column set and ``items_bigram`` is contentless, so adding a column means re-creating and refilling both
+    (and their triggers); the triggers stay ``AFTER UPDATE OF title, brand, category`` and an edit of those
+    columns re-indexes the row as before. Plain ``ALTER TABLE … ADD COLUMN`` leaves the triggers in place.
+    """
+    db.execute("ALTER TABLE items ADD COLUMN model TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE items ADD COLUMN description TEXT NOT NULL DEFAULT ''")
+    db.execute("""CREATE TABLE item_photos (
+        id INTEGER PRIMARY KEY,
+        item_id INTEGER NOT NULL REFERENCES items(id),
+        name TEXT NOT NULL UNIQUE,
+        position INTEGER NOT NULL CHECK (position >= 0),
+        created_at TEXT NOT NULL
+    )""")
+    db.execute("CREATE INDEX item_photos_item ON item_photos(item_id, position)")
+    db.execute("INSERT INTO item_photos (item_id, name, position, created_at) "
+               "SELECT id, photo, 0, created_at FROM items WHERE photo IS NOT NULL AND photo != ''")

@@ -7,22 +7,33 @@ Routes stay thin: they read forms, call the domain functions in ``inventory.item
 import io
 import re
 
+from babel.lists import format_list
 from flask import Blueprint, abort, current_app, flash, g, redirect, request, send_file, send_from_directory, url_for
 from flask_babel import lazy_gettext as _l
 
 from core import clock
 from core.backup import register_json_columns
-from core.db import get_db
+from core.db import get_db, transaction
 from core.errors import DomainError
-from core.forms import submit
+from core.forms import first_error, submit
 from core.i18n import current_locale
 from core.money import format_money, parse_percent_bps
-from core.settings import get_setting
-from core.web import access, add_nav, background, public, render, staff_only
+from core.settings import get_setting, set_setting
+from core.web import access, add_nav, background, is_fragment_request, owner_only, public, render, staff_only
 from inventory import consignors as consignor_actions
+from inventory import gallery, labels, photos
 from inventory import items as item_actions
-from inventory import labels, photos
-from inventory.forms import ConsignorForm, IntakeForm, PriceForm
+from inventory.forms import (
+    ConfirmForm,
+    ConsignorForm,
+    IntakeForm,
+    ItemEditForm,
+    ItemEditSettingForm,
+    PhotoForm,
+    PhotoMoveForm,
+    PriceForm,
+    WithdrawForm,
+)
 from printing import documents as print_documents
 from printing import jobs as print_jobs
 from printing import printers, qr
@@ -119,7 +130,12 @@ def item_list():
         # search-as-you-type: the table only. The consignor filter's list (every consignor decrypted, with
         # counts) is for the full page; building it for each keystroke was most of a search's time.
         return render("inventory/_item_table.html", **context)
-    return render("inventory/items.html", consignors=consignor_actions.consignor_choices(db, _vault()), **context)
+    setting_form = None
+    if g.staff["role"] == "owner":
+        setting_form = ItemEditSettingForm(formdata=None,
+                                           cashiers_edit_items=bool(get_setting(db, "cashiers_edit_items")))
+    return render("inventory/items.html", consignors=consignor_actions.consignor_choices(db, _vault()),
+                  setting_form=setting_form, **context)
 
 
 @bp.route("/items/<int:item_id>", methods=["GET", "POST"])
@@ -138,7 +154,162 @@ def item_detail(item_id):
             return redirect(url_for("inventory.item_detail", item_id=item_id))
         status = outcome.status
     return render("inventory/item.html", item=item, history=item_actions.history(db, item_id), form=form,
-                  price_now=current_price(db, item), status=status)
+                  price_now=current_price(db, item), status=status, photos=gallery.item_photos(db, item_id),
+                  may_edit=may_edit_items(db), withdraw_form=WithdrawForm(), actions=item_actions_for(item))
+
+
+def may_edit_items(db):
+    """True when the logged-in staff member may edit items: the owner, or a cashier where the owner has
+    allowed it (setting ``cashiers_edit_items``, default off)."""
+    return g.staff["role"] == "owner" or bool(get_setting(db, "cashiers_edit_items"))
+
+
+def _require_edit(db):
+    if not may_edit_items(db):
+        abort(403)
+
+
+def _edit_form(db, item, formdata=None):
+    form = ItemEditForm(formdata=formdata, data={name: item[name] for name in item_actions.EDIT_FIELDS})
+    for name, key in (("category", "categories"), ("condition", "conditions")):
+        values = list(get_setting(db, key))
+        if item[name] not in values:
+            values.append(item[name])
+        getattr(form, name).choices = [(v, v) for v in values]
+    return form
+
+
+def _edit_page(db, item, form, status=200, photo_form=None, photo_error=None):
+    return render("inventory/item_edit.html", item=item, form=form, status=status,
+                  photos=gallery.item_photos(db, item["id"]), photo_form=photo_form or PhotoForm(),
+                  photo_error=photo_error, max_photos=gallery.MAX_PHOTOS, locked=item["status"] != "available")
+
+
+@bp.route("/items/<int:item_id>/edit", methods=["GET", "POST"])
+@staff_only
+def item_edit(item_id):
+    """Edit an item's details and photos (owner; cashiers where the shop allows it). An item no longer in
+    stock keeps its public facts: only its description can change (``inventory.items.edit_item``)."""
+    db = get_db()
+    _require_edit(db)
+    item = item_actions.get_item(db, item_id)
+    form = _edit_form(db, item, request.form if request.method == "POST" else None)
+    if request.method == "GET":
+        return _edit_page(db, item, form)
+    fields = {"description": form.description.data or ""}
+    for name in item_actions.PUBLIC_FIELDS:
+        if name in request.form:
+            fields[name] = getattr(form, name).data or ""
+        else:  # the form of an item no longer in stock has the description only: the rest stay as they are
+            getattr(form, name).data = item[name]
+            getattr(form, name).raw_data = [item[name]]
+    outcome = submit(form, lambda: item_actions.edit_item(db, current_app.config, item_id, staff_id=g.staff["id"],
+                                                          **fields))
+    if outcome.ok:
+        flash(_l("Saved.") if outcome.value else _l("Nothing changed."), "success")
+        return redirect(url_for("inventory.item_detail", item_id=item_id))
+    return _edit_page(db, item, form, outcome.status)
+
+
+def _photo_answer(db, item_id, outcome, form):
+    """After a photo action: the edit page (htmx swaps its photo panel) with the action's error in the panel,
+    or, for a plain form post that worked, back to the page."""
+    if outcome.ok and not is_fragment_request():
+        return redirect(url_for("inventory.item_edit", item_id=item_id) + "#item-photos")
+    item = item_actions.get_item(db, item_id)
+    return _edit_page(db, item, _edit_form(db, item), outcome.status,
+                      form if isinstance(form, PhotoForm) else None,
+                      None if outcome.ok or isinstance(form, PhotoForm) else first_error(form))
+
+
+@bp.route("/items/<int:item_id>/photos", methods=["POST"])
+@staff_only
+def item_photo_add(item_id):
+    """Add a photo to an item (at most :data:`inventory.gallery.MAX_PHOTOS`)."""
+    db = get_db()
+    _require_edit(db)
+    item_actions.get_item(db, item_id)
+    form = PhotoForm()
+    upload = request.files.get("photo")
+    outcome = submit(form, lambda: gallery.add_photo(db, current_app.instance_path, item_id,
+                                                     upload.read() if upload else b"", staff_id=g.staff["id"]),
+                     "photo")
+    return _photo_answer(db, item_id, outcome, form)
+
+
+@bp.route("/items/<int:item_id>/photos/<int:photo_id>/move", methods=["POST"])
+@staff_only
+def item_photo_move(item_id, photo_id):
+    """Move a photo one place up or down (``direction``)."""
+    db = get_db()
+    _require_edit(db)
+    item_actions.get_item(db, item_id)
+    form = PhotoMoveForm()
+    outcome = submit(form, lambda: gallery.move_photo(db, item_id, photo_id, form.direction.data,
+                                                      staff_id=g.staff["id"]), "direction")
+    return _photo_answer(db, item_id, outcome, form)
+
+
+@bp.route("/items/<int:item_id>/photos/<int:photo_id>/remove", methods=["POST"])
+@staff_only
+def item_photo_remove(item_id, photo_id):
+    """Remove one photo of an item."""
+    db = get_db()
+    _require_edit(db)
+    item_actions.get_item(db, item_id)
+    form = ConfirmForm()
+    outcome = submit(form, lambda: gallery.remove_photo(db, current_app.instance_path, item_id, photo_id,
+                                                        staff_id=g.staff["id"]))
+    return _photo_answer(db, item_id, outcome, form)
+
+
+@bp.route("/items/<int:item_id>/withdraw", methods=["POST"])
+@owner_only
+def item_withdraw(item_id):
+    """Take an item in stock off sale (``inventory.items.withdraw``)."""
+    db = get_db()
+    item_actions.get_item(db, item_id)
+    form = WithdrawForm()
+    outcome = submit(form, lambda: item_actions.withdraw(db, item_id, staff_id=g.staff["id"],
+                                                         reason=form.reason.data or ""), "reason")
+    if outcome.ok:
+        flash(_l("Withdrawn from sale."), "success")
+    else:
+        flash(form.reason.errors[0] if form.reason.errors else _l("Nothing changed."), "error")
+    return redirect(url_for("inventory.item_detail", item_id=item_id))
+
+
+@bp.route("/items/edit-setting", methods=["POST"])
+@owner_only
+def item_edit_setting():
+    """The owner's switch: may cashiers edit items and their photos (setting ``cashiers_edit_items``)."""
+    db = get_db()
+    form = ItemEditSettingForm()
+
+    def save():
+        with transaction(db):
+            set_setting(db, "cashiers_edit_items", bool(form.cashiers_edit_items.data))
+
+    if submit(form, save).ok:
+        flash(_l("Saved."), "success")
+    return redirect(url_for("inventory.item_list"))
+
+
+def register_item_action(app, endpoint, label, applies, confirm=None):
+    """Offer a button on the item page that posts to ``endpoint`` (with ``item_id``): how an area above
+    inventory adds an action about one item (``consignment`` adds *Return to consignor*) without inventory
+    importing it. ``applies(item)`` says whether the button shows for that item; the endpoint still checks.
+
+    Args:
+        label, confirm: lazy strings (the button, and the question asked before posting).
+    """
+    app.extensions.setdefault("inventory_item_actions", []).append(
+        {"endpoint": endpoint, "label": label, "applies": applies, "confirm": confirm})
+
+
+def item_actions_for(item):
+    """The registered item actions (:func:`register_item_action`) that apply to ``item``."""
+    return [action for action in current_app.extensions.get("inventory_item_actions", []) if action["applies"](item)]
 
 
 @bp.route("/consignors")
@@ -345,6 +516,7 @@ def register(app):
     register_json_columns(app, "item_events", "data")
     app.add_template_global(status_label)
     app.add_template_global(event_label)
+    app.add_template_global(edit_lines)
     app.add_template_global(photos.small_name, "photo_small")
     add_nav(app, "inventory.intake", _l("Intake"), icon="➕", order=20)
     add_nav(app, "inventory.item_list", _l("Items"), icon="🏷", order=30)
@@ -389,4 +561,40 @@ def event_label(event, public=False):
                   days=data.get("days"), old=money(data.get("old_fen", 0)), new=money(data.get("new_fen", 0)))
     if kind == "expired":
         return _l("Consignment expired: %(outcome)s", outcome=outcome_label(data.get("outcome")))
+    if kind == "edit":
+        names = [str(FIELD_LABELS.get(name, name)) for name in data.get("changes", {})]
+        return _l("Details edited: %(fields)s", fields=format_list(names, locale=current_locale()) if names else "")
+    if kind == "withdrawn":
+        if data.get("reason") and not public:
+            return _l("Withdrawn from sale: %(reason)s", reason=data["reason"])
+        return _l("Withdrawn from sale")
+    if kind == "returned_to_consignor":
+        return _l("Returned to the consignor")
+    if kind == "photo_added":
+        return _l("Photo added (%(n)d in all)", n=data.get("count", 0))
+    if kind == "photo_removed":
+        return _l("Photo %(pos)d removed (%(n)d left)", pos=data.get("position", 0), n=data.get("count", 0))
+    if kind == "photo_moved":
+        return _l("Photo moved from place %(old)d to %(new)d", old=data.get("old", 0), new=data.get("new", 0))
     return kind
+
+
+FIELD_LABELS = {
+    "title": _l("Title"), "category": _l("Category"), "condition": _l("Condition"), "brand": _l("Brand"),
+    "model": _l("Model"), "description": _l("Description"),
+}
+
+
+def _shown(value, limit=60):
+    """A field value for a history line: quoted, cut to ``limit`` characters, lines joined; empty → "—"."""
+    text = " ".join(str(value or "").split())
+    if not text:
+        return "—"
+    return "“" + (text if len(text) <= limit else text[:limit - 1] + "…") + "”"
+
+
+def edit_lines(event):
+    """The lines of an ``edit`` history row in the user's language: ``Title: “old” → “new”`` per field."""
+    return [_l("%(field)s: %(old)s → %(new)s", field=FIELD_LABELS.get(name, name), old=_shown(change.get("old")),
+               new=_shown(change.get("new")))
+            for name, change in event["data"].get("changes", {}).items()]

@@ -47,12 +47,13 @@ def lives(records):
 
     Returns:
         list of dicts, oldest first: ``shop_name``, ``shop_id``, ``about`` (ilmd fields: ``title``,
-        ``category``, ``condition``, ``brand``, ``priceFen``, ``currency``, ``tag``), ``taken_in_at``,
+        ``category``, ``condition``, ``brand``, ``priceFen``, ``currency``, ``tag``; ``model`` and the others as corrected by a
+        later ``details`` event), ``taken_in_at``,
         ``sold_at``, ``sold_price_fen``, ``left_at``, ``outcome`` (``returned``/``donated``/``scrapped``),
-        ``status`` (``in_stock``, ``sold``, ``returned``, ``donated``, ``scrapped``), ``inspections``
+        ``status`` (``in_stock``, ``sold``, ``withdrawn``, ``returned``, ``donated``, ``scrapped``), ``inspections``
         (``at``, ``check``, ``passed``, ``details``) and ``timeline`` (``at``, ``what``, ``check``) with ``what`` one
-        of ``taken_in``, ``inspected``, ``sold``, ``refunded``, ``returned``, ``donated``, ``scrapped``,
-        ``observed``.
+        of ``taken_in``, ``inspected``, ``corrected``, ``withdrawn``, ``sold``, ``refunded``, ``returned``,
+        ``donated``, ``scrapped``, ``observed``.
     """
     result = []
     for record in records:
@@ -84,6 +85,12 @@ def lives(records):
         elif step == "receiving" and disposition == "returned":
             current["status"], current["sold_at"] = "in_stock", None
             what = "refunded"
+        elif step == "other" and _text(event.get("rp:fact")) == "details":
+            # the hub's facts corrected after intake (its ``details_change``) replace what commissioning said
+            current["about"].update(_ours(event, skip=("fact", "changed")))
+            what = "corrected"
+        elif step == "holding" and disposition == "non_sellable_other":  # the hub's ``withdrawal``
+            current["status"] = what = "withdrawn"
         elif step in ("departing", "destroying") or event.get("action") == "DELETE":
             outcome = _text(event.get("rp:outcome"))
             if outcome not in OUTCOMES:

@@ -303,12 +303,13 @@ def index():
 
 STATUS_LABELS = {
     "in_stock": _l("In stock"), "sold": _l("Sold"), "returned": _l("Returned to its owner"),
-    "donated": _l("Donated"), "scrapped": _l("Scrapped"),
+    "donated": _l("Donated"), "scrapped": _l("Scrapped"), "withdrawn": _l("Withdrawn from sale"),
 }
 WHAT_LABELS = {
     "taken_in": _l("Taken in"), "inspected": _l("Inspected"), "sold": _l("Sold"),
     "refunded": _l("Returned by the buyer, back in stock"), "returned": _l("Returned to its owner"),
     "donated": _l("Donated"), "scrapped": _l("Scrapped"), "observed": _l("Seen"),
+    "corrected": _l("Details corrected"), "withdrawn": _l("Withdrawn from sale"),
 }
 CHECK_LABELS = {
     "appraisal": _l("Appraisal"), "test": _l("Function test"), "data_erasure": _l("Data erasure verified"),

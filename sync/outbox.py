@@ -27,6 +27,11 @@ FACTS = {
     "consignor_return": ("OBSERVE", "departing", "inactive"),
     "donation": ("OBSERVE", "departing", "inactive"),
     "scrap": ("DELETE", "destroying", "destroyed"),
+    # an item's public facts corrected after intake (issue 12): ``ilmd`` is allowed only on ADD (EPCIS 2.0
+    # §7.3.6), so the corrected facts travel as ``rp:`` fields with ``rp:fact`` = ``details``
+    "details_change": ("OBSERVE", "other", "sellable_accessible"),
+    # taken off sale by the owner, still in the shop (CBV 2.0 ``holding``; ``non_sellable_other``)
+    "withdrawal": ("OBSERVE", "holding", "non_sellable_other"),
 }
 
 

@@ -31,6 +31,7 @@ def age_text(hours):
 KIND_LABELS = {
     "intake": _l("Taken in"), "inspection": _l("Inspection"), "sale": _l("Sale"), "refund": _l("Refund"),
     "consignor_return": _l("Returned to consignor"), "donation": _l("Donated"), "scrap": _l("Scrapped"),
+    "details_change": _l("Details corrected"), "withdrawal": _l("Withdrawn from sale"),
 }
 
 

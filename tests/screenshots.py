@@ -202,13 +202,59 @@ def tablet_screens(browser, base, out, lang, pins, folder):
         context.close()
 
 
+EDIT_SIZES = {"portrait": (800, 1280), "phone": PHONE}
+
+
+def item_edit_screens(browser, base, out, lang, pins, folder, item_id):
+    """Editing an item (issue 12): the edit page with three photos, with a refused field, and the item page
+    with its photos and history, at 800×1280 and 390×844 (touch)."""
+    import io
+
+    from PIL import Image
+
+    paths = []
+    for n, colour in enumerate([(190, 60, 50), (60, 150, 90), (50, 90, 180)]):
+        buffer = io.BytesIO()
+        Image.new("RGB", (640, 480), colour).save(buffer, format="JPEG")
+        paths.append(Path(folder) / f"edit-photo-{n}.jpg")
+        paths[-1].write_bytes(buffer.getvalue())
+    for size_name, (width, height) in EDIT_SIZES.items():
+        context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1,
+                                      locale=lang, extra_http_headers={"Accept-Language": lang},
+                                      is_mobile=size_name == "phone", has_touch=True)
+        page = context.new_page()
+        page.on("dialog", lambda dialog: dialog.accept())
+        login(page, base, "Owner", pins["owner"])
+        page.goto(f"{base}/items/{item_id}/edit")
+        while page.locator(".photo-list li").count():  # a second language or size starts from none
+            count = page.locator(".photo-list li").count()
+            page.locator(".photo-list li .icon-button.danger").first.click()
+            page.locator(".photo-list li").nth(count - 1).wait_for(state="detached")
+        for n, path in enumerate(paths, start=1):
+            page.set_input_files("#photo", str(path))
+            page.locator("#add-photo").click()
+            page.locator("#item-photos h2", has_text=f"({n}/8)").wait_for()
+        page.fill("#model", "WM-EX1")
+        page.fill("#description", "Plays both sides. Belt replaced.\nSmall scratch on the lid.")
+        shoot(page, out, f"{size_name}-item_edit")
+        page.fill("#brand", "call 138 1234 5678")
+        page.locator("#save-item").click()
+        page.wait_for_selector(".field-error")
+        shoot(page, out, f"{size_name}-item_edit-error")
+        page.fill("#brand", "Sony")
+        page.locator("#save-item").click()
+        page.wait_for_url(f"{base}/items/{item_id}")
+        shoot(page, out, f"{size_name}-item_edit-saved")
+        context.close()
+
+
 def main(argv=None):
     """Take the screenshots."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", nargs="?", default="/tmp/shots")
     parser.add_argument("--lang", default="zh-CN", choices=["zh-CN", "en", "both"])
     parser.add_argument("--only", default="", help="comma-separated screens: setup,login,intake,items,item,"
-                        "consignors,till,tags,staff,error,public,tablet")
+                        "consignors,till,tags,staff,error,public,tablet,item_edit")
     args = parser.parse_args(argv)
     reason = chromium_missing_reason()
     if reason:
@@ -226,14 +272,17 @@ def main(argv=None):
             from core.db import connect
 
             db = connect(demo.app.config["DATABASE"])
-            rows = db.execute("SELECT tag, status FROM items ORDER BY id").fetchall()
+            rows = db.execute("SELECT id, tag, status FROM items ORDER BY id").fetchall()
             db.close()
             for lang in langs:
                 out = Path(args.out) / lang
                 out.mkdir(parents=True, exist_ok=True)
                 if not only or "tablet" in only:
                     tablet_screens(browser, demo.url, out, lang, demo.pins, folder)
-                if only == {"tablet"}:
+                if not only or "item_edit" in only:
+                    item_edit_screens(browser, demo.url, out, lang, demo.pins, folder,
+                                      next(r["id"] for r in rows if r["status"] == "available"))
+                if only <= {"tablet", "item_edit"} and only:
                     continue
                 for size_name, size in SIZES.items():
                     screens(browser, demo.url, empty.url, out, size_name, size, lang, demo.pins, only)

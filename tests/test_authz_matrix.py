@@ -22,12 +22,13 @@ from flask import g
 from consignment import agreements
 from core import clock
 from core.web import access_level
+from inventory import gallery
 from pos import cart as carts
 from pos import display
 from printing import jobs, printers
 from staff import accounts
 from terms import markdowns
-from tests.conftest import CASHIER_PIN, OWNER_PIN, login, sell
+from tests.conftest import CASHIER_PIN, OWNER_PIN, jpeg_bytes, login, sell
 
 #: The endpoint Flask adds for ``static/``: public by design (stylesheets, scripts, icons).
 STATIC = "static"
@@ -52,6 +53,7 @@ def _fixture_values(app, db, staff, consignor, make_item):
     line_id = db.execute("SELECT id FROM cart_lines WHERE cart_id = ?", (cart_id,)).fetchone()[0]
     token = display.open_display(db, cart_id)
     outbox_id = db.execute("SELECT max(id) FROM outbox").fetchone()[0]
+    photo_id = gallery.add_photo(db, app.instance_path, item["id"], jpeg_bytes())
     # a staff member of its own for routes that act on one (removal, PIN reset): not the ones logged in
     victim = accounts.create_staff(db, "Vera Victim", "cashier", "2468")
     return {
@@ -61,6 +63,7 @@ def _fixture_values(app, db, staff, consignor, make_item):
         "printer_id": printer_id, "job_id": job_id, "line_id": line_id, "outbox_id": outbox_id,
         "shift_id": sale["shift_id"], "staff_id": victim, "key": "matrix-sale", "kind": "wechat",
         "token": token,
+        "photo_id": photo_id,
     }
 
 

@@ -268,6 +268,9 @@ def test_expiry_lists_grace_and_overdue_and_applies_outcome(app, db, staff, cons
     assert expiry.apply_outcomes(db, app.config, [a["id"]], moment=days(36)) == {"donate": 1}
     assert db.execute("SELECT status FROM items WHERE id = ?", (a["id"],)).fetchone()[0] == "donated"
     assert db.execute("SELECT kind FROM outbox WHERE item_id = ? ORDER BY id DESC", (a["id"],)).fetchone()[0] == "donation"
+    event = json.loads(db.execute("SELECT event_json FROM outbox WHERE item_id = ? ORDER BY id DESC",
+                                  (a["id"],)).fetchone()[0])
+    assert (event["bizStep"], event["disposition"], event["rp:outcome"]) == ("departing", "inactive", "donated")
 
 
 def test_expiry_to_shop_stock_moves_ownership(app, db, consignor, make_item):

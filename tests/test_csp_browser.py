@@ -69,6 +69,7 @@ def shop(live_server):
         "receipt_no": sale["receipt_no"], "agreement_id": agreement_id, "printer_id": printer_id,
         "shift_id": shift_id, "tag": made[1]["tag"], "photo": photo_item["photo"], "code": "en",
         "gtin": "06901234567892", "serial": 1, "key": "csp-sale", "kind": "wechat", "token": display_token, "item_ids": ",".join(str(i["id"]) for i in made),
+        "photo_item_id": photo_item["id"],
     }
     return live_server
 
@@ -94,7 +95,8 @@ def urls_for(app, data):
     with app.test_request_context():
         token = sales.receipt_token(app.config["SECRET_KEY"], data["receipt_no"])
     extra = [f"/r/{data['receipt_no']}?k={token}", f"/tags/sheet?ids={data['item_ids']}",
-             f"/printing/tags?ids={data['item_ids']}", "/items?q=围城", "/no/such/page"]
+             f"/printing/tags?ids={data['item_ids']}", "/items?q=围城", "/no/such/page",
+             f"/items/{data['photo_item_id']}", f"/items/{data['photo_item_id']}/edit"]
     return sorted(set(found)) + extra
 
 

@@ -183,7 +183,9 @@ def test_every_text_field_of_every_form_is_free_text_guarded_or_listed_with_its_
 
 GUARDED = ["IntakeForm.title", "IntakeForm.brand", "PriceForm.reason", "ConsignorForm.notes", "CashForm.reason",
            "CloseShiftForm.note", "RefundForm.reason", "VoidForm.reason", "CompleteForm.reference",
-           "PayoutForm.reference", "BulkPayoutForm.reference", "SetupForm.shop_name", "PrinterForm.name"]
+           "PayoutForm.reference", "BulkPayoutForm.reference", "SetupForm.shop_name", "PrinterForm.name",
+           "ItemEditForm.title", "ItemEditForm.brand", "ItemEditForm.model", "ItemEditForm.description",
+           "WithdrawForm.reason"]
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,9 @@ import re
 import pytest
 from epcis_event_hash_generator import hash_generator, json_to_py
 
-from core.db import transaction
 import epcis
+from core.db import transaction
+from inventory import items
 from sync import outbox
 from tests.sync_support import ROOT, SHARED_SCHEMA, shared_validator
 
@@ -57,6 +58,9 @@ def _all_facts(app, db, make_item):
         outbox.record_end_of_consignment(db, sold, "returned")
         outbox.record_end_of_consignment(db, item, "donated")
         outbox.record_end_of_consignment(db, lamp, "scrapped")
+    # the facts of issue 12, through their domain actions: details corrected, withdrawn from sale
+    items.edit_item(db, app.config, item["id"], title="Huawei P30 Pro 手机", model="VOG-L29")
+    items.withdraw(db, make_item(title="chipped vase")["id"], reason="chipped")
     return [json.loads(r[0]) for r in db.execute("SELECT event_json FROM outbox ORDER BY id")]
 
 
@@ -70,7 +74,8 @@ def test_every_fact_validates_and_follows_the_fact_table(app, db, make_item, con
     assert seen == {("ADD", "commissioning", "active"), ("OBSERVE", "retail_selling", "retail_sold"),
                     ("OBSERVE", "inspecting", "conformant"), ("OBSERVE", "inspecting", "non_conformant"),
                     ("OBSERVE", "receiving", "returned"), ("OBSERVE", "departing", "inactive"),
-                    ("DELETE", "destroying", "destroyed")}
+                    ("DELETE", "destroying", "destroyed"), ("OBSERVE", "other", "sellable_accessible"),
+                    ("OBSERVE", "holding", "non_sellable_other")}
     hub = db.execute("SELECT value FROM settings WHERE key = 'hub_id'").fetchone()[0].strip('"')
     uris = {r[0] for r in db.execute("SELECT uri FROM items")}
     for event in events:
