@@ -10,6 +10,7 @@ import uuid
 
 from flask import Blueprint, current_app, flash, g, redirect, request, send_file, url_for
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 
 from buying import buyins, valuation
 from buying.forms import BuyInForm, BuyingSettingsForm
@@ -113,8 +114,9 @@ def new():
     outcome = submit(form, lambda: _buy(db, form), "seller_name")
     if outcome.ok:
         done = outcome.value
-        flash(_l("Bought %(n)d items for %(total)s: voucher %(voucher)s.", n=len(done["lines"]),
-                 total=money(done["total_fen"]), voucher=done["voucher"]), "success")
+        flash(lazy_ngettext("Bought %(num)d item for %(total)s: voucher %(voucher)s.",
+                            "Bought %(num)d items for %(total)s: voucher %(voucher)s.", len(done["lines"]),
+                            total=money(done["total_fen"]), voucher=done["voucher"]), "success")
         for index, judged in done["warnings"]:
             flash(_l("Item %(n)d: the price paid is above the suggested %(suggested)s (history of %(count)d "
                      "sales).", n=index + 1, suggested=money(judged["suggested_fen"]), count=judged["count"]),

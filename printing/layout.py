@@ -322,7 +322,7 @@ def voucher(width_dots, data, *, money, when):
         doc.text(line["title"])
         doc.pair(line["tag"], money(line["cost_fen"]))
     doc.rule()
-    doc.pair(labels["total"], money(data["total_fen"]), size=2, bold=True)
+    doc.pair(labels["total"], money(data["total_fen"]), bold=True)
     for left, right in data["rows"]:
         doc.pair(left, right)
     doc.rule()

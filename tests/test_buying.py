@@ -220,7 +220,7 @@ def test_the_voucher_prints_on_the_receipt_printer_with_the_seller_masked(app, d
                                    printer)
     text = "\n".join(decode(data).lines)
     for words in ("收购凭证 SG000001", "测试小铺", "Sony Walkman WM-2", "￥120.00", "旧书《围城》", "￥8.00",
-                  "￥128.00", "王**", "110***********002X", "卖方签名"):
+                  "￥128.00", "王**", "110***********002X", "卖家签名"):
         assert words in text, words
     for clear in (NAME, ID, PHONE, "13987"):
         assert clear not in text
@@ -306,3 +306,41 @@ def test_the_margin_report_gives_cost_against_sale_per_item_category_and_month_w
         assert clear not in body
     assert owner_client.get("/buying/margins").status_code == 200
     assert casio["status"] == "available"
+
+
+def test_the_cash_movements_rebuild_keeps_old_rows_and_the_payouts_pointing_at_them(tmp_path):
+    """pos m004 rebuilds ``cash_movements`` (a CHECK cannot change in place): on a database from before it,
+    every movement keeps its id, a consignor payout still points at its movement, and ``buy_in`` is allowed."""
+    import sqlite3
+
+    from app import migration_sets
+    from core.db import connect
+    from pos import migrations as pos_migrations
+
+    db = connect(tmp_path / "old.db")
+    for migrations in migration_sets():
+        if migrations is pos_migrations.migrations:
+            migrations.apply(db, stop_before="m004_buy_in_cash_movements")
+        else:
+            migrations.apply(db)
+    with transaction(db):
+        db.execute("INSERT INTO consignors (number, name_enc, split_bps, created_at) VALUES ('A1', x'00', 6000, 'x')")
+        db.execute("INSERT INTO shifts (id, opened_at, float_fen) VALUES (1, '2026-11-01T00:00:00.000Z', 0)")
+        db.execute("INSERT INTO cash_movements (id, shift_id, at, kind, amount_fen) VALUES "
+                   "(7, 1, 'x', 'payout', 500), (8, 1, 'x', 'paid_out', 90)")
+        db.execute("INSERT INTO payouts (consignor_id, at, method, amount_fen, idempotency_key, cash_movement_id) "
+                   "VALUES (1, 'x', 'cash', 500, 'p1', 7)")
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute("INSERT INTO cash_movements (shift_id, at, kind, amount_fen) VALUES (1, 'x', 'buy_in', 1)")
+    pos_migrations.migrations.apply(db)
+    assert [tuple(r) for r in db.execute("SELECT id, kind, amount_fen FROM cash_movements ORDER BY id")] == [
+        (7, "payout", 500), (8, "paid_out", 90)]
+    assert db.execute("SELECT m.kind FROM payouts p JOIN cash_movements m ON m.id = p.cash_movement_id").fetchone()[0] \
+        == "payout"
+    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    db.execute("INSERT INTO cash_movements (shift_id, at, kind, amount_fen) VALUES (1, 'x', 'buy_in', 1)")
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute("INSERT INTO cash_movements (shift_id, at, kind, amount_fen) VALUES (1, 'x', 'bogus', 1)")
+    assert "cash_movements_shift" in {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    db.close()
