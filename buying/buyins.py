@@ -257,4 +257,4 @@ def voucher_document(db, config, payload):
             "total_fen": buy_in["total_fen"], "rows": info,
             "labels": {"total": _("Total paid"), "signature": _("Seller's signature"), "copy": _("Seller's copy"),
                        "note": _("The seller confirms they own these goods and may sell them."),
-                       "item": _("Item"), "cost": _("Buy price")}}
+                       "tag": _("Tag"), "item": _("Item"), "cost": _("Buy price")}}

@@ -70,7 +70,7 @@ def render_pdf(data, config, *, money):
     pdf.ln(4)
     with pdf.table(width=width, col_widths=(0.2, 0.58, 0.22), text_align=("L", "L", "R"), line_height=7,
                    headings_style=fpdf.FontFace(fill_color=(235, 235, 235)), first_row_as_headings=True) as grid:
-        for values in [("", labels["item"], labels["cost"]),
+        for values in [(labels["tag"], labels["item"], labels["cost"]),
                        *[(line["tag"], line["title"], money(line["cost_fen"])) for line in data["lines"]]]:
             row = grid.row()
             for value in values:
