@@ -198,8 +198,7 @@ def voucher_pdf(buy_in_id):
 def voucher_print(buy_in_id):
     """Queue the voucher on the receipt printer again."""
     db = get_db()
-    buyins.get_buy_in(db, vault(), buy_in_id)
-    BuyInForm()  # CSRF is checked by CSRFProtect; nothing else is read
+    buyins.get_buy_in(db, vault(), buy_in_id)  # CSRF is checked by CSRFProtect; nothing is read from the form
     if enqueue_safely(db, "voucher", {"buy_in_id": buy_in_id}):
         flash(_l("The voucher is printing."), "success")
     else:

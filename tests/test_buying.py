@@ -309,18 +309,22 @@ def test_the_margin_report_gives_cost_against_sale_per_item_category_and_month_w
 
 
 def test_the_cash_movements_rebuild_keeps_old_rows_and_the_payouts_pointing_at_them(tmp_path):
-    """pos m004 rebuilds ``cash_movements`` (a CHECK cannot change in place): on a database from before it,
-    every movement keeps its id, a consignor payout still points at its movement, and ``buy_in`` is allowed."""
+    """pos m004 rebuilds ``cash_movements`` and printing m002 ``print_jobs`` (a CHECK cannot change in place): on
+    a database from before them, every movement and job keeps its id, a consignor payout still points at its
+    movement, and ``buy_in`` movements and ``voucher`` jobs are allowed."""
     import sqlite3
 
     from app import migration_sets
     from core.db import connect
     from pos import migrations as pos_migrations
+    from printing import migrations as printing_migrations
 
     db = connect(tmp_path / "old.db")
     for migrations in migration_sets():
         if migrations is pos_migrations.migrations:
             migrations.apply(db, stop_before="m004_buy_in_cash_movements")
+        elif migrations is printing_migrations.migrations:
+            migrations.apply(db, stop_before="m002_voucher_jobs")
         else:
             migrations.apply(db)
     with transaction(db):
@@ -330,9 +334,14 @@ def test_the_cash_movements_rebuild_keeps_old_rows_and_the_payouts_pointing_at_t
                    "(7, 1, 'x', 'payout', 500), (8, 1, 'x', 'paid_out', 90)")
         db.execute("INSERT INTO payouts (consignor_id, at, method, amount_fen, idempotency_key, cash_movement_id) "
                    "VALUES (1, 'x', 'cash', 500, 'p1', 7)")
+        db.execute("INSERT INTO print_jobs (id, kind, payload, next_attempt_at, created_at, updated_at) "
+                   "VALUES (41, 'receipt', '{\"sale_id\": 3}', 'x', 'x', 'x')")
     with pytest.raises(sqlite3.IntegrityError):
         db.execute("INSERT INTO cash_movements (shift_id, at, kind, amount_fen) VALUES (1, 'x', 'buy_in', 1)")
     pos_migrations.migrations.apply(db)
+    printing_migrations.migrations.apply(db)
+    assert [tuple(r) for r in db.execute("SELECT id, kind, payload FROM print_jobs")] == [(41, "receipt", '{"sale_id": 3}')]
+    db.execute("INSERT INTO print_jobs (kind, next_attempt_at, created_at, updated_at) VALUES ('voucher', 'x', 'x', 'x')")
     assert [tuple(r) for r in db.execute("SELECT id, kind, amount_fen FROM cash_movements ORDER BY id")] == [
         (7, "payout", 500), (8, "paid_out", 90)]
     assert db.execute("SELECT m.kind FROM payouts p JOIN cash_movements m ON m.id = p.cash_movement_id").fetchone()[0] \

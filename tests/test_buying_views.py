@@ -153,3 +153,26 @@ def test_a_sellers_name_id_and_phone_appear_in_no_event_log_tag_voucher_public_p
     for clear in (NAME, ID, PHONE):
         assert clear.encode() not in raw and clear.encode("utf-16-le") not in raw
     assert "110***********002X" in seen["voucher page"]
+
+
+def test_a_buy_in_queues_the_voucher_and_the_worker_prints_it_on_the_receipt_printer(app, db, drawer, cashier_client):
+    from printing import printers, worker
+    from tests.escpos_decode import decode
+    from tests.fake_printers import FakePrinter
+
+    app.config.update(PRINT_CONNECT_TIMEOUT=0.5, PRINT_STATUS_TIMEOUT=0.3)
+    with FakePrinter("record") as fake:
+        printers.save_printer(db, {
+            "name": "Counter", "connection": "network", "host": "127.0.0.1", "port": str(fake.port),
+            "profile": "POS-5890", "chinese_mode": "resident", "qr_mode": "bitmap", "raster": "gsv0",
+            "for_receipts": True, "for_tags": False, "for_reports": False, "drawer_pin": "0", "status_query": False,
+            "enabled": True})
+        assert cashier_client.post("/buying/new", data=form(db)).status_code == 302
+        job = db.execute("SELECT id, kind, payload, status FROM print_jobs").fetchone()
+        assert (job["kind"], job["status"]) == ("voucher", "queued")
+        with app.app_context():
+            assert worker.run_once(db, app.config) == 1
+        printed = "\n".join(decode(b"".join(fake.connections)).lines)
+    assert db.execute("SELECT status FROM print_jobs WHERE id = ?", (job["id"],)).fetchone()[0] == "done"
+    assert "SG000001" in printed and "欧***" in printed and "110***********002X" in printed
+    assert NAME not in printed and ID not in printed and PHONE not in printed
