@@ -20,6 +20,7 @@ from htmx_flask import Htmx
 from markupsafe import escape
 from werkzeug.routing import IntegerConverter
 
+import buying
 import consignment
 import core
 import core.assets
@@ -34,6 +35,8 @@ import reports
 import staff
 import sync
 import terms
+from buying import migrations as buying_migrations
+from buying import views as buying_views
 from consignment import migrations as consignment_migrations
 from consignment import views as consignment_views
 from core import clock, storage
@@ -92,6 +95,7 @@ AREAS = [
     (sync, sync_migrations.migrations, [sync_views]),
     (printing, printing_migrations.migrations, [printing_views]),
     (consignment, consignment_migrations.migrations, [consignment_views]),
+    (buying, buying_migrations.migrations, [buying_views]),
     (terms, None, []),
     (reports, None, [report_views]),
 ]

@@ -75,4 +75,12 @@ def mask_id_number(number):
     return value[:3] + "*" * (len(value) - 7) + value[-4:]
 
 
-__all__ = ["Vault", "InvalidToken", "new_fernet_key", "mask_phone", "mask_id_number"]
+def mask_name(name):
+    """Mask a person's name for display and for the seller's copy of a document: the first character of each
+    word stays, the rest become ``*`` (``张小明`` → ``张**``, ``李娜`` → ``李*``, ``Anna Smith`` → ``A*** S****``).
+    A one-character name stays as it is (nothing to hide that the first character does not show)."""
+    words = (name or "").split()
+    return " ".join(word[0] + "*" * (len(word) - 1) for word in words)
+
+
+__all__ = ["InvalidToken", "Vault", "mask_id_number", "mask_name", "mask_phone", "new_fernet_key"]

@@ -4,12 +4,14 @@ The number is personal data: stored only encrypted (``core.crypto.Vault``), show
 (``core.crypto.mask_id_number``), erased with the rest of the person's data.
 """
 
+import datetime
 import re
 import unicodedata
 
 from flask_babel import lazy_gettext as _l
 from stdnum.cn import ric
 
+from core import clock
 from core.errors import DomainError
 
 #: Document kinds (stored in ``id_type``) and their labels.
@@ -50,8 +52,8 @@ def clean_id_document(kind, number, field="id_number"):
         raise DomainError(_l("Choose the type of ID document."), field="id_type")
     value = re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", number or "")).upper()
     if kind == "resident_id":
-        ok = ric.is_valid(value)
-        message = _l("This is not a valid resident ID number: 18 characters, the last one a check digit or X.")
+        _check_resident_id(value, field)
+        return value
     elif kind == "foreign_prc":
         ok = (value.startswith("9") and _gb11643_check(value)) or bool(re.fullmatch(r"[A-Z]{3}[0-9]{12}", value))
         message = _l("This is not a valid permanent residence card number (18 digits starting with 9, or 3 "
@@ -67,3 +69,47 @@ def clean_id_document(kind, number, field="id_number"):
     if not ok:
         raise DomainError(message, field=field)
     return value
+
+
+def _check_resident_id(value, field):
+    """The GB 11643-1999 rules one by one, each with its own message: length, digits, check character (ISO 7064
+    MOD 11-2), birth date (a real date, not in the future), place (``stdnum.cn.ric``'s list of region codes)."""
+    if len(value) != 18:
+        raise DomainError(_l("This is not a valid resident ID number: it has 18 characters (you typed %(n)d).",
+                             n=len(value)), field=field)
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", value):
+        raise DomainError(_l("This is not a valid resident ID number: 17 digits, then a digit or X."), field=field)
+    if ric.calc_check_digit(value) != value[-1]:
+        raise DomainError(_l("This is not a valid resident ID number: the check character (the last one) does not "
+                             "match. Check each digit."), field=field)
+    born = birth_date("resident_id", value)
+    if born is None:
+        raise DomainError(_l("This is not a valid resident ID number: characters 7 to 14 are not a date of birth."),
+                          field=field)
+    if born > clock.local_today():
+        raise DomainError(_l("This is not a valid resident ID number: its date of birth is in the future."),
+                          field=field)
+    if not ric.is_valid(value):
+        raise DomainError(_l("This is not a valid resident ID number: the first 6 digits are not a place code."),
+                          field=field)
+
+
+def birth_date(kind, number):
+    """The holder's date of birth written in a resident ID number (characters 7–14, ``YYYYMMDD``; GB 11643-1999
+    §4), as a ``datetime.date``; ``None`` for another kind of document or digits that are not a date.
+
+    Args:
+        kind: one of :data:`ID_TYPES`; only ``resident_id`` carries a birth date this reads.
+        number: the compact number (:func:`clean_id_document`).
+    """
+    if kind != "resident_id" or not re.fullmatch(r"[0-9]{17}[0-9X]", number or ""):
+        return None
+    try:
+        return datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return None
+
+
+def age_on(born, day):
+    """Whole years from ``born`` to ``day`` (both ``datetime.date``): the age a person has on ``day``."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))

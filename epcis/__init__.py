@@ -74,7 +74,7 @@ def event_hash(event):
 
 
 def object_event(*, epc, action, biz_step, disposition, event_time, tz_offset, location, ilmd=None,
-                 extensions=None, sources=None):
+                 extensions=None, sources=None, destinations=None):
     """Build one ObjectEvent with its ``eventID`` set to the CBV 2.0 event hash.
 
     Args:
@@ -88,6 +88,8 @@ def object_event(*, epc, action, biz_step, disposition, event_time, tz_offset, l
         extensions: further user extension fields, keys without prefix.
         sources: optional list of ``(type, uri)`` pairs for ``sourceList`` (EPCIS 2.0 §7.3.5.4.2), e.g.
             ``[("owning_party", vault.party_id("consignor", 17))]`` — parties only as opaque keyed hashes.
+        destinations: optional ``(type, uri)`` pairs for ``destinationList`` (EPCIS 2.0 §7.3.5.4.2), e.g.
+            ``[("owning_party", shop URI)]`` when ownership passes to the shop (a buy-in).
     """
     event = {
         "type": "ObjectEvent",
@@ -102,6 +104,8 @@ def object_event(*, epc, action, biz_step, disposition, event_time, tz_offset, l
     }
     if sources:
         event["sourceList"] = [{"type": kind, "source": uri} for kind, uri in sources]
+    if destinations:
+        event["destinationList"] = [{"type": kind, "destination": uri} for kind, uri in destinations]
     if ilmd:
         event["ilmd"] = {f"{NS_PREFIX}:{k}": v for k, v in ilmd.items()}
     for key, value in (extensions or {}).items():

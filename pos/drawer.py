@@ -1,7 +1,7 @@
 """The cash drawer within a shift: which shift is open, and cash moving in or out of the drawer
-outside of sales (paid-in, paid-out, consignor payouts in cash).
+outside of sales (paid-in, paid-out, consignor payouts in cash, cash paid to sellers for goods bought).
 
-Shared contract: other areas (consignment payouts) call :func:`record_cash_movement` inside their own
+Shared contract: other areas (consignment payouts, ``buying``'s buy-ins) call :func:`record_cash_movement` inside their own
 transaction, so the drawer's expected cash always equals float + cash in − cash out.
 """
 
@@ -11,7 +11,7 @@ from core import clock
 from core.db import one
 from core.errors import DomainError
 
-MOVEMENT_KINDS = ("paid_in", "paid_out", "payout")
+MOVEMENT_KINDS = ("paid_in", "paid_out", "payout", "buy_in")
 
 
 def current_shift(db):
@@ -23,8 +23,9 @@ def record_cash_movement(db, *, kind, amount_fen, staff_id=None, reason="", refe
     """Record cash put into or taken out of the drawer, in the open shift. Call inside a transaction.
 
     Args:
-        kind: ``paid_in`` (cash in), ``paid_out`` (cash out, e.g. buying bags) or ``payout``
-            (cash paid to a consignor; ``reference`` names the payout).
+        kind: ``paid_in`` (cash in), ``paid_out`` (cash out, e.g. buying bags), ``payout``
+            (cash paid to a consignor; ``reference`` names the payout) or ``buy_in`` (cash paid to a walk-in
+            seller for goods the shop buys; ``reference`` names the voucher, never the seller).
         amount_fen: positive amount in fen.
 
     Returns:

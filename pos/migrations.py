@@ -165,8 +165,48 @@ def m003_shift_flags_and_z_lock(db):
     )
 
 
+@migrations(transactional=False)
+def m004_buy_in_cash_movements(db):
+    """Cash paid to a walk-in seller for goods the shop buys (``buying``) is a drawer movement of its own kind,
+    ``buy_in``, so the X/Z report shows it apart from paid-outs. SQLite cannot change a CHECK constraint in
+    place: the table is rebuilt (the "12 steps" of https://sqlite.org/lang_altertable.html#otheralter) with
+    foreign keys off, since ``payouts.cash_movement_id`` points at it; the row ids stay the same, and the
+    foreign keys are checked before the commit."""
+    db.execute("PRAGMA foreign_keys = OFF")
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in (
+                """CREATE TABLE cash_movements_new (
+                    id INTEGER PRIMARY KEY,
+                    shift_id INTEGER NOT NULL REFERENCES shifts(id),
+                    at TEXT NOT NULL,
+                    staff_id INTEGER REFERENCES staff(id),
+                    kind TEXT NOT NULL CHECK (kind IN ('paid_in', 'paid_out', 'payout', 'buy_in')),
+                    amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),
+                    reason TEXT NOT NULL DEFAULT '',
+                    reference TEXT NOT NULL DEFAULT ''
+                )""",
+                ("INSERT INTO cash_movements_new (id, shift_id, at, staff_id, kind, amount_fen, reason, reference) "
+                 "SELECT id, shift_id, at, staff_id, kind, amount_fen, reason, reference FROM cash_movements"),
+                "DROP TABLE cash_movements",
+                "ALTER TABLE cash_movements_new RENAME TO cash_movements",
+                "CREATE INDEX cash_movements_shift ON cash_movements(shift_id)",
+            ):
+                db.execute(statement)
+            broken = db.execute("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"foreign keys broken by the cash_movements rebuild: {len(broken)} rows")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+    finally:
+        db.execute("PRAGMA foreign_keys = ON")
+
+
 @migrations()
-def m004_customer_display(db):
+def m005_customer_display(db):
     """The customer-facing display (``pos.display``): a cart's display link, kept as the SHA-256 of its token,
     and the payment the shopper is asked for while the till shows a payment code."""
     db.executescript(

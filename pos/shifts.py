@@ -4,6 +4,7 @@ cash count and take the Z report (issue 5 §7).
 The drawer's expected cash is always::
 
     float + cash taken for sales (not voided) + paid-in − cash refunds − paid-out − consignor payouts
+          − cash paid for goods bought from sellers (buy-ins)
 
 where "cash taken for a sale" is the cash tender's applied amount (what was handed over minus change).
 A voided sale's cash went back to the customer, so it is not counted at all.
@@ -154,8 +155,8 @@ def cash_summary(db, shift_id):
 
     Returns:
         dict: ``float_fen``, ``cash_sales_fen`` (cash applied to sales not voided), ``cash_refunds_fen``,
-        ``paid_in_fen``, ``paid_out_fen``, ``payout_fen`` and ``expected_fen`` = float + cash sales +
-        paid-in − cash refunds − paid-out − payouts.
+        ``paid_in_fen``, ``paid_out_fen``, ``payout_fen``, ``buy_in_fen`` (cash paid to sellers, ``buying``)
+        and ``expected_fen`` = float + cash sales + paid-in − cash refunds − paid-out − payouts − buy-ins.
     """
     shift = one(db, "SELECT float_fen FROM shifts WHERE id = ?", (shift_id,))
     if shift is None:
@@ -166,15 +167,15 @@ def cash_summary(db, shift_id):
     cash_refunds = db.execute(
         "SELECT COALESCE(sum(rt.amount_fen), 0) FROM refund_tenders rt JOIN refunds r ON r.id = rt.refund_id "
         "WHERE r.shift_id = ? AND rt.kind = 'cash'", (shift_id,)).fetchone()[0]
-    moves = {k: 0 for k in ("paid_in", "paid_out", "payout")}
+    moves = {k: 0 for k in ("paid_in", "paid_out", "payout", "buy_in")}
     for kind, total in db.execute("SELECT kind, sum(amount_fen) FROM cash_movements WHERE shift_id = ? GROUP BY kind",
                                   (shift_id,)).fetchall():
         moves[kind] = total
     expected = (shift["float_fen"] + cash_sales + moves["paid_in"] - cash_refunds - moves["paid_out"]
-                - moves["payout"])
+                - moves["payout"] - moves["buy_in"])
     return {"float_fen": shift["float_fen"], "cash_sales_fen": cash_sales, "cash_refunds_fen": cash_refunds,
             "paid_in_fen": moves["paid_in"], "paid_out_fen": moves["paid_out"], "payout_fen": moves["payout"],
-            "expected_fen": expected}
+            "buy_in_fen": moves["buy_in"], "expected_fen": expected}
 
 
 def build_report(db, shift_id, *, kind="X", currency="CNY", moment=None):
@@ -257,7 +258,7 @@ def build_report(db, shift_id, *, kind="X", currency="CNY", moment=None):
         "voids": {"count": len(void_list), "total_fen": sum(v["total_fen"] for v in void_list), "list": void_list},
         "discounts_fen": sales["discount_fen"],
         "movements": {"paid_in_fen": cash["paid_in_fen"], "paid_out_fen": cash["paid_out_fen"],
-                      "payout_fen": cash["payout_fen"], "list": movement_list},
+                      "payout_fen": cash["payout_fen"], "buy_in_fen": cash["buy_in_fen"], "list": movement_list},
         "cash": cash,
         "net_takings_fen": sales["net_fen"] - refunds_total,
         "last_sale_id": last_sale_id,
@@ -443,7 +444,10 @@ def z_report_rows(z, locale="zh_CN"):
     out += [["-", ""], [_("Cash drawer"), ""], [_("Float"), m(cash["float_fen"])],
             [_("Cash sales"), m(cash["cash_sales_fen"])], [_("Paid in"), m(cash["paid_in_fen"])],
             [_("Cash refunds"), m(-cash["cash_refunds_fen"])], [_("Paid out"), m(-cash["paid_out_fen"])],
-            [_("Consignor payouts"), m(-cash["payout_fen"])], [_("Expected"), m(cash["expected_fen"])]]
+            [_("Consignor payouts"), m(-cash["payout_fen"])]]
+    if cash.get("buy_in_fen"):  # Z reports stored before buy-ins existed have no such key
+        out.append([_("Bought from sellers"), m(-cash["buy_in_fen"])])
+    out.append([_("Expected"), m(cash["expected_fen"])])
     if z.get("count"):
         out += [[_("Counted"), m(z["count"]["counted_fen"])], [_("Variance"), m(z["count"]["variance_fen"])]]
         out += [[note, ""] for note in during_count_notes(z, locale)]

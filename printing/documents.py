@@ -7,7 +7,9 @@ Printing imports no domain area. The area that owns a fact registers a *source* 
 - ``receipt``: ``source(db, config, {"sale_id": int, …})`` → ``{"sale": dict from pos.sales.get_sale,
   "url": the e-receipt URL}`` (registered by ``pos``);
 - ``tag``: ``source(db, config, {"item_ids": [int], …})`` → ``[{"title", "tag", "price_fen",
-  "consignor_number", "uri"}]`` (registered by ``inventory``), prices in fen as the till would charge.
+  "consignor_number", "uri"}]`` (registered by ``inventory``), prices in fen as the till would charge;
+- ``voucher``: ``source(db, config, {"buy_in_id": int})`` → the purchase voucher's data (registered by
+  ``buying``: ``buying.buyins.voucher_document``; words already in the print language, the seller masked).
 
 ``report``, ``test`` and ``drawer`` jobs carry all they print in their payload.
 """
@@ -34,7 +36,7 @@ def register_source(kind, source):
     Raises:
         ValueError: an unknown kind.
     """
-    if kind not in ("receipt", "tag"):
+    if kind not in ("receipt", "tag", "voucher"):
         raise ValueError(kind)
     _sources[kind] = source
 
@@ -92,6 +94,9 @@ def build_doc(db, config, kind, payload, printer):
             found = source_for("tag")(db, config, payload)
             return layout.tags(width, found, money=money, media=printer.get("tag_media", "cut"),
                                copies=payload.get("copies", 1))
+        if kind == "voucher":
+            data = source_for("voucher")(db, config, payload)
+            return layout.voucher(width, data, money=money, when=_when(config, data["at"], locale))
         if kind == "report":
             return layout.report(width, title=payload.get("title", ""), rows=payload.get("rows", []),
                                  footer=payload.get("footer", ""), when=_when(config, clock.iso(), locale))

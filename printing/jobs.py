@@ -43,7 +43,7 @@ from core.errors import DomainError
 from printing import printers
 
 log = logging.getLogger("resale.printing")
-KINDS = ("receipt", "tag", "report", "test", "drawer")
+KINDS = ("receipt", "tag", "report", "test", "drawer", "voucher")
 wake = threading.Event()  #: set by :func:`enqueue` so the worker in this process starts at once
 
 
@@ -63,6 +63,8 @@ def _check_payload(kind, payload):
         copies = payload.get("copies", 1)
         if not isinstance(copies, int) or not 1 <= copies <= 20:
             raise DomainError(_l("Copies must be between 1 and 20."), field="copies")
+    if kind == "voucher" and not isinstance(payload.get("buy_in_id"), int):
+        raise DomainError(_l("A voucher job needs a buy-in."))
     if kind == "report":
         if not isinstance(payload.get("title"), str) or not isinstance(payload.get("rows", []), list):
             raise DomainError(_l("A report needs a title and rows."))
@@ -74,7 +76,8 @@ def enqueue(db, kind, payload, printer_id=None):
     Args:
         db: a ``sqlite_utils.Database`` (not inside another transaction).
         kind: ``receipt`` ({"sale_id": int}), ``tag`` ({"item_ids": [int], "copies": int}), ``report``
-            ({"title": str, "rows": [[left, right]], "footer": str}), ``test`` ({}) or ``drawer`` ({}).
+            ({"title": str, "rows": [[left, right]], "footer": str}), ``test`` ({}), ``drawer`` ({}) or ``voucher``
+            ({"buy_in_id": int}, printed on the receipt printer).
         printer_id: a specific printer, else the first enabled printer taking ``kind``.
 
     Returns:

@@ -296,6 +296,44 @@ def receipt(width_dots, sale, *, shop_name, shop_address="", footer="", receipt_
     return doc
 
 
+def voucher(width_dots, data, *, money, when):
+    """A purchase voucher (收购凭证), the seller's copy.
+
+    Args:
+        data: the ``voucher`` source's dict (``buying.buyins.voucher_document``): ``title``, ``number``,
+            ``shop_name``, ``shop_address``, ``lines`` (``title``, ``tag``, ``cost_fen``), ``total_fen``,
+            ``rows`` (``[label, value]``, the seller already masked) and ``labels``.
+        when: the buy-in's local date and time, formatted.
+
+    Ends with a signature line and a cut.
+    """
+    labels = data["labels"]
+    doc = Doc(width_dots)
+    doc.text(data["shop_name"], "center", size=2, bold=True)
+    if data.get("shop_address"):
+        doc.text(data["shop_address"], "center")
+    doc.text(f"{data['title']} {data['number']}", "center", bold=True)
+    doc.text(labels["copy"], "center")
+    doc.text(when, "center")
+    doc.rule()
+    for index, line in enumerate(data["lines"]):
+        if index:
+            doc.feed(8)
+        doc.text(line["title"])
+        doc.pair(line["tag"], money(line["cost_fen"]))
+    doc.rule()
+    doc.pair(labels["total"], money(data["total_fen"]), bold=True)
+    for left, right in data["rows"]:
+        doc.pair(left, right)
+    doc.rule()
+    doc.text(labels["note"])
+    doc.feed(48)
+    doc.text(f"{labels['signature']}: ____________")
+    doc.feed(24)
+    doc.cut()
+    return doc
+
+
 def tags(width_dots, items, *, money, media="cut", copies=1):
     """Price tags, one per cut (receipt roll) or one per label (label roll with gaps, ``media="gap"``).
 

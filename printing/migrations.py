@@ -55,3 +55,34 @@ def m001_printers_jobs(db):
         CREATE INDEX print_jobs_status ON print_jobs(status, printer_id, id);
         """
     )
+
+
+@migrations()
+def m002_voucher_jobs(db):
+    """The queue takes ``voucher`` jobs (``buying``'s purchase vouchers, on the receipt printer). SQLite cannot
+    change a CHECK constraint in place: the table is rebuilt with the same columns and ids (nothing references
+    ``print_jobs``; its reference to ``printers`` is copied as it is)."""
+    db.executescript(
+        """
+        CREATE TABLE print_jobs_new (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('receipt', 'tag', 'report', 'test', 'drawer', 'voucher')),
+            payload TEXT NOT NULL DEFAULT '{}',
+            printer_id INTEGER REFERENCES printers(id) ON DELETE SET NULL,
+            status TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'printing', 'done', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT NOT NULL DEFAULT '',
+            next_attempt_at TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            sent_at TEXT,
+            done_at TEXT,
+            byte_count INTEGER
+        );
+        INSERT INTO print_jobs_new SELECT id, kind, payload, printer_id, status, attempts, last_error, next_attempt_at,
+            created_at, updated_at, sent_at, done_at, byte_count FROM print_jobs;
+        DROP TABLE print_jobs;
+        ALTER TABLE print_jobs_new RENAME TO print_jobs;
+        CREATE INDEX print_jobs_status ON print_jobs(status, printer_id, id);
+        """
+    )

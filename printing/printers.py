@@ -11,7 +11,7 @@ from printing import profiles
 
 CONNECTIONS = ("network", "usb", "serial", "file", "dummy")
 KIND_COLUMNS = {"receipt": "for_receipts", "tag": "for_tags", "report": "for_reports",
-                "drawer": "for_receipts", "test": None}
+                "drawer": "for_receipts", "test": None, "voucher": "for_receipts"}
 FIELDS = ("name", "connection", "host", "port", "usb_vendor", "usb_product", "serial_device", "baudrate",
           "file_path", "profile", "chinese_mode", "qr_mode", "raster", "for_receipts", "for_tags",
           "for_reports", "tag_media", "drawer_pin", "kick_on_cash", "status_query", "enabled")

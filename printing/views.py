@@ -43,7 +43,7 @@ def status_label(status):
 def kind_label(kind):
     """A job kind in the user's language."""
     return {"receipt": _l("Receipt"), "tag": _l("Tags"), "report": _l("Report"), "test": _l("Test page"),
-            "drawer": _l("Open drawer")}.get(kind, kind)
+            "drawer": _l("Open drawer"), "voucher": _l("Purchase voucher")}.get(kind, kind)
 
 
 def preview_response(kind, payload):

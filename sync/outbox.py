@@ -21,6 +21,8 @@ from core.settings import get_setting
 #: (with ``rp:outcome`` saying where they went); scrapped goods are ``DELETE``/``destroying``/``destroyed``.
 FACTS = {
     "intake": ("ADD", "commissioning", "active"),
+    # bought from a walk-in seller (``buying``): received by this shop, which now owns it (design brief §5 table)
+    "buy_in": ("OBSERVE", "receiving", "active"),
     "inspection": ("OBSERVE", "inspecting", "conformant"),
     "sale": ("OBSERVE", "retail_selling", "retail_sold"),
     "refund": ("OBSERVE", "receiving", "returned"),
@@ -61,7 +63,7 @@ def party_sources(db, item):
 
 
 def build_event(db, kind, item, *, moment=None, ilmd=None, extensions=None, disposition=None, sources=None,
-                location=None):
+                location=None, destinations=None):
     """The EPCIS event for a business fact about ``item``, with its ``eventID`` (CBV 2.0 event hash), not yet
     written. Hashing is the slow part of an event (JSON-LD): build before ``BEGIN IMMEDIATE`` when the
     content is known, then :func:`write_event` inside the fact's transaction. Arguments as :func:`add_event`;
@@ -76,7 +78,7 @@ def build_event(db, kind, item, *, moment=None, ilmd=None, extensions=None, disp
     return epcis.object_event(
         epc=item["uri"], action=action, biz_step=biz_step, disposition=disposition or default_disposition,
         event_time=clock.iso(moment), tz_offset=clock.utc_offset(moment), location=location or shop_location(db),
-        ilmd=ilmd, extensions=extensions, sources=sources,
+        ilmd=ilmd, extensions=extensions, sources=sources, destinations=destinations,
     )
 
 
@@ -92,7 +94,7 @@ def write_event(db, kind, item_id, event):
 
 
 def add_event(db, kind, item, *, moment=None, ilmd=None, extensions=None, disposition=None,
-              sources=None):
+              sources=None, destinations=None):
     """Write the EPCIS event for a business fact about ``item`` to the outbox. Call inside the fact's
     transaction.
 
@@ -107,12 +109,13 @@ def add_event(db, kind, item, *, moment=None, ilmd=None, extensions=None, dispos
         sources: optional ``[(type, party_uri)]`` for ``sourceList``; parties only as
             ``core.crypto.Vault.party_id`` values, never names. Intake defaults to the consignor as
             ``owning_party`` (:func:`party_sources`).
+        destinations: optional ``[(type, uri)]`` for ``destinationList`` (e.g. the shop as ``owning_party``).
 
     Returns:
         str: the event's ID (CBV 2.0 event hash). Writing the same fact twice is a no-op.
     """
     event = build_event(db, kind, item, moment=moment, ilmd=ilmd, extensions=extensions, disposition=disposition,
-                        sources=sources)
+                        sources=sources, destinations=destinations)
     return write_event(db, kind, item["id"], event)
 
 
@@ -158,6 +161,17 @@ def record_inspection(db, item, *, check, passed, details=None, moment=None):
     return add_event(db, "inspection", item, moment=moment,
                      disposition="conformant" if passed else "non_conformant",
                      extensions={"check": check, **{k: v for k, v in _details(details).items()}})
+
+
+def record_buy_in(db, item, *, moment=None):
+    """Outbox event for an item the shop bought from a walk-in seller: ``OBSERVE`` / ``receiving`` / ``active``
+    (design brief §5 table, CBV 2.0 §7.2 ``receiving``), received at this shop, with the shop as the new
+    ``owning_party`` in ``destinationList`` (:func:`shop_location`) and ``rp:acquisition`` = ``purchase``. It
+    follows the item's commissioning event. No seller appears in it, not even as a hash (the seller is a
+    private person, not a trading party; their identity stays encrypted in the hub). Call inside the buy-in's
+    transaction. Returns the event ID."""
+    return add_event(db, "buy_in", item, moment=moment, destinations=[("owning_party", shop_location(db))],
+                     extensions={"acquisition": "purchase"})
 
 
 def record_refund(db, item, *, moment=None, amount_fen=None, currency="CNY"):

@@ -245,6 +245,43 @@ def item_edit_screens(browser, base, out, lang, pins, folder, item_id):
         page.locator("#save-item").click()
         page.wait_for_url(f"{base}/items/{item_id}")
         shoot(page, out, f"{size_name}-item_edit-saved")
+BUYING_SIZES = {"portrait": (800, 1280), "phone": PHONE}
+
+
+def buying_screens(browser, base, out, lang, pins):
+    """The buy-in form (empty, with a row's valuation, with errors), the buy-in and its voucher as the
+    receipt printer prints it (PNG), at 800×1280 and 390×844."""
+    for size_name, (width, height) in BUYING_SIZES.items():
+        context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1,
+                                      locale=lang, extra_http_headers={"Accept-Language": lang},
+                                      is_mobile=size_name == "phone", has_touch=size_name == "phone")
+        page = context.new_page()
+        login(page, base, "Owner", pins["owner"])
+        page.goto(f"{base}/buying/new")
+        shoot(page, out, f"{size_name}-buy-in-empty")
+        page.fill("#seller_name", "王秀英")
+        page.fill("#id_number", "110105194912310021")
+        page.fill("#title-0", "Sony Walkman WM-2 磁带随身听")
+        page.select_option("#category-0", index=3)
+        page.select_option("#condition-0", index=2)
+        page.fill("#price-0", "300")
+        page.fill("#cost-0", "0")
+        page.wait_for_selector("#valuation-0 .valuation-box")
+        shoot(page, out, f"{size_name}-buy-in-valuation")
+        page.select_option("#method", "wechat")
+        page.click("#buy-submit")
+        page.wait_for_selector(".field-error")
+        shoot(page, out, f"{size_name}-buy-in-errors")
+        page.fill("#id_number", "11010519491231002X")
+        page.fill("#cost-0", "120")
+        page.fill("#reference", "4200000123")
+        page.click("#buy-submit")
+        page.wait_for_selector("#voucher-no")
+        shoot(page, out, f"{size_name}-buy-in-done")
+        voucher = page.locator(".voucher-preview").get_attribute("src")
+        answer = page.request.get(base + voucher)
+        (out / f"{size_name}-voucher.png").write_bytes(answer.body())
+        print(out / f"{size_name}-voucher.png")
         context.close()
 
 
@@ -254,7 +291,7 @@ def main(argv=None):
     parser.add_argument("out", nargs="?", default="/tmp/shots")
     parser.add_argument("--lang", default="zh-CN", choices=["zh-CN", "en", "both"])
     parser.add_argument("--only", default="", help="comma-separated screens: setup,login,intake,items,item,"
-                        "consignors,till,tags,staff,error,public,tablet,item_edit")
+                        "consignors,till,tags,staff,error,public,tablet,item_edit,buying")
     args = parser.parse_args(argv)
     reason = chromium_missing_reason()
     if reason:
@@ -282,7 +319,9 @@ def main(argv=None):
                 if not only or "item_edit" in only:
                     item_edit_screens(browser, demo.url, out, lang, demo.pins, folder,
                                       next(r["id"] for r in rows if r["status"] == "available"))
-                if only <= {"tablet", "item_edit"} and only:
+                if not only or "buying" in only:
+                    buying_screens(browser, demo.url, out, lang, demo.pins)
+                if only <= {"tablet", "item_edit", "buying"} and only:
                     continue
                 for size_name, size in SIZES.items():
                     screens(browser, demo.url, empty.url, out, size_name, size, lang, demo.pins, only)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ["cli", "registry", "consignment", "reports", "pos", "inventory", "terms", "staff", "printing", "sync",
-            "epcis", "core"]
+PACKAGES = ["cli", "registry", "consignment", "buying", "reports", "pos", "inventory", "terms", "staff", "printing",
+            "sync", "epcis", "core"]
 REASON = "# function-level:"
 
 

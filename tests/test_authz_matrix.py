@@ -19,6 +19,7 @@ from datetime import timedelta
 
 from flask import g
 
+from buying import buyins
 from consignment import agreements
 from core import clock
 from core.web import access_level
@@ -56,6 +57,11 @@ def _fixture_values(app, db, staff, consignor, make_item):
     photo_id = gallery.add_photo(db, app.instance_path, item["id"], jpeg_bytes())
     # a staff member of its own for routes that act on one (removal, PIN reset): not the ones logged in
     victim = accounts.create_staff(db, "Vera Victim", "cashier", "2468")
+    buy_in = buyins.create_buy_in(
+        db, app.config, app.extensions["vault"], idempotency_key="matrix-buy", staff_id=staff["cashier"],
+        seller={"name": "王秀英", "id_type": "resident_id", "id_number": "11010519491231002X"}, method="wechat",
+        reference="4200000001", lines=[{"title": "Matrix radio", "category": item["category"], "condition": "B",
+                                        "brand": "", "price_fen": 5000, "cost_fen": 2000}])
     return {
         "item_id": item["id"], "consignor_id": consignor, "sale_id": sale["id"], "receipt_no": sale["receipt_no"],
         "tag": item["tag"], "gtin": "06901234567892", "serial": item["id"], "name": "sales-by-day",
@@ -64,6 +70,7 @@ def _fixture_values(app, db, staff, consignor, make_item):
         "shift_id": sale["shift_id"], "staff_id": victim, "key": "matrix-sale", "kind": "wechat",
         "token": token,
         "photo_id": photo_id,
+        "buy_in_id": buy_in["id"],
     }
 
 

@@ -9,6 +9,7 @@ inline handlers into ``static/js/actions.js`` are used once each, to show they s
 
 import pytest
 
+from buying import buyins
 from consignment import agreements
 from core.db import connect, transaction
 from core.settings import get_setting
@@ -53,6 +54,11 @@ def shop(live_server):
         shift_id = db.execute("SELECT id FROM shifts ORDER BY id DESC").fetchone()[0]
         shifts.close_shift(db, staff_id=live_server.owner, counted_fen=1800)
         agreement_id = agreements.create_agreement(db, live_server.consignor, staff_id=live_server.owner)
+        buy_in = buyins.create_buy_in(
+            db, app.config, app.extensions["vault"], idempotency_key="csp-buy", staff_id=live_server.owner,
+            seller={"name": "王秀英", "id_type": "resident_id", "id_number": "11010519491231002X"}, method="alipay",
+            reference="2026113000001", lines=[{"title": "Walkman WM-2", "category": category, "condition": "B",
+                                               "brand": "Sony", "price_fen": 30000, "cost_fen": 12000}])
         printer_id = printers.save_printer(db, {
             "name": "Counter", "connection": "network", "host": "127.0.0.1", "port": "9100", "profile": "POS-5890",
             "chinese_mode": "resident", "qr_mode": "bitmap", "raster": "gsv0", "for_receipts": True,
@@ -70,6 +76,7 @@ def shop(live_server):
         "shift_id": shift_id, "tag": made[1]["tag"], "photo": photo_item["photo"], "code": "en",
         "gtin": "06901234567892", "serial": 1, "key": "csp-sale", "kind": "wechat", "token": display_token, "item_ids": ",".join(str(i["id"]) for i in made),
         "photo_item_id": photo_item["id"],
+        "buy_in_id": buy_in["id"],
     }
     return live_server
 

@@ -82,6 +82,20 @@ NOT_FREE_TEXT = {
     "PrinterForm.file_path": "a device path", "PrinterForm.profile": "a choice",
     "PrinterForm.chinese_mode": "a choice", "PrinterForm.qr_mode": "a choice", "PrinterForm.raster": "a choice",
     "PrinterForm.tag_media": "a choice", "PrinterForm.drawer_pin": "a choice",
+    "BuyInForm.key": "idempotency key",
+    "BuyInForm.seller_name": "the seller's name field itself (encrypted)",
+    "BuyInForm.id_number": "the seller's ID number field itself (encrypted)",
+    "BuyInForm.phone": "the seller's phone field itself (encrypted)",
+    "BuyInForm.guardian_name": "the guardian's name field itself (encrypted)",
+    "BuyInForm.guardian_id_number": "the guardian's ID number field itself (encrypted)",
+    "BuyInForm.category": "choices (the shop's categories)",
+    "BuyInForm.condition": "choices (the shop's condition grades)",
+    "BuyInForm.price": "amounts",
+    "BuyInForm.cost": "amounts",
+    "BuyInForm.add_row": "a button flag",
+    "BuyingSettingsForm.margin": "a percentage",
+    "BuyingSettingsForm.min_history": "a count",
+    "BuyingSettingsForm.warn_over": "a percentage",
 }
 
 

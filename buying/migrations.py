@@ -1,0 +1,60 @@
+"""Schema owned by ``buying``: sellers (identity encrypted), buy-ins and their lines (the cost of each item).
+
+Items themselves are ``inventory``'s (taken in as shop stock by :func:`inventory.items.intake`); cash paid
+from the drawer is ``pos``'s ``cash_movements`` row of kind ``buy_in``. Nothing here changes their tables.
+"""
+
+from sqlite_utils import Migrations
+
+migrations = Migrations("buying")
+
+
+@migrations()
+def m001_buying(db):
+    """Sellers, buy-ins, buy-in lines.
+
+    ``sellers.id_key`` is the keyed hash (``core.crypto.Vault.party_id``) of the document kind and number: a
+    returning seller is found by it without decrypting anyone. Name, document number and phone are
+    encrypted (PIPL Art. 28/51: an ID number is sensitive personal information). A guardian (when the shop
+    buys from a minor under the ``guardian`` policy) is stored on the buy-in, encrypted the same way.
+    """
+    db.executescript(
+        """
+        CREATE TABLE sellers (
+            id INTEGER PRIMARY KEY,
+            id_key TEXT NOT NULL UNIQUE,
+            id_type TEXT NOT NULL,
+            name_enc BLOB NOT NULL,
+            id_number_enc BLOB NOT NULL,
+            phone_enc BLOB,
+            created_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL
+        );
+        CREATE TABLE buy_ins (
+            id INTEGER PRIMARY KEY,
+            voucher_no INTEGER NOT NULL UNIQUE,
+            at TEXT NOT NULL,
+            staff_id INTEGER REFERENCES staff(id),
+            seller_id INTEGER NOT NULL REFERENCES sellers(id),
+            total_fen INTEGER NOT NULL CHECK (total_fen > 0),
+            method TEXT NOT NULL CHECK (method IN ('cash', 'wechat', 'alipay', 'bank')),
+            reference TEXT NOT NULL DEFAULT '',
+            cash_movement_id INTEGER REFERENCES cash_movements(id),
+            idempotency_key TEXT NOT NULL UNIQUE,
+            guardian_name_enc BLOB,
+            guardian_id_type TEXT,
+            guardian_id_number_enc BLOB,
+            CHECK ((method = 'cash') = (cash_movement_id IS NOT NULL))
+        );
+        CREATE INDEX buy_ins_seller ON buy_ins(seller_id);
+        CREATE INDEX buy_ins_at ON buy_ins(at);
+        CREATE TABLE buy_in_lines (
+            id INTEGER PRIMARY KEY,
+            buy_in_id INTEGER NOT NULL REFERENCES buy_ins(id),
+            item_id INTEGER NOT NULL UNIQUE REFERENCES items(id),
+            cost_fen INTEGER NOT NULL CHECK (cost_fen > 0),
+            suggested_fen INTEGER
+        );
+        CREATE INDEX buy_in_lines_buy_in ON buy_in_lines(buy_in_id);
+        """
+    )

@@ -1,0 +1,287 @@
+"""Buying routes: the buy-in form (with the valuation box), a buy-in and its voucher (PNG preview, PDF,
+print), the list of buy-ins, the owner's margin report (page and CSV) and buying settings.
+
+Routes stay thin: they read the Flask-WTF forms, call :mod:`buying.buyins` / :mod:`buying.valuation` through
+:func:`core.forms.submit` and render. Nothing here logs or shows a seller in clear.
+"""
+
+import io
+import uuid
+
+from flask import Blueprint, current_app, flash, g, redirect, request, send_file, url_for
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
+
+from buying import buyins, valuation
+from buying.forms import BuyInForm, BuyingSettingsForm
+from buying.settings import DEFAULTS, MINOR_POLICIES, save, setting
+from buying.voucher import render_pdf
+from core.db import get_db, transaction
+from core.errors import DomainError
+from core.forms import field_errors, submit, typed_values
+from core.i18n import current_locale
+from core.money import MoneyError, format_money, parse_money, parse_percent_bps
+from core.settings import get_setting
+from core.web import add_nav, owner_only, render, staff_only
+from printing import documents as print_documents
+from printing.jobs import enqueue_safely
+from printing.views import preview_response
+from reports import queries
+from reports.csv_export import send_csv, table_csv
+
+bp = Blueprint("buying", __name__, url_prefix="/buying")
+
+LINE_FIELDS = ("title", "category", "condition", "brand", "price", "cost")
+START_ROWS = 1
+
+
+def vault():
+    """The app's personal-data vault."""
+    return current_app.extensions["vault"]
+
+
+def money(fen):
+    """``fen`` formatted for the user's locale."""
+    return format_money(fen, current_app.config["CURRENCY"], current_locale())
+
+
+def _parse_lines(rows):
+    """Item rows as typed → lines for :func:`buying.buyins.create_buy_in` (money in fen). Rows left blank are
+    skipped.
+
+    Raises:
+        DomainError: a price that is not money (``row`` is the row's index among the rows typed).
+    """
+    lines = []
+    for index, row in enumerate(rows):
+        if not any(row[name].strip() for name in ("title", "brand", "price", "cost")):
+            continue
+        line = {"title": row["title"], "category": row["category"], "condition": row["condition"],
+                "brand": row["brand"]}
+        for name in ("price", "cost"):
+            try:
+                line[f"{name}_fen"] = parse_money(row[name], allow_zero=True) if row[name].strip() else None
+            except MoneyError as exc:
+                error = DomainError(exc.message, field=name)
+                error.row = index
+                raise error from None
+        line["row"] = index
+        lines.append(line)
+    return lines
+
+
+def _buy(db, form):
+    rows = form.rows()
+    lines = _parse_lines(rows)
+    positions = [line.pop("row") for line in lines]
+    try:
+        return buyins.create_buy_in(
+            db, current_app.config, vault(),
+            seller={"name": form.seller_name.data, "id_type": form.id_type.data, "id_number": form.id_number.data,
+                    "phone": form.phone.data or "", "guardian_name": form.guardian_name.data or "",
+                    "guardian_id_number": form.guardian_id_number.data or ""},
+            lines=lines, method=form.method.data, reference=form.reference.data or "",
+            idempotency_key=form.key.data or "", staff_id=g.staff["id"])
+    except DomainError as exc:
+        row = getattr(exc, "row", None)
+        if row is not None and row < len(positions):
+            exc.row = positions[row]
+        elif row is None and exc.field in LINE_FIELDS:
+            exc.row = positions[0] if positions else 0
+        raise
+
+
+def _form_page(db, form, status=200, row_errors=None, rows=None):
+    rows = rows if rows is not None else form.rows()
+    if not rows:
+        rows = [dict.fromkeys(LINE_FIELDS, "") for _ in range(START_ROWS)]
+    return render("buying/form.html", form=form, typed=typed_values(form), errors=field_errors(form),
+                  rows=rows, row_errors=row_errors or {}, categories=get_setting(db, "categories"),
+                  conditions=get_setting(db, "conditions"), guardian=setting(db, "buying_minor_policy") == "guardian",
+                  recent=buyins.recent_buy_ins(db, limit=8), status=status)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@staff_only
+def new():
+    """The buy-in form; a POST buys (or, with ``add_row``, shows one more item row without saving)."""
+    db = get_db()
+    if request.method == "GET":
+        return _form_page(db, BuyInForm(formdata=None, data={"key": uuid.uuid4().hex}))
+    form = BuyInForm()
+    if form.add_row.data:
+        return _form_page(db, form, rows=form.rows() + [dict.fromkeys(LINE_FIELDS, "")])
+    outcome = submit(form, lambda: _buy(db, form), "seller_name")
+    if outcome.ok:
+        done = outcome.value
+        flash(lazy_ngettext("Bought %(num)d item for %(total)s: voucher %(voucher)s.",
+                            "Bought %(num)d items for %(total)s: voucher %(voucher)s.", len(done["lines"]),
+                            total=money(done["total_fen"]), voucher=done["voucher"]), "success")
+        for index, judged in done["warnings"]:
+            flash(_l("Item %(n)d: the price paid is above the suggested %(suggested)s (history of %(count)d "
+                     "sales).", n=index + 1, suggested=money(judged["suggested_fen"]), count=judged["count"]),
+                  "warning")
+        enqueue_safely(db, "voucher", {"buy_in_id": done["id"]})
+        return redirect(url_for("buying.detail", buy_in_id=done["id"]))
+    row_errors = {}
+    row = getattr(outcome.error, "row", None)
+    if outcome.error is not None and row is not None:
+        row_errors = {row: {outcome.error.field or "title": outcome.error.message}}
+        field = getattr(form, outcome.error.field or "", None)
+        if field is not None:
+            field.errors = [e for e in field.errors if e is not outcome.error.message]
+    for name in ("title", "brand"):  # a free-text guard's message belongs beside the first row
+        if getattr(form, name).errors and not row_errors:
+            row_errors = {0: {name: getattr(form, name).errors[0]}}
+    return _form_page(db, form, status=outcome.status, row_errors=row_errors)
+
+
+@bp.route("/valuation")
+@staff_only
+def value():
+    """The valuation box of one item row (htmx fragment): what similar items sold for, the suggested buy price
+    and the evidence (``category``, ``condition``, ``brand``, ``cost`` as typed)."""
+    db = get_db()
+    category = request.args.get("category", "")
+    judged, cost = None, None
+    if category in get_setting(db, "categories"):
+        condition = request.args.get("condition", "")
+        if condition not in get_setting(db, "conditions"):
+            condition = ""
+        try:
+            cost = parse_money(request.args.get("cost", ""), allow_zero=True) if request.args.get("cost", "").strip() \
+                else None
+        except MoneyError:
+            cost = None
+        judged = valuation.valuation(db, category=category, condition=condition,
+                                     brand=(request.args.get("brand") or "")[:40], cost_fen=cost)
+        judged.update(category=category, condition=condition, brand=(request.args.get("brand") or "")[:40])
+    return render("buying/_valuation.html", judged=judged, cost=cost)
+
+
+@bp.route("/")
+@staff_only
+def buy_in_list():
+    """The latest buy-ins."""
+    return render("buying/list.html", buy_ins=buyins.recent_buy_ins(get_db(), limit=100),
+                  method_label=buyins.method_label)
+
+
+@bp.route("/<int:buy_in_id>")
+@staff_only
+def detail(buy_in_id):
+    """One buy-in: its items and cost, the seller masked, the voucher (preview, PDF, print)."""
+    return render("buying/detail.html", buy_in=buyins.get_buy_in(get_db(), vault(), buy_in_id),
+                  method_label=buyins.method_label)
+
+
+@bp.route("/<int:buy_in_id>/voucher.png")
+@staff_only
+def voucher_png(buy_in_id):
+    """The voucher as the receipt printer prints it (PNG, the same layout as the bytes)."""
+    buyins.get_buy_in(get_db(), vault(), buy_in_id)
+    return preview_response("voucher", {"buy_in_id": buy_in_id})
+
+
+@bp.route("/<int:buy_in_id>/voucher.pdf")
+@staff_only
+def voucher_pdf(buy_in_id):
+    """The voucher as A4 PDF (the seller's copy), in the page's language."""
+    db = get_db()
+    data = buyins.voucher_document(db, current_app.config, {"buy_in_id": buy_in_id})
+    pdf = render_pdf(data, current_app.config, money=money)
+    return send_file(io.BytesIO(pdf), mimetype="application/pdf", download_name=f"{data['number']}.pdf")
+
+
+@bp.route("/<int:buy_in_id>/print", methods=["POST"])
+@staff_only
+def voucher_print(buy_in_id):
+    """Queue the voucher on the receipt printer again."""
+    db = get_db()
+    buyins.get_buy_in(db, vault(), buy_in_id)  # CSRF is checked by CSRFProtect; nothing is read from the form
+    if enqueue_safely(db, "voucher", {"buy_in_id": buy_in_id}):
+        flash(_l("The voucher is printing."), "success")
+    else:
+        flash(_l("No receipt printer is set up: print the PDF instead."), "error")
+    return redirect(url_for("buying.detail", buy_in_id=buy_in_id))
+
+
+def _margins(args):
+    db = get_db()
+    message, status = None, 200
+    try:
+        period = queries.period_from_args(args)
+    except DomainError as exc:
+        message, status = exc.message, exc.status
+        period = queries.period_from_args({})
+    return valuation.margin_report(db, period, args.get("group") or "item"), period, message, status
+
+
+@bp.route("/margins")
+@owner_only
+def margins():
+    """The margin report: cost against sale of goods bought, per item, category or month."""
+    table, period, message, status = _margins(request.args)
+    return render("buying/margins.html", table=table, period=period, message=message, status=status,
+                  args=request.args, presets=queries.PRESETS, groups=valuation.GROUPS)
+
+
+@bp.route("/margins.csv")
+@owner_only
+def margins_csv():
+    """The margin report as CSV (``reports.csv_export``; no seller in it)."""
+    table, period, _message, _status = _margins(request.args)
+    return send_csv(table_csv(table), f"margins-{table.extra['group']}-{period.start}-{period.end}.csv")
+
+
+def _save_settings(db, form):
+    values = {}
+    for name in ("margin", "warn_over"):
+        try:
+            values[name] = parse_percent_bps(getattr(form, name).data)
+        except MoneyError as exc:
+            raise DomainError(exc.message, field=name) from None
+    margin, warn = values["margin"], values["warn_over"]
+    if not 0 <= margin < 10000:
+        raise DomainError(_l("The margin must be at least 0 and below 100 %."), field="margin")
+    text = (form.min_history.data or "").strip()
+    if not text.isdigit() or not 1 <= int(text) <= 100:
+        raise DomainError(_l("Enter a whole number from 1 to 100."), field="min_history")
+    with transaction(db):
+        save(db, "buying_target_margin_bps", margin)
+        save(db, "buying_warn_over_bps", warn)
+        save(db, "buying_min_history", int(text))
+        save(db, "buying_minor_policy", form.minor_policy.data)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@owner_only
+def settings():
+    """The owner's buying settings: target margin, history needed, warning threshold, sellers under 18."""
+    db = get_db()
+    status = 200
+    if request.method == "POST":
+        form = BuyingSettingsForm()
+        outcome = submit(form, lambda: _save_settings(db, form), "margin")
+        if outcome.ok:
+            flash(_l("Settings saved."), "success")
+            return redirect(url_for("buying.settings"))
+        status = outcome.status
+    else:
+        form = BuyingSettingsForm(formdata=None, data={
+            "margin": f"{setting(db, 'buying_target_margin_bps') / 100:g}",
+            "warn_over": f"{setting(db, 'buying_warn_over_bps') / 100:g}",
+            "min_history": str(setting(db, "buying_min_history")),
+            "minor_policy": setting(db, "buying_minor_policy")})
+    return render("buying/settings.html", form=form, status=status, defaults=DEFAULTS, policies=MINOR_POLICIES)
+
+
+def register(app):
+    """Register the blueprint, its navigation entry and the voucher as a print source."""
+    app.register_blueprint(bp)
+    print_documents.register_source("voucher", buyins.voucher_document)
+    add_nav(app, "buying.new", _l("Buy in"), icon="💰", order=22)
+    add_nav(app, "buying.margins", _l("Margins"), icon="📈", roles=("owner",), order=72)
+
+
+__all__ = ["bp", "register"]

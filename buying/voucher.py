@@ -1,0 +1,91 @@
+"""The purchase voucher (收购凭证) as an A4 PDF, the seller's copy (fpdf2, the CJK font of the hub).
+
+The same data as the receipt-printer voucher (:func:`buying.buyins.voucher_document`): voucher number, date,
+shop, the items with their price, the total, how the seller was paid, the seller's name and ID number masked
+(``core.crypto.mask_name`` / ``mask_id_number``), a signature line. Nothing in clear: the seller may keep,
+lose or photograph it.
+"""
+
+import os
+
+from flask_babel import lazy_gettext as _l
+
+from core import clock
+from core.errors import DomainError
+from core.lazy import lazy_module
+from printing.render import FontMissing, find_font
+
+fpdf = lazy_module("fpdf")  # loaded when a PDF is asked for (start-up cost)
+fpdf_enums = lazy_module("fpdf.enums")
+
+
+def pdf_font(config):
+    """The TrueType font with Chinese characters for the PDF: config ``PDF_FONT_PATH``, else the print font
+    (:func:`printing.render.find_font`).
+
+    Raises:
+        DomainError: no such font (the message names what to install).
+    """
+    path = config.get("PDF_FONT_PATH")
+    if path:
+        if not os.path.isfile(path):
+            raise DomainError(_l("The PDF font %(path)s is missing. Install the fonts-wqy-microhei package or set "
+                                 "PDF_FONT_PATH to a TrueType font with Chinese characters.", path=path), status=500)
+        return path
+    try:
+        return find_font(config.get("PRINT_FONT"))[0]
+    except FontMissing as exc:
+        raise DomainError(exc.message, status=500) from None
+
+
+def render_pdf(data, config, *, money):
+    """The voucher as A4 PDF bytes.
+
+    Args:
+        data: dict from :func:`buying.buyins.voucher_document` (words in the language wanted).
+        config: app config (``PDF_FONT_PATH`` / ``PRINT_FONT``).
+        money: ``fen -> str`` formatter.
+
+    Raises:
+        DomainError: the font is missing.
+    """
+    labels = data["labels"]
+    pdf = fpdf.FPDF(format="A4", unit="mm")
+    pdf.set_auto_page_break(True, margin=15)
+    pdf.add_font("cjk", "", pdf_font(config))
+    pdf.set_margins(20, 18, 20)
+    pdf.add_page()
+    width = pdf.w - 40
+    nl = {"new_x": fpdf_enums.XPos.LMARGIN, "new_y": fpdf_enums.YPos.NEXT}
+    pdf.set_font("cjk", size=18)
+    pdf.cell(width, 10, f"{data['title']} {data['number']}", align="C", **nl)
+    pdf.set_font("cjk", size=10)
+    pdf.cell(width, 6, labels["copy"], align="C", **nl)
+    pdf.ln(3)
+    pdf.set_font("cjk", size=11)
+    pdf.cell(width, 6, data["shop_name"], **nl)
+    if data.get("shop_address"):
+        pdf.cell(width, 6, data["shop_address"], **nl)
+    pdf.cell(width, 6, clock.local_text(data["at"]), **nl)
+    pdf.ln(4)
+    with pdf.table(width=width, col_widths=(0.2, 0.58, 0.22), text_align=("L", "L", "R"), line_height=7,
+                   headings_style=fpdf.FontFace(fill_color=(235, 235, 235)), first_row_as_headings=True) as grid:
+        for values in [(labels["tag"], labels["item"], labels["cost"]),
+                       *[(line["tag"], line["title"], money(line["cost_fen"])) for line in data["lines"]]]:
+            row = grid.row()
+            for value in values:
+                row.cell(str(value))
+    pdf.ln(2)
+    pdf.set_font("cjk", size=13)
+    pdf.cell(width * 0.7, 8, labels["total"], border="B")
+    pdf.cell(width * 0.3, 8, money(data["total_fen"]), border="B", align="R", **nl)
+    pdf.set_font("cjk", size=11)
+    pdf.ln(3)
+    for left, right in data["rows"]:
+        pdf.cell(width * 0.35, 7, str(left))
+        pdf.cell(width * 0.65, 7, str(right), **nl)
+    pdf.ln(6)
+    pdf.multi_cell(width, 6, labels["note"], **nl)
+    pdf.ln(16)
+    pdf.cell(width, 7, f"{labels['signature']}: ______________________", **nl)
+    return bytes(pdf.output())
