@@ -13,6 +13,7 @@ from core import clock
 from core.db import one, rows, transaction
 from core.errors import Conflict, DomainError, NotFound
 from core.money import percent_of
+from goods.gate import sale_blockers
 from inventory import items as inventory_items
 from inventory import tags
 from terms.contracts import is_do_not_discount, terms_from_json
@@ -75,6 +76,8 @@ def add_item(db, cart_id, item_id):
             raise NotFound(_l("No such item."))
         if item["status"] != "available":
             raise Conflict(_status_message(item))
+        for blocker in sale_blockers(db, item):  # regulated goods (goods.gate): e.g. no passed data erasure
+            raise Conflict(blocker)
         if db.execute("SELECT 1 FROM cart_lines WHERE cart_id = ? AND item_id = ?", (cart_id, item_id)).fetchone():
             raise Conflict(_l("%(tag)s is already in the cart.", tag=item["tag"]))
         db.execute("INSERT INTO cart_lines (cart_id, item_id, added_at) VALUES (?, ?, ?)",
