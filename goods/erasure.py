@@ -23,6 +23,9 @@ METHODS = {
     "crypto_erase": _l("Cryptographic erase"),
     "factory_reset": _l("Factory reset only (not an erasure)"),
 }
+#: The methods' names on the public page (with "× passes" for an overwrite).
+METHOD_NAMES = {"overwrite": _l("Overwrite"), "block_erase": _l("Block erase"), "crypto_erase": _l("Cryptographic erase"),
+                "factory_reset": _l("Factory reset")}
 #: Methods that count as an erasure when the verification passed.
 COUNTING = ("overwrite", "block_erase", "crypto_erase")
 MAX_TOOL = 60

@@ -76,7 +76,7 @@ def item_panel(db, item):
     return Markup(render_template(
         "goods/_item_panel.html", item=item, kind=kind, device=devices.device_of(db, item["id"]),
         erasures=erasure.records(db, item["id"]), erased=erasure.status(db, item["id"]),
-        certificates=certificates.certificates(db, item["id"]), methods=erasure.METHODS))
+        certificates=certificates.certificates(db, item["id"]), methods=erasure.METHOD_NAMES))
 
 
 def provenance_section(db, item):
@@ -87,7 +87,7 @@ def provenance_section(db, item):
     device = devices.device_of(db, item["id"]) if kind == "electronics" else None
     masked = [(row["kind"], identifiers.mask(row["value"])) for row in (device or {}).get("identifiers", [])]
     return Markup(render_template("goods/_provenance.html", certificates=certificates.certificates(db, item["id"]),
-                                  erased=state, masked=masked, methods=erasure.METHODS))
+                                  erased=state, masked=masked, methods=erasure.METHOD_NAMES))
 
 
 # --- erasure records and certificates ----------------------------------------------------------------------

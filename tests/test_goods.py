@@ -24,6 +24,11 @@ IMEI2 = "356938035643809"       # a second valid IMEI (dual SIM)
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
+def english(app):
+    """A request context in English (the app answers Chinese to a browser that asks for neither)."""
+    return app.test_request_context(headers={"Accept-Language": "en"})
+
+
 # --- IMEI and serial numbers (3GPP TS 23.003 Annex B) ------------------------------------------------------
 
 @pytest.mark.parametrize("typed", [IMEI, "４９０１５４２０３２３７５１８", "49 015420 323751 8", "49-015420-323751-8",
@@ -43,20 +48,20 @@ def test_valid_imeis_in_any_typing_are_kept_as_15_ascii_digits(typed):
     ("IMEI490154203237518", "An IMEI has digits only; “I” is not a digit."),
 ])
 def test_near_miss_imeis_get_a_precise_message(app, typed, message):
-    with app.test_request_context(), pytest.raises(DomainError) as refused:
+    with english(app), pytest.raises(DomainError) as refused:
         identifiers.clean_imei(typed)
     assert str(refused.value.message).startswith(message) and refused.value.field == "imei"
 
 
 def test_serial_numbers_and_masks(app):
     assert identifiers.clean_serial("ｆ２ｌｘ-ｋ０ｊ９") == "F2LXK0J9"
-    with app.test_request_context(), pytest.raises(DomainError):
+    with english(app), pytest.raises(DomainError):
         identifiers.clean_serial("序列号")
     assert identifiers.mask(IMEI) == "***********7518"
 
 
 def test_a_device_needs_an_imei_or_serial_and_a_storage_answer(app):
-    with app.test_request_context():
+    with english(app):
         with pytest.raises(DomainError) as none:
             devices.clean_device(storage="yes")
         assert none.value.field == "imei"
@@ -149,7 +154,7 @@ def test_a_factory_reset_is_recorded_but_not_conformant(app, db, staff, phone):
 def test_no_erasure_record_for_a_sold_item(app, db, staff, make_item):
     laptop = make_item(title="ThinkPad X220", category=PHONES)
     sell(app, db, [laptop])
-    with app.test_request_context(), pytest.raises(Conflict) as refused:
+    with english(app), pytest.raises(Conflict) as refused:
         erasure.record_erasure(db, laptop["id"], method="block_erase", tool="hdparm", passed=True)
     assert str(refused.value.message).startswith(f"{laptop['tag']} is already sold: an erasure record must be made")
     assert count(db, "erasure_records") == 0
@@ -175,7 +180,7 @@ def test_the_erasure_form_saves_with_a_pdf_report_and_refuses_a_fake_one(owner_c
 
 
 def test_report_files_are_checked_by_content_and_size(app):
-    with app.test_request_context():
+    with english(app):
         assert files.kind_of(jpeg_bytes()) == "jpg"
         assert files.kind_of(PDF) == "pdf"
         for data in (b"", b"%PDF-1.4 cut", b"GIF89a", b"x" * (files.MAX_BYTES + 1)):
@@ -195,14 +200,15 @@ def test_before_the_gate_date_a_phone_sells_without_erasure(app, db, phone, fixe
     assert gate.sale_blockers(db, phone) == []
     assert gate.sale_blockers(db, phone, datetime(2026, 12, 31, 15, 59, tzinfo=UTC)) == []
     blocked = gate.sale_blockers(db, phone, datetime(2026, 12, 31, 16, 0, tzinfo=UTC))  # 00:00 Shanghai
-    assert [str(m) for m in blocked] == [
-        f"No passed data-erasure record for {phone['tag']} “iPhone 12” — add one on the item page."]
+    with english(app):
+        assert [str(m) for m in blocked] == [
+            f"No passed data-erasure record for {phone['tag']} “iPhone 12” — add one on the item page."]
 
 
 def test_the_gate_names_what_is_missing(app, db, staff, phone, fixed_clock):
     _set_gate(db, "2026-11-01")
     tag = phone["tag"]
-    with app.test_request_context():
+    with english(app):
         assert [str(m) for m in gate.sale_blockers(db, phone)] == [
             f"No passed data-erasure record for {tag} “iPhone 12” — add one on the item page."]
         erasure.record_erasure(db, phone["id"], method="factory_reset", tool="Settings", passed=True)
@@ -217,6 +223,13 @@ def test_the_gate_names_what_is_missing(app, db, staff, phone, fixed_clock):
         fixed_clock.advance(minutes=5)
         erasure.record_erasure(db, phone["id"], method="block_erase", tool="hdparm", passed=True)
         assert gate.sale_blockers(db, phone) == []
+
+
+def test_the_gate_message_in_chinese(app, db, phone, fixed_clock):
+    _set_gate(db, "2026-11-01")
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        assert [str(m) for m in gate.sale_blockers(db, phone)] == [
+            f"{phone['tag']} “iPhone 12” 没有通过的数据擦除记录——请在商品页添加。"]
 
 
 def test_no_storage_or_not_electronics_is_not_gated(app, db, make_item, fixed_clock):
@@ -234,13 +247,13 @@ def test_the_till_refuses_the_phone_into_the_cart_and_at_completion(app, db, sta
     carts.add_item(db, cart_id, phone["id"])  # before the gate date: in the cart
     _set_gate(db, "2026-11-01")
     sold_before = count(db, "sales")
-    with app.test_request_context(), pytest.raises(Conflict) as at_completion:
+    with english(app), pytest.raises(Conflict) as at_completion:
         sales.complete_sale(db, app.config, cart_id=cart_id, entries=[{"kind": "cash", "amount_fen": 188000}],
                             idempotency_key="gate-1", staff_id=staff["cashier"])
     assert "No passed data-erasure record for" in str(at_completion.value.message)
     assert count(db, "sales") == sold_before and get_status(db, phone) == "available"
     other = carts.new_cart(db, staff["cashier"])
-    with app.test_request_context(), pytest.raises(Conflict):
+    with english(app), pytest.raises(Conflict):
         carts.add_item(db, other, phone["id"])
     assert count(db, "cart_lines", "cart_id = ?", (other,)) == 0
     erasure.record_erasure(db, phone["id"], method="crypto_erase", tool="Apple Erase", passed=True)
@@ -262,7 +275,7 @@ def test_the_scan_answer_says_why(cashier_client, db, phone, fixed_clock):
 # --- certificates -------------------------------------------------------------------------------------------
 
 def test_a_certificate_with_a_future_date_or_a_script_link_is_refused(app, db, phone, fixed_clock):
-    with app.test_request_context():
+    with english(app):
         with pytest.raises(DomainError) as future:
             certificates.add_certificate(db, phone["id"], body="国家珠宝检测中心", report_no="R-1",
                                          issued_on=date(2026, 12, 1), passed=True)
@@ -297,7 +310,7 @@ def test_certificates_and_erasure_on_the_public_page_without_personal_data(app, 
     page = client_for_public.get(f"/i/{phone['tag']}")
     html = page.get_data(as_text=True)
     for shown in ("中检集团 CCIC", "CNAS L1234", "CC-2026-88", "95新", "2026-11-20",
-                  'href="https://verify.example.cn/CC-2026-88"', "Overwrite (number of passes)", "***********7518"):
+                  'href="https://verify.example.cn/CC-2026-88"', "Overwrite × 3", "***********7518"):
         assert shown in html
     for hidden in (IMEI, "Carl", "Olga", "张伟", "Blancco"):
         assert hidden not in html
