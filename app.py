@@ -28,6 +28,7 @@ import core.db
 import core.i18n
 import core.limits
 import core.security
+import goods
 import inventory
 import pos
 import printing
@@ -55,6 +56,8 @@ from core.paths import package_dir
 from core.settings import get_setting, set_setting
 from core.web import SessionCookie, access_level, badge_templates, is_fragment_request, nav_items, render
 from core.workers import register_worker
+from goods import migrations as goods_migrations
+from goods import views as goods_views
 from inventory import consignors as consignor_actions
 from inventory import migrations as inventory_migrations
 from inventory import views as inventory_views
@@ -91,6 +94,7 @@ AREAS = [
     (core, core_migrations.migrations, [core_views]),
     (staff, staff_migrations.migrations, [staff_views]),
     (inventory, inventory_migrations.migrations, [inventory_views]),
+    (goods, goods_migrations.migrations, [goods_views]),
     (pos, pos_migrations.migrations, [pos_views, shift_views, refund_views, display_views]),
     (sync, sync_migrations.migrations, [sync_views]),
     (printing, printing_migrations.migrations, [printing_views]),

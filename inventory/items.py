@@ -76,7 +76,7 @@ def record_event(db, item_id, kind, staff_id=None, moment=None, **data):
 
 
 def intake(db, config, *, title, category, condition, price_fen, consignor_id=None, brand="", staff_id=None,
-           photo=None, do_not_discount=None, moment=None):
+           photo=None, do_not_discount=None, moment=None, after_insert=None):
     """Take an item into stock and return it (dict, with its new ``tag`` and ``uri``): the one intake action,
     used by the intake screen and the market-day CSV import alike.
 
@@ -95,6 +95,8 @@ def intake(db, config, *, title, category, condition, price_fen, consignor_id=No
             removes it when this raises).
         do_not_discount: the item's own "do not discount" flag (``True``/``False``) over the contract's;
             ``None`` keeps the contract's.
+        after_insert: optional ``after_insert(db, item)`` run inside the transaction once the item row is
+            written (``inventory.extensions``: e.g. a device's IMEI); if it raises, nothing is written.
 
     Raises:
         DomainError: invalid fields or unknown consignor.
@@ -142,6 +144,8 @@ def intake(db, config, *, title, category, condition, price_fen, consignor_id=No
         if consignor_id:
             record_item_terms(db, item_id, do_not_discount=do_not_discount, staff_id=staff_id, moment=moment)
         item = one(db, "SELECT * FROM items WHERE id = ?", (item_id,))
+        if after_insert is not None:
+            after_insert(db, item)
         outbox.add_event(
             db, "intake", item, moment=moment,
             ilmd={"title": title, "category": category, "condition": condition, "brand": brand,

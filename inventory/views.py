@@ -21,7 +21,7 @@ from core.money import format_money, parse_percent_bps
 from core.settings import get_setting, set_setting
 from core.web import access, add_nav, background, is_fragment_request, owner_only, public, render, staff_only
 from inventory import consignors as consignor_actions
-from inventory import gallery, labels, photos
+from inventory import extensions, gallery, labels, photos
 from inventory import items as item_actions
 from inventory.forms import (
     ConfirmForm,
@@ -60,14 +60,18 @@ def _intake_form(db, formdata=None):
     return form
 
 
-def _take_in(db, form):
-    """Take the item in with its photo (one domain action, :func:`inventory.items.intake_with_photo`)."""
+def _take_in(db, form, extras=(), extras_ok=True):
+    """Take the item in with its photo (one domain action, :func:`inventory.items.intake_with_photo`), and the
+    registered extra fields (:mod:`inventory.extensions`) saved in the same transaction."""
+    if not extras_ok:
+        raise DomainError(_l("Check the fields marked below; nothing was saved."))
     upload = request.files.get("photo")
     return item_actions.intake_with_photo(
         db, current_app.config, current_app.instance_path, upload.read() if upload and upload.filename else None,
         title=form.title.data, category=form.category.data, condition=form.condition.data,
         price_fen=form.price.data, consignor_id=form.consignor.data or None, brand=form.brand.data or "",
         staff_id=g.staff["id"], do_not_discount=True if form.do_not_discount.data else None,
+        after_insert=(lambda db_, item: [extra.save(db_, item) for extra in extras]) if extras else None,
     )
 
 
@@ -82,8 +86,12 @@ def intake():
         form.category.data = request.args.get("category") or None
         form.condition.data = "B" if "B" in dict(form.condition.choices) else None
     last, status = None, 200
+    extras = extensions.bind_intake(current_app, db, form.category.data,
+                                    request.form if request.method == "POST" else None)
     if request.method == "POST":
-        outcome = submit(form, lambda: _take_in(db, form))
+        checked = [extra.validate() for extra in extras]  # each one shows its messages, not only the first failing
+        extras_ok = all(checked)
+        outcome = submit(form, lambda: _take_in(db, form, extras, extras_ok))
         status = outcome.status
         if outcome.ok:
             last = outcome.value
@@ -94,8 +102,20 @@ def intake():
             form = _intake_form(db)
             form.consignor.data, form.category.data, form.condition.data = (
                 kept["consignor"], kept["category"], kept["condition"])
+            extras = extensions.bind_intake(current_app, db, form.category.data, None)
     session_batch = _today_batch(db)
-    return render("inventory/intake.html", form=form, last=last, batch=session_batch, status=status)
+    return render("inventory/intake.html", form=form, last=last, batch=session_batch, status=status, extras=extras)
+
+
+@bp.route("/intake/extra")
+@staff_only
+def intake_extra():
+    """The intake form's extra fields for the chosen category (htmx, on changing the category)."""
+    db = get_db()
+    category = request.args.get("category")
+    extras = extensions.bind_intake(current_app, db, category if category in get_setting(db, "categories") else None,
+                                    None)
+    return render("inventory/_intake_extra.html", extras=extras)
 
 
 def _today_batch(db, *, to_tag=False):
@@ -155,7 +175,8 @@ def item_detail(item_id):
         status = outcome.status
     return render("inventory/item.html", item=item, history=item_actions.history(db, item_id), form=form,
                   price_now=current_price(db, item), status=status, photos=gallery.item_photos(db, item_id),
-                  may_edit=may_edit_items(db), withdraw_form=WithdrawForm(), actions=item_actions_for(item))
+                  may_edit=may_edit_items(db), withdraw_form=WithdrawForm(), actions=item_actions_for(item),
+                  panels=extensions.panels(current_app, "item", db, item))
 
 
 def may_edit_items(db):
@@ -438,7 +459,8 @@ def provenance(tag):
     if item is None:
         return render("inventory/provenance_missing.html", tag=tag, status=404)
     events = [e for e in item_actions.history(db, item["id"]) if e["kind"] in ("intake", "price", "sold", "refunded")]
-    return render("inventory/provenance.html", item=item, events=events, price_now=current_price(db, item))
+    return render("inventory/provenance.html", item=item, events=events, price_now=current_price(db, item),
+                  sections=extensions.panels(current_app, "provenance", db, item))
 
 
 @bp.route("/01/<gtin>/21/<int:serial>")

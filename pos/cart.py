@@ -13,6 +13,7 @@ from core import clock
 from core.db import one, rows, transaction
 from core.errors import Conflict, DomainError, NotFound
 from core.money import percent_of
+from goods.gate import sale_blockers
 from inventory import items as inventory_items
 from inventory import tags
 from sync import stolen
@@ -77,6 +78,8 @@ def add_item(db, cart_id, item_id):
             raise NotFound(_l("No such item."))
         if item["status"] != "available":
             raise Conflict(_status_message(item))
+        for blocker in sale_blockers(db, item):  # regulated goods (goods.gate): e.g. no passed data erasure
+            raise Conflict(blocker)
         refuse_blocked(stolen.sale_blockers(db, item_id))
         if db.execute("SELECT 1 FROM cart_lines WHERE cart_id = ? AND item_id = ?", (cart_id, item_id)).fetchone():
             raise Conflict(_l("%(tag)s is already in the cart.", tag=item["tag"]))

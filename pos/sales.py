@@ -16,6 +16,7 @@ from core.db import one, rows, transaction
 from core.errors import Conflict, DomainError, NotFound
 from core.money import MoneyError, parse_money
 from core.settings import resolver_base
+from goods.gate import sale_blockers
 from inventory.items import record_event
 from pos import cart as carts
 from pos import tenders as tender_rules
@@ -68,6 +69,8 @@ def complete_sale(db, config, *, cart_id, entries, idempotency_key, staff_id=Non
             if not line["available"]:
                 raise Conflict(_l("%(tag)s “%(title)s” was just sold at another till. Remove it from the cart; "
                                   "nothing was charged.", tag=line["tag"], title=line["title"]))
+            for blocker in sale_blockers(db, line, moment):  # regulated goods (goods.gate); nothing is written
+                raise Conflict(blocker)
         carts.refuse_blocked(stolen.sale_blockers(db, [line["id"] for line in lines]))
         total = carts.totals(lines)
         if expected_total_fen is not None and expected_total_fen != total["total_fen"]:

@@ -18,6 +18,8 @@ from flask_babel import lazy_gettext as _l
 from core import clock
 from core.db import rows
 from core.errors import DomainError
+from goods import stock as goods_stock
+from goods.kinds import KINDS
 
 MAX_DAYS = 3660
 PRESETS = ("today", "yesterday", "7d", "30d", "month", "last_month", "custom")
@@ -287,3 +289,20 @@ def sellers(db, period, group="category", moment=None):
         ("avg_days", _l("Average days to sell"), "text"), ("in_stock", _l("In stock now"), "int"),
         ("sell_through_bps", _l("Sell-through"), "pct")], result, totals,
         extra={"best": result[:10], "worst": worst, "group": group})
+
+
+def regulated_stock(db):
+    """Regulated items in stock (``goods.stock.regulated_stock``: the query is goods', the page and CSV are
+    ours): tag, title, category, kind, whether a passed data-erasure record exists (``—`` where erasure does
+    not apply) and the number of certificates. ``extra["counts"]``: items, without passed erasure, without
+    any certificate. The period does not apply."""
+    found = goods_stock.regulated_stock(db)
+    yes, no = str(_l("yes")), str(_l("no"))
+    table_rows = [{"tag": r["tag"], "title": r["title"], "category": r["category"], "kind": str(KINDS[r["kind"]]),
+                   "erased": "—" if r["erased"] is None else (yes if r["erased"] else no),
+                   "certificates": r["certificates"], "created": r["created_at"][:10]} for r in found["rows"]]
+    return Table(_l("Regulated stock"), [
+        ("tag", _l("Tag"), "text"), ("title", _l("Item"), "text"), ("category", _l("Category"), "text"),
+        ("kind", _l("Kind"), "text"), ("erased", _l("Passed erasure"), "text"),
+        ("certificates", _l("Certificates"), "int"), ("created", _l("Taken in"), "text")], table_rows,
+        extra={"counts": found["counts"], "as_of": clock.local_today().isoformat()})

@@ -23,6 +23,7 @@ REPORTS = {
     "sales-by-consignor": _l("By consignor"),
     "sellers": _l("Best and worst sellers"),
     "inventory-aging": _l("Inventory aging"),
+    "regulated-stock": _l("Regulated stock"),
 }
 
 
@@ -39,6 +40,8 @@ def _build(name, args):
         table = queries.sellers(db, period, args.get("group") or "category")
     elif name == "inventory-aging":
         table = queries.inventory_aging(db)
+    elif name == "regulated-stock":
+        table = queries.regulated_stock(db)
     else:
         return None, period
     return table, period
@@ -75,7 +78,7 @@ def report_csv(name):
         return Response(status=404)
     table, period = _build(name, request.args)
     filename = f"{name}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
-    if name == "inventory-aging":
+    if name in ("inventory-aging", "regulated-stock"):
         filename = f"{name}-{table.extra['as_of']}.csv"
     return send_csv(table_csv(table), filename)
 

@@ -285,13 +285,72 @@ def buying_screens(browser, base, out, lang, pins):
         context.close()
 
 
+GOODS_SIZES = {"portrait": (800, 1280), "phone": PHONE}
+
+
+def goods_screens(browser, base, out, lang, pins):
+    """Regulated electronics (issue 12): intake of a phone (device fields, a mistyped IMEI) at 800×1280 and
+    390×844; at 390×844 also the certificate form and the public page with its certificate and erasure."""
+    for size_name, (width, height) in GOODS_SIZES.items():
+        context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1,
+                                      locale=lang, extra_http_headers={"Accept-Language": lang},
+                                      is_mobile=size_name == "phone", has_touch=size_name == "phone")
+        page = context.new_page()
+        login(page, base, "Owner", pins["owner"])
+        page.goto(f"{base}/intake")
+        page.fill("#title", "iPhone 12 64G 蓝色 国行")
+        page.locator(".chips label", has_text="电子产品").click()
+        page.wait_for_selector("#device-imei")
+        page.fill("#device-imei", "49015420323751")
+        page.locator("#device-fields .chips label", has=page.locator("input[value=yes]")).click()
+        page.fill("#price", "1880")
+        shoot(page, out, f"{size_name}-intake-phone")
+        page.press("#price", "Enter")
+        page.wait_for_selector("#device-fields .field-error")
+        shoot(page, out, f"{size_name}-intake-phone-error")
+        page.fill("#device-imei", "490154203237518")
+        page.press("#price", "Enter")
+        page.wait_for_selector("#last-item")
+        if size_name == "phone":
+            page.locator("#last-item a", has_text="Open" if lang == "en" else "查看").click()
+            page.wait_for_selector("#goods-panel")
+            item_url = page.url
+            page.goto(f"{item_url.replace('/items/', '/goods/items/')}/certificates")
+            shoot(page, out, "phone-certificate-form")
+            page.fill("#body", "中检集团 CCIC")
+            page.fill("#accreditation", "CNAS L1234")
+            page.fill("#report_no", "CCIC-2026-0088")
+            page.fill("#issued_on", "2026-11-20")
+            page.fill("#grade", "95新")
+            page.locator(".chips label", has=page.locator("input[value=pass]")).click()
+            page.fill("#verify_url", "https://verify.example.cn/CCIC-2026-0088")
+            page.locator("main form button[type=submit]").click()
+            page.wait_for_selector("#goods-panel")
+            page.goto(f"{item_url.replace('/items/', '/goods/items/')}/erasure")
+            page.locator(".chips label", has=page.locator("input[value=overwrite]")).click()
+            page.fill("#passes", "3")
+            page.fill("#tool", "Blancco Mobile")
+            page.locator(".chips label", has=page.locator("input[value=pass]")).click()
+            page.locator("main form button[type=submit]").click()
+            page.wait_for_selector("#goods-panel")
+            shoot(page, out, "phone-item-phone")
+            tag = page.locator("h1 .tag-code").inner_text().strip()
+            public = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1,
+                                         locale=lang, extra_http_headers={"Accept-Language": lang},
+                                         is_mobile=True, has_touch=True).new_page()
+            public.goto(f"{base}/i/{tag}")
+            shoot(public, out, "phone-provenance-certified")
+            public.context.close()
+        context.close()
+
+
 def main(argv=None):
     """Take the screenshots."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", nargs="?", default="/tmp/shots")
     parser.add_argument("--lang", default="zh-CN", choices=["zh-CN", "en", "both"])
     parser.add_argument("--only", default="", help="comma-separated screens: setup,login,intake,items,item,"
-                        "consignors,till,tags,staff,error,public,tablet,item_edit,buying")
+                        "consignors,till,tags,staff,error,public,tablet,item_edit,buying,goods")
     args = parser.parse_args(argv)
     reason = chromium_missing_reason()
     if reason:
@@ -321,7 +380,9 @@ def main(argv=None):
                                       next(r["id"] for r in rows if r["status"] == "available"))
                 if not only or "buying" in only:
                     buying_screens(browser, demo.url, out, lang, demo.pins)
-                if only <= {"tablet", "item_edit", "buying"} and only:
+                if not only or "goods" in only:
+                    goods_screens(browser, demo.url, out, lang, demo.pins)
+                if only <= {"tablet", "item_edit", "buying", "goods"} and only:
                     continue
                 for size_name, size in SIZES.items():
                     screens(browser, demo.url, empty.url, out, size_name, size, lang, demo.pins, only)

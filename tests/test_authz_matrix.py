@@ -75,7 +75,8 @@ def _fixture_values(app, db, staff, consignor, make_item):
 
 
 #: Arguments whose value depends on the endpoint (``name`` is a report name, but a photo's file name).
-PER_ENDPOINT = {("inventory.photo", "name"): "no-such-photo.jpg"}
+PER_ENDPOINT = {("inventory.photo", "name"): "no-such-photo.jpg",
+                ("goods.report_file", "name"): "0123456789abcdef0123456789abcdef.pdf"}
 
 
 def _path(rule, values):

@@ -18,9 +18,13 @@ def money(fen):
 
 
 def take_in(page, title, price, category):
-    """Fill the intake form like a vendor: title, price, tap the category, Enter saves."""
+    """Fill the intake form like a vendor: title, price, tap the category, Enter saves. Electronics ask for
+    an IMEI or serial and whether there is storage (``goods``): the Walkman has a serial and no storage."""
     page.fill("#title", title)
     page.locator(".chips label", has_text=category).click()
+    if "Electronics" in category:
+        page.locator("#device-serial").fill("WMEX5-0042")
+        page.locator("#device-fields .chips label", has=page.locator("input[value=no]")).click()
     page.fill("#price", price)
     page.press("#price", "Enter")
     saved = page.locator("#last-item", has_text=title)
@@ -56,7 +60,7 @@ def test_take_in_tag_and_sell_two_items(live_server, new_page, width, height, la
 
     # the tag sheet for today's batch opens in a new tab with both tags and prices
     with page.context.expect_page() as opened:
-        page.locator(f"a[href$='/tags/sheet?batch=today']").click()
+        page.locator("a[href$='/tags/sheet?batch=today']").click()
     sheet = opened.value
     sheet.wait_for_load_state()
     labels = sheet.locator(".label")

@@ -7,12 +7,16 @@ uncaught page errors are recorded too. Any of them fails the test. Then the beha
 inline handlers into ``static/js/actions.js`` are used once each, to show they still work.
 """
 
+from datetime import date
+
 import pytest
 
 from buying import buyins
 from consignment import agreements
 from core.db import connect, transaction
 from core.settings import get_setting
+from goods import certificates, devices, erasure
+from goods import files as goods_files
 from inventory import items
 from pos import cart as carts
 from pos import display, sales, shifts
@@ -68,12 +72,24 @@ def shop(live_server):
         display_cart = carts.new_cart(db, live_server.owner)
         carts.add_item(db, display_cart, made[2]["id"])
         display_token = display.open_display(db, display_cart)
+        # a phone with its IMEI, an erasure record with a report and a certificate (goods' item panel and
+        # public section); its item page and /i/<tag> are the ones visited
+        device = devices.clean_device(imei="490154203237518", storage="yes")
+        phone = items.intake(db, app.config, title="iPhone 12", category="电子产品 Electronics", condition="B",
+                             price_fen=188000, staff_id=live_server.owner,
+                             after_insert=lambda db_, item: devices.save_device(db_, item["id"], device))
+        report = goods_files.store(app.instance_path, jpeg_bytes())
+        erasure.record_erasure(db, phone["id"], method="overwrite", passes=3, tool="Blancco", passed=True,
+                               staff_id=live_server.owner, report_file=report)
+        certificates.add_certificate(db, phone["id"], body="中检集团 CCIC", accreditation="CNAS L1234",
+                                     report_no="CC-1", issued_on=date(2026, 1, 5), grade="A", passed=True,
+                                     verify_url="https://verify.example.cn/CC-1", report_file=report)
     finally:
         db.close()
     live_server.data = {
-        "item_id": made[1]["id"], "consignor_id": live_server.consignor, "sale_id": sale["id"],
+        "item_id": phone["id"], "report": report, "consignor_id": live_server.consignor, "sale_id": sale["id"],
         "receipt_no": sale["receipt_no"], "agreement_id": agreement_id, "printer_id": printer_id,
-        "shift_id": shift_id, "tag": made[1]["tag"], "photo": photo_item["photo"], "code": "en",
+        "shift_id": shift_id, "tag": phone["tag"], "photo": photo_item["photo"], "code": "en",
         "gtin": "06901234567892", "serial": 1, "key": "csp-sale", "kind": "wechat", "token": display_token, "item_ids": ",".join(str(i["id"]) for i in made),
         "photo_item_id": photo_item["id"],
         "buy_in_id": buy_in["id"],
@@ -95,6 +111,8 @@ def urls_for(app, data):
             found += [rule.build({"name": name})[1] for name in REPORTS]
             continue
         values = {"name": data["photo"]} if rule.endpoint == "inventory.photo" else {}
+        if rule.endpoint == "goods.report_file":
+            values = {"name": data["report"]}
         for argument in rule.arguments - set(values):
             assert argument in data, f"{rule.rule}: give the test a value for <{argument}>"
             values[argument] = data[argument]

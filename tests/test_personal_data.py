@@ -68,6 +68,13 @@ NOT_FREE_TEXT = {
     "CashForm.kind": "a choice",
     "CloseShiftForm.counted": "an amount",
     "RefundForm.tender": "a choice",
+    "DeviceForm.imei": "an IMEI: 15 digits with its Luhn check digit (goods.identifiers)",
+    "DeviceForm.imei2": "an IMEI: 15 digits with its Luhn check digit (goods.identifiers)",
+    "DeviceForm.serial": "a device serial number: letters and digits only (goods.identifiers)",
+    "ErasureForm.passes": "a number",
+    "CertificateForm.issued_on": "a date",
+    "GoodsSettingsForm.gate_from": "a date",
+    "GoodsSettingsForm.kind": "choices (a kind per category)",
     "RefundForm.refund_key": "idempotency key",
     "VoidForm.owner_id": "an id",
     "LoginForm.staff_id": "an id",
@@ -199,7 +206,8 @@ GUARDED = ["IntakeForm.title", "IntakeForm.brand", "PriceForm.reason", "Consigno
            "CloseShiftForm.note", "RefundForm.reason", "VoidForm.reason", "CompleteForm.reference",
            "PayoutForm.reference", "BulkPayoutForm.reference", "SetupForm.shop_name", "PrinterForm.name",
            "ItemEditForm.title", "ItemEditForm.brand", "ItemEditForm.model", "ItemEditForm.description",
-           "WithdrawForm.reason"]
+           "WithdrawForm.reason",
+           "ErasureForm.tool", "CertificateForm.body", "CertificateForm.summary", "CertificateForm.verify_url"]
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,59 @@
+"""Electronics at intake: the identifiers (IMEI, second IMEI, serial) and whether the device has storage,
+written in the intake's own transaction (``inventory.items.intake(after_insert=…)``)."""
+
+from flask_babel import lazy_gettext as _l
+
+from core.db import one, rows
+from core.errors import DomainError
+from goods import identifiers
+
+
+def clean_device(*, imei="", imei2="", serial="", storage=None):
+    """Check what was typed for a device and return ``{"identifiers": [(kind, value)], "storage": bool}``.
+
+    Args:
+        imei, imei2: as typed (see :func:`goods.identifiers.clean_imei`); ``imei2`` for dual-SIM phones.
+        serial: as typed (:func:`goods.identifiers.clean_serial`).
+        storage: ``"yes"`` / ``"no"`` (the device holds user data: phone, tablet, computer…), else ``None``.
+
+    Raises:
+        DomainError: neither an IMEI nor a serial, a second IMEI without a first or equal to it, a bad IMEI
+            or serial (message under its field), or storage not answered.
+    """
+    first = identifiers.clean_imei(imei, "imei")
+    second = identifiers.clean_imei(imei2, "imei2")
+    serial = identifiers.clean_serial(serial, "serial")
+    if second and not first:
+        raise DomainError(_l("Type the first IMEI here; the second one is for dual-SIM phones."), field="imei")
+    if second and second == first:
+        raise DomainError(_l("The second IMEI is the same as the first; a dual-SIM phone has two different "
+                             "ones."), field="imei2")
+    if not first and not serial:
+        raise DomainError(_l("Enter the IMEI (phones: dial *#06#) or the serial number."), field="imei")
+    if storage not in ("yes", "no"):
+        raise DomainError(_l("Say whether the device has storage (it can hold someone's data)."), field="storage")
+    found = [("imei", v) for v in (first, second) if v] + ([("serial", serial)] if serial else [])
+    return {"identifiers": found, "storage": storage == "yes"}
+
+
+def save_device(db, item_id, device):
+    """Write a device's identifiers and facts (inside the caller's transaction, the intake's).
+
+    Args:
+        device: the result of :func:`clean_device`.
+    """
+    for kind, value in device["identifiers"]:
+        db.execute("INSERT OR IGNORE INTO item_identifiers (item_id, kind, value) VALUES (?, ?, ?)",
+                   (item_id, kind, value))
+    db.execute("INSERT INTO device_facts (item_id, storage_present) VALUES (?, ?) "
+               "ON CONFLICT(item_id) DO UPDATE SET storage_present = excluded.storage_present",
+               (item_id, int(device["storage"])))
+
+
+def device_of(db, item_id):
+    """``{"identifiers": [{"kind", "value"}], "storage": True/False/None}`` of an item (``None``: never
+    recorded, e.g. taken in before the category was regulated)."""
+    facts = one(db, "SELECT storage_present FROM device_facts WHERE item_id = ?", (item_id,))
+    return {"identifiers": rows(db, "SELECT kind, value FROM item_identifiers WHERE item_id = ? ORDER BY id",
+                                (item_id,)),
+            "storage": None if facts is None else bool(facts["storage_present"])}

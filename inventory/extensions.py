@@ -1,0 +1,50 @@
+"""Where higher areas add to inventory's screens (docs/architecture.md, "registers"): inventory never
+imports them; they register at start from their ``register(app)``.
+
+* :func:`register_intake_fields` — extra fields on the intake form (``goods``: IMEI / serial and storage for
+  a regulated category), validated with the item and saved in the intake's own transaction.
+* :func:`register_item_panel` — a section on the staff item page (``goods``: erasure records, certificates).
+* :func:`register_provenance_section` — a section on the public page ``/i/<tag>``; it must show no personal
+  data (``goods``: certificates, "data erased").
+"""
+
+from markupsafe import Markup
+
+KEY = "inventory.extensions"
+
+
+def _hooks(app):
+    return app.extensions.setdefault(KEY, {"intake": [], "item": [], "provenance": []})
+
+
+def register_intake_fields(app, extension):
+    """Add fields to the intake form.
+
+    Args:
+        extension: a callable ``bind(db, category, formdata)`` (``category``: the chosen category string or
+            ``None``; ``formdata``: the POSTed form or ``None`` for an empty form) returning an object with
+            ``validate()`` → bool (messages kept for the page), ``html()`` → ``Markup`` (the fields, empty when
+            the category needs none) and ``save(db, item)`` (called inside the intake's transaction, after the
+            item row is written; may raise ``DomainError``, which rolls the whole intake back).
+    """
+    _hooks(app)["intake"].append(extension)
+
+
+def register_item_panel(app, panel):
+    """Add a section to the staff item page: ``panel(db, item)`` → ``Markup``."""
+    _hooks(app)["item"].append(panel)
+
+
+def register_provenance_section(app, section):
+    """Add a section to the public provenance page: ``section(db, item)`` → ``Markup`` (no personal data)."""
+    _hooks(app)["provenance"].append(section)
+
+
+def bind_intake(app, db, category, formdata):
+    """Every intake extension bound to this request (see :func:`register_intake_fields`)."""
+    return [bind(db, category, formdata) for bind in _hooks(app)["intake"]]
+
+
+def panels(app, kind, db, item):
+    """The registered ``item`` or ``provenance`` sections for ``item``, joined as one ``Markup``."""
+    return Markup("").join(section(db, item) for section in _hooks(app)[kind])
