@@ -15,9 +15,9 @@ from core.backup import register_json_columns
 from core.db import get_db
 from core.errors import DomainError
 from core.forms import submit
-from core.i18n import current_locale
+from core.i18n import current_locale, in_language
 from core.money import format_money, parse_percent_bps
-from core.settings import get_setting
+from core.settings import condition_meaning, get_setting
 from core.web import access, add_nav, background, public, render, staff_only
 from inventory import consignors as consignor_actions
 from inventory import items as item_actions
@@ -41,7 +41,7 @@ def _vault():
 
 def _intake_form(db, formdata=None):
     form = IntakeForm(formdata=formdata)
-    form.category.choices = [(c, c) for c in get_setting(db, "categories")]
+    form.category.choices = [(c, in_language(c)) for c in get_setting(db, "categories")]
     form.condition.choices = [(c, c) for c in get_setting(db, "conditions")]
     form.consignor.choices = [(0, _l("Shop stock (no consignor)"))] + [
         (c["id"], f"{c['number']} · {c['name']}") for c in consignor_actions.consignor_choices(db, _vault())
@@ -267,7 +267,8 @@ def provenance(tag):
     if item is None:
         return render("inventory/provenance_missing.html", tag=tag, status=404)
     events = [e for e in item_actions.history(db, item["id"]) if e["kind"] in ("intake", "price", "sold", "refunded")]
-    return render("inventory/provenance.html", item=item, events=events, price_now=current_price(db, item))
+    return render("inventory/provenance.html", item=item, events=events, price_now=current_price(db, item),
+                  condition_meaning=condition_meaning(db, item["condition"], current_locale()))
 
 
 @bp.route("/01/<gtin>/21/<int:serial>")

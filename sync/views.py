@@ -53,7 +53,16 @@ def status():
     events set aside because the hub could not read them (quarantined)."""
     return render("sync/status.html", summary=sync_summary(), rejected=state.rejected_events(get_db()),
                   quarantined=state.quarantined_events(get_db()),
-                  registry_url=current_app.config.get("REGISTRY_URL", ""))
+                  registry_url=state.registry_url(get_db(), current_app.config),
+                  settings_url=_settings_url())
+
+
+def _settings_url():
+    """Where the owner sets the registry: the settings page's registry section, when an area registered the
+    page (``settings.page``), else ``None``."""
+    if "settings.page" not in current_app.view_functions:
+        return None
+    return url_for("settings.page", _anchor="registry")
 
 
 @bp.route("/sync/badge")

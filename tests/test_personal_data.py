@@ -71,6 +71,9 @@ NOT_FREE_TEXT = {
     "RefundForm.refund_key": "idempotency key",
     "VoidForm.owner_id": "an id",
     "LoginForm.staff_id": "an id",
+    "ShopSettingsForm.shop_phone": "the shop's own public phone number (digits, + and - only)",
+    "ShopSettingsForm.registry_url": "a web address", "ShopSettingsForm.resolver_base": "a web address",
+    "ShopSettingsForm.shop_timezone": "an IANA time zone name", "ShopSettingsForm.grade": "the grade letters",
     "StaffForm.name": "a staff member's name (the name field of the staff list)",
     "StaffForm.role": "a choice",
     "SetupForm.owner_name": "the owner's name (the name field of the staff list)",
@@ -183,7 +186,8 @@ def test_every_text_field_of_every_form_is_free_text_guarded_or_listed_with_its_
 
 GUARDED = ["IntakeForm.title", "IntakeForm.brand", "PriceForm.reason", "ConsignorForm.notes", "CashForm.reason",
            "CloseShiftForm.note", "RefundForm.reason", "VoidForm.reason", "CompleteForm.reference",
-           "PayoutForm.reference", "BulkPayoutForm.reference", "SetupForm.shop_name", "PrinterForm.name"]
+           "PayoutForm.reference", "BulkPayoutForm.reference", "SetupForm.shop_name", "PrinterForm.name",
+           "ShopSettingsForm.shop_address", "ShopSettingsForm.opening_hours", "ShopSettingsForm.receipt_footer"]
 
 
 @pytest.fixture(scope="module")

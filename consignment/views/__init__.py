@@ -22,7 +22,7 @@ from consignment.views import (  # noqa: F401
 )
 from consignment.views.blueprint import bp
 from core.backup import register_json_columns
-from core.web import add_nav
+from core.web import add_nav, add_settings_link
 from core.workers import register_worker
 from pos.tenders import register_account_check
 from terms.contracts import describe_split
@@ -39,4 +39,7 @@ def register(app):
     register_json_columns(app, "agreements", "terms_json")
     add_nav(app, "consignment.payout_list", _l("Consignment"), icon="💴", order=45)
     add_nav(app, "consignment.market_day", _l("Market day"), icon="🎪", order=47)
+    add_settings_link(app, "consignment.contract", _l("Consignment"),
+                      _l("Default contract, return window, payouts, market commission"), order=40,
+                      url_values={"consignor_id": 0})
     register_worker(app, "markdowns", markdowns.markdown_step, 3600)
