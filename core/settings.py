@@ -19,6 +19,7 @@ DEFAULTS = {
     "receipt_footer": "",
     "categories": ["服装 Clothing", "书籍 Books", "电子产品 Electronics", "家居 Home", "玩具 Toys",
                    "收藏品 Collectibles", "其他 Other"],
+    "categories_retired": [],  # no longer offered at intake; items keep them (inventory.categories)
     "conditions": ["A", "B", "C", "D"],
     # what each grade means, per interface language (shown on the public item page and the settings page)
     "condition_meanings": {

@@ -388,6 +388,9 @@ def event_label(event, public=False):
             return _l("Price now %(new)s", new=money(data.get("new_fen", 0)))
         return _l("Markdown −%(pct)s %% after %(days)s days: %(old)s → %(new)s", pct="%g" % (data.get("discount_bps", 0) / 100),
                   days=data.get("days"), old=money(data.get("old_fen", 0)), new=money(data.get("new_fen", 0)))
+    if kind == "category":
+        return _l("Category renamed: %(old)s → %(new)s", old=in_language(data.get("old", "")),
+                  new=in_language(data.get("new", "")))
     if kind == "expired":
         return _l("Consignment expired: %(outcome)s", outcome=outcome_label(data.get("outcome")))
     return kind

@@ -18,6 +18,7 @@ from core.errors import DomainError
 from core.forms import Form, ListField, MoneyField, domain_validator, no_personal_data, optional_int
 from core.money import MoneyError, parse_money
 from core.settings import check_base_url, check_timezone
+from inventory.categories import check_rows
 from pos.shifts import DENOMINATIONS
 
 
@@ -210,7 +211,10 @@ class ShopSettingsForm(Form):
 
     ``grade`` lists the condition grades in order, ``meaning_en`` / ``meaning_zh_CN`` what each means (one
     per grade, same order). ``registry_token`` left empty keeps the saved token (it is never shown back);
-    ``registry_token_remove`` removes it.
+    ``registry_token_remove`` removes it. Categories come as rows: ``cat_old`` (the name shown, ``""`` for a
+    new row), ``cat_name``, ``cat_position`` (a whole number or empty), once per row, and ``cat_retire`` (the
+    indexes of the rows ticked "Retire"); :meth:`category_rows` reads them for
+    :func:`inventory.categories.check_rows`.
     """
 
     shop_name = StringField(_l("Shop name"), filters=[_strip], validators=[no_personal_data])
@@ -225,6 +229,10 @@ class ShopSettingsForm(Form):
     meaning_en = ListField(validators=[_longest(80, _l("At most 80 characters for each grade.")), no_personal_data])
     meaning_zh_CN = ListField(validators=[_longest(80, _l("At most 80 characters for each grade.")),
                                           no_personal_data])
+    cat_old = ListField()
+    cat_name = ListField(validators=[no_personal_data])
+    cat_position = ListField()
+    cat_retire = ListField()
     registry_url = StringField(_l("Registry address"), filters=[_strip], validators=[
         _longest(300, _l("At most 300 characters.")),
         domain_validator(lambda text: check_base_url(text, "registry_url"))])
@@ -258,6 +266,40 @@ class ShopSettingsForm(Form):
             raise ValidationError(_l("Reload the page and try again: the grades changed."))
 
     validate_meaning_zh_CN = validate_meaning_en
+
+    def category_rows(self):
+        """The category rows as :func:`inventory.categories.check_rows` takes them.
+
+        Raises:
+            ValueError: a position that is not a whole number from 1 to 999, or rows of unequal length.
+        """
+        old, names, positions = self.cat_old.data or [], self.cat_name.data or [], self.cat_position.data or []
+        if not (len(old) == len(names) == len(positions)):
+            raise ValueError(_l("Reload the page and try again: the categories changed."))
+        retired = set(self.cat_retire.data or [])
+        rows = []
+        for index, (was, name, position) in enumerate(zip(old, names, positions)):
+            text = position.strip()
+            if text and not (text.isascii() and text.isdigit() and 1 <= int(text) <= 999):
+                raise ValueError(_l("“%(name)s”: the position is a whole number from 1 to 999.", name=name or was))
+            rows.append({"old": was, "name": name, "position": int(text) if text else None,
+                         "retired": str(index) in retired})
+        return rows
+
+    def has_category_rows(self):
+        """True when the post carried the category rows (an older page without them leaves the list as is)."""
+        return bool(self.cat_old.data or self.cat_name.data)
+
+    def validate_cat_name(self, field):
+        """The rows make a valid list (see :func:`inventory.categories.check_rows`)."""
+        if not self.has_category_rows():
+            return
+        try:
+            check_rows(self.category_rows())
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+        except DomainError as exc:
+            raise ValidationError(str(exc.message)) from exc
 
 
 class RegistryTestForm(Form):

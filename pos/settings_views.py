@@ -9,6 +9,7 @@ from core.db import get_db
 from core.forms import submit, typed_values
 from core.i18n import use_shop_timezone
 from core.web import add_nav, add_settings_link, owner_only, render, settings_links
+from inventory import categories
 from pos import shop_settings
 from pos.forms import RegistryTestForm, ShopSettingsForm
 from sync import sender
@@ -35,10 +36,29 @@ def _save(db, form):
     changed = shop_settings.save(
         db, current_app.extensions["vault"], {key: getattr(form, key).data or "" for key in shop_settings.TEXT_KEYS},
         meanings=meanings, token=form.registry_token.data, remove_token=form.registry_token_remove.data,
-        staff_id=g.staff["id"])
+        category_rows=form.category_rows() if form.has_category_rows() else None, staff_id=g.staff["id"])
     if "shop_timezone" in changed and "shop_timezone" not in shop_settings.overridden(current_app.config):
         use_shop_timezone(current_app, form.shop_timezone.data or current_app.config["SHOP_TIMEZONE"])
     return changed
+
+
+#: Empty rows offered under the categories for adding new ones.
+NEW_CATEGORY_ROWS = 2
+
+
+def _category_rows(db, typed):
+    """The category rows to show: what was typed after a refused save, else the active categories in order,
+    then the retired ones (ticked), then :data:`NEW_CATEGORY_ROWS` empty rows."""
+    if typed is not None and typed.getlist("cat_old"):
+        retired = set(typed.getlist("cat_retire"))
+        return [{"old": old, "name": name, "position": position, "retired": str(index) in retired}
+                for index, (old, name, position) in enumerate(zip(typed.getlist("cat_old"), typed.getlist("cat_name"),
+                                                                 typed.getlist("cat_position")))]
+    found = categories.listing(db)
+    rows = [{"old": name, "name": name, "position": str(index + 1), "retired": False}
+            for index, name in enumerate(found["active"])]
+    rows += [{"old": name, "name": name, "position": "", "retired": True} for name in found["retired"]]
+    return rows + [{"old": "", "name": "", "position": "", "retired": False}] * NEW_CATEGORY_ROWS
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -66,6 +86,7 @@ def page():
             texts[locale] = source[index] if index < len(source or []) else ""
         rows.append({"grade": grade, **texts})
     return render("pos/settings.html", form=form, values=values, grade_rows=rows,
+                  category_rows=_category_rows(db, typed),
                   overridden=shop_settings.overridden(current_app.config), links=settings_links(),
                   test_form=RegistryTestForm(formdata=None), status=status)
 

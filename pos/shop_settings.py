@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from core.db import transaction
 from core.errors import DomainError
 from core.settings import check_base_url, check_timezone, get_some, set_setting
+from inventory import categories
 
 log = logging.getLogger("resale.settings")
 
@@ -52,7 +53,7 @@ def overridden(config):
     return found
 
 
-def save(db, vault, values, *, meanings, token=None, remove_token=False, staff_id=None):
+def save(db, vault, values, *, meanings, token=None, remove_token=False, category_rows=None, staff_id=None):
     """Save the page in one transaction; returns the names of the settings that changed (logged, without
     their values).
 
@@ -63,6 +64,8 @@ def save(db, vault, values, *, meanings, token=None, remove_token=False, staff_i
         meanings: ``{grade: {"en": str, "zh_CN": str}}`` for every condition grade of the shop.
         token: a new registry token, or ``None``/``""`` to keep the saved one.
         remove_token: remove the saved token (ignored when ``token`` is given).
+        category_rows: the category rows of the page (:func:`inventory.categories.apply_rows`: renames rewrite
+            the items in this same transaction), or ``None`` to leave the categories alone.
         staff_id: who saved (for the log line).
 
     Raises:
@@ -94,6 +97,10 @@ def save(db, vault, values, *, meanings, token=None, remove_token=False, staff_i
         elif remove_token and before["registry_token"]:
             set_setting(db, "registry_token", "")
             changed.append("registry_token")
+        if category_rows is not None:
+            outcome = categories.apply_rows(db, category_rows, staff_id)
+            if outcome["changed"]:
+                changed.append("categories")
     if changed:
         log.info("shop settings changed by staff %s: %s", staff_id, ", ".join(changed))
     return changed

@@ -17,6 +17,7 @@ from pos import sales
 from printing import documents
 from printing.printers import save_printer
 from sync import sender
+from terms import markdowns
 from sync.state import registry_config
 from tests.conftest import sell, text_of
 from tests.escpos_decode import decode
@@ -78,7 +79,7 @@ def test_a_bad_field_saves_nothing_and_each_message_is_beside_its_field(db, owne
     html = response.get_data(as_text=True)
 
     def message_after(field_id):
-        found = re.search(rf'id="{field_id}".*?<div class="field-error" role="alert">([^<]+)</div>', html, re.S)
+        found = re.search(rf'id="{field_id}".*?<div class="field-error" role="alert">([^<]+)</div>', html, re.DOTALL)
         return found.group(1) if found else None
 
     assert message_after("shop_name") == "Enter the shop name (at most 60 characters)."
@@ -233,3 +234,71 @@ def test_a_second_connection_sees_the_saved_settings(app, owner_client):
         assert get_setting(other, "shop_name") == "Old Things"
     finally:
         other.close()
+
+
+def _category_form(db, changes=(), retire=(), new=("", "")):
+    """The settings form with the category rows as the page shows them, ``changes`` applied
+    (``{index: (name, position)}``), rows ``retire`` ticked and ``new`` names in the empty rows."""
+    shown = get_setting(db, "categories") + get_setting(db, "categories_retired")
+    names = [dict(changes).get(i, (name, None))[0] for i, name in enumerate(shown)] + list(new)
+    positions = [str(dict(changes).get(i, (None, i + 1))[1] or i + 1) for i in range(len(shown))] + [""] * len(new)
+    return {**FULL, "cat_old": shown + [""] * len(new), "cat_name": names, "cat_position": positions,
+            "cat_retire": [str(i) for i in retire]}
+
+
+def test_renaming_a_category_renames_its_items_in_one_transaction_with_history(app, db, owner_client, make_item,
+                                                                              staff):
+    books = get_setting(db, "categories")[1]
+    assert books == "书籍 Books"
+    sold = make_item(title="Sold book", category=books)
+    kept = make_item(title="Kept book", category=books)
+    other = make_item(title="Lamp", category="家居 Home")
+    sell(app, db, [sold], staff_id=staff["owner"])
+    rule = markdowns.add_rule(db, after_days=30, discount_bps=1000, category=books)
+    form = _category_form(db, changes={1: ("书刊 Books and magazines", 2)}, new=("黑胶 Vinyl", ""))
+    assert owner_client.post("/settings", data=form).status_code == 303
+    assert get_setting(db, "categories")[1] == "书刊 Books and magazines"
+    assert get_setting(db, "categories")[-1] == "黑胶 Vinyl"
+    category = dict(db.execute("SELECT id, category FROM items").fetchall())
+    assert category[kept["id"]] == category[sold["id"]] == "书刊 Books and magazines"
+    assert category[other["id"]] == "家居 Home"
+    events = db.execute("SELECT item_id, data FROM item_events WHERE kind = 'category' ORDER BY item_id").fetchall()
+    assert [(r[0], json.loads(r[1])) for r in events] == [
+        (i, {"old": "书籍 Books", "new": "书刊 Books and magazines"}) for i in sorted((sold["id"], kept["id"]))]
+    assert db.execute("SELECT category FROM markdown_rules WHERE id = ?", (rule,)).fetchone()[0] == \
+        "书刊 Books and magazines"
+    assert "Category renamed: Books → Books and magazines" in text_of(owner_client.get(f"/items/{kept['id']}"))
+    # the sale keeps the category it was sold under
+    assert db.execute("SELECT category FROM sale_lines").fetchone()[0] == "书籍 Books"
+    # search finds the item under its new name (the FTS triggers followed the update)
+    page = owner_client.get("/items?q=magazines")
+    assert "Kept book" in text_of(page)
+    zh = text_of(owner_client.get(f"/items/{kept['id']}", headers={"Accept-Language": "zh-CN"}))
+    assert "书刊" in zh and "Books and magazines" not in zh
+
+
+def test_reorder_and_retire_categories_and_a_bad_row_saves_nothing(app, db, owner_client, make_item):
+    toy = make_item(title="Robot", category="玩具 Toys")
+    before = get_setting(db, "categories")
+    form = _category_form(db, changes={0: ("服装 Clothing", 9)}, retire=[before.index("玩具 Toys")])
+    assert owner_client.post("/settings", data=form).status_code == 303
+    after = get_setting(db, "categories")
+    assert after[-1] == "服装 Clothing" and "玩具 Toys" not in after
+    assert get_setting(db, "categories_retired") == ["玩具 Toys"]
+    assert db.execute("SELECT category FROM items WHERE id = ?", (toy["id"],)).fetchone()[0] == "玩具 Toys"
+    intake = owner_client.get("/intake").get_data(as_text=True)
+    assert 'value="玩具 Toys"' not in intake and ">Clothing<" in intake
+    # twice the same name: refused, with the rest of the page, and nothing changes
+    saved = _stored(db)
+    twice = _category_form(db, changes={1: ("服装 Clothing", None)}, new=("", ""))
+    response = owner_client.post("/settings", data={**twice, "shop_name": "Renamed shop"})
+    assert response.status_code == 422
+    assert "“服装 Clothing” is on the list twice." in text_of(response)
+    assert _stored(db) == saved
+    nameless = _category_form(db, changes={0: ("", None)})
+    assert "write a name, or tick “Retire”" in text_of(owner_client.post("/settings", data=nameless))
+    bad_position = _category_form(db, changes={0: ("书籍 Books", "x")})
+    assert "the position is a whole number from 1 to 999" in text_of(owner_client.post("/settings", data=bad_position))
+    # retiring every category is refused (an unticked retired row comes back, so tick every row)
+    everything = _category_form(db, retire=range(len(after) + 1))
+    assert "Keep at least one category for intake." in text_of(owner_client.post("/settings", data=everything))
