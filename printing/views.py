@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from core.backup import register_json_columns
 from core.db import get_db
 from core.forms import field_name_of_error, first_error, submit
-from core.web import add_badge, add_nav, add_settings_link, background, owner_only, render, staff_only
+from core.web import add_badge, add_settings_link, background, owner_only, render, staff_only
 from core.workers import register_worker
 from printing import documents, jobs, printers, profiles, worker
 from printing.forms import DrawerForm, PrinterForm
@@ -188,7 +188,7 @@ def register(app):
     app.register_blueprint(bp)
     for name, value in _template_globals().items():
         app.add_template_global(value, name)
-    add_nav(app, "printing.job_list", _l("Print queue"), icon="🖨", order=70)
+    # no navigation entry: the printer badge on every staff page links to the queue (one row of navigation)
     add_settings_link(app, "printing.settings", _l("Printers"), _l("Receipt and tag printers, the cash drawer"),
                       order=10)
     add_badge(app, "printing/_badge.html")

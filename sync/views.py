@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from core.backup import register_json_columns, register_restore_check
 from core.db import get_db
-from core.web import add_badge, add_nav, background, render, staff_only
+from core.web import add_badge, background, render, staff_only
 from core.workers import register_worker
 from sync import journal, sender, state
 
@@ -108,7 +108,7 @@ def register(app):
     app.add_template_global(age_text, "sync_age_text")
     app.add_template_global(kind_label, "sync_kind_label")
     app.add_template_global(journal_line, "sync_journal_line")
-    add_nav(app, "sync.status", _l("Sync"), icon="⇅", order=80)
+    # no navigation entry: the sync badge on every staff page links to /sync (the owner's nav fits one row)
     add_badge(app, "sync/_badge.html")
     register_worker(app, "sync", sender.worker_step, float(app.config.get("SYNC_INTERVAL", 15)))
     register_json_columns(app, "outbox", "event_json")

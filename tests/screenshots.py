@@ -4,7 +4,7 @@
 
 Serves the demo shop (``cli.demo``) and an empty instance (for first-run setup) on loopback, drives
 headless Chromium at 1280×800 (landscape tablet) and 800×1280 (portrait tablet), device scale 1, and the
-public provenance page also at 390×844 (phone). Files: ``OUT_DIR/<lang>/<size>-<screen>.png``.
+public provenance page, the tablet till and the settings page also at 390×844 (phone). Files: ``OUT_DIR/<lang>/<size>-<screen>.png``.
 """
 
 import argparse
@@ -202,13 +202,34 @@ def tablet_screens(browser, base, out, lang, pins, folder):
         context.close()
 
 
+def settings_screens(browser, base, out, lang, pins):
+    """The owner's settings page (issue 11 §4) at 1280×800, 800×1280 and 390×844: as it opens (the viewport
+    and the whole page) and after a save refused with messages beside the fields."""
+    for size_name, (width, height) in TABLET_SIZES.items():
+        context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1,
+                                      locale=lang, extra_http_headers={"Accept-Language": lang},
+                                      is_mobile=size_name == "phone", has_touch=size_name == "phone")
+        page = context.new_page()
+        login(page, base, "Owner", pins["owner"])
+        page.goto(f"{base}/settings")
+        shoot(page, out, f"settings-{size_name}", full=False)
+        shoot(page, out, f"settings-{size_name}-full")
+        page.fill("#shop_phone", "call me")
+        page.fill("#shop_timezone", "Asia/Shangai")
+        page.fill("#registry_url", "registry.example.cn")
+        page.locator(".settings-save button").click()
+        page.wait_for_selector("#settings-error")
+        shoot(page, out, f"settings-{size_name}-errors")
+        context.close()
+
+
 def main(argv=None):
     """Take the screenshots."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", nargs="?", default="/tmp/shots")
     parser.add_argument("--lang", default="zh-CN", choices=["zh-CN", "en", "both"])
     parser.add_argument("--only", default="", help="comma-separated screens: setup,login,intake,items,item,"
-                        "consignors,till,tags,staff,error,public,tablet")
+                        "consignors,till,tags,staff,error,public,tablet,settings")
     args = parser.parse_args(argv)
     reason = chromium_missing_reason()
     if reason:
@@ -233,7 +254,9 @@ def main(argv=None):
                 out.mkdir(parents=True, exist_ok=True)
                 if not only or "tablet" in only:
                     tablet_screens(browser, demo.url, out, lang, demo.pins, folder)
-                if only == {"tablet"}:
+                if not only or "settings" in only:
+                    settings_screens(browser, demo.url, out, lang, demo.pins)
+                if only and only <= {"tablet", "settings"}:
                     continue
                 for size_name, size in SIZES.items():
                     screens(browser, demo.url, empty.url, out, size_name, size, lang, demo.pins, only)
