@@ -7,7 +7,7 @@ Routes stay thin: they call :mod:`printing.printers` and :mod:`printing.jobs`.
 import io
 import logging
 
-from flask import Blueprint, current_app, flash, redirect, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
 from flask_babel import lazy_gettext as _l
 
 from core.backup import register_json_columns
@@ -37,7 +37,7 @@ def state_label(state):
 def status_label(status):
     """A job status in the user's language."""
     return {"queued": _l("Waiting for the printer"), "printing": _l("Printing"), "done": _l("Printed"),
-            "failed": _l("Not printed")}.get(status, status)
+            "failed": _l("Not printed"), "cancelled": _l("Cancelled")}.get(status, status)
 
 
 def kind_label(kind):
@@ -155,6 +155,30 @@ def job_reprint(job_id):
     jobs.reprint(get_db(), job_id)
     flash(_l("Queued again."), "success")
     return redirect(request.referrer or url_for("printing.job_list"))
+
+
+@bp.route("/printing/jobs/<int:job_id>/progress")
+@staff_only
+@background
+def job_progress(job_id):
+    """A job's progress panel ("120 / 232" tags, Cancel), polled while it waits or prints."""
+    job = jobs.get_job(get_db(), job_id)
+    if job is None:
+        abort(404)
+    return render("printing/_job_progress.html", job=job)
+
+
+@bp.route("/printing/jobs/<int:job_id>/cancel", methods=["POST"])
+@staff_only
+def job_cancel(job_id):
+    """Cancel a job (a tag batch stops before its next part); answers the progress panel for htmx, else goes
+    back."""
+    outcome = jobs.cancel(get_db(), job_id)
+    if request.htmx:
+        return render("printing/_job_progress.html", job=jobs.get_job(get_db(), job_id))
+    flash(_l("Cancelled.") if outcome == "cancelled" else _l("Stopping after the tags being printed now.")
+          if outcome == "stopping" else _l("This job had already finished."), "success")
+    return redirect(url_for("printing.job_list"))
 
 
 @bp.route("/printing/badge")
