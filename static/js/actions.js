@@ -16,6 +16,9 @@
 //                                      is the chosen value (the printer form's connection fields)
 //   data-signature-pad="#input"        canvas: draw with a finger; the form's submit puts a PNG data URL
 //                                      into #input; a [data-signature-clear] button in the form clears it
+//   data-progress="url"                form: while it is being sent, ask `url` (JSON: phase, line, done, total)
+//                                      every half second and write it into the form's [data-progress-text]
+//                                      with its data-checking / data-importing / data-done / data-waiting texts
 (function () {
   function closest(evt, selector) {
     return evt.target && evt.target.closest ? evt.target.closest(selector) : null;
@@ -80,6 +83,31 @@
     if (field.hasAttribute("data-autosubmit")) {
       if (field.form.requestSubmit) field.form.requestSubmit(); else field.form.submit();
     }
+  });
+
+  function fill(template, values) {
+    return (template || "").replace(/\{(\w+)\}/g, function (_m, name) {
+      return values[name] === undefined || values[name] === null ? "" : String(values[name]);
+    });
+  }
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target;
+    if (evt.defaultPrevented || !form.hasAttribute || !form.hasAttribute("data-progress")) return;
+    var out = form.querySelector("[data-progress-text]");
+    if (!out) return;
+    out.hidden = false;
+    out.textContent = out.getAttribute("data-waiting");
+    var url = form.getAttribute("data-progress");
+    var timer = setInterval(function () {
+      fetch(url, {credentials: "same-origin", headers: {"X-Resale-Background": "1"}}).then(function (r) {
+        return r.ok ? r.json() : null;
+      }).then(function (p) {
+        if (!p || !p.phase) return;
+        var text = out.getAttribute("data-" + p.phase);
+        if (text) out.textContent = fill(text, p);
+        if (p.phase === "done" || p.phase === "refused") clearInterval(timer);
+      }).catch(function () {});
+    }, 500);
   });
 
   function showConnection(select) {
