@@ -70,11 +70,8 @@ def shop_data(app, db):
     texts = {get_setting(db, "shop_name")}
     for sql in ("SELECT title FROM items", "SELECT brand FROM items", "SELECT name FROM staff",
                 "SELECT number FROM consignors", "SELECT name FROM printers", "SELECT tag FROM items",
-                "SELECT category FROM items", "SELECT reason FROM item_events WHERE 0"):
-        try:
-            texts.update(r[0] for r in db.execute(sql) if r[0])
-        except Exception:  # noqa: BLE001 - a column another branch may not have
-            pass
+                "SELECT category FROM items"):
+        texts.update(r[0] for r in db.execute(sql) if r[0])
     vault = app.extensions["vault"]
     for (token,) in db.execute("SELECT name_enc FROM consignors"):
         name = vault.decrypt(token)
@@ -110,7 +107,7 @@ def _leftovers(app, db, pages, staff, lang):
         if endpoint in SKIPPED:
             continue
         response = client.get(path, headers={"Accept-Language": lang})
-        if response.status_code != 200 or not response.mimetype == "text/html":
+        if response.status_code != 200 or response.mimetype != "text/html":
             continue
         checked += 1
         text = URL.sub(" ", visible_text(response.get_data(as_text=True)))

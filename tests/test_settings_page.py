@@ -17,8 +17,8 @@ from pos import sales
 from printing import documents
 from printing.printers import save_printer
 from sync import sender
-from terms import markdowns
 from sync.state import registry_config
+from terms import markdowns
 from tests.conftest import sell, text_of
 from tests.escpos_decode import decode
 from tests.sync_support import TOKEN, Registry, drain
