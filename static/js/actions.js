@@ -16,6 +16,8 @@
 //                                      is the chosen value (the printer form's connection fields)
 //   data-signature-pad="#input"        canvas: draw with a finger; the form's submit puts a PNG data URL
 //                                      into #input; a [data-signature-clear] button in the form clears it
+//   data-theme-switch                  button: screen auto (the device's setting) → dark → light, kept per
+//                                      device; its data-label-auto / -dark / -light texts become its label
 //   data-progress="url"                form: while it is being sent, ask `url` (JSON: phase, line, done, total)
 //                                      every half second and write it into the form's [data-progress-text]
 //                                      with its data-checking / data-importing / data-done / data-waiting texts
@@ -110,6 +112,30 @@
     }, 500);
   });
 
+  var THEMES = ["auto", "dark", "light"];
+  function storedTheme() {
+    try { return localStorage.getItem("resale-theme") || "auto"; } catch (e) { return "auto"; }
+  }
+  function applyTheme(theme) {
+    var root = document.documentElement;
+    if (theme === "dark" || theme === "light") root.setAttribute("data-theme", theme);
+    else root.removeAttribute("data-theme");
+    document.querySelectorAll("[data-theme-switch]").forEach(function (button) {
+      var label = button.getAttribute("data-label-" + theme) || button.title;
+      button.title = label;
+      button.setAttribute("aria-label", label);
+      button.setAttribute("data-theme-now", theme);
+    });
+  }
+  applyTheme(storedTheme());
+  document.addEventListener("click", function (evt) {
+    var button = closest(evt, "[data-theme-switch]");
+    if (!button) return;
+    var next = THEMES[(THEMES.indexOf(storedTheme()) + 1) % THEMES.length];
+    try { localStorage.setItem("resale-theme", next); } catch (e) { /* private mode: this page only */ }
+    applyTheme(next);
+  });
+
   function showConnection(select) {
     document.querySelectorAll(select.getAttribute("data-conn-select")).forEach(function (el) {
       el.hidden = el.getAttribute("data-conn") !== select.value;
@@ -154,6 +180,6 @@
       signaturePad(canvas);
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { setUp(document); });
+  document.addEventListener("DOMContentLoaded", function () { setUp(document); applyTheme(storedTheme()); });
   document.addEventListener("htmx:load", function (evt) { setUp(evt.target); });
 })();
