@@ -61,8 +61,8 @@ from goods import views as goods_views
 from inventory import consignors as consignor_actions
 from inventory import migrations as inventory_migrations
 from inventory import views as inventory_views
+from pos import display_views, refund_views, settings_views, shift_views
 from pos import migrations as pos_migrations
-from pos import display_views, refund_views, shift_views
 from pos import views as pos_views
 from printing import migrations as printing_migrations
 from printing import views as printing_views
@@ -95,7 +95,7 @@ AREAS = [
     (staff, staff_migrations.migrations, [staff_views]),
     (inventory, inventory_migrations.migrations, [inventory_views]),
     (goods, goods_migrations.migrations, [goods_views]),
-    (pos, pos_migrations.migrations, [pos_views, shift_views, refund_views, display_views]),
+    (pos, pos_migrations.migrations, [pos_views, shift_views, refund_views, display_views, settings_views]),
     (sync, sync_migrations.migrations, [sync_views]),
     (printing, printing_migrations.migrations, [printing_views]),
     (consignment, consignment_migrations.migrations, [consignment_views]),
@@ -154,6 +154,7 @@ def create_app(config=None):
     core.i18n.init_app(app, translation_directories())
     core.db.init_app(app, migration_sets())
     _ensure_hub_id(app)
+    _apply_saved_timezone(app)
     _scrub_consignor_notes(app)
     _register_server_timing(app)
     _register_blueprints(app)
@@ -173,6 +174,25 @@ def _ensure_hub_id(app):
                 set_setting(db, "hub_id", str(uuid.uuid4()))
     finally:
         db.close()
+
+
+def _apply_saved_timezone(app):
+    """Use the time zone saved on the settings page (``shop_timezone``) unless the configuration sets
+    ``SHOP_TIMEZONE`` (config.toml, ``RESALE_SHOP_TIMEZONE``, ``create_app``'s mapping), which overrides it.
+    A saved name this system no longer knows is skipped with a warning (the default zone stays)."""
+    if "SHOP_TIMEZONE" in app.config["EXPLICIT_CONFIG"]:
+        return
+    db = core.db.connect(app.config["DATABASE"])
+    try:
+        saved = get_setting(db, "shop_timezone")
+    finally:
+        db.close()
+    if saved:
+        try:
+            core.i18n.use_shop_timezone(app, saved)
+        except ValueError:
+            app.logger.warning("The saved shop time zone is not known on this system; using %s",
+                               app.config["SHOP_TIMEZONE"])
 
 
 def _scrub_consignor_notes(app):
@@ -348,6 +368,11 @@ def _register_template_globals(app):
         return format_datetime(clock.parse(text), fmt) if text else ""
 
     app.add_template_global(icon)
+
+    @app.template_global()
+    def shop_setting(key):
+        """One shop setting for a template (``shop_setting('receipt_footer')``), default filled in."""
+        return get_setting(core.db.get_db(), key)
 
     @app.template_filter("urlencode_args")
     def urlencode_args(args, **changes):

@@ -28,7 +28,7 @@ from core.workers import start_workers
 from registry import create_registry_app, store
 from staff import accounts
 from sync import journal, sender
-from sync.state import summary
+from sync.state import registry_config, summary
 
 INSTANCE = click.option("--instance", type=click.Path(file_okay=False, path_type=Path), default=None,
                         help="Instance folder (database, keys, photos, backups).")
@@ -299,20 +299,23 @@ def restore_cmd(instance, path, yes):
 def sync_cmd(instance, watch):
     """Send pending events to the registry (one pass, ignoring any backoff), or keep doing it (--watch)."""
     app = _app(instance)
-    if not app.config.get("REGISTRY_URL"):
-        raise click.ClickException("REGISTRY_URL is not set (config.toml or RESALE_REGISTRY_URL).")
     db = connect(app.config["DATABASE"], app.config["BUSY_TIMEOUT_MS"])
+    config = registry_config(db, app.config, app.extensions["vault"])
+    if not config.get("REGISTRY_URL"):
+        db.close()
+        raise click.ClickException("The registry is not set (the owner's Settings page, config.toml or "
+                                   "RESALE_REGISTRY_URL).")
     try:
         if watch:
-            click.echo(f"Sending to {app.config['REGISTRY_URL']} until stopped (Ctrl+C).")
+            click.echo(f"Sending to {config['REGISTRY_URL']} until stopped (Ctrl+C).")
             try:
-                sender.watch(db, app.config, echo=lambda r: click.echo(
+                sender.watch(db, config, echo=lambda r: click.echo(
                     f"{r['status']}: {r['sent']} sent, {r['rejected']} rejected"
                     + (f" ({r['error']}; next try in {r['wait']:.0f} s)" if r.get("error") else "")))
             except KeyboardInterrupt:
                 pass
             return
-        result = sender.sync_once(db, app.config, force=True)
+        result = sender.sync_once(db, config, force=True)
         left = summary(db, app.config)
         click.echo(f"{result['status']}: {result['sent']} sent, {result['rejected']} rejected, "
                    f"{left['pending']} pending, {left['rejected']} rejected in total.")

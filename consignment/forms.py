@@ -133,6 +133,8 @@ class ImportForm(Form):
 
     day = StringField(_l("Market day"))
     file = FileField(_l("CSV file"), validators=[FileRequired(_l("Choose the CSV file."))])
+    #: the random key the page polls the import's progress under (``core.progress``)
+    progress_key = StringField()
 
 
 class SignatureForm(Form):

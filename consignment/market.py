@@ -98,8 +98,14 @@ class _checked:
                                                                why=str(exc)))]) from None
 
 
-def parse_rows(db, text):
+def _no_progress(**values):
+    return None
+
+
+def parse_rows(db, text, progress=_no_progress):
     """Validate CSV text and return the rows to import (list of dicts with ``line``, ``price_fen`` …).
+
+    ``progress(phase="checking", line=…, done=…)`` is called before each row is checked.
 
     Raises:
         ImportErrors: missing columns, or any row with a bad value; every error found is listed with its
@@ -122,6 +128,7 @@ def parse_rows(db, text):
         line = reader.line_num
         if not any(v.strip() for v in values):
             continue
+        progress(phase="checking", line=line, done=len(result))
         if len(result) + len(errors) >= MAX_ROWS:
             errors.append((line, "", _l("At most %(n)d rows per file.", n=MAX_ROWS)))
             break
@@ -194,7 +201,7 @@ def _match(value, choices):
     return None
 
 
-def import_csv(db, vault, config, data, *, market_day, staff_id=None, moment=None):
+def import_csv(db, vault, config, data, *, market_day, staff_id=None, moment=None, progress=_no_progress):
     """Import sellers and their items from CSV bytes, all or nothing.
 
     New seller numbers become consignors (consent recorded now: the organiser's registration form carries
@@ -205,6 +212,9 @@ def import_csv(db, vault, config, data, *, market_day, staff_id=None, moment=Non
     Args:
         data: the uploaded file (bytes; UTF-8 with/without BOM, or GBK).
         market_day: ``datetime.date`` of the market.
+        progress: called as rows are checked (``phase="checking", line, done``), before each row is taken in
+            (``phase="importing", line, done`` = the item's number, ``total``) and at the end (``phase="done"``, or ``"refused"`` with
+            the number of ``errors``): the line numbers of the file, the header being line 1.
 
     Returns:
         dict: ``items`` (count), ``sellers_created`` (count), ``tags`` (list of new tag codes).
@@ -212,7 +222,11 @@ def import_csv(db, vault, config, data, *, market_day, staff_id=None, moment=Non
     Raises:
         ImportErrors: any encoding, column or row problem (see :func:`parse_rows`); nothing is written.
     """
-    parsed = parse_rows(db, decode(data))
+    try:
+        parsed = parse_rows(db, decode(data), progress)
+    except ImportErrors as exc:
+        progress(phase="refused", errors=len(exc.errors))
+        raise
     commission = int(setting(db, "market_commission_bps"))
     moment = moment or clock.now()
     created, tags = 0, []
@@ -235,11 +249,13 @@ def import_csv(db, vault, config, data, *, market_day, staff_id=None, moment=Non
                 db.execute("INSERT INTO market_sellers (consignor_id, market_day, created_at) VALUES (?, ?, ?) "
                            "ON CONFLICT(consignor_id) DO UPDATE SET market_day = excluded.market_day",
                            (by_number[number], market_day.isoformat(), clock.iso(moment)))
+            progress(phase="importing", line=row["line"], done=len(tags) + 1, total=len(parsed))
             item = item_actions.intake(db, config, title=row["title"], category=row["category"],
                                        condition=row["condition"], price_fen=row["price_fen"],
                                        consignor_id=by_number[number], brand=row["brand"], staff_id=staff_id,
                                        moment=moment)
             tags.append(item["tag"])
+    progress(phase="done", line=parsed[-1]["line"], done=len(tags), total=len(parsed))
     return {"items": len(tags), "sellers_created": created, "tags": tags}
 
 

@@ -63,21 +63,30 @@ def load_config(instance_path, overrides=None):
 
     Returns:
         dict: upper-case keys, including ``DATABASE`` (path of the SQLite file), ``SECRET_KEY`` and
-        ``BABEL_DEFAULT_TIMEZONE`` (always the shop's ``SHOP_TIMEZONE``: one setting for the shop's time).
+        ``BABEL_DEFAULT_TIMEZONE`` (always the shop's ``SHOP_TIMEZONE``: one setting for the shop's time) and
+        ``EXPLICIT_CONFIG`` (frozenset of the keys set by ``config.toml``, ``RESALE_*`` or ``overrides``).
 
     Raises:
         ValueError: ``SHOP_TIMEZONE`` is not an IANA time zone name.
     """
     config = dict(DEFAULTS)
+    explicit = set()
     config["DATABASE"] = str(Path(instance_path) / "resale.db")
     toml_file = Path(instance_path) / "config.toml"
     if toml_file.exists():
         with toml_file.open("rb") as fh:
-            config.update({k.upper(): v for k, v in tomllib.load(fh).items()})
+            from_file = {k.upper(): v for k, v in tomllib.load(fh).items()}
+            config.update(from_file)
+            explicit.update(from_file)
     for key, value in os.environ.items():
         if key.startswith("RESALE_") and key != "RESALE_INSTANCE":
             config[key[len("RESALE_"):]] = _coerce(value)
+            explicit.add(key[len("RESALE_"):])
     config.update(overrides or {})
+    explicit.update(overrides or {})
+    # the keys set by the hub's configuration rather than by DEFAULTS: where the owner's settings page has the
+    # same field (SHOP_TIMEZONE, REGISTRY_URL, RESOLVER_BASE …), these win and the page says so
+    config["EXPLICIT_CONFIG"] = frozenset(explicit)
     zone_named(config["SHOP_TIMEZONE"])  # fail at start-up, not on the first sale
     config["BABEL_DEFAULT_TIMEZONE"] = config["SHOP_TIMEZONE"]
     if not config.get("SECRET_KEY"):

@@ -5,6 +5,7 @@ session. Each area keeps its own ``translations/`` folder (one catalog per area,
 so areas can grow without editing a shared catalog.
 """
 
+import re
 from functools import cached_property, lru_cache
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from flask import current_app, has_app_context, request, session
 from flask_babel import Babel, Domain, _get_current_context, get_locale
 from flask_babel.speaklater import LazyString
 from markupsafe import escape
+
+from core import clock
 
 #: This package's own catalog, the fallback when an app names no catalog folders.
 CORE_TRANSLATIONS = str(Path(__file__).resolve().parent / "translations")
@@ -140,6 +143,7 @@ def init_app(app, directories):
     ``directories`` (list of ``translations`` folders, first wins; the app's areas)."""
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", ";".join(directories) or CORE_TRANSLATIONS)
     AreaBabel(app, locale_selector=select_locale)
+    app.add_template_filter(in_language, "in_language")
 
 
 def current_locale():
@@ -152,3 +156,32 @@ def current_locale():
         return "zh_CN"
     short = f"{locale.language}_{locale.territory}" if locale.territory else locale.language
     return short
+
+
+def use_shop_timezone(app, name):
+    """Make ``name`` (an IANA zone, already checked) the shop's time zone everywhere at once: the shop clock
+    (:func:`core.clock.set_shop_zone`), ``SHOP_TIMEZONE`` and Flask-Babel's default zone (the ``datetime``
+    filter), without a restart.
+
+    Raises:
+        ValueError: ``name`` is not a zone (see :func:`core.clock.zone_named`).
+    """
+    clock.set_shop_zone(name)
+    app.config["SHOP_TIMEZONE"] = app.config["BABEL_DEFAULT_TIMEZONE"] = name
+    babel = app.extensions.get("babel")
+    if babel is not None:
+        babel.default_timezone = name
+
+
+#: A default label that carries both languages, "服装 Clothing": the Chinese part, a space, the English part.
+_BILINGUAL = re.compile(r"^([\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]+)\s+([A-Za-z][\x20-\x7e]*)$")
+
+
+def in_language(label, locale=None):
+    """The half of a bilingual label (``"服装 Clothing"``) in ``locale`` (default: the current one):
+    ``"服装"`` in Chinese, ``"Clothing"`` otherwise. A label that is not of that shape (what the shop typed,
+    ``"Vinyl 黑胶"``) comes back unchanged. Stored values are never changed: this is for display only."""
+    found = _BILINGUAL.match(str(label or ""))
+    if not found:
+        return label
+    return found.group(1) if str(locale or current_locale()).startswith("zh") else found.group(2)

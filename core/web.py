@@ -205,3 +205,31 @@ class SessionCookie(SecureCookieSessionInterface):
     def get_cookie_secure(self, app):
         """``Secure`` for this response: configured, or the request's scheme is https."""
         return bool(app.config["SESSION_COOKIE_SECURE"]) or (has_request_context() and request.is_secure)
+
+
+def add_settings_link(app, endpoint, label, description="", order=50, url_values=None):
+    """Register an area's own settings page as a link on the owner's settings page (``/settings``).
+
+    Core cannot import areas, so each area that has a settings-like page calls this from its
+    ``register(app)`` (printers, payment codes, consignment settings, staff; later ``goods``, ``buying``).
+
+    Args:
+        app: the Flask app.
+        endpoint: the Flask endpoint of the page (``"printing.settings"``).
+        label: a lazy translatable label (``_l("Printers")``).
+        description: a lazy translatable line saying what is set there, or ``""``.
+        order: position, smaller first.
+        url_values: the endpoint's URL arguments, if it has any (``{"consignor_id": 0}``).
+    """
+    links = app.extensions.setdefault("resale_settings_links", [])
+    links.append({"endpoint": endpoint, "label": label, "description": description, "order": order,
+                  "url_values": dict(url_values or {})})
+    links.sort(key=lambda item: item["order"])
+
+
+def settings_links():
+    """The links registered with :func:`add_settings_link` that the current staff member may open."""
+    staff = g.get("staff")
+    views = current_app.view_functions
+    return [link for link in current_app.extensions.get("resale_settings_links", [])
+            if level_allows(access_level(views.get(link["endpoint"]), "GET"), staff)]

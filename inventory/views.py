@@ -16,9 +16,9 @@ from core.backup import register_json_columns
 from core.db import get_db, transaction
 from core.errors import DomainError
 from core.forms import first_error, submit
-from core.i18n import current_locale
+from core.i18n import current_locale, in_language
 from core.money import format_money, parse_percent_bps
-from core.settings import get_setting, set_setting
+from core.settings import condition_meaning, get_setting, set_setting
 from core.web import access, add_nav, background, is_fragment_request, owner_only, public, render, staff_only
 from inventory import consignors as consignor_actions
 from inventory import extensions, gallery, labels, photos
@@ -52,7 +52,7 @@ def _vault():
 
 def _intake_form(db, formdata=None):
     form = IntakeForm(formdata=formdata)
-    form.category.choices = [(c, c) for c in get_setting(db, "categories")]
+    form.category.choices = [(c, in_language(c)) for c in get_setting(db, "categories")]
     form.condition.choices = [(c, c) for c in get_setting(db, "conditions")]
     form.consignor.choices = [(0, _l("Shop stock (no consignor)"))] + [
         (c["id"], f"{c['number']} · {c['name']}") for c in consignor_actions.consignor_choices(db, _vault())
@@ -460,7 +460,8 @@ def provenance(tag):
         return render("inventory/provenance_missing.html", tag=tag, status=404)
     events = [e for e in item_actions.history(db, item["id"]) if e["kind"] in ("intake", "price", "sold", "refunded")]
     return render("inventory/provenance.html", item=item, events=events, price_now=current_price(db, item),
-                  sections=extensions.panels(current_app, "provenance", db, item))
+                  sections=extensions.panels(current_app, "provenance", db, item),
+                  condition_meaning=condition_meaning(db, item["condition"], current_locale()))
 
 
 @bp.route("/01/<gtin>/21/<int:serial>")
@@ -581,6 +582,9 @@ def event_label(event, public=False):
             return _l("Price now %(new)s", new=money(data.get("new_fen", 0)))
         return _l("Markdown −%(pct)s %% after %(days)s days: %(old)s → %(new)s", pct="%g" % (data.get("discount_bps", 0) / 100),
                   days=data.get("days"), old=money(data.get("old_fen", 0)), new=money(data.get("new_fen", 0)))
+    if kind == "category":
+        return _l("Category renamed: %(old)s → %(new)s", old=in_language(data.get("old", "")),
+                  new=in_language(data.get("new", "")))
     if kind == "expired":
         return _l("Consignment expired: %(outcome)s", outcome=outcome_label(data.get("outcome")))
     if kind == "edit":

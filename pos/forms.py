@@ -10,12 +10,15 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import Field, HiddenField, PasswordField, StringField
+from wtforms import BooleanField, Field, HiddenField, PasswordField, StringField, TextAreaField
 from wtforms.utils import unset_value
+from wtforms.validators import ValidationError
 
 from core.errors import DomainError
-from core.forms import Form, ListField, MoneyField, no_personal_data, optional_int
+from core.forms import Form, ListField, MoneyField, domain_validator, no_personal_data, optional_int
 from core.money import MoneyError, parse_money
+from core.settings import check_base_url, check_timezone
+from inventory.categories import check_rows
 from pos.shifts import DENOMINATIONS
 
 
@@ -181,3 +184,123 @@ class VoidForm(Form):
     owner_id = StringField(filters=[optional_int])
     pin = PasswordField()
     reason = StringField(validators=[no_personal_data])
+
+
+def _longest(limit, message):
+    """A validator: at most ``limit`` characters (after the form's cleaning), else ``message``."""
+
+    def validator(form, field):
+        values = field.data if isinstance(field.data, list) else [field.data]
+        if any(len(value or "") > limit for value in values):
+            raise ValidationError(message)
+
+    return validator
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+#: A shop's phone as typed: digits, spaces, +, -, parentheses and "ext"; 3–30 characters.
+SHOP_PHONE = re.compile(r"[0-9+()\- ]{3,30}")
+
+
+class ShopSettingsForm(Form):
+    """The owner's settings page (``/settings``): every field is checked at once, each message under its own
+    field, and nothing is saved while any is wrong (:func:`pos.shop_settings.save`).
+
+    ``grade`` lists the condition grades in order, ``meaning_en`` / ``meaning_zh_CN`` what each means (one
+    per grade, same order). ``registry_token`` left empty keeps the saved token (it is never shown back);
+    ``registry_token_remove`` removes it. Categories come as rows: ``cat_old`` (the name shown, ``""`` for a
+    new row), ``cat_name``, ``cat_position`` (a whole number or empty), once per row, and ``cat_retire`` (the
+    indexes of the rows ticked "Retire"); :meth:`category_rows` reads them for
+    :func:`inventory.categories.check_rows`.
+    """
+
+    shop_name = StringField(_l("Shop name"), filters=[_strip], validators=[no_personal_data])
+    shop_address = StringField(_l("Address"), filters=[_strip], validators=[
+        _longest(120, _l("At most 120 characters.")), no_personal_data])
+    shop_phone = StringField(_l("Phone"), filters=[_strip])
+    opening_hours = StringField(_l("Opening hours"), filters=[_strip], validators=[
+        _longest(120, _l("At most 120 characters.")), no_personal_data])
+    receipt_footer = TextAreaField(_l("Receipt footer and return policy"), filters=[_strip], validators=[
+        _longest(300, _l("At most 300 characters.")), no_personal_data])
+    grade = ListField()
+    meaning_en = ListField(validators=[_longest(80, _l("At most 80 characters for each grade.")), no_personal_data])
+    meaning_zh_CN = ListField(validators=[_longest(80, _l("At most 80 characters for each grade.")),
+                                          no_personal_data])
+    cat_old = ListField()
+    cat_name = ListField(validators=[no_personal_data])
+    cat_position = ListField()
+    cat_retire = ListField()
+    registry_url = StringField(_l("Registry address"), filters=[_strip], validators=[
+        _longest(300, _l("At most 300 characters.")),
+        domain_validator(lambda text: check_base_url(text, "registry_url"))])
+    registry_token = PasswordField(_l("Registry token"), filters=[_strip])
+    registry_token_remove = BooleanField(_l("Remove the saved token"))
+    resolver_base = StringField(_l("Address in the tags’ QR codes"), filters=[_strip], validators=[
+        _longest(200, _l("At most 200 characters.")),
+        domain_validator(lambda text: check_base_url(text, "resolver_base"))])
+    shop_timezone = StringField(_l("Time zone"), filters=[_strip], validators=[
+        _longest(64, _l("At most 64 characters.")), domain_validator(check_timezone)])
+
+    def validate_shop_name(self, field):
+        """1–60 characters after stripping (as at set-up)."""
+        if not field.data or len(field.data) > 60:
+            raise ValidationError(_l("Enter the shop name (at most 60 characters)."))
+
+    def validate_shop_phone(self, field):
+        """Empty, or digits with spaces, ``+``, ``-`` and parentheses (3–30 characters)."""
+        if field.data and not SHOP_PHONE.fullmatch(field.data):
+            raise ValidationError(_l("Write the phone number with digits, spaces, + and - only (3–30 characters)."))
+
+    def validate_registry_token(self, field):
+        """Printable ASCII without spaces (an RFC 6750 bearer token), at most 500 characters."""
+        if field.data and (len(field.data) > 500 or not re.fullmatch(r"[A-Za-z0-9\-._~+/]+=*", field.data)):
+            raise ValidationError(_l("A token is letters, digits and - . _ ~ + / only, without spaces "
+                                     "(at most 500 characters)."))
+
+    def validate_meaning_en(self, field):
+        """As many meanings as grades."""
+        if len(field.data or []) != len(self.grade.data or []):
+            raise ValidationError(_l("Reload the page and try again: the grades changed."))
+
+    validate_meaning_zh_CN = validate_meaning_en
+
+    def category_rows(self):
+        """The category rows as :func:`inventory.categories.check_rows` takes them.
+
+        Raises:
+            ValueError: a position that is not a whole number from 1 to 999, or rows of unequal length.
+        """
+        old, names, positions = self.cat_old.data or [], self.cat_name.data or [], self.cat_position.data or []
+        if not (len(old) == len(names) == len(positions)):
+            raise ValueError(_l("Reload the page and try again: the categories changed."))
+        retired = set(self.cat_retire.data or [])
+        rows = []
+        for index, (was, name, position) in enumerate(zip(old, names, positions)):
+            text = position.strip()
+            if text and not (text.isascii() and text.isdigit() and 1 <= int(text) <= 999):
+                raise ValueError(_l("“%(name)s”: the position is a whole number from 1 to 999.", name=name or was))
+            rows.append({"old": was, "name": name, "position": int(text) if text else None,
+                         "retired": str(index) in retired})
+        return rows
+
+    def has_category_rows(self):
+        """True when the post carried the category rows (an older page without them leaves the list as is)."""
+        return bool(self.cat_old.data or self.cat_name.data)
+
+    def validate_cat_name(self, field):
+        """The rows make a valid list (see :func:`inventory.categories.check_rows`)."""
+        if not self.has_category_rows():
+            return
+        try:
+            check_rows(self.category_rows())
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+        except DomainError as exc:
+            raise ValidationError(str(exc.message)) from exc
+
+
+class RegistryTestForm(Form):
+    """The settings page's "Test connection" button (no fields besides CSRF)."""

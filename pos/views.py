@@ -458,4 +458,3 @@ def register(app):
     register_json_columns(app, "shifts", "count_json", "z_report_json")
     add_nav(app, "pos.till", _l("Till"), icon="🛒", order=10)
     add_nav(app, "pos.sale_list", _l("Sales"), icon="🧾", order=60)
-    add_nav(app, "pos.payment_code_settings", _l("Payment codes"), icon="qr", roles=("owner",), order=92)

@@ -124,6 +124,7 @@ def _receipt(db, config, payload, printer, width, locale, money):
               "scan": _("Scan for your e-receipt"), "tender": lambda k: tender_words.get(k, k)}
     return layout.receipt(width, sale, shop_name=get_setting(db, "shop_name") or "Resale POS",
                           shop_address=get_setting(db, "shop_address") or "",
+                          shop_phone=get_setting(db, "shop_phone") or "",
                           footer=get_setting(db, "receipt_footer") or "", receipt_url=url,
                           when=_when(config, sale["created_at"], locale), money=money, labels=labels,
                           kick_pin=kick)

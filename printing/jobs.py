@@ -15,7 +15,8 @@ committed — a failed enqueue must never undo a sale), picks the printer that t
 report are ``[left, right]`` strings, ``right`` printed right-aligned (format money before). Optional
 receipt key ``"reprint": true`` never opens the cash drawer.
 
-Statuses: ``queued`` → ``printing`` → ``done``; ``failed`` with ``last_error`` when the job cannot be
+Statuses: ``queued`` → ``printing`` → ``done``; ``cancelled`` (:func:`cancel`: a queued job at once, a
+printing tag batch before its next part); ``failed`` with ``last_error`` when the job cannot be
 printed as it is (no printer for its kind, the sale is gone, no font), or when it was interrupted while
 its bytes were being sent (see below). ``reprint`` makes a new job.
 
@@ -28,6 +29,11 @@ print is not a print, so it is sent again in full). If the server dies while a j
 knows how much came out: at the next start it is marked ``failed`` ("interrupted") for staff to check the
 paper and press Reprint, instead of printing a second copy on its own. Jobs for one printer print in order
 (the oldest queued job of each printer goes first).
+
+Tag batches print in parts of ``PRINT_TAG_PART`` items (default 20): after each part the job's
+``progress_done`` (tags printed, copies counted) is committed, so the screen shows "120 / 232"
+(``progress_total``), a cancel takes effect before the next part, and a connection that breaks mid-batch
+resends only the part it broke in.
 """
 
 import json
@@ -94,12 +100,13 @@ def enqueue(db, kind, payload, printer_id=None):
     status, error = "queued", ""
     if printer is None:
         status, error = "failed", f"no printer takes {kind} jobs"
+    total = len(payload["item_ids"]) * payload.get("copies", 1) if kind == "tag" else 0
     with transaction(db):
         job_id = db.execute(
             "INSERT INTO print_jobs (kind, payload, printer_id, status, last_error, next_attempt_at, created_at, "
-            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "updated_at, progress_total) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (kind, json.dumps(payload, ensure_ascii=False), printer["id"] if printer else None, status, error,
-             now, now, now),
+             now, now, now, total),
         ).lastrowid
     wake.set()
     return job_id
@@ -149,7 +156,8 @@ def reprint(db, job_id):
         printer = printers.printer_for(db, job["kind"]) if job["printer_id"] is None else None
         with transaction(db):
             db.execute("UPDATE print_jobs SET status = 'queued', payload = ?, printer_id = COALESCE(printer_id, ?), "
-                       "attempts = 0, last_error = '', next_attempt_at = ?, updated_at = ? WHERE id = ?",
+                       "attempts = 0, last_error = '', next_attempt_at = ?, updated_at = ?, progress_done = 0, "
+                       "cancel_requested = 0 WHERE id = ?",
                        (json.dumps(payload, ensure_ascii=False), printer["id"] if printer else None, clock.iso(),
                         clock.iso(), job_id))
         wake.set()
@@ -183,3 +191,37 @@ def enqueue_safely(db, kind, payload):
     except Exception:  # printing must never hide or undo the fact it prints
         log.exception("could not queue a %s print job", kind)
         return None
+
+
+def cancel(db, job_id):
+    """Cancel a job: a queued (or failed) one at once; a tag batch being printed stops before its next part
+    (the worker marks it ``cancelled``; what was printed stays counted in ``progress_done``).
+
+    Returns:
+        str: ``"cancelled"`` (done now), ``"stopping"`` (the worker stops it) or ``"finished"`` (already
+        done or cancelled: nothing to do).
+
+    Raises:
+        DomainError: no such job (404).
+    """
+    with transaction(db):
+        job = one(db, "SELECT status FROM print_jobs WHERE id = ?", (job_id,))
+        if job is None:
+            raise DomainError(_l("No such print job."), status=404)
+        if job["status"] in ("queued", "failed"):
+            db.execute("UPDATE print_jobs SET status = 'cancelled', cancel_requested = 1, updated_at = ? WHERE id = ?",
+                       (clock.iso(), job_id))
+            outcome = "cancelled"
+        elif job["status"] == "printing":
+            db.execute("UPDATE print_jobs SET cancel_requested = 1, updated_at = ? WHERE id = ?", (clock.iso(), job_id))
+            outcome = "stopping"
+        else:
+            outcome = "finished"
+    log.info("print job %s: cancel asked (%s)", job_id, outcome)
+    return outcome
+
+
+def cancel_requested(db, job_id):
+    """True when staff asked to cancel job ``job_id`` (the worker reads it between the parts of a batch)."""
+    row = db.execute("SELECT cancel_requested FROM print_jobs WHERE id = ?", (job_id,)).fetchone()
+    return bool(row and row[0])

@@ -240,8 +240,8 @@ class Doc:
 # Layouts. Each takes plain data (dicts, already-formatted strings) so tests can call them without a request.
 
 
-def receipt(width_dots, sale, *, shop_name, shop_address="", footer="", receipt_url, when, money, labels,
-            kick_pin=None):
+def receipt(width_dots, sale, *, shop_name, shop_address="", shop_phone="", footer="", receipt_url, when, money,
+            labels, kick_pin=None):
     """The sale receipt.
 
     Args:
@@ -262,6 +262,8 @@ def receipt(width_dots, sale, *, shop_name, shop_address="", footer="", receipt_
     doc.text(shop_name or "Resale POS", "center", size=2, bold=True)
     if shop_address:
         doc.text(shop_address, "center")
+    if shop_phone:
+        doc.text(shop_phone, "center")
     doc.text(when, "center")
     title = f"{labels['receipt']} {sale['receipt_no']}"
     if sale.get("status") == "voided":

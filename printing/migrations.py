@@ -86,3 +86,40 @@ def m002_voucher_jobs(db):
         CREATE INDEX print_jobs_status ON print_jobs(status, printer_id, id);
         """
     )
+
+
+@migrations()
+def m003_job_progress_and_cancel(db):
+    """Tag batches print in parts with their progress (``progress_done`` of ``progress_total`` tags) and can be
+    cancelled (``cancel_requested``, status ``cancelled``; issue 11 §6). SQLite cannot change a CHECK
+    constraint, so the table is rebuilt with the same rows (after m002, which let it take vouchers)."""
+    db.executescript(
+        """
+        CREATE TABLE print_jobs_new (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('receipt', 'tag', 'report', 'test', 'drawer', 'voucher')),
+            payload TEXT NOT NULL DEFAULT '{}',
+            printer_id INTEGER REFERENCES printers(id) ON DELETE SET NULL,
+            status TEXT NOT NULL DEFAULT 'queued'
+                CHECK (status IN ('queued', 'printing', 'done', 'failed', 'cancelled')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT NOT NULL DEFAULT '',
+            next_attempt_at TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            sent_at TEXT,
+            done_at TEXT,
+            byte_count INTEGER,
+            progress_done INTEGER NOT NULL DEFAULT 0,
+            progress_total INTEGER NOT NULL DEFAULT 0,
+            cancel_requested INTEGER NOT NULL DEFAULT 0
+        );
+        INSERT INTO print_jobs_new (id, kind, payload, printer_id, status, attempts, last_error, next_attempt_at,
+                                    created_at, updated_at, sent_at, done_at, byte_count)
+            SELECT id, kind, payload, printer_id, status, attempts, last_error, next_attempt_at, created_at,
+                   updated_at, sent_at, done_at, byte_count FROM print_jobs;
+        DROP TABLE print_jobs;
+        ALTER TABLE print_jobs_new RENAME TO print_jobs;
+        CREATE INDEX print_jobs_status ON print_jobs(status, printer_id, id);
+        """
+    )

@@ -7,13 +7,13 @@ Routes stay thin: they call :mod:`printing.printers` and :mod:`printing.jobs`.
 import io
 import logging
 
-from flask import Blueprint, current_app, flash, redirect, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
 from flask_babel import lazy_gettext as _l
 
 from core.backup import register_json_columns
 from core.db import get_db
 from core.forms import field_name_of_error, first_error, submit
-from core.web import add_badge, add_nav, background, owner_only, render, staff_only
+from core.web import add_badge, add_settings_link, background, owner_only, render, staff_only
 from core.workers import register_worker
 from printing import documents, jobs, printers, profiles, worker
 from printing.forms import DrawerForm, PrinterForm
@@ -37,7 +37,7 @@ def state_label(state):
 def status_label(status):
     """A job status in the user's language."""
     return {"queued": _l("Waiting for the printer"), "printing": _l("Printing"), "done": _l("Printed"),
-            "failed": _l("Not printed")}.get(status, status)
+            "failed": _l("Not printed"), "cancelled": _l("Cancelled")}.get(status, status)
 
 
 def kind_label(kind):
@@ -157,6 +157,30 @@ def job_reprint(job_id):
     return redirect(request.referrer or url_for("printing.job_list"))
 
 
+@bp.route("/printing/jobs/<int:job_id>/progress")
+@staff_only
+@background
+def job_progress(job_id):
+    """A job's progress panel ("120 / 232" tags, Cancel), polled while it waits or prints."""
+    job = jobs.get_job(get_db(), job_id)
+    if job is None:
+        abort(404)
+    return render("printing/_job_progress.html", job=job)
+
+
+@bp.route("/printing/jobs/<int:job_id>/cancel", methods=["POST"])
+@staff_only
+def job_cancel(job_id):
+    """Cancel a job (a tag batch stops before its next part); answers the progress panel for htmx, else goes
+    back."""
+    outcome = jobs.cancel(get_db(), job_id)
+    if request.htmx:
+        return render("printing/_job_progress.html", job=jobs.get_job(get_db(), job_id))
+    flash(_l("Cancelled.") if outcome == "cancelled" else _l("Stopping after the tags being printed now.")
+          if outcome == "stopping" else _l("This job had already finished."), "success")
+    return redirect(url_for("printing.job_list"))
+
+
 @bp.route("/printing/badge")
 @staff_only
 @background
@@ -188,8 +212,9 @@ def register(app):
     app.register_blueprint(bp)
     for name, value in _template_globals().items():
         app.add_template_global(value, name)
-    add_nav(app, "printing.job_list", _l("Print queue"), icon="🖨", order=70)
-    add_nav(app, "printing.settings", _l("Printers"), icon="⚙", roles=("owner",), order=90)
+    # no navigation entry: the printer badge on every staff page links to the queue (one row of navigation)
+    add_settings_link(app, "printing.settings", _l("Printers"), _l("Receipt and tag printers, the cash drawer"),
+                      order=10)
     add_badge(app, "printing/_badge.html")
     register_worker(app, "printing", worker.worker_step, 1.0)
     register_json_columns(app, "print_jobs", "payload")

@@ -47,23 +47,21 @@ def _update(db, job_id, **values):
         db.execute(f"UPDATE print_jobs SET {sets} WHERE id = ?", (*values.values(), job_id))
 
 
-def process_job(db, config, job):
-    """Print one queued job; returns its new status (``done``, ``queued`` for a retry, ``failed``)."""
-    printer = one(db, "SELECT * FROM printers WHERE id = ?", (job["printer_id"],)) if job["printer_id"] else None
-    if printer is None or not printer["enabled"]:
-        _update(db, job["id"], status="failed", last_error="no printer for this job")
-        return "failed"
-    attempts = job["attempts"] + 1
+def _render(db, config, job, payload, printer, attempts):
+    """The job's bytes, or ``None`` after marking it ``failed`` (the reason in the print language)."""
     try:
-        data = job_bytes(db, config, job["kind"], json.loads(job["payload"]), printer)
+        return job_bytes(db, config, job["kind"], payload, printer)
     except DomainError as exc:
         reason = translate(print_locale(config), exc.message)
         _update(db, job["id"], status="failed", attempts=attempts, last_error=reason)
-        return "failed"
     except Exception as exc:  # a bug in rendering must not make the worker retry the same job forever
         log.exception("print job %s could not be rendered", job["id"])
         _update(db, job["id"], status="failed", attempts=attempts, last_error=f"{exc.__class__.__name__}: {exc}"[:200])
-        return "failed"
+    return None
+
+
+def _claimer(db, job, attempts):
+    """The ``before_send`` of a job's first part: mark it ``printing`` (committed) just before its first byte."""
 
     def mark_printing():
         with transaction(db):
@@ -72,6 +70,67 @@ def process_job(db, config, job):
                                  (attempts, clock.iso(), clock.iso(), job["id"])).rowcount
         if claimed != 1:
             raise transport.PrinterUnavailable("error", "job taken by another worker")
+
+    return mark_printing
+
+
+def _send(db, config, job, printer, data, attempts, before_send):
+    """Send one job's (or part's) bytes; ``(state, detail)``, or ``None`` after putting the job back in the
+    queue with a backoff (the printer's state recorded)."""
+    try:
+        return transport.send(printer, data, connect_timeout=float(config.get("PRINT_CONNECT_TIMEOUT", 5)),
+                              status_timeout=float(config.get("PRINT_STATUS_TIMEOUT", 2)), before_send=before_send)
+    except transport.PrinterUnavailable as exc:
+        printers.set_state(db, printer["id"], exc.state, exc.detail)
+        _update(db, job["id"], status="queued", attempts=attempts, last_error=f"{exc.state}: {exc.detail}",
+                next_attempt_at=jobs.later(_backoff(config, attempts)))
+        return None
+
+
+def _process_tag_batch(db, config, job, printer, attempts):
+    """Print a tag job in parts of ``PRINT_TAG_PART`` items from where it stopped (``progress_done``),
+    committing the progress after each part and stopping before a part when a cancel was asked."""
+    payload = json.loads(job["payload"])
+    ids, copies = payload["item_ids"], payload.get("copies", 1)
+    size = max(1, int(config.get("PRINT_TAG_PART", 20)))
+    position = job["progress_done"] // copies
+    first, sent_bytes, result = True, job["byte_count"] or 0, ("online", "")
+    while position < len(ids):
+        if jobs.cancel_requested(db, job["id"]):
+            _update(db, job["id"], status="cancelled", last_error="")
+            log.info("print job %s cancelled after %d of %d tags", job["id"], position * copies, len(ids) * copies)
+            return "cancelled"
+        part = ids[position:position + size]
+        data = _render(db, config, job, {**payload, "item_ids": part}, printer, attempts)
+        if data is None:
+            return "failed"
+        result = _send(db, config, job, printer, data, attempts, _claimer(db, job, attempts) if first else None)
+        if result is None:
+            return "queued"  # the parts printed so far stay counted; the next try starts at this part
+        position += len(part)
+        sent_bytes += len(data)
+        first = False
+        _update(db, job["id"], progress_done=position * copies, byte_count=sent_bytes)
+    printers.set_state(db, printer["id"], *result)
+    _update(db, job["id"], status="done", attempts=attempts, last_error="", done_at=clock.iso(), byte_count=sent_bytes,
+            progress_done=len(ids) * copies)
+    return "done"
+
+
+def process_job(db, config, job):
+    """Print one queued job; returns its new status (``done``, ``queued`` for a retry, ``failed``,
+    ``cancelled``)."""
+    printer = one(db, "SELECT * FROM printers WHERE id = ?", (job["printer_id"],)) if job["printer_id"] else None
+    if printer is None or not printer["enabled"]:
+        _update(db, job["id"], status="failed", last_error="no printer for this job")
+        return "failed"
+    attempts = job["attempts"] + 1
+    if job["kind"] == "tag":
+        return _process_tag_batch(db, config, job, printer, attempts)
+    data = _render(db, config, job, json.loads(job["payload"]), printer, attempts)
+    if data is None:
+        return "failed"
+    mark_printing = _claimer(db, job, attempts)
 
     try:
         state, detail = transport.send(printer, data, connect_timeout=float(config.get("PRINT_CONNECT_TIMEOUT", 5)),

@@ -15,7 +15,16 @@ from core.errors import Conflict
 from core.forms import field_errors, first_error, submit
 from core.limits import pin_attempts, pin_check_options
 from core.settings import get_setting, set_setting
-from core.web import add_nav, is_background_request, local_path, owner_only, public, render, staff_only
+from core.web import (
+    add_nav,
+    add_settings_link,
+    is_background_request,
+    local_path,
+    owner_only,
+    public,
+    render,
+    staff_only,
+)
 from staff import accounts, sessions
 from staff.forms import LoginForm, PinChangeForm, PinResetForm, SetupForm, StaffActionForm, StaffForm
 
@@ -219,5 +228,6 @@ def load_staff():
 def register(app):
     """Register the blueprint and its navigation entry."""
     app.register_blueprint(bp)
-    add_nav(app, "staff.staff_list", _l("Staff"), icon="👥", roles=("owner",), order=90)
+    # the staff list is reached from the owner's settings page (one row of navigation at 1280 px)
+    add_settings_link(app, "staff.staff_list", _l("Staff"), _l("Cashiers and owners, their PINs"), order=30)
     add_nav(app, "staff.change_pin", _l("My PIN"), icon="staff", order=95)

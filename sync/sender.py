@@ -49,7 +49,7 @@ from core import clock
 from core.db import connect, rows, transaction
 from core.lazy import lazy_module
 from sync import outbox
-from sync.state import get_state, set_state
+from sync.state import get_state, registry_config, set_state
 
 requests = lazy_module("requests")  # on the first send (core.lazy): not needed until there is a registry
 
@@ -434,10 +434,14 @@ def worker_step(app):
     to wait before the next pass (the backoff when offline)."""
     db = connect(app.config["DATABASE"], app.config.get("BUSY_TIMEOUT_MS", 5000))
     try:
-        if "sync_session" not in app.extensions:  # one keep-alive session for the worker thread
-            app.extensions["sync_session"] = make_session(app.config)
-        session = app.extensions["sync_session"]
-        result = sync_once(db, app.config, session=session)
+        config = registry_config(db, app.config, app.extensions.get("vault"))
+        token, session = app.extensions.get("sync_session") or (None, None)
+        if session is None or token != config.get("REGISTRY_TOKEN"):  # one keep-alive session per token
+            if session is not None:
+                session.close()
+            session = make_session(config)
+            app.extensions["sync_session"] = (config.get("REGISTRY_TOKEN"), session)
+        result = sync_once(db, config, session=session)
     finally:
         db.close()
     return max(0.05, min(result["wait"], float(app.config.get("SYNC_INTERVAL", 15))))
@@ -455,3 +459,50 @@ def watch(db, config, stop=None, echo=None):
             stop.wait(max(0.05, min(result["wait"], float(config.get("SYNC_INTERVAL", 15)))))
     finally:
         session.close()
+
+
+#: The capture job asked for by :func:`check_connection`: no registry has it, so a 404 proves the token passed.
+PROBE_JOB = "resale-pos-connection-check"
+
+
+def check_connection(config, session=None):
+    """Ask the registry whether it answers and takes the token, without sending anything ("Test connection"
+    on the settings page): ``OPTIONS /capture`` (EPCIS 2.0 §12.6.1: the registry is there and speaks
+    capture), then ``GET /capture/<job>`` with the bearer token for a job that does not exist (``404`` =
+    token accepted, ``401``/``403`` = refused).
+
+    Args:
+        config: a mapping with ``REGISTRY_URL``, ``REGISTRY_TOKEN``, optional ``REGISTRY_CA_BUNDLE`` and
+            ``REGISTRY_TIMEOUT`` (see :func:`sync.state.registry_config`).
+        session: a ``requests.Session`` to use (tests), else one is made and closed.
+
+    Returns:
+        dict: ``ok`` (bool), ``problem`` (``None``, ``"unconfigured"``, ``"unreachable"``, ``"not_epcis"``,
+        ``"token"`` or ``"status"``), ``status`` (the last HTTP status or ``None``), ``reason`` (short
+        technical text, no token).
+    """
+    if not config.get("REGISTRY_URL"):
+        return {"ok": False, "problem": "unconfigured", "status": None, "reason": ""}
+    own = session is None
+    session = session or make_session(config)
+    base = config["REGISTRY_URL"].rstrip("/") + "/"
+    timeout = float(config.get("REGISTRY_TIMEOUT", 10))
+    try:
+        try:
+            options = session.request("OPTIONS", urljoin(base, "capture"), timeout=timeout)
+            if options.status_code >= 400:
+                return {"ok": False, "problem": "not_epcis", "status": options.status_code,
+                        "reason": f"OPTIONS /capture: HTTP {options.status_code}"}
+            probe = session.request("GET", urljoin(base, f"capture/{PROBE_JOB}"), timeout=timeout)
+        except requests.RequestException as exc:
+            return {"ok": False, "problem": "unreachable", "status": None, "reason": exc.__class__.__name__}
+        except ValueError:
+            return {"ok": False, "problem": "unreachable", "status": None, "reason": "invalid address"}
+    finally:
+        if own:
+            session.close()
+    if probe.status_code in (401, 403):
+        return {"ok": False, "problem": "token", "status": probe.status_code, "reason": f"HTTP {probe.status_code}"}
+    if probe.status_code in (200, 404):
+        return {"ok": True, "problem": None, "status": probe.status_code, "reason": ""}
+    return {"ok": False, "problem": "status", "status": probe.status_code, "reason": f"HTTP {probe.status_code}"}

@@ -7,8 +7,14 @@ attempt), ``failures`` (consecutive failed passes), ``next_attempt_at``, ``last_
 
 import json
 
+from cryptography.fernet import InvalidToken
+
 from core import clock
 from core.db import one, rows, transaction
+from core.settings import get_some
+
+#: The registry's configuration keys and the settings (the owner's settings page) used when they are empty.
+REGISTRY_KEYS = {"REGISTRY_URL": "registry_url", "REGISTRY_TOKEN": "registry_token"}
 
 
 def get_state(db):
@@ -22,6 +28,39 @@ def set_state(db, **values):
         for key, value in values.items():
             db.execute("INSERT INTO sync_state (key, value) VALUES (?, ?) "
                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, json.dumps(value)))
+
+
+def registry_config(db, config, vault):
+    """``config`` with the registry's address and token from the settings page where the configuration
+    (``config.toml``, ``RESALE_REGISTRY_URL`` / ``RESALE_REGISTRY_TOKEN``, ``create_app``'s mapping) leaves
+    them empty: the configuration overrides the page, field by field.
+
+    Args:
+        db: the hub's ``sqlite_utils.Database``.
+        config: the app config mapping (not changed).
+        vault: the ``core.crypto.Vault`` the token setting is encrypted with; ``None`` reads the address only.
+
+    Returns:
+        dict: a copy of ``config`` with ``REGISTRY_URL`` and ``REGISTRY_TOKEN`` filled in. A token that
+        cannot be decrypted (another instance's key) counts as no token: the registry then refuses it, and
+        the sync page says so.
+    """
+    merged = dict(config)
+    saved = get_some(db, REGISTRY_KEYS.values())
+    if not config.get("REGISTRY_URL"):
+        merged["REGISTRY_URL"] = saved["registry_url"] or ""
+    if not config.get("REGISTRY_TOKEN"):
+        try:
+            merged["REGISTRY_TOKEN"] = vault.decrypt(saved["registry_token"].encode()) if (
+                vault is not None and saved["registry_token"]) else ""
+        except InvalidToken:
+            merged["REGISTRY_TOKEN"] = ""
+    return merged
+
+
+def registry_url(db, config):
+    """The registry address sync uses: the configuration's ``REGISTRY_URL``, else the settings page's."""
+    return config.get("REGISTRY_URL") or get_some(db, ["registry_url"])["registry_url"] or ""
 
 
 def summary(db, config, now=None):
@@ -49,7 +88,7 @@ def summary(db, config, now=None):
         oldest = age = None
     alert_hours = float(config.get("SYNC_ALERT_HOURS", 24))
     return {
-        "configured": bool(config.get("REGISTRY_URL")),
+        "configured": bool(registry_url(db, config)),
         "online": state.get("online"),
         "pending": counts["pending"] or 0,
         "rejected": counts["rejected"] or 0,

@@ -41,7 +41,7 @@ from core.db import connect, one, rows, transaction
 from core.errors import DomainError
 from epcis import identifiers
 from sync import outbox, sender
-from sync.state import get_state, set_state
+from sync.state import get_state, registry_config, set_state
 
 log = logging.getLogger("resale.sync.stolen")
 
@@ -346,9 +346,16 @@ def worker_step(app):
     seconds to wait before the next pass (the backoff when offline)."""
     db = connect(app.config["DATABASE"], app.config.get("BUSY_TIMEOUT_MS", 5000))
     try:
-        if "stolen_session" not in app.extensions:  # one keep-alive session for the worker thread
-            app.extensions["stolen_session"] = sender.make_session(app.config)
-        result = check_once(db, app.config, session=app.extensions["stolen_session"])
+        # the registry as the sender reaches it: the settings page's address and token, the configuration
+        # overriding them (sync.state.registry_config); one keep-alive session per token
+        config = registry_config(db, app.config, app.extensions.get("vault"))
+        token, session = app.extensions.get("stolen_session") or (None, None)
+        if session is None or token != config.get("REGISTRY_TOKEN"):
+            if session is not None:
+                session.close()
+            session = sender.make_session(config)
+            app.extensions["stolen_session"] = (config.get("REGISTRY_TOKEN"), session)
+        result = check_once(db, config, session=session)
     finally:
         db.close()
     return max(0.05, min(result["wait"], float(app.config.get("SYNC_INTERVAL", 15))))

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from core.backup import register_json_columns, register_restore_check
 from core.db import get_db
-from core.web import add_badge, add_nav, background, owner_only, render, staff_only
+from core.web import add_badge, background, owner_only, render, staff_only
 from core.workers import register_worker, wake_worker
 from sync import journal, sender, state, stolen
 
@@ -59,7 +59,16 @@ def status():
     events set aside because the hub could not read them (quarantined)."""
     return render("sync/status.html", summary=sync_summary(), rejected=state.rejected_events(get_db()),
                   quarantined=state.quarantined_events(get_db()),
-                  registry_url=current_app.config.get("REGISTRY_URL", ""))
+                  registry_url=state.registry_url(get_db(), current_app.config),
+                  settings_url=_settings_url())
+
+
+def _settings_url():
+    """Where the owner sets the registry: the settings page's registry section, when an area registered the
+    page (``settings.page``), else ``None``."""
+    if "settings.page" not in current_app.view_functions:
+        return None
+    return url_for("settings.page", _anchor="registry")
 
 
 @bp.route("/sync/badge")
@@ -119,7 +128,7 @@ def register(app):
     app.add_template_global(age_text, "sync_age_text")
     app.add_template_global(kind_label, "sync_kind_label")
     app.add_template_global(journal_line, "sync_journal_line")
-    add_nav(app, "sync.status", _l("Sync"), icon="⇅", order=80)
+    # no navigation entry: the sync badge on every staff page links to /sync (the owner's nav fits one row)
     add_badge(app, "sync/_badge.html")
     register_worker(app, "sync", sender.worker_step, float(app.config.get("SYNC_INTERVAL", 15)))
     register_worker(app, "stolen-check", stolen.worker_step, float(app.config.get("SYNC_INTERVAL", 15)))

@@ -26,6 +26,12 @@ def age_days(item, moment=None):
     return max(0, int(delta.total_seconds() // DAY_SECONDS))
 
 
+def rename_category(db, old, new):
+    """Point the markdown steps of category ``old`` at ``new`` (a category renamed on the settings page);
+    call inside the rename's transaction. Returns the number of steps moved."""
+    return db.execute("UPDATE markdown_rules SET category = ? WHERE category = ?", (new, old)).rowcount
+
+
 def add_rule(db, *, after_days, discount_bps, category=None, contract_id=None):
     """Add one markdown step and return its id.
 

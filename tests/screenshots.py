@@ -344,13 +344,34 @@ def goods_screens(browser, base, out, lang, pins):
         context.close()
 
 
+def settings_screens(browser, base, out, lang, pins):
+    """The owner's settings page (issue 11 §4) at 1280×800, 800×1280 and 390×844: as it opens (the viewport
+    and the whole page) and after a save refused with messages beside the fields."""
+    for size_name, (width, height) in TABLET_SIZES.items():
+        context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1,
+                                      locale=lang, extra_http_headers={"Accept-Language": lang},
+                                      is_mobile=size_name == "phone", has_touch=size_name == "phone")
+        page = context.new_page()
+        login(page, base, "Owner", pins["owner"])
+        page.goto(f"{base}/settings")
+        shoot(page, out, f"settings-{size_name}", full=False)
+        shoot(page, out, f"settings-{size_name}-full")
+        page.fill("#shop_phone", "call me")
+        page.fill("#shop_timezone", "Asia/Shangai")
+        page.fill("#registry_url", "registry.example.cn")
+        page.locator(".settings-save button").click()
+        page.wait_for_selector("#settings-error")
+        shoot(page, out, f"settings-{size_name}-errors")
+        context.close()
+
+
 def main(argv=None):
     """Take the screenshots."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", nargs="?", default="/tmp/shots")
     parser.add_argument("--lang", default="zh-CN", choices=["zh-CN", "en", "both"])
     parser.add_argument("--only", default="", help="comma-separated screens: setup,login,intake,items,item,"
-                        "consignors,till,tags,staff,error,public,tablet,item_edit,buying,goods")
+                        "consignors,till,tags,staff,error,public,tablet,item_edit,buying,goods,settings")
     args = parser.parse_args(argv)
     reason = chromium_missing_reason()
     if reason:
@@ -382,7 +403,9 @@ def main(argv=None):
                     buying_screens(browser, demo.url, out, lang, demo.pins)
                 if not only or "goods" in only:
                     goods_screens(browser, demo.url, out, lang, demo.pins)
-                if only <= {"tablet", "item_edit", "buying", "goods"} and only:
+                if not only or "settings" in only:
+                    settings_screens(browser, demo.url, out, lang, demo.pins)
+                if only <= {"tablet", "item_edit", "buying", "goods", "settings"} and only:
                     continue
                 for size_name, size in SIZES.items():
                     screens(browser, demo.url, empty.url, out, size_name, size, lang, demo.pins, only)

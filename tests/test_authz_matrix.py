@@ -204,7 +204,7 @@ def test_navigation_shows_a_cashier_no_link_they_would_be_refused(cashier_client
 #: loosened by accident; cashiers sell, void with an owner's PIN, take intake and print tags.
 OWNER_PATHS = ("/consignment/payouts", "/consignment/balances", "/consignment/statements", "/consignment/settings",
                "/consignment/erase", "/consignment/markdowns", "/consignment/market/settlement", "/staff",
-               "/printing/printers", "/printing/drawer", "/reports", "/refund")
+               "/printing/printers", "/printing/drawer", "/reports", "/refund", "/settings")
 #: Endpoints where staff may look (GET) and only an owner may change (POST).
 OWNER_WRITES = {"consignment.contract", "inventory.consignor_detail", "inventory.item_detail",
                 "consignment.expiry_list"}

@@ -20,7 +20,7 @@ from goods import files as goods_files
 from inventory import items
 from pos import cart as carts
 from pos import display, sales, shifts
-from printing import printers
+from printing import jobs, printers
 from reports.views import REPORTS
 from tests.browser import OWNER_PIN, login
 from tests.conftest import jpeg_bytes, sell
@@ -67,6 +67,8 @@ def shop(live_server):
             "name": "Counter", "connection": "network", "host": "127.0.0.1", "port": "9100", "profile": "POS-5890",
             "chinese_mode": "resident", "qr_mode": "bitmap", "raster": "gsv0", "for_receipts": True,
             "for_tags": True, "for_reports": True, "drawer_pin": "0", "status_query": False, "enabled": True})
+        # a tag batch with its progress panel (/printing/jobs/<job_id>/progress); the printer is off, so it waits
+        job_id = jobs.enqueue(db, "tag", {"item_ids": [i["id"] for i in made], "copies": 1}, printer_id=printer_id)
         with transaction(db):
             db.execute("UPDATE printers SET enabled = 0")  # nothing tries to reach it during the test
         display_cart = carts.new_cart(db, live_server.owner)
@@ -90,7 +92,7 @@ def shop(live_server):
         "item_id": phone["id"], "report": report, "consignor_id": live_server.consignor, "sale_id": sale["id"],
         "receipt_no": sale["receipt_no"], "agreement_id": agreement_id, "printer_id": printer_id,
         "shift_id": shift_id, "tag": phone["tag"], "photo": photo_item["photo"], "code": "en",
-        "gtin": "06901234567892", "serial": 1, "key": "csp-sale", "kind": "wechat", "token": display_token, "item_ids": ",".join(str(i["id"]) for i in made),
+        "gtin": "06901234567892", "serial": 1, "key": "csp-sale", "kind": "wechat", "job_id": job_id, "token": display_token, "item_ids": ",".join(str(i["id"]) for i in made),
         "photo_item_id": photo_item["id"],
         "buy_in_id": buy_in["id"],
     }

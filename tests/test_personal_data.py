@@ -49,6 +49,7 @@ NOT_FREE_TEXT = {
     "CloseShiftForm.seen_sale_id": "hidden: the newest sale id the count form was shown with (an integer)",
     "CloseShiftForm.seen_expected": "hidden: the expected cash in fen the count form was shown with (an integer)",
     "ImportForm.day": "a date",
+    "ImportForm.progress_key": "a random key (hex)",
     "SignatureForm.signature": "a PNG data URL",
     "EraseForm.confirm": "the consignor number typed to confirm",
     "ExpiryForm.item": "item ids",
@@ -78,6 +79,11 @@ NOT_FREE_TEXT = {
     "RefundForm.refund_key": "idempotency key",
     "VoidForm.owner_id": "an id",
     "LoginForm.staff_id": "an id",
+    "ShopSettingsForm.shop_phone": "the shop's own public phone number (digits, + and - only)",
+    "ShopSettingsForm.registry_url": "a web address", "ShopSettingsForm.resolver_base": "a web address",
+    "ShopSettingsForm.shop_timezone": "an IANA time zone name", "ShopSettingsForm.grade": "the grade letters",
+    "ShopSettingsForm.cat_old": "the category names the page showed (hidden, compared with the saved list)",
+    "ShopSettingsForm.cat_position": "positions (whole numbers)", "ShopSettingsForm.cat_retire": "row numbers",
     "StaffForm.name": "a staff member's name (the name field of the staff list)",
     "StaffForm.role": "a choice",
     "SetupForm.owner_name": "the owner's name (the name field of the staff list)",
@@ -207,7 +213,8 @@ GUARDED = ["IntakeForm.title", "IntakeForm.brand", "PriceForm.reason", "Consigno
            "PayoutForm.reference", "BulkPayoutForm.reference", "SetupForm.shop_name", "PrinterForm.name",
            "ItemEditForm.title", "ItemEditForm.brand", "ItemEditForm.model", "ItemEditForm.description",
            "WithdrawForm.reason",
-           "ErasureForm.tool", "CertificateForm.body", "CertificateForm.summary", "CertificateForm.verify_url"]
+           "ErasureForm.tool", "CertificateForm.body", "CertificateForm.summary", "CertificateForm.verify_url",
+           "ShopSettingsForm.shop_address", "ShopSettingsForm.opening_hours", "ShopSettingsForm.receipt_footer"]
 
 
 @pytest.fixture(scope="module")

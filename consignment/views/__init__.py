@@ -16,7 +16,7 @@ from consignment.store_credit import check_tender
 from consignment.views import agreements, contracts, markdowns, market, payouts, returns, statements  # noqa: F401
 from consignment.views.blueprint import bp
 from core.backup import register_json_columns
-from core.web import add_nav
+from core.web import add_nav, add_settings_link
 from core.workers import register_worker
 from inventory.views import register_item_action
 from pos.tenders import register_account_check
@@ -36,4 +36,7 @@ def register(app):
                          confirm=_l("Hand this item back to its consignor? It leaves the stock."))
     add_nav(app, "consignment.payout_list", _l("Consignment"), icon="💴", order=45)
     add_nav(app, "consignment.market_day", _l("Market day"), icon="🎪", order=47)
+    add_settings_link(app, "consignment.contract", _l("Consignment"),
+                      _l("Default contract, return window, payouts, market commission"), order=40,
+                      url_values={"consignor_id": 0})
     register_worker(app, "markdowns", markdowns.markdown_step, 3600)

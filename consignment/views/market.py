@@ -2,17 +2,18 @@
 printable settlements."""
 
 import io
+import uuid
 
-from flask import current_app, g, request, send_file
+from flask import current_app, g, jsonify, request, send_file
 
 from consignment import market
 from consignment.forms import ImportForm
 from consignment.views.blueprint import bp, vault
-from core import clock
+from core import clock, progress
 from core.db import get_db
 from core.errors import DomainError
 from core.forms import submit
-from core.web import owner_only, render, staff_only
+from core.web import background, owner_only, render, staff_only
 from terms.settings import setting
 
 
@@ -24,9 +25,16 @@ def market_day():
     result, errors, status = None, [], 200
     if request.method == "POST":
         form = ImportForm()  # Flask-WTF reads request.files too
+        key = form.progress_key.data
+
+        def note(**values):
+            progress.update(key, staff=g.staff["id"], **values)
+
         outcome = submit(form, lambda: market.import_csv(
             db, vault(), current_app.config, form.file.data.read(), market_day=market.parse_day(form.day.data),
-            staff_id=g.staff["id"]), "day")
+            staff_id=g.staff["id"], progress=note), "day")
+        if not outcome.ok:
+            note(phase="refused")
         result, status = outcome.value, outcome.status
         if isinstance(outcome.error, market.ImportErrors):
             errors = outcome.error.errors  # (line, column, message) of each problem; the summary is on the file
@@ -37,7 +45,21 @@ def market_day():
     except DomainError:
         day = clock.local_today()
     return render("consignment/market.html", form=form, errors=errors, result=result, day=day,
+                  progress_key=uuid.uuid4().hex,
                   sellers=market.sellers(db, day), commission_bps=setting(db, "market_commission_bps"), status=status)
+
+
+@bp.route("/market/import/<key>/progress")
+@staff_only
+@background
+def market_import_progress(key):
+    """How far the import started under ``key`` (by this staff member) has come, as JSON: ``phase``
+    (``checking``, ``importing``, ``done``, ``refused``), ``line`` (of the file), ``done`` and ``total`` rows;
+    404 before it started."""
+    found = progress.get(key)
+    if found is None or found.get("staff") != g.staff["id"]:
+        return jsonify({"phase": None}), 404
+    return jsonify({name: found.get(name) for name in ("phase", "line", "done", "total")})
 
 
 @bp.route("/market/template.csv")

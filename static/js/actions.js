@@ -16,6 +16,11 @@
 //                                      is the chosen value (the printer form's connection fields)
 //   data-signature-pad="#input"        canvas: draw with a finger; the form's submit puts a PNG data URL
 //                                      into #input; a [data-signature-clear] button in the form clears it
+//   data-theme-switch                  button: screen auto (the device's setting) → dark → light, kept per
+//                                      device; its data-label-auto / -dark / -light texts become its label
+//   data-progress="url"                form: while it is being sent, ask `url` (JSON: phase, line, done, total)
+//                                      every half second and write it into the form's [data-progress-text]
+//                                      with its data-checking / data-importing / data-done / data-waiting texts
 (function () {
   function closest(evt, selector) {
     return evt.target && evt.target.closest ? evt.target.closest(selector) : null;
@@ -82,6 +87,55 @@
     }
   });
 
+  function fill(template, values) {
+    return (template || "").replace(/\{(\w+)\}/g, function (_m, name) {
+      return values[name] === undefined || values[name] === null ? "" : String(values[name]);
+    });
+  }
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target;
+    if (evt.defaultPrevented || !form.hasAttribute || !form.hasAttribute("data-progress")) return;
+    var out = form.querySelector("[data-progress-text]");
+    if (!out) return;
+    out.hidden = false;
+    out.textContent = out.getAttribute("data-waiting");
+    var url = form.getAttribute("data-progress");
+    var timer = setInterval(function () {
+      fetch(url, {credentials: "same-origin", headers: {"X-Resale-Background": "1"}}).then(function (r) {
+        return r.ok ? r.json() : null;
+      }).then(function (p) {
+        if (!p || !p.phase) return;
+        var text = out.getAttribute("data-" + p.phase);
+        if (text) out.textContent = fill(text, p);
+        if (p.phase === "done" || p.phase === "refused") clearInterval(timer);
+      }).catch(function () {});
+    }, 500);
+  });
+
+  var THEMES = ["auto", "dark", "light"];
+  function storedTheme() {
+    try { return localStorage.getItem("resale-theme") || "auto"; } catch (e) { return "auto"; }
+  }
+  function applyTheme(theme) {
+    var root = document.documentElement;
+    if (theme === "dark" || theme === "light") root.setAttribute("data-theme", theme);
+    else root.removeAttribute("data-theme");
+    document.querySelectorAll("[data-theme-switch]").forEach(function (button) {
+      var label = button.getAttribute("data-label-" + theme) || button.title;
+      button.title = label;
+      button.setAttribute("aria-label", label);
+      button.setAttribute("data-theme-now", theme);
+    });
+  }
+  applyTheme(storedTheme());
+  document.addEventListener("click", function (evt) {
+    var button = closest(evt, "[data-theme-switch]");
+    if (!button) return;
+    var next = THEMES[(THEMES.indexOf(storedTheme()) + 1) % THEMES.length];
+    try { localStorage.setItem("resale-theme", next); } catch (e) { /* private mode: this page only */ }
+    applyTheme(next);
+  });
+
   function showConnection(select) {
     document.querySelectorAll(select.getAttribute("data-conn-select")).forEach(function (el) {
       el.hidden = el.getAttribute("data-conn") !== select.value;
@@ -126,6 +180,6 @@
       signaturePad(canvas);
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { setUp(document); });
+  document.addEventListener("DOMContentLoaded", function () { setUp(document); applyTheme(storedTheme()); });
   document.addEventListener("htmx:load", function (evt) { setUp(evt.target); });
 })();

@@ -91,6 +91,24 @@
     var bar = document.querySelector(".topbar");
     if (bar && window.ResizeObserver) new ResizeObserver(topbarHeight).observe(bar);
   });
+  // Shortcuts for a till with a keyboard (a wedge scanner is one): F2 cash, the exact amount; F4 WeChat Pay;
+  // F3 Alipay; Esc closes the payment-code screen, else empties the scan field and puts the cursor in it.
+  // Each key presses the button the screen shows (the same request as a tap); where it is missing, the key
+  // does what the browser does with it.
+  var SHORTCUTS = {F2: "#pay-form .quick button[name=quick_cash]", F4: "#pay-wechat", F3: "#pay-alipay"};
+  document.addEventListener("keydown", function (evt) {
+    if (!document.getElementById("till") || evt.altKey || evt.ctrlKey || evt.metaKey) return;
+    if (SHORTCUTS[evt.key]) {
+      var button = document.querySelector(SHORTCUTS[evt.key]);
+      if (button && !button.disabled) { evt.preventDefault(); button.click(); }
+      return;
+    }
+    if (evt.key !== "Escape") return;
+    var back = document.getElementById("pay-back");
+    if (back) { evt.preventDefault(); back.click(); return; }
+    var scan = document.getElementById("scan");
+    if (scan) { evt.preventDefault(); scan.value = ""; scan.focus(); }
+  });
   // Keep the scan field focused at the till so a scanner can fire at any time.
   document.addEventListener("htmx:afterSettle", function () {
     var scan = document.getElementById("scan");
