@@ -22,7 +22,7 @@ from core.forms import field_errors, submit, typed_values
 from core.i18n import current_locale
 from core.money import MoneyError, format_money, parse_money, parse_percent_bps
 from core.settings import get_setting
-from core.web import add_nav, owner_only, render, staff_only
+from core.web import add_nav, add_settings_link, owner_only, render, staff_only
 from printing import documents as print_documents
 from printing.jobs import enqueue_safely
 from printing.views import preview_response
@@ -282,6 +282,9 @@ def register(app):
     print_documents.register_source("voucher", buyins.voucher_document)
     add_nav(app, "buying.new", _l("Buy in"), icon="💰", order=22)
     add_nav(app, "buying.margins", _l("Margins"), icon="📈", roles=("owner",), order=72)
+    add_settings_link(app, "buying.settings", _l("Buying from sellers"),
+                      _l("Target margin for the suggested buy price, the warning threshold, sellers under 18."),
+                      order=65)
 
 
 __all__ = ["bp", "register"]

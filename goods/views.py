@@ -25,7 +25,7 @@ from core.db import get_db
 from core.errors import DomainError
 from core.forms import apply_domain_error, submit
 from core.settings import get_setting
-from core.web import access, add_nav, render, staff_only
+from core.web import access, add_settings_link, render, staff_only
 from goods import certificates, devices, erasure, files, identifiers, kinds
 from goods.forms import CertificateForm, DeviceForm, ErasureForm, GoodsSettingsForm
 from inventory import extensions
@@ -235,4 +235,5 @@ def register(app):
     extensions.register_intake_fields(app, DeviceFields)
     extensions.register_item_panel(app, item_panel)
     extensions.register_provenance_section(app, provenance_section)
-    add_nav(app, "goods.settings", _l("Regulated goods"), icon="🛡", roles=("owner",), order=85)
+    add_settings_link(app, "goods.settings", _l("Regulated goods"),
+                      _l("Which categories are electronics or vehicles; the date the erasure gate starts."), order=60)
