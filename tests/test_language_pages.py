@@ -21,6 +21,7 @@ ZH_ALLOWED = {
     "ESC", "POS", "HTTP", "HTTPS", "https", "http", "EN", "Resale", "CNY", "mm", "GB", "TCP", "IP", "LAN",
     "Asia", "Shanghai", "config", "toml", "RESALE", "REGISTRY", "TOKEN", "RESOLVER", "BASE", "SHOP", "TIMEZONE",
     "GBK", "UTF", "English",  # file encodings; the language switch names English in English
+    "CMA", "CNAS", "NGTC", "Caddy", "Blancco", "Mobile",  # accreditations, a lab, products named so in Chinese
 }
 #: Chinese an English page may show: the language switch names the other language in its own script.
 EN_ALLOWED = {"中文"}
@@ -44,14 +45,14 @@ class _Visible(HTMLParser):
         self.parts, self._skip = [], 0
 
     def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style", "template"):
+        if tag in ("script", "style", "template", "code"):  # code: commands typed as they are
             self._skip += 1
         for name, value in attrs:
             if name in READ_ATTRS and value:
                 self.parts.append(value)
 
     def handle_endtag(self, tag):
-        if tag in ("script", "style", "template") and self._skip:
+        if tag in ("script", "style", "template", "code") and self._skip:
             self._skip -= 1
 
     def handle_data(self, data):
@@ -70,12 +71,14 @@ def shop_data(app, db):
     texts = {get_setting(db, "shop_name")}
     for sql in ("SELECT title FROM items", "SELECT brand FROM items", "SELECT name FROM staff",
                 "SELECT number FROM consignors", "SELECT name FROM printers", "SELECT tag FROM items",
-                "SELECT category FROM items"):
+                "SELECT category FROM items", "SELECT body FROM certificates", "SELECT accreditation FROM certificates",
+                "SELECT grade FROM certificates", "SELECT summary FROM certificates", "SELECT tool FROM erasure_records"):
         texts.update(r[0] for r in db.execute(sql) if r[0])
     vault = app.extensions["vault"]
-    for (token,) in db.execute("SELECT name_enc FROM consignors"):
-        name = vault.decrypt(token)
-        texts.update({name, name[:1]})
+    for sql in ("SELECT name_enc FROM consignors", "SELECT name_enc FROM sellers"):  # shown masked: 王**
+        for (token,) in db.execute(sql):
+            name = vault.decrypt(token)
+            texts.update({name, name[:1]})
     texts.update(info["label"] for info in profiles.all_profiles().values())  # printer brands and models
     for category in get_setting(db, "categories"):
         texts.update({category, *category.split(" ", 1)})
