@@ -26,7 +26,7 @@ def test_a_phone_is_taken_in_with_its_imei_and_cannot_be_sold_before_its_erasure
     page.goto(f"{base}/intake")
     assert page.locator("#device-fields").count() == 0
     page.fill("#title", "iPhone 12 64G 蓝色")
-    page.locator(".chips label", has_text="电子产品 Electronics").click()
+    page.locator(".chips label:has(input[value='电子产品 Electronics'])").click()
     page.locator("#device-imei").wait_for()  # swapped in for the electronics category
     page.fill("#device-imei", "4901 5420 3237 519")
     page.locator("#device-fields .chips label", has=page.locator("input[value=yes]")).click()

@@ -60,7 +60,7 @@ def test_owner_edits_an_item_and_reorders_its_photos_on_a_tablet(live_server, br
         assert _db_rows(live_server, "SELECT title, model FROM items WHERE id = ?", (item["id"],)) == [("旧随身听", "")]
 
         page.fill("#model", "WM-EX1")
-        page.locator(".chips label", has_text="电子产品 Electronics").tap()
+        page.locator(".chips label:has(input[value='电子产品 Electronics'])").tap()
         page.fill("#description", "Plays both sides.")
         page.locator("#save-item").tap()
         page.wait_for_url(f"{base}/items/{item['id']}")
