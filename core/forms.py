@@ -3,20 +3,30 @@ invisible characters, one message per field, form fields read only from the form
 parses what people type into fen, list fields for repeated inputs, and :func:`submit`, the one
 "validate → domain action → DomainError onto the field → 422" cycle every form view uses."""
 
+import functools
 import re
 from typing import Any, NamedTuple
 
+from babel import support
 from flask import request
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.datastructures import MultiDict
 from wtforms import Field, PasswordField, StringField
+from wtforms.i18n import messages_path
 from wtforms.validators import ValidationError
 
 from core.errors import DomainError
 from core.money import MoneyError, format_plain, parse_money
 from core.text import refuse_personal_data, strip_invisible
+
+
+@functools.lru_cache(maxsize=8)
+def _wtforms_translations(locale):
+    """WTForms' message catalog for ``locale`` (a Babel ``Locale``), as Flask-WTF loads it."""
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
 
 
 class Form(FlaskForm):
@@ -37,6 +47,12 @@ class Form(FlaskForm):
             if issubclass(field_class, StringField) and not issubclass(field_class, PasswordField):
                 options = dict(options, filters=[strip_invisible, *unbound_field.kwargs.get("filters", ())])
             return super().bind_field(form, unbound_field, options)
+
+        def get_translations(self, form):
+            """WTForms' own messages in the request's language, parsed once per process and language
+            (Flask-WTF parses the ``.mo`` file again on every request: ~0.4 ms of each form post)."""
+            locale = get_locale() if request else None
+            return _wtforms_translations(locale) if locale else None
 
         def wrap_formdata(self, form, formdata):
             if formdata is None or hasattr(formdata, "getlist"):  # the view passed the data (or none) itself
