@@ -94,12 +94,14 @@ def apply_outcomes(db, config, item_ids, *, staff_id=None, moment=None):
                 db.execute("UPDATE items SET consignor_id = NULL, split_bps = 0, expires_at = NULL, updated_at = ? "
                            "WHERE id = ?",
                            (now, item_id))
+                # still in stock, but on other terms now: a cart holding it scans it again (leaving stock
+                # takes it out of carts by itself: pos m006)
+                db.execute("DELETE FROM cart_lines WHERE item_id = ?", (item_id,))
             else:
                 db.execute("UPDATE items SET status = ?, updated_at = ? WHERE id = ?", (STATUS[outcome], now, item_id))
                 # the one writer of end-of-consignment events: ``rp:outcome`` is then ``returned`` / ``donated``,
                 # the words the registry knows (it showed ``donate`` as returned)
                 outbox.record_end_of_consignment(db, item, STATUS[outcome], moment=moment)
-            db.execute("DELETE FROM cart_lines WHERE item_id = ?", (item_id,))
             db.execute("INSERT INTO expiries (item_id, consignor_id, at, staff_id, outcome) VALUES (?, ?, ?, ?, ?)",
                        (item_id, item["consignor_id"], now, staff_id, outcome))
             record_event(db, item_id, "expired", staff_id, moment, outcome=outcome)

@@ -33,7 +33,6 @@ def return_to_consignor(db, item_id, *, staff_id=None, moment=None):
         if not item["consignor_id"]:
             raise Conflict(_l("This is the shop's own stock: there is no consignor to return it to."))
         db.execute("UPDATE items SET status = 'returned', updated_at = ? WHERE id = ?", (clock.iso(moment), item_id))
-        db.execute("DELETE FROM cart_lines WHERE item_id = ?", (item_id,))
         record_event(db, item_id, "returned_to_consignor", staff_id, moment)
         outbox.record_end_of_consignment(db, item, "returned", moment=moment)
     return item

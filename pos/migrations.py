@@ -216,3 +216,20 @@ def m005_customer_display(db):
         CREATE UNIQUE INDEX carts_display ON carts(display_hash) WHERE display_hash IS NOT NULL;
         """
     )
+
+
+@migrations()
+def m006_carts_follow_stock(db):
+    """A cart never keeps an item that left stock other than by being sold: withdrawn, returned to its
+    consignor, donated, scrapped. One rule for every area that takes an item off sale (``inventory.items``,
+    ``consignment.returns``, ``consignment.expiry``) — they need not know the till's tables. A sold item
+    stays in other tills' carts, where the till says it was just sold at another till."""
+    db.executescript(
+        """
+        CREATE TRIGGER cart_lines_follow_stock AFTER UPDATE OF status ON items
+        WHEN NEW.status NOT IN ('available', 'sold')
+        BEGIN
+            DELETE FROM cart_lines WHERE item_id = NEW.id;
+        END;
+        """
+    )

@@ -12,6 +12,7 @@ from core.db import transaction
 from core.errors import Conflict, DomainError
 from core.settings import get_setting, set_setting
 from inventory import gallery, items, migrations
+from pos import cart as carts
 from tests.conftest import count, jpeg_bytes, sell, text_of
 
 ID = "11010519491231002X"
@@ -284,6 +285,23 @@ def test_withdraw_a_shop_item_with_history_and_event(app, db, owner_client, make
     assert "Withdrawn from sale: chipped" in text_of(owner_client.get(f"/items/{item['id']}"))
     with pytest.raises(Conflict):
         items.withdraw(db, item["id"])
+
+
+def test_an_item_taken_off_sale_leaves_every_cart_but_a_sold_one_stays(app, db, staff, make_item):
+    """pos m006: withdrawn, returned or donated goods leave the tills' carts, whichever area took them off sale;
+    an item sold at one till stays in another till's cart, which then says it was just sold."""
+    shop, consigned, sold = make_item(consignor_id=None), make_item(), make_item()
+    first, second = carts.new_cart(db, staff["cashier"]), carts.new_cart(db, staff["owner"])
+    for item in (shop, consigned, sold):
+        carts.add_item(db, first, item["id"])
+    carts.add_item(db, second, shop["id"])
+    items.withdraw(db, shop["id"], reason="chipped")
+    returns.return_to_consignor(db, consigned["id"])
+    assert [r[0] for r in db.execute("SELECT item_id FROM cart_lines ORDER BY id")] == [sold["id"]]
+    sell(app, db, [sold])
+    assert [r[0] for r in db.execute("SELECT item_id FROM cart_lines WHERE cart_id = ?", (first,))] == [sold["id"]]
+    [line] = carts.lines(db, first)
+    assert line["available"] == 0
 
 
 def test_a_sold_item_cannot_be_withdrawn_or_returned(app, db, owner_client, make_item):
