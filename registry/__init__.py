@@ -41,16 +41,16 @@ def default_instance_path():
     return Path(base) / "resale-registry"
 
 
-def _check_key(config, instance, db):
-    """The stolen-check key (``bytes``): ``STOLEN_CHECK_KEY`` (hex), else on SQLite ``stolen-check.key`` in the
-    instance folder (32 random bytes, mode 0600, made at first start), on PostgreSQL the ``check_key`` row of
-    ``registry_settings`` (made at first start; every process reads the same one). Published to hubs by
-    ``GET /stolen/check-key``; see ``docs/sync.md``."""
+def _check_key(config, db):
+    """The stolen-check key (``bytes``): ``STOLEN_CHECK_KEY`` (hex), else on SQLite ``stolen-check.key`` beside
+    the database file (by default in the instance folder; 32 random bytes, mode 0600, made at first start), on
+    PostgreSQL the ``check_key`` row of ``registry_settings`` (made at first start). Either way every process
+    on one database reads the same key. Published to hubs by ``GET /stolen/check-key``; see ``docs/sync.md``."""
     if config.get("STOLEN_CHECK_KEY"):
         return bytes.fromhex(config["STOLEN_CHECK_KEY"])
     if db.dialect == "postgresql":
         return store.shared_secret(db, "check_key", 32)
-    return read_or_create_secret(instance / "stolen-check.key", 32)
+    return read_or_create_secret(Path(config["DATABASE"]).parent / "stolen-check.key", 32)
 
 
 def database_url(config, instance):
@@ -113,7 +113,7 @@ def create_registry_app(config=None):
             store.add_shop(db, name, token)
         for token, name in (app.config.get("AUTHORITIES") or {}).items():
             store.add_shop(db, name, token, role="authority")
-        app.extensions["stolen_check_key"] = check_key = _check_key(app.config, instance, db)
+        app.extensions["stolen_check_key"] = check_key = _check_key(app.config, db)
         store.rehash_reports(db, check_key)
     finally:
         db.close()

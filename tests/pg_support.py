@@ -1,4 +1,5 @@
-"""A real, throwaway PostgreSQL server for the registry tests and bench (issue 14 §1).
+"""A real, throwaway PostgreSQL server and registry server processes for the registry tests and bench
+(issue 14 §1).
 
 :class:`PostgresServer` runs ``initdb`` on a fresh temporary folder and starts ``postgres`` on a Unix socket in
 that folder only (``listen_addresses=''``: no TCP port, so parallel runs never collide), trust authentication,
@@ -12,10 +13,13 @@ PostgreSQL that cannot start fails the test (CI installs it: ``make system-deps`
 """
 
 import glob
+import http.client
 import os
 import pwd
 import shutil
+import socket
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -148,3 +152,67 @@ def postgres_or_skip():
     if os.environ.get("CI"):
         pytest.fail(f"{reason} — in CI the registry tests must run on PostgreSQL too")
     pytest.skip(reason)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class RegistryProcess:
+    """``resale-pos registry serve`` (waitress) in its own OS process on a free loopback port, on the database
+    at ``database_url`` (several of them on one database: the load-balanced set-up of ``docs/registry.md``).
+
+    Args:
+        folder: its instance folder (each process its own: they share nothing but the database).
+        database_url: ``postgresql://…`` or ``sqlite:///…``.
+        threads: waitress threads.
+    """
+
+    def __init__(self, folder, database_url, threads=8, port=None):
+        self.port = port or _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = Path(folder).with_suffix(".log")
+        self.log = open(self.log_path, "ab")  # noqa: SIM115 -- open for the process's life
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "cli", "registry", "serve", "--instance", str(folder), "--database-url",
+             database_url, "--port", str(self.port), "--threads", str(threads)],
+            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def wait_ready(self, seconds=120):
+        """Wait until ``GET /healthz`` answers 200 (the process has migrated and listens); returns self.
+
+        Raises:
+            RuntimeError: the process exited or did not answer in time (its log is in the message).
+        """
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("registry process exited: " + self.log_path.read_text(errors="replace")[-2000:])
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    conn.close()
+                    return self
+                conn.close()
+            except OSError:
+                pass
+            time.sleep(0.2)
+        log = self.log_path.read_text(errors="replace")[-2000:]
+        raise RuntimeError("registry process did not answer in time: " + log)
+
+    def stop(self):
+        """Stop the process (SIGTERM, then SIGKILL after 15 s)."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        self.log.close()
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
