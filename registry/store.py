@@ -375,8 +375,8 @@ def events_for_epcs(db, epcs=(), paths=()):
         return []
     found = db.rows(f"SELECT DISTINCT e.id, {db.as_bytes('e.body')} AS body, e.shop_id, s.name AS shop_name, "
                     "e.recorded_at, e.event_time "
-                     "FROM event_epcs x JOIN events e ON e.id = x.event_rowid JOIN shops s ON s.id = e.shop_id "
-                     f"WHERE {' OR '.join(clauses)} ORDER BY e.event_time, e.id", params)
+                    "FROM event_epcs x JOIN events e ON e.id = x.event_rowid JOIN shops s ON s.id = e.shop_id "
+                    f"WHERE {' OR '.join(clauses)} ORDER BY e.event_time, e.id", params)
     records = []
     for r in found:
         try:
