@@ -222,6 +222,7 @@ class Backend:
     @contextmanager
     def _migration_lock(self, db):
         if self.dialect == "postgresql":
+            db.execute("SET lock_timeout = 0")  # wait for a process that is migrating, however long it takes
             db.execute("SELECT pg_advisory_lock(?)", (MIGRATION_LOCK,))
             try:
                 yield

@@ -1,4 +1,5 @@
-"""The reference registry's storage and capture logic (plain functions on a ``sqlite_utils.Database``).
+"""The reference registry's storage and capture logic: plain functions on a :class:`registry.backend.Database`
+(SQLite or PostgreSQL; the SQL here is written once, the differences live in :mod:`registry.backend`).
 
 Implements the subset of the EPCIS 2.0 capture interface the hubs use (EPCIS 2.0 §12.6): a capture
 validates each event against the official JSON schema (a copy ships as ``epcis/EPCIS-JSON-Schema.json``),
@@ -301,16 +302,15 @@ def _store(db, shop_id, event, capture_id, now, check_key=None):
     """Insert one valid event unless its ``eventID`` is known; returns 1 when stored, 0 for a duplicate.
     A ``stolen`` report (already checked by :func:`stolen_problems`) also gets one ``stolen_reports`` row
     per identifier, by keyed hash."""
-    cur = db.execute(
+    found = db.one(
         "INSERT INTO events (event_id, type, event_time, action, biz_step, disposition, shop_id, capture_id, "
         "recorded_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(event_id) DO NOTHING RETURNING id",
         (event["eventID"], event.get("type", ""), _utc(event.get("eventTime", "")), event.get("action"),
          bare(event.get("bizStep")), bare(event.get("disposition")), shop_id, capture_id, now,
          json.dumps(event, ensure_ascii=False, separators=(",", ":"))))
-    found = cur.fetchone()
     if found is None:  # the eventID is known (stored by this or any other process): nothing stored twice
         return 0
-    rowid = found[0] if db.dialect == "sqlite" else found["id"]
+    rowid = found["id"]
     for epc in dict.fromkeys(event.get("epcList") or []):
         db.execute("INSERT INTO event_epcs (event_rowid, epc, epc_path) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                    (rowid, epc, urlsplit(epc).path or epc))
