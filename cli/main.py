@@ -153,7 +153,7 @@ def serve(instance, host, port, threads, demo, no_workers, behind_proxy, https_p
         urls = app.config["LAN_HTTPS_URLS"] + urls
     click.echo(f"Resale POS {app_version()} — data in {app.instance_path}")
     click.echo(f"Started in {app.config['STARTUP_SECONDS']:.2f} s.")
-    click.echo("Open the till on this device: http://localhost:%d/" % port)
+    click.echo(f"Open the till on this device: http://localhost:{port}/")
     for url in urls:
         click.echo(f"Other tablets on this network: {url}")
     click.echo("Scan this with a tablet's camera to open the till:")
@@ -376,45 +376,62 @@ def registry():
 REGISTRY_INSTANCE = click.option("--instance", type=click.Path(file_okay=False, path_type=Path), default=None,
                                  help="Registry folder (default $RESALE_REGISTRY_INSTANCE or "
                                       "~/.local/share/resale-registry).")
+REGISTRY_DATABASE = click.option("--database-url", envvar="REGISTRY_DATABASE_URL", default=None,
+                                 help="postgresql://… (a city's registry) or sqlite:///… (default: registry.db "
+                                      "in the registry folder); also $REGISTRY_DATABASE_URL.")
+
+
+def _registry_app(instance, database_url):
+    """The registry app for a command: its folder and database URL when given."""
+    config = {}
+    if instance:
+        config["INSTANCE_PATH"] = str(instance)
+    if database_url:
+        config["DATABASE_URL"] = database_url
+    return create_registry_app(config)
+
+
+def _register(app, name, role):
+    """Register a shop or authority in the app's database; returns ``(id, token)``."""
+    db = app.extensions["registry_backend"].connect()
+    try:
+        return store.add_shop(db, name.strip()[:60], role=role)
+    finally:
+        db.close()
 
 
 @registry.command("serve")
 @REGISTRY_INSTANCE
+@REGISTRY_DATABASE
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8090, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
-def registry_serve(instance, host, port, threads):
-    """Serve the registry with waitress (put it behind a TLS-terminating proxy on the internet)."""
-    app = create_registry_app({"INSTANCE_PATH": str(instance)} if instance else None)
-    click.echo(f"Registry on http://{host}:{port}/ — data in {app.config['DATABASE']}")
+def registry_serve(instance, database_url, host, port, threads):
+    """Serve the registry with waitress (put it behind a TLS-terminating proxy on the internet; on PostgreSQL
+    run several, on one or more machines, behind a load balancer: they share nothing but the database)."""
+    app = _registry_app(instance, database_url)
+    where = app.config["DATABASE"] or "PostgreSQL"  # never the URL: it may carry a password
+    click.echo(f"Registry on http://{host}:{port}/ — data in {where}")
     waitress_serve(app, host=host, port=port, threads=threads, ident="resale-registry")
 
 
 @registry.command("add-shop")
 @REGISTRY_INSTANCE
+@REGISTRY_DATABASE
 @click.option("--name", prompt="Shop name", help="The shop's public name (shown on provenance pages).")
-def registry_add_shop(instance, name):
+def registry_add_shop(instance, database_url, name):
     """Register a shop and print the bearer token its hub puts in REGISTRY_TOKEN."""
-    app = create_registry_app({"INSTANCE_PATH": str(instance)} if instance else None)
-    db = connect(app.config["DATABASE"])
-    try:
-        shop_id, token = store.add_shop(db, name.strip()[:60])
-    finally:
-        db.close()
+    shop_id, token = _register(_registry_app(instance, database_url), name, "shop")
     click.echo(f"Shop {shop_id} ({name}) registered. Token (shown once): {token}")
 
 
 @registry.command("add-authority")
 @REGISTRY_INSTANCE
+@REGISTRY_DATABASE
 @click.option("--name", prompt="Authority name", help="E.g. the police station that reports stolen goods.")
-def registry_add_authority(instance, name):
+def registry_add_authority(instance, database_url, name):
     """Register an authority (may report goods stolen and mark them recovered) and print its token."""
-    app = create_registry_app({"INSTANCE_PATH": str(instance)} if instance else None)
-    db = connect(app.config["DATABASE"])
-    try:
-        authority_id, token = store.add_shop(db, name.strip()[:60], role="authority")
-    finally:
-        db.close()
+    authority_id, token = _register(_registry_app(instance, database_url), name, "authority")
     click.echo(f"Authority {authority_id} ({name}) registered. Token (shown once): {token}")
 
 

@@ -1,8 +1,11 @@
 """The reference registry: a small, separate Flask app that takes EPCIS 2.0 events from shop hubs and
 serves the public provenance page an item's QR code resolves to (design brief §1, §5; issue 4).
 
-``create_registry_app(config)`` builds it with its own SQLite file and its own translations catalog
-(``registry/translations``); ``resale-pos registry serve`` runs it with waitress.
+``create_registry_app(config)`` builds it with its own database — a SQLite file (the pilot default) or
+PostgreSQL (``REGISTRY_DATABASE_URL``; :mod:`registry.backend`) — and its own translations catalog
+(``registry/translations``); ``resale-pos registry serve`` runs it with waitress. Its processes keep no state
+between requests, so a city runs several behind a load balancer on one PostgreSQL database
+(``docs/registry.md``).
 """
 
 import os
@@ -10,11 +13,10 @@ from pathlib import Path
 
 from flask import Flask, request
 
-import core.db
 from core.config import read_or_create_secret
 from core.i18n import AreaBabel
 from core.paths import package_dir
-from registry import store, views
+from registry import backend, store, views
 
 LANGUAGES = ["zh_CN", "en"]
 
@@ -39,12 +41,28 @@ def default_instance_path():
     return Path(base) / "resale-registry"
 
 
-def _check_key(config, instance):
-    """The stolen-check key (``bytes``): ``STOLEN_CHECK_KEY`` (hex) or ``stolen-check.key`` (32 random bytes,
-    mode 0600, made at first start). Published to hubs by ``GET /stolen/check-key``; see ``docs/sync.md``."""
+def _check_key(config, db):
+    """The stolen-check key (``bytes``): ``STOLEN_CHECK_KEY`` (hex), else on SQLite ``stolen-check.key`` beside
+    the database file (by default in the instance folder; 32 random bytes, mode 0600, made at first start), on
+    PostgreSQL the ``check_key`` row of ``registry_settings`` (made at first start). Either way every process
+    on one database reads the same key. Published to hubs by ``GET /stolen/check-key``; see ``docs/sync.md``."""
     if config.get("STOLEN_CHECK_KEY"):
         return bytes.fromhex(config["STOLEN_CHECK_KEY"])
-    return read_or_create_secret(instance / "stolen-check.key", 32)
+    if db.dialect == "postgresql":
+        return store.shared_secret(db, "check_key", 32)
+    return read_or_create_secret(Path(config["DATABASE"]).parent / "stolen-check.key", 32)
+
+
+def database_url(config, instance):
+    """The database to use: ``DATABASE_URL`` in ``config``, else ``$REGISTRY_DATABASE_URL``, else ``DATABASE``
+    (a SQLite path) in ``config``, else ``sqlite:///{instance}/registry.db``."""
+    if config.get("DATABASE_URL"):
+        return str(config["DATABASE_URL"])
+    if os.environ.get("REGISTRY_DATABASE_URL") and not config.get("DATABASE"):
+        return os.environ["REGISTRY_DATABASE_URL"]
+    if config.get("DATABASE"):
+        return f"sqlite:///{Path(config['DATABASE']).resolve()}"
+    return backend.default_url(instance)
 
 
 def select_locale():
@@ -61,13 +79,19 @@ def create_registry_app(config=None):
     """Create the registry app.
 
     Args:
-        config: mapping over :data:`DEFAULTS`: ``INSTANCE_PATH`` (folder of ``registry.db``), ``DATABASE``
-            (path of the SQLite file), ``SHOPS`` ({bearer token: shop name}), ``AUTHORITIES`` ({bearer token:
+        config: mapping over :data:`DEFAULTS`: ``INSTANCE_PATH`` (folder of ``registry.db``), ``DATABASE_URL``
+            (``postgresql://…`` or ``sqlite:///…``; see :func:`database_url`), ``DATABASE`` (path of the SQLite
+            file), ``SHOPS`` ({bearer token: shop name}), ``AUTHORITIES`` ({bearer token:
             authority name}), ``STOLEN_CHECK_KEY`` (hex; else ``stolen-check.key`` in the instance folder),
             ``CAPTURE_LIMIT`` (events), ``CAPTURE_SIZE_LIMIT`` (bytes).
 
     Returns:
-        flask.Flask: the app, its database migrated and configured shops registered.
+        flask.Flask: the app, its database migrated and configured shops registered; ``DATABASE_URL`` and
+        ``DATABASE_DIALECT`` (``"sqlite"``/``"postgresql"``) set, ``DATABASE`` the SQLite file (``None`` on
+        PostgreSQL); the back end in ``app.extensions["registry_backend"]``.
+
+    Raises:
+        registry.backend.Unsupported: a database URL of another kind, or PostgreSQL without psycopg.
     """
     config = dict(config or {})
     instance = Path(config.pop("INSTANCE_PATH", None) or default_instance_path()).resolve()
@@ -75,22 +99,25 @@ def create_registry_app(config=None):
     app = Flask("registry", instance_path=str(instance), template_folder=str(package_dir("templates")),
                 static_folder=None)
     app.config.update(DEFAULTS)
-    app.config["DATABASE"] = str(instance / "registry.db")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(package_dir("registry") / "translations")
     app.config.update(config)
+    url = database_url(config, instance)
+    data = backend.open_backend(url, app.config["BUSY_TIMEOUT_MS"])
+    app.config.update(DATABASE_URL=url, DATABASE_DIALECT=data.dialect, DATABASE=data.path)
+    app.extensions["registry_backend"] = data
     AreaBabel(app, locale_selector=select_locale)
-    core.db.migrate(app.config["DATABASE"], [store.migrations], app.config["BUSY_TIMEOUT_MS"])
-    db = core.db.connect(app.config["DATABASE"])
+    data.migrate("registry", store.MIGRATIONS)
+    db = data.connect()
     try:
         for token, name in (app.config.get("SHOPS") or {}).items():
             store.add_shop(db, name, token)
         for token, name in (app.config.get("AUTHORITIES") or {}).items():
             store.add_shop(db, name, token, role="authority")
-        app.extensions["stolen_check_key"] = check_key = _check_key(app.config, instance)
+        app.extensions["stolen_check_key"] = check_key = _check_key(app.config, db)
         store.rehash_reports(db, check_key)
     finally:
         db.close()
-    app.teardown_appcontext(core.db.close_db)
+    app.teardown_appcontext(backend.close_db)
 
     views.register(app)
     return app

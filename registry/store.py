@@ -1,4 +1,5 @@
-"""The reference registry's storage and capture logic (plain functions on a ``sqlite_utils.Database``).
+"""The reference registry's storage and capture logic: plain functions on a :class:`registry.backend.Database`
+(SQLite or PostgreSQL; the SQL here is written once, the differences live in :mod:`registry.backend`).
 
 Implements the subset of the EPCIS 2.0 capture interface the hubs use (EPCIS 2.0 §12.6): a capture
 validates each event against the official JSON schema (a copy ships as ``epcis/EPCIS-JSON-Schema.json``),
@@ -20,32 +21,27 @@ from datetime import datetime
 from itertools import chain
 from urllib.parse import urlsplit
 
-from sqlite_utils import Migrations
-
 import epcis
 from core import clock
-from core.db import one, rows, transaction
 from epcis import identifiers
-
-migrations = Migrations("registry")
 
 CBV_PREFIXES = ("https://ref.gs1.org/cbv/BizStep-", "https://ref.gs1.org/cbv/Disp-",
                 "urn:epcglobal:cbv:bizstep:", "urn:epcglobal:cbv:disp:")
 
 
-@migrations()
 def m001_registry(db):
+    """Shops, capture jobs, events (``event_id`` UNIQUE: the de-duplication key) and their EPCs."""
     db.executescript(
         """
         CREATE TABLE shops (
-            id INTEGER PRIMARY KEY,
+            id {pk},
             name TEXT NOT NULL,
             token_hash TEXT NOT NULL UNIQUE,
             created_at TEXT NOT NULL
         );
         CREATE TABLE capture_jobs (
             id TEXT PRIMARY KEY,
-            shop_id INTEGER NOT NULL REFERENCES shops(id),
+            shop_id {ref} NOT NULL REFERENCES shops(id),
             created_at TEXT NOT NULL,
             finished_at TEXT,
             running INTEGER NOT NULL DEFAULT 0,
@@ -57,20 +53,20 @@ def m001_registry(db):
             errors TEXT NOT NULL DEFAULT '[]'
         );
         CREATE TABLE events (
-            id INTEGER PRIMARY KEY,
+            id {pk},
             event_id TEXT NOT NULL UNIQUE,
             type TEXT NOT NULL,
-            event_time TEXT NOT NULL,
+            event_time {ctext} NOT NULL,
             action TEXT,
             biz_step TEXT,
             disposition TEXT,
-            shop_id INTEGER NOT NULL REFERENCES shops(id),
+            shop_id {ref} NOT NULL REFERENCES shops(id),
             capture_id TEXT,
             recorded_at TEXT NOT NULL,
             body TEXT NOT NULL
         );
         CREATE TABLE event_epcs (
-            event_rowid INTEGER NOT NULL REFERENCES events(id),
+            event_rowid {ref} NOT NULL REFERENCES events(id),
             epc TEXT NOT NULL,
             epc_path TEXT NOT NULL,
             PRIMARY KEY (epc, event_rowid)
@@ -80,7 +76,6 @@ def m001_registry(db):
     )
 
 
-@migrations()
 def m002_stolen_reports(db):
     """Roles (``shop`` or ``authority``: only an authority may report goods stolen) and the stolen reports
     by keyed hash of the identifier, written at capture so a check is an index lookup (issue 12 §4)."""
@@ -88,11 +83,11 @@ def m002_stolen_reports(db):
         """
         ALTER TABLE shops ADD COLUMN role TEXT NOT NULL DEFAULT 'shop' CHECK (role IN ('shop', 'authority'));
         CREATE TABLE stolen_reports (
-            id INTEGER PRIMARY KEY,
-            event_rowid INTEGER NOT NULL REFERENCES events(id),
-            authority_id INTEGER NOT NULL REFERENCES shops(id),
+            id {pk},
+            event_rowid {ref} NOT NULL REFERENCES events(id),
+            authority_id {ref} NOT NULL REFERENCES shops(id),
             kind TEXT NOT NULL,
-            check_hash TEXT NOT NULL,
+            check_hash {ctext} NOT NULL,
             key_id TEXT NOT NULL,
             reference TEXT,
             reported_at TEXT NOT NULL,
@@ -102,6 +97,17 @@ def m002_stolen_reports(db):
         CREATE INDEX stolen_reports_hash ON stolen_reports(check_hash);
         """
     )
+
+
+def m003_settings(db):
+    """Settings every registry process shares, as rows: on PostgreSQL the stolen-check key (``check_key``,
+    hex) lives here, so all processes behind a load balancer hash with the same key."""
+    db.executescript("CREATE TABLE registry_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);")
+
+
+#: The registry's migrations, in order (applied at start by :meth:`registry.backend.Backend.migrate`; the DDL
+#: tokens ``{pk}``, ``{ref}``, ``{ctext}`` are :data:`registry.backend.DDL_TOKENS`).
+MIGRATIONS = [m001_registry, m002_stolen_reports, m003_settings]
 
 
 def token_hash(token):
@@ -122,13 +128,10 @@ def add_shop(db, name, token=None, role="shop"):
     if role not in ("shop", "authority"):
         raise ValueError("role must be shop or authority")
     token = token or secrets.token_urlsafe(32)
-    with transaction(db):
-        existing = one(db, "SELECT id FROM shops WHERE token_hash = ?", (token_hash(token),))
-        if existing:
-            db.execute("UPDATE shops SET name = ?, role = ? WHERE id = ?", (name, role, existing["id"]))
-            return existing["id"], token
-        shop_id = db.execute("INSERT INTO shops (name, token_hash, created_at, role) VALUES (?, ?, ?, ?)",
-                             (name, token_hash(token), clock.iso(), role)).lastrowid
+    with db.transaction():  # one upsert: two processes registering the configured shops at once both succeed
+        shop_id = db.scalar("INSERT INTO shops (name, token_hash, created_at, role) VALUES (?, ?, ?, ?) "
+                            "ON CONFLICT (token_hash) DO UPDATE SET name = excluded.name, role = excluded.role "
+                            "RETURNING id", (name, token_hash(token), clock.iso(), role))
     return shop_id, token
 
 
@@ -136,7 +139,7 @@ def shop_for_token(db, token):
     """The shop (dict with ``id``, ``name``, ``role``) whose token is ``token``, or ``None``."""
     if not token:
         return None
-    return one(db, "SELECT id, name, role FROM shops WHERE token_hash = ?", (token_hash(token),))
+    return db.one("SELECT id, name, role FROM shops WHERE token_hash = ?", (token_hash(token),))
 
 
 class CaptureRefused(Exception):
@@ -238,8 +241,9 @@ def capture(db, shop_id, raw, behaviour="rollback", max_events=500, max_depth=ep
     job_id = str(uuid.uuid4())
     now = clock.iso()
     stored = duplicates = 0
-    with transaction(db):
+    with db.transaction():
         if not errors or behaviour == "proceed":
+            db.lock_keys(event["eventID"] for event in good)  # PostgreSQL: overlapping batches queue, never deadlock
             for event in good:
                 stored_now = _store(db, shop_id, event, job_id, now, check_key)
                 stored += stored_now
@@ -262,7 +266,7 @@ def _utc(text):
 
 
 def _role(db, shop_id):
-    row = one(db, "SELECT role FROM shops WHERE id = ?", (shop_id,))
+    row = db.one("SELECT role FROM shops WHERE id = ?", (shop_id,))
     return row["role"] if row else None
 
 
@@ -298,24 +302,24 @@ def _store(db, shop_id, event, capture_id, now, check_key=None):
     """Insert one valid event unless its ``eventID`` is known; returns 1 when stored, 0 for a duplicate.
     A ``stolen`` report (already checked by :func:`stolen_problems`) also gets one ``stolen_reports`` row
     per identifier, by keyed hash."""
-    cur = db.execute(
+    found = db.one(
         "INSERT INTO events (event_id, type, event_time, action, biz_step, disposition, shop_id, capture_id, "
-        "recorded_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(event_id) DO NOTHING",
+        "recorded_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(event_id) DO NOTHING RETURNING id",
         (event["eventID"], event.get("type", ""), _utc(event.get("eventTime", "")), event.get("action"),
          bare(event.get("bizStep")), bare(event.get("disposition")), shop_id, capture_id, now,
          json.dumps(event, ensure_ascii=False, separators=(",", ":"))))
-    if cur.rowcount != 1:
+    if found is None:  # the eventID is known (stored by this or any other process): nothing stored twice
         return 0
-    rowid = cur.lastrowid
+    rowid = found["id"]
     for epc in dict.fromkeys(event.get("epcList") or []):
-        db.execute("INSERT OR IGNORE INTO event_epcs (event_rowid, epc, epc_path) VALUES (?, ?, ?)",
+        db.execute("INSERT INTO event_epcs (event_rowid, epc, epc_path) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                    (rowid, epc, urlsplit(epc).path or epc))
     if check_key is not None and is_stolen_report(event):
         reference = event.get(f"{epcis.NS_PREFIX}:reportReference")
         reference = str(reference)[:100] if reference not in (None, "") else None
         for kind, value in report_identifiers(event):
-            db.execute("INSERT OR IGNORE INTO stolen_reports (event_rowid, authority_id, kind, check_hash, key_id, "
-                       "reference, reported_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            db.execute("INSERT INTO stolen_reports (event_rowid, authority_id, kind, check_hash, key_id, "
+                       "reference, reported_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                        (rowid, shop_id, kind, identifiers.check_hash(check_key, kind, value),
                         identifiers.key_id(check_key), reference, now))
     return 1
@@ -337,7 +341,8 @@ def capture_one(db, shop_id, event, check_key=None):
     stolen = stolen_problems(body, _role(db, shop_id), check_key)
     if problems or stolen:
         raise CaptureRefused(400, "Invalid event", "; ".join(chain(*problems.values(), stolen))[:1000])
-    with transaction(db):
+    with db.transaction():
+        db.lock_keys([body["eventID"]])
         stored = _store(db, shop_id, body, None, clock.iso(), check_key)
     return "created" if stored else "exists"
 
@@ -346,7 +351,7 @@ def get_job(db, job_id, shop_id=None):
     """A capture job as the EPCIS 2.0 capture-job JSON (``captureID``, ``createdAt``, ``finishedAt``,
     ``running``, ``success``, ``captureErrorBehaviour``, ``errors``) plus ``stored``/``duplicates`` counts,
     or ``None`` (also when it belongs to another shop than ``shop_id``)."""
-    job = one(db, "SELECT * FROM capture_jobs WHERE id = ?", (job_id,))
+    job = db.one("SELECT * FROM capture_jobs WHERE id = ?", (job_id,))
     if job is None or (shop_id is not None and job["shop_id"] != shop_id):
         return None
     return {"captureID": job["id"], "createdAt": job["created_at"], "finishedAt": job["finished_at"],
@@ -368,9 +373,10 @@ def events_for_epcs(db, epcs=(), paths=()):
         params += list(paths)
     if not clauses:
         return []
-    found = rows(db, "SELECT DISTINCT e.id, CAST(e.body AS BLOB) AS body, e.shop_id, s.name AS shop_name, e.recorded_at, e.event_time "
-                     "FROM event_epcs x JOIN events e ON e.id = x.event_rowid JOIN shops s ON s.id = e.shop_id "
-                     f"WHERE {' OR '.join(clauses)} ORDER BY e.event_time, e.id", params)
+    found = db.rows(f"SELECT DISTINCT e.id, {db.as_bytes('e.body')} AS body, e.shop_id, s.name AS shop_name, "
+                    "e.recorded_at, e.event_time "
+                    "FROM event_epcs x JOIN events e ON e.id = x.event_rowid JOIN shops s ON s.id = e.shop_id "
+                    f"WHERE {' OR '.join(clauses)} ORDER BY e.event_time, e.id", params)
     records = []
     for r in found:
         try:
@@ -383,9 +389,26 @@ def events_for_epcs(db, epcs=(), paths=()):
     return records
 
 
+def event_body(db, event_id):
+    """The stored JSON text of event ``event_id`` (``str``, or ``bytes`` for a SQLite row that is not
+    UTF-8), or ``None``."""
+    row = db.one(f"SELECT {db.as_bytes('body')} AS body FROM events WHERE event_id = ?", (event_id,))
+    return row["body"] if row else None
+
+
+def shared_secret(db, name, size):
+    """A random secret of ``size`` bytes kept in ``registry_settings`` under ``name`` and made on first use;
+    every process gets the same one (an ``INSERT … ON CONFLICT DO NOTHING`` decides which process's draw
+    is kept when two start at once)."""
+    with db.transaction():
+        db.execute("INSERT INTO registry_settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+                   (name, secrets.token_hex(size)))
+    return bytes.fromhex(db.scalar("SELECT value FROM registry_settings WHERE name = ?", (name,)))
+
+
 def event_count(db):
     """How many events the registry holds."""
-    return db.execute("SELECT count(*) FROM events").fetchone()[0]
+    return db.scalar("SELECT count(*) AS n FROM events")
 
 
 # -- stolen-goods check (issue 12 §4) -------------------------------------------------------------------
@@ -398,10 +421,10 @@ def rehash_reports(db, check_key):
     """Re-derive every stolen report's hash made under another key (the registry's check key was
     replaced) from the identifiers in its stored event; returns how many rows changed. Run at start."""
     current = identifiers.key_id(check_key)
-    stale = rows(db, "SELECT r.id, r.kind, e.body FROM stolen_reports r JOIN events e ON e.id = r.event_rowid "
+    stale = db.rows("SELECT r.id, r.kind, e.body FROM stolen_reports r JOIN events e ON e.id = r.event_rowid "
                      "WHERE r.key_id != ?", (current,))
     changed = 0
-    with transaction(db):
+    with db.transaction():
         for row in stale:
             try:
                 event = json.loads(row["body"])
@@ -429,7 +452,7 @@ def check(db, hashes):
     """
     results = []
     for digest in hashes:
-        found = rows(db, "SELECT r.reference, s.name AS authority, r.reported_at, e.event_id FROM stolen_reports r "
+        found = db.rows("SELECT r.reference, s.name AS authority, r.reported_at, e.event_id FROM stolen_reports r "
                          "JOIN shops s ON s.id = r.authority_id JOIN events e ON e.id = r.event_rowid "
                          "WHERE r.check_hash = ? AND r.recovered_at IS NULL ORDER BY r.id", (digest,))
         results.append({"hash": digest, "status": "hit" if found else "clear",
@@ -450,8 +473,8 @@ def hashes_in_ranges(db, prefixes):
     Returns:
         dict: prefix → sorted list of full hashes (empty list: nothing reported in that range).
     """
-    return {prefix: [r["check_hash"] for r in rows(
-        db, "SELECT DISTINCT check_hash FROM stolen_reports WHERE check_hash >= ? AND check_hash < ? "
+    return {prefix: [r["check_hash"] for r in db.rows(
+        "SELECT DISTINCT check_hash FROM stolen_reports WHERE check_hash >= ? AND check_hash < ? "
             "AND recovered_at IS NULL ORDER BY check_hash", (prefix, prefix + _PREFIX_END))]
         for prefix in dict.fromkeys(prefixes)}
 
@@ -460,7 +483,7 @@ def mark_recovered(db, event_id):
     """An authority's "recovered": the stolen report captured as event ``event_id`` no longer makes a
     check a hit (the event itself stays: EPCIS events are never changed). Returns the number of report
     rows marked (0 when the event is unknown, not a stolen report, or already recovered)."""
-    with transaction(db):
+    with db.transaction():
         cur = db.execute("UPDATE stolen_reports SET recovered_at = ? WHERE recovered_at IS NULL AND event_rowid = "
                          "(SELECT id FROM events WHERE event_id = ?)", (clock.iso(), event_id))
     return cur.rowcount

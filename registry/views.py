@@ -27,10 +27,10 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 import epcis
 from core import clock
-from core.db import get_db
 from core.money import format_money
 from epcis import identifiers
 from registry import provenance, store
+from registry.backend import get_db
 
 bp = Blueprint("registry", __name__)
 
@@ -183,10 +183,10 @@ def epc_events(epc):
 @shop_required
 def get_event(event_id):
     """One event by its eventID."""
-    row = get_db().execute("SELECT body FROM events WHERE event_id = ?", (event_id,)).fetchone()
-    if row is None:
+    body = store.event_body(get_db(), event_id)
+    if body is None:
         return problem(404, "Not found", "No such event.")
-    return current_app.response_class(row[0], mimetype="application/ld+json")
+    return current_app.response_class(body, mimetype="application/ld+json")
 
 
 @bp.route("/stolen/check-key")

@@ -4,7 +4,7 @@ that stands still (``fixed_clock``), and the helpers every test file uses (:func
 import io
 import re
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from html import unescape
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -81,7 +81,7 @@ def _restore_clock():
 def fixed_clock():
     """A :class:`FixedClock` installed as the wall clock, at 2026-11-29 23:59 UTC (07:59 on 30 November in
     Shanghai: a different day in UTC and in the shop)."""
-    fake = FixedClock(datetime(2026, 11, 29, 23, 59, tzinfo=timezone.utc))
+    fake = FixedClock(datetime(2026, 11, 29, 23, 59, tzinfo=UTC))
     clock.set_wall_clock(fake)
     return fake
 
@@ -226,4 +226,24 @@ def jpeg_bytes():
 
 
 # Real-browser fixtures (live_server, browser, new_page) for Playwright tests; see tests/browser.py.
-from tests.browser import browser, live_server, new_page  # noqa: E402,F401
+from tests.browser import browser, live_server, new_page  # noqa: F401
+from tests.pg_support import postgres_or_skip
+
+# -- the registry on both back ends (issue 14 §1) ---------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def postgres():
+    """One throwaway PostgreSQL server for the session (:class:`tests.pg_support.PostgresServer`); skips
+    without PostgreSQL, fails under ``CI``."""
+    server = postgres_or_skip()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def registry_url(request):
+    """The registry's ``DATABASE_URL`` for a test run on each back end: ``None`` (SQLite, the default file in
+    the registry's folder) or a fresh database on the session's PostgreSQL server."""
+    if request.param == "sqlite":
+        return None
+    return request.getfixturevalue("postgres").url()

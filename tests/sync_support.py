@@ -14,7 +14,6 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from core.db import connect
 from pos import cart as carts
 from pos import sales
 from registry import create_registry_app
@@ -79,16 +78,16 @@ class Registry:
             self.server = None
 
     def event_ids(self):
-        db = connect(self.app.config["DATABASE"])
+        db = self.app.extensions["registry_backend"].connect()
         try:
-            return [r[0] for r in db.execute("SELECT event_id FROM events ORDER BY id")]
+            return [r["event_id"] for r in db.rows("SELECT event_id FROM events ORDER BY id")]
         finally:
             db.close()
 
     def bodies(self):
-        db = connect(self.app.config["DATABASE"])
+        db = self.app.extensions["registry_backend"].connect()
         try:
-            return {r[0]: json.loads(r[1]) for r in db.execute("SELECT event_id, body FROM events")}
+            return {r["event_id"]: json.loads(r["body"]) for r in db.rows("SELECT event_id, body FROM events")}
         finally:
             db.close()
 

@@ -16,9 +16,13 @@ OTHER = {"Authorization": "Bearer other-shop"}
 
 
 @pytest.fixture
-def registry(tmp_path):
-    return create_registry_app({"INSTANCE_PATH": str(tmp_path / "registry"), "CAPTURE_LIMIT": 5,
-                                "SHOPS": {TOKEN: "旧物小铺 Old Things", "other-shop": "二手书店 Book Corner"}})
+def registry(tmp_path, registry_url):
+    """The registry on each back end (``registry_url``: SQLite, then PostgreSQL)."""
+    app = create_registry_app({"INSTANCE_PATH": str(tmp_path / "registry"), "CAPTURE_LIMIT": 5,
+                               "DATABASE_URL": registry_url,
+                               "SHOPS": {TOKEN: "旧物小铺 Old Things", "other-shop": "二手书店 Book Corner"}})
+    yield app
+    app.extensions["registry_backend"].close_all()
 
 
 @pytest.fixture
@@ -164,15 +168,26 @@ def test_lives_follow_refund_departure_and_a_second_shop():
     assert lives[1]["status"] == "scrapped"
 
 
-def test_add_shop_command_prints_a_token_that_works(tmp_path):
+def test_add_shop_command_prints_a_token_that_works(tmp_path, registry_url):
     from click.testing import CliRunner
 
     from cli.main import main
 
     folder = tmp_path / "reg"
-    result = CliRunner().invoke(main, ["registry", "add-shop", "--instance", str(folder), "--name", "Corner Shop"])
+    database = ["--database-url", registry_url] if registry_url else []
+    result = CliRunner().invoke(main, ["registry", "add-shop", "--instance", str(folder), *database,
+                                       "--name", "Corner Shop"])
     assert result.exit_code == 0, result.output
     token = result.output.strip().rsplit(" ", 1)[1]
-    app = create_registry_app({"INSTANCE_PATH": str(folder)})
-    response = capture(app.test_client(), [ev()], headers={"Authorization": f"Bearer {token}"})
-    assert response.status_code == 202
+    app = create_registry_app({"INSTANCE_PATH": str(folder), "DATABASE_URL": registry_url})
+    try:
+        response = capture(app.test_client(), [ev()], headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 202
+        db = app.extensions["registry_backend"].connect()
+        try:
+            assert db.rows("SELECT name, role FROM shops") == [{"name": "Corner Shop", "role": "shop"}]
+            assert db.scalar("SELECT count(*) FROM events") == 1
+        finally:
+            db.close()
+    finally:
+        app.extensions["registry_backend"].close_all()

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 import epcis
-from core.db import connect, transaction
+from core.db import transaction
 from core.errors import Conflict, DomainError
 from epcis import identifiers
 from pos import cart as carts
@@ -59,19 +59,24 @@ def report(url, token, *events, behaviour="rollback"):
 
 
 @pytest.fixture
-def registry(tmp_path):
+def registry(tmp_path, request):
+    """The registry on loopback: on SQLite, or on the back end named by an indirect parameter
+    (``"sqlite"``/``"postgresql"``: the registry-only tests run on both)."""
+    backend = getattr(request, "param", "sqlite")
+    url = request.getfixturevalue("postgres").url() if backend == "postgresql" else None
     reg = Registry(tmp_path / "registry", AUTHORITIES={AUTHORITY: "徐汇公安分局 Xuhui PSB"},
-                   STOLEN_CHECK_KEY=KEY.hex())
+                   STOLEN_CHECK_KEY=KEY.hex(), DATABASE_URL=url)
     reg.recorder = reg.app.wsgi_app = Recorder(reg.app.wsgi_app)
     reg.start()
     yield reg
     reg.stop()
+    reg.app.extensions["registry_backend"].close_all()
 
 
 def registry_rows(reg, sql):
-    db = connect(reg.app.config["DATABASE"])
+    db = reg.app.extensions["registry_backend"].connect()
     try:
-        return [dict(r) for r in db.execute(sql)]
+        return db.rows(sql)
     finally:
         db.close()
 
@@ -112,6 +117,7 @@ def test_stolen_report_validates_against_the_shared_epcis_schema():
 
 # -- the registry -----------------------------------------------------------------------------------------
 
+@pytest.mark.parametrize("registry", ["sqlite", "postgresql"], indirect=True)
 def test_only_an_authority_may_report_stolen_and_mark_recovered(registry):
     event = stolen_event(identifiers.to_uri("imei", IMEI))
     refused = report(registry.url, TOKEN, event)
@@ -147,6 +153,7 @@ def test_only_an_authority_may_report_stolen_and_mark_recovered(registry):
     assert answer["results"] == [{"hash": digest, "status": "clear", "reports": []}]
 
 
+@pytest.mark.parametrize("registry", ["sqlite", "postgresql"], indirect=True)
 def test_check_endpoint_refuses_bad_questions(registry):
     auth = {"Authorization": f"Bearer {TOKEN}"}
     kid = identifiers.key_id(KEY)
