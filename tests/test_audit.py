@@ -19,19 +19,22 @@ def test_record_chains_rows_and_copies_the_name_at_the_time(db, staff, fixed_clo
     fixed_clock.set(datetime(2026, 3, 1, 2, 0, tzinfo=UTC))
     with transaction(db):
         assert audit.record(db, staff["owner"], "sale.void", "sale", 7, reason="wrong item",
-                            details={"authorised_by": staff["owner"]}) == 1
-        assert audit.record(db, None, "settings.change", "settings", "shop", fields=("shop_name", "phone")) == 2
+                            details={"authorised_by": staff["owner"]}) == 3
+        assert audit.record(db, None, "settings.change", "settings", "shop", fields=("shop_name", "phone")) == 4
     db.execute("UPDATE staff SET name = 'Renamed' WHERE id = ?", (staff["owner"],))
-    first, second = _rows(db)
+    added_owner, added_cashier, first, second = _rows(db)  # the fixture's two accounts were audited too
+    assert [(r["action"], r["subject_id"], r["staff_id"], r["prev_hash"]) for r in (added_owner, added_cashier)] \
+        == [("staff.add", str(staff["owner"]), None, audit.GENESIS),
+            ("staff.add", str(staff["cashier"]), None, added_owner["hash"])]
     assert (first["staff_id"], first["staff_name"], first["action"], first["subject_kind"], first["subject_id"],
             first["reason"], first["at"]) == (staff["owner"], "Olga Owner", "sale.void", "sale", "7", "wrong item",
                                               "2026-03-01T02:00:00.000Z")
     assert json.loads(first["details_json"]) == {"authorised_by": staff["owner"]}
-    assert first["prev_hash"] == audit.GENESIS and second["prev_hash"] == first["hash"]
+    assert first["prev_hash"] == added_cashier["hash"] and second["prev_hash"] == first["hash"]
     assert (second["staff_id"], second["staff_name"], json.loads(second["fields_json"])) == \
         (None, "", ["phone", "shop_name"])
-    expected = audit.link_hash(audit.GENESIS, json.dumps(
-        {"seq": 1, "at": "2026-03-01T02:00:00.000Z", "staff_id": staff["owner"], "staff_name": "Olga Owner",
+    expected = audit.link_hash(added_cashier["hash"], json.dumps(
+        {"seq": 3, "at": "2026-03-01T02:00:00.000Z", "staff_id": staff["owner"], "staff_name": "Olga Owner",
          "action": "sale.void", "subject_kind": "sale", "subject_id": "7", "reason": "wrong item", "fields": [],
          "details": {"authorised_by": staff["owner"]}}, sort_keys=True, separators=(",", ":")).encode())
     assert first["hash"] == expected
@@ -44,7 +47,7 @@ def test_update_and_delete_are_refused_by_the_database(db, staff):
     for sql in ("UPDATE audit_log SET reason = 'x'", "DELETE FROM audit_log"):
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             db.execute(sql)
-    assert audit.count(db) == 1
+    assert audit.count(db) == 3
 
 
 def test_verify_names_the_first_altered_and_the_first_missing_row(db, staff):
@@ -53,12 +56,12 @@ def test_verify_names_the_first_altered_and_the_first_missing_row(db, staff):
             audit.record(db, staff["owner"], "item.price", "item", n + 1, details={"new_fen": 100 * n})
     db.execute("DROP TRIGGER audit_log_no_update")
     db.execute("DROP TRIGGER audit_log_no_delete")
-    db.execute("UPDATE audit_log SET details_json = '{\"new_fen\":5}' WHERE seq = 3")
-    assert audit.verify(db) == {"seq": 3, "problem": "altered"}
-    db.execute("UPDATE audit_log SET details_json = '{\"new_fen\":200}' WHERE seq = 3")
+    db.execute("UPDATE audit_log SET details_json = '{\"new_fen\":5}' WHERE seq = 5")  # was 200
+    assert audit.verify(db) == {"seq": 5, "problem": "altered"}
+    db.execute("UPDATE audit_log SET details_json = '{\"new_fen\":200}' WHERE seq = 5")
     assert audit.verify(db) is None
-    db.execute("DELETE FROM audit_log WHERE seq = 2")
-    assert audit.verify(db) == {"seq": 3, "problem": "deleted"}
+    db.execute("DELETE FROM audit_log WHERE seq = 4")
+    assert audit.verify(db) == {"seq": 5, "problem": "deleted"}
 
 
 def test_a_failing_audit_insert_rolls_the_fact_back(db, staff):
@@ -80,7 +83,7 @@ def test_record_refuses_values_unknown_actions_and_a_missing_transaction(db, sta
         with pytest.raises(ValueError):
             audit.record(db, staff["owner"], "payout.pay", "consignor", 1, details={"phone": 13812345678})
         audit.record(db, staff["owner"], "sale.refund", "sale", 1, reason="called 13812345678 about it")
-    assert _rows(db)[0]["reason"] == "called 138****5678 about it"
+    assert _rows(db)[-1]["reason"] == "called 138****5678 about it"
 
 
 def test_entries_filter_by_action_staff_and_day_and_page(db, staff, fixed_clock):
@@ -96,8 +99,8 @@ def test_entries_filter_by_action_staff_and_day_and_page(db, staff, fixed_clock)
     page, total = audit.entries(db, staff_id=staff["cashier"])
     assert ([r["action"] for r in page], total) == (["staff.pin_change"], 1)
     page, total = audit.entries(db, start=date(2026, 3, 3), end=date(2026, 3, 3))
-    assert ([r["seq"] for r in page], total) == ([3], 1)
+    assert ([r["seq"] for r in page], total) == ([5], 1)
     page, total = audit.entries(db, limit=1, offset=1)
-    assert ([r["seq"] for r in page], total) == ([2], 3)
+    assert ([r["seq"] for r in page], total) == ([4], 5)
     assert audit.actors(db) == [{"staff_id": staff["cashier"], "staff_name": "Carl Cashier"},
                                 {"staff_id": staff["owner"], "staff_name": "Olga Owner"}]

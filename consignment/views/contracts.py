@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from consignment import agreements, erasure
 from consignment.forms import ContractForm, EraseForm, SettingsForm
 from consignment.views.blueprint import bp, consignor_of, flash_errors
-from core import clock
+from core import audit, clock
 from core.db import get_db, transaction
 from core.errors import DomainError
 from core.forms import submit
@@ -79,6 +79,9 @@ def _save_settings(db, form):
         save_setting(db, "consignment_min_payout_fen", form.min_payout.data)
         save_setting(db, "consignment_store_credit_bonus_bps", bonus)
         save_setting(db, "market_commission_bps", commission)
+        audit.record(db, g.staff["id"], "settings.change", "settings", "consignment",
+                     fields=("consignment_return_window_days", "consignment_min_payout_fen",
+                             "consignment_store_credit_bonus_bps", "market_commission_bps"))
 
 
 @bp.route("/settings", methods=["POST"])
@@ -127,7 +130,7 @@ def backup_note(erased_at):
 def _erase(db, consignor_id, number, form):
     if (form.confirm.data or "").strip().upper() != number:
         raise DomainError(_l("Type the consignor's number to confirm the erasure."))
-    erasure.erase_consignor(db, consignor_id)
+    erasure.erase_consignor(db, consignor_id, staff_id=g.staff["id"])
 
 
 @bp.route("/erase/<int:consignor_id>", methods=["POST"])
