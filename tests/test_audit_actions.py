@@ -44,8 +44,8 @@ def test_void_through_the_till_is_audited_with_the_asker_and_the_authorising_own
 def test_refund_is_audited_once_and_a_repeat_writes_nothing(app, db, staff, make_item):
     sale = sell(app, db, make_item(price_fen=2000), staff_id=staff["owner"], key="r")
     start = _last(db)
-    kwargs = dict(sale_id=sale["id"], lines=[{"sale_line_id": sale["lines"][0]["id"], "amount_fen": 1500}],
-                  tender_mode="cash", reason="scratched cover", idempotency_key="rk1", staff_id=staff["owner"])
+    kwargs = {"sale_id": sale["id"], "lines": [{"sale_line_id": sale["lines"][0]["id"], "amount_fen": 1500}],
+              "tender_mode": "cash", "reason": "scratched cover", "idempotency_key": "rk1", "staff_id": staff["owner"]}
     done = refunds.refund(db, app.config, **kwargs)
     refunds.refund(db, app.config, **kwargs)  # double submit: the same refund, no second row
     assert _since(db, start) == [(staff["owner"], "Olga Owner", "sale.refund", "sale", str(sale["id"]),
