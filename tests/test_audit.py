@@ -9,6 +9,7 @@ import pytest
 
 from core import audit
 from core.db import transaction
+from tests.conftest import text_of
 
 
 def _rows(db):
@@ -104,3 +105,37 @@ def test_entries_filter_by_action_staff_and_day_and_page(db, staff, fixed_clock)
     assert ([r["seq"] for r in page], total) == ([4], 5)
     assert audit.actors(db) == [{"staff_id": staff["cashier"], "staff_name": "Carl Cashier"},
                                 {"staff_id": staff["owner"], "staff_name": "Olga Owner"}]
+
+
+def test_the_audit_page_filters_pages_shows_the_chain_and_exports_audited_csv(owner_client, cashier_client, db,
+                                                                               staff):
+    with transaction(db):
+        for n in range(52):
+            audit.record(db, staff["owner"], "item.price", "item", n + 1, reason="markdown by hand",
+                         details={"old_fen": 1000, "new_fen": 900})
+        audit.record(db, staff["cashier"], "staff.pin_change", "staff", staff["cashier"], fields=("pin",))
+    assert cashier_client.get("/audit").status_code == 403
+    assert cashier_client.get("/audit.csv").status_code == 403
+    page = owner_client.get("/audit")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'data-chain="ok"' in html
+    assert "The chain of 55 entries verifies" in text_of(page)
+    assert html.count("<tr data-seq=") == 50 and 'data-seq="55"' in html and 'data-seq="6"' in html
+    second = owner_client.get("/audit?page=2").get_data(as_text=True)
+    assert second.count("<tr data-seq=") == 5 and 'data-seq="1"' in second
+    only = owner_client.get(f"/audit?action=staff.pin_change&staff={staff['cashier']}").get_data(as_text=True)
+    assert only.count("<tr data-seq=") == 1 and 'data-seq="55"' in only
+    bad = owner_client.get("/audit?from=2026-13-01")
+    assert bad.status_code == 422 and "YYYY-MM-DD" in text_of(bad)
+    csv = owner_client.get("/audit.csv?action=staff.pin_change")
+    assert csv.status_code == 200
+    lines = csv.get_data(as_text=True).split("\r\n")
+    assert lines[0] == "\ufeffseq,at,staff_id,staff_name,action,subject_kind,subject_id,reason,fields,details,hash"
+    assert lines[1].startswith("55,") and ",Carl Cashier,staff.pin_change,staff," in lines[1] and len(lines) == 3
+    last = db.execute("SELECT staff_id, action, subject_kind, subject_id, details_json FROM audit_log "
+                      "ORDER BY seq DESC LIMIT 1").fetchone()
+    assert tuple(last) == (staff["owner"], "export.csv", "report", "audit-log", '{"rows": 1}')
+    db.execute("DROP TRIGGER audit_log_no_update")
+    db.execute("UPDATE audit_log SET reason = 'nothing to see' WHERE seq = 7")
+    tampered = owner_client.get("/audit").get_data(as_text=True)
+    assert 'data-chain="broken"' in tampered and "broken at entry 7" in tampered
