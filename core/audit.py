@@ -168,6 +168,20 @@ def verify(db):
     return None
 
 
+def describe(broken):
+    """One line for a broken link from :func:`verify`: ``audit log entry 7: altered``."""
+    return f"audit log entry {broken['seq']}: {broken['problem']}"
+
+
+def restore_check(db):
+    """The check a restore runs on a backup (``core.backup.register_restore_check``): ``None`` when the chain
+    verifies (or the backup predates the log), else :func:`describe` of the first broken link."""
+    if not db["audit_log"].exists():
+        return None
+    broken = verify(db)
+    return describe(broken) if broken else None
+
+
 def _where(action=None, staff_id=None, start=None, end=None):
     clauses, params = [], []
     if action:

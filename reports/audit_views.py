@@ -11,6 +11,7 @@ from flask import Blueprint, g, request
 from flask_babel import lazy_gettext as _l
 
 from core import audit
+from core.backup import register_json_columns, register_restore_check
 from core.db import get_db
 from core.errors import DomainError
 from core.web import add_settings_link, owner_only, render
@@ -93,8 +94,11 @@ def log_csv():
 
 
 def register(app):
-    """Register the blueprint and its link on the owner's settings page."""
+    """Register the blueprint, its link on the owner's settings page, and the log's restore checks (JSON columns,
+    the chain)."""
     app.register_blueprint(bp)
+    register_json_columns(app, "audit_log", "fields_json", "details_json")
+    register_restore_check(app, "audit log", audit.restore_check)
     add_settings_link(app, "audit.log", _l("Audit log"),
                       _l("Who showed personal data, exported, erased, changed a price or a setting, voided, refunded "
                          "or paid out — when and why; the chain of entries is checked on every visit."), order=90)

@@ -139,3 +139,12 @@ def test_the_audit_page_filters_pages_shows_the_chain_and_exports_audited_csv(ow
     db.execute("UPDATE audit_log SET reason = 'nothing to see' WHERE seq = 7")
     tampered = owner_client.get("/audit").get_data(as_text=True)
     assert 'data-chain="broken"' in tampered and "broken at entry 7" in tampered
+
+
+def test_a_restore_refuses_a_backup_whose_audit_chain_is_broken(db, staff):
+    with transaction(db):
+        audit.record(db, staff["owner"], "sale.void", "sale", 1, reason="x")
+    assert audit.restore_check(db) is None
+    db.execute("DROP TRIGGER audit_log_no_update")
+    db.execute("UPDATE audit_log SET staff_name = 'Someone else' WHERE seq = 3")
+    assert audit.restore_check(db) == "audit log entry 3: altered"
