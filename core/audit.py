@@ -39,7 +39,8 @@ Action names (:data:`ACTIONS`; ``subject_kind`` / ``subject_id`` in brackets):
 - ``sale.refund`` — lines of a sale refunded (``sale`` / id; reason; ``details.refund_id``, ``total_fen``).
 - ``payout.pay`` — a consignor paid (``consignor`` / id; ``details.payout_id``, ``amount_fen``).
 - ``settings.change`` — a settings page saved (``settings`` / the page: ``shop``, ``consignment``,
-  ``goods``, ``buying``, ``printer``, ``payment_code``, ``markdown_rule``; ``fields`` = what changed).
+  ``goods``, ``buying``; or ``printer`` / ``payment_code`` / ``markdown_rule`` / ``contract`` with its id,
+  ``default`` for the shop's default contract; ``fields`` = what was saved).
 - ``staff.add``, ``staff.remove``, ``staff.pin_reset`` (the owner set someone's PIN), ``staff.pin_change``
   (one's own), ``staff.unlock`` (``staff`` / id; never a PIN or a hash).
 - ``privacy.*`` — reserved for the privacy area (consent, purge, access export): ``privacy.purge``,

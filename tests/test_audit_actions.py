@@ -169,3 +169,16 @@ def test_reveal_needs_an_owner_and_a_reason_and_is_audited(owner_client, cashier
     assert "13812345678" in text_of(shown)
     assert _since(db, start) == [(staff["owner"], "Olga Owner", "personal_data.reveal", "consignor", str(consignor),
                                   "payout by phone transfer", ["phone"], {})]
+
+
+def test_a_contract_saved_and_removed_is_audited_and_a_refused_one_is_not(owner_client, db, staff, consignor):
+    start = _last(db)
+    base = {"split_kind": "flat", "split": "55", "period_days": "60", "grace_days": "7", "expiry_outcome": "return"}
+    assert owner_client.post(f"/consignment/contracts/{consignor}", data={**base, "split": "120"}).status_code == 422
+    assert owner_client.post(f"/consignment/contracts/{consignor}", data=base).status_code == 302
+    assert owner_client.post(f"/consignment/contracts/{consignor}/default").status_code == 302
+    owner = (staff["owner"], "Olga Owner")
+    fields = sorted(["split_kind", "split_bps", "tiers", "period_days", "grace_days", "expiry_outcome",
+                     "do_not_discount", "intake_fee_fen", "shop_bears_discount"])
+    assert _since(db, start) == [(*owner, "settings.change", "contract", str(consignor), "", fields, {}),
+                                 (*owner, "settings.change", "contract", str(consignor), "", ["removed"], {})]

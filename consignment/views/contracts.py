@@ -39,12 +39,16 @@ def _settings_form(db):
 
 def _save_contract(db, consignor_id, form):
     flat = form.split_kind.data == "flat"
-    contracts.save_contract(
-        db, consignor_id or None, split_kind=form.split_kind.data,
-        split_bps=parse_percent_bps(form.split.data) if flat else 0, tiers=form.tiers.data,
-        period_days=form.period_days.data, grace_days=form.grace_days.data,
-        expiry_outcome=form.expiry_outcome.data, do_not_discount=form.do_not_discount.data,
-        intake_fee_fen=form.intake_fee.data or 0, shop_bears_discount=form.shop_bears_discount.data)
+    with transaction(db):
+        contracts.save_contract(
+            db, consignor_id or None, split_kind=form.split_kind.data,
+            split_bps=parse_percent_bps(form.split.data) if flat else 0, tiers=form.tiers.data,
+            period_days=form.period_days.data, grace_days=form.grace_days.data,
+            expiry_outcome=form.expiry_outcome.data, do_not_discount=form.do_not_discount.data,
+            intake_fee_fen=form.intake_fee.data or 0, shop_bears_discount=form.shop_bears_discount.data)
+        audit.record(db, g.staff["id"], "settings.change", "contract", consignor_id or "default",
+                     fields=("split_kind", "split_bps", "tiers", "period_days", "grace_days", "expiry_outcome",
+                             "do_not_discount", "intake_fee_fen", "shop_bears_discount"))
 
 
 @bp.route("/contracts/<int:consignor_id>", methods=["GET", "POST"])
@@ -101,7 +105,10 @@ def save_settings():
 @owner_only
 def contract_default(consignor_id):
     """Let the consignor follow the shop default contract again."""
-    contracts.remove_contract(get_db(), consignor_id)
+    db = get_db()
+    with transaction(db):
+        contracts.remove_contract(db, consignor_id)
+        audit.record(db, g.staff["id"], "settings.change", "contract", consignor_id, fields=("removed",))
     flash(_l("The consignor now follows the shop's default contract."), "success")
     return redirect(url_for("consignment.contract", consignor_id=consignor_id))
 
