@@ -66,6 +66,7 @@ from pos import migrations as pos_migrations
 from pos import views as pos_views
 from printing import migrations as printing_migrations
 from printing import views as printing_views
+from reports import audit_views
 from reports import views as report_views
 from staff import migrations as staff_migrations
 from staff import views as staff_views
@@ -101,7 +102,7 @@ AREAS = [
     (consignment, consignment_migrations.migrations, [consignment_views]),
     (buying, buying_migrations.migrations, [buying_views]),
     (terms, None, []),
-    (reports, None, [report_views]),
+    (reports, None, [report_views, audit_views]),
 ]
 
 

@@ -16,6 +16,7 @@ from buying import buyins, valuation
 from buying.forms import BuyInForm, BuyingSettingsForm
 from buying.settings import DEFAULTS, MINOR_POLICIES, save, setting
 from buying.voucher import render_pdf
+from core import audit
 from core.db import get_db, transaction
 from core.errors import DomainError
 from core.forms import field_errors, submit, typed_values
@@ -190,6 +191,8 @@ def voucher_pdf(buy_in_id):
     db = get_db()
     data = buyins.voucher_document(db, current_app.config, {"buy_in_id": buy_in_id})
     pdf = render_pdf(data, current_app.config, money=money)
+    with transaction(db):
+        audit.record(db, g.staff["id"], "export.voucher", "buy_in", buy_in_id)
     return send_file(io.BytesIO(pdf), mimetype="application/pdf", download_name=f"{data['number']}.pdf")
 
 
@@ -231,7 +234,8 @@ def margins():
 def margins_csv():
     """The margin report as CSV (``reports.csv_export``; no seller in it)."""
     table, period, _message, _status = _margins(request.args)
-    return send_csv(table_csv(table), f"margins-{table.extra['group']}-{period.start}-{period.end}.csv")
+    return send_csv(table_csv(table), f"margins-{table.extra['group']}-{period.start}-{period.end}.csv",
+                    db=get_db(), staff_id=g.staff["id"], report="margins")
 
 
 def _save_settings(db, form):
@@ -252,6 +256,9 @@ def _save_settings(db, form):
         save(db, "buying_warn_over_bps", warn)
         save(db, "buying_min_history", int(text))
         save(db, "buying_minor_policy", form.minor_policy.data)
+        audit.record(db, g.staff["id"], "settings.change", "settings", "buying",
+                     fields=("buying_target_margin_bps", "buying_warn_over_bps", "buying_min_history",
+                             "buying_minor_policy"))
 
 
 @bp.route("/settings", methods=["GET", "POST"])

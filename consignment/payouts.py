@@ -14,7 +14,7 @@ import re
 
 from flask_babel import lazy_gettext as _l
 
-from core import clock
+from core import audit, clock
 from core.db import one, rows, transaction
 from core.errors import DomainError, NotFound
 from core.money import format_money, percent_of
@@ -48,6 +48,8 @@ def pay(db, consignor_id, *, amount_fen, method, idempotency_key, reference="", 
         reference: transfer/transaction reference (required for bank, WeChat, Alipay; ≤ 60 chars).
         bonus_bps: store credit only: bonus in basis points on top (``bonus_fen`` = amount × bps, half-even).
         idempotency_key: unique per form render (letters, digits, ``:_-``).
+
+    Audited as ``payout.pay`` (``core.audit``) in the payout's transaction (a repeat writes nothing more).
 
     Raises:
         NotFound: unknown consignor.
@@ -96,6 +98,8 @@ def pay(db, consignor_id, *, amount_fen, method, idempotency_key, reference="", 
                                             reason="consignor payout", reference=f"payout:{payout_id}",
                                             moment=moment)
             db.execute("UPDATE payouts SET cash_movement_id = ? WHERE id = ?", (movement, payout_id))
+        audit.record(db, staff_id, "payout.pay", "consignor", consignor_id, moment=moment,
+                     details={"payout_id": payout_id, "amount_fen": amount_fen})
     return get_payout(db, payout_id)
 
 

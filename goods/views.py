@@ -21,7 +21,8 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
-from core.db import get_db
+from core import audit
+from core.db import get_db, transaction
 from core.errors import DomainError
 from core.forms import apply_domain_error, submit
 from core.settings import get_setting
@@ -214,7 +215,10 @@ def settings():
                 gate = date.fromisoformat(text) if text else None
             except ValueError as exc:
                 raise DomainError(_l("Enter the date as YYYY-MM-DD, e.g. 2027-01-01."), field="gate_from") from exc
-            kinds.save_settings(db, dict(zip(categories, chosen)), gate)
+            with transaction(db):
+                kinds.save_settings(db, dict(zip(categories, chosen)), gate)
+                audit.record(db, g.staff["id"], "settings.change", "settings", "goods",
+                             fields=("category_kinds", "erasure_gate_from"))
 
         outcome = submit(form, save, "kind")
         if outcome.ok:

@@ -11,7 +11,7 @@ import unicodedata
 
 from flask_babel import lazy_gettext as _l
 
-from core import clock
+from core import audit, clock
 from core.crypto import mask_id_number, mask_phone
 from core.db import checkpoint, one, rows, transaction
 from core.errors import DomainError, NotFound
@@ -19,6 +19,7 @@ from core.identity import ID_TYPES, clean_id_document
 from core.text import find_personal_data as find_in_notes
 from core.text import mask_number, refuse_personal_data
 from inventory.tags import validate_consignor_number
+from staff.accounts import get_staff
 from terms import ledger
 
 
@@ -131,7 +132,7 @@ def update_consignor(db, vault, consignor_id, *, name, phone, split_bps, notes, 
         )
 
 
-def _decrypted(vault, row, reveal=False):
+def _decrypted(vault, row):
     row = dict(row)
     name = vault.decrypt(row.pop("name_enc"))
     phone = vault.decrypt(row.pop("phone_enc"))
@@ -140,15 +141,12 @@ def _decrypted(vault, row, reveal=False):
     row["phone_masked"] = mask_phone(phone)
     row["id_number_masked"] = mask_id_number(id_number)
     row["id_type_label"] = ID_TYPES.get(row.get("id_type") or "", "")
-    if reveal:
-        row["phone"] = phone
-        row["id_number"] = id_number
     return row
 
 
-def get_consignor(db, vault, consignor_id, reveal=False):
+def get_consignor(db, vault, consignor_id):
     """One consignor with decrypted name, masked phone and ID number (``phone_masked``, ``id_number_masked``,
-    ``id_type`` and its ``id_type_label``; ``phone`` and ``id_number`` too when ``reveal``).
+    ``id_type`` and its ``id_type_label``). The full numbers only through :func:`reveal_consignor`.
 
     Raises:
         NotFound: no such consignor.
@@ -156,7 +154,51 @@ def get_consignor(db, vault, consignor_id, reveal=False):
     row = one(db, "SELECT * FROM consignors WHERE id = ?", (consignor_id,))
     if row is None:
         raise NotFound(_l("No such consignor."))
-    return _decrypted(vault, row, reveal)
+    return _decrypted(vault, row)
+
+
+#: The longest reason for showing personal data in full.
+MAX_REVEAL_REASON = 120
+
+
+def reveal_consignor(db, vault, consignor_id, *, staff_id, reason):
+    """A consignor's phone and ID number in full, for an owner who says why; audited in the same transaction
+    as ``personal_data.reveal`` (``core.audit``: who, when, the reason, ``fields`` = what was shown, never the
+    values). The only way to read them unmasked (design brief §6, issue 13 §7).
+
+    Args:
+        staff_id: the owner asking (must be an active owner).
+        reason: why (required, at most 120 characters, no ID or phone numbers in it).
+
+    Returns:
+        dict: :func:`get_consignor`'s dict plus ``phone`` and ``id_number`` in clear (``""`` when none).
+
+    Raises:
+        NotFound: no such consignor (or staff member). DomainError: not an owner (field ``reason``), no reason,
+            a reason too long or holding personal data, an erased consignor (nothing left to show).
+    """
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise DomainError(_l("Say why you need to see it in full."), field="reason")
+    if len(reason) > MAX_REVEAL_REASON:
+        raise DomainError(_l("At most %(n)d characters (you typed %(m)d).", n=MAX_REVEAL_REASON, m=len(reason)),
+                          field="reason")
+    refuse_personal_data(reason, field="reason")
+    who = get_staff(db, staff_id)
+    if who is None or who["role"] != "owner":
+        raise DomainError(_l("Only an owner can see personal data in full."), field="reason")
+    with transaction(db):
+        row = one(db, "SELECT * FROM consignors WHERE id = ?", (consignor_id,))
+        if row is None:
+            raise NotFound(_l("No such consignor."))
+        if row["erased_at"]:
+            raise DomainError(_l("This consignor's personal data was erased."), field="reason")
+        shown = _decrypted(vault, row)
+        shown["phone"] = vault.decrypt(row["phone_enc"]) or ""
+        shown["id_number"] = vault.decrypt(row["id_number_enc"]) or ""
+        audit.record(db, staff_id, "personal_data.reveal", "consignor", consignor_id, reason=reason,
+                     fields=[name for name in ("phone", "id_number") if shown[name]])
+    return shown
 
 
 def list_consignors(db, vault, query=""):

@@ -30,6 +30,13 @@ class IntakeForm(Form):
     do_not_discount = BooleanField(_l("Do not discount (consigned items: no markdowns, no line discounts)"))
 
 
+class RevealForm(Form):
+    """An owner asks to see a consignor's phone and ID number in full, saying why (audited)."""
+
+    reason = StringField(_l("Why do you need to see it in full?"), validators=[
+        DataRequired(_l("Say why you need to see it in full.")), Length(max=120), no_personal_data])
+
+
 class PriceForm(Form):
     """A new asking price for an item in stock."""
 

@@ -11,7 +11,7 @@ import unicodedata
 
 from flask_babel import lazy_gettext as _l
 
-from core import clock
+from core import audit, clock
 from core.db import one, rows, transaction
 from core.errors import Conflict, DomainError, NotFound
 from core.money import MAX_FEN
@@ -176,7 +176,9 @@ def intake_with_photo(db, config, instance_path, photo_data, **fields):
 
 
 def change_price(db, item_id, price_fen, staff_id=None, reason="", moment=None):
-    """Set a new asking price for an available item, recorded in its history.
+    """Set a new asking price for an available item (by hand), recorded in its history and audited as
+    ``item.price`` (``core.audit``, ``details.old_fen`` / ``new_fen``, the reason) in the same transaction.
+    An unchanged price writes nothing.
 
     Raises:
         NotFound: unknown item. Conflict-like DomainError: the item is not available, or a bad price.
@@ -195,6 +197,8 @@ def change_price(db, item_id, price_fen, staff_id=None, reason="", moment=None):
         db.execute("UPDATE items SET price_fen = ?, updated_at = ? WHERE id = ?",
                    (price_fen, clock.iso(moment), item_id))
         _record(db, item_id, "price", staff_id, moment, old_fen=item["price_fen"], new_fen=price_fen, reason=reason)
+        audit.record(db, staff_id, "item.price", "item", item_id, reason=reason, moment=moment,
+                     details={"old_fen": item["price_fen"], "new_fen": price_fen})
 
 
 def clean_description(value):

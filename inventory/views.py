@@ -8,7 +8,19 @@ import io
 import re
 
 from babel.lists import format_list
-from flask import Blueprint, abort, current_app, flash, g, redirect, request, send_file, send_from_directory, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    request,
+    send_file,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import lazy_gettext as _l
 
 from core import clock
@@ -32,6 +44,7 @@ from inventory.forms import (
     PhotoForm,
     PhotoMoveForm,
     PriceForm,
+    RevealForm,
     WithdrawForm,
 )
 from printing import documents as print_documents
@@ -390,9 +403,35 @@ def consignor_detail(consignor_id):
             flash(_l("Saved."), "success")
             return redirect(url_for("inventory.consignor_detail", consignor_id=consignor_id))
         status = outcome.status
+    return _consignor_page(db, consignor, form, status)
+
+
+def _consignor_page(db, consignor, form, status=200, reveal_form=None, revealed=None):
     return render("inventory/consignor.html", consignor=consignor, form=form,
-                  items=item_actions.search(db, consignor_id=consignor_id, limit=500),
-                  owed_fen=consignor_actions.owed_to(db, consignor_id), status=status)
+                  items=item_actions.search(db, consignor_id=consignor["id"], limit=500),
+                  owed_fen=consignor_actions.owed_to(db, consignor["id"]), status=status,
+                  reveal_form=reveal_form or RevealForm(formdata=None), revealed=revealed)
+
+
+@bp.route("/consignors/<int:consignor_id>/reveal", methods=["POST"])
+@owner_only
+def consignor_reveal(consignor_id):
+    """Show the consignor's phone and ID number in full on this one answer, for the reason the owner typed
+    (``inventory.consignors.reveal_consignor``, audited as ``personal_data.reveal``); never cached."""
+    db = get_db()
+    consignor = consignor_actions.get_consignor(db, _vault(), consignor_id)
+    reveal_form = RevealForm()
+    outcome = submit(reveal_form, lambda: consignor_actions.reveal_consignor(
+        db, _vault(), consignor_id, staff_id=g.staff["id"], reason=reveal_form.reason.data), "reason")
+    form = ConsignorForm(formdata=None, data={
+        "number": consignor["number"], "name": consignor["name"], "phone": "",
+        "split": f"{consignor['split_bps'] / 100:g}", "notes": consignor["notes"], "id_type": consignor["id_type"] or "",
+        "id_number": ""})
+    del form.consent
+    response = make_response(_consignor_page(db, consignor, form, 200 if outcome.ok else outcome.status,
+                                             reveal_form=reveal_form, revealed=outcome.value if outcome.ok else None))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.route("/tags/sheet")

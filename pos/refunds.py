@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlparse
 
 from flask_babel import lazy_gettext as _l
 
-from core import clock
+from core import audit, clock
 from core.db import one, rows, transaction
 from core.errors import Conflict, DomainError, NotFound
 from core.money import format_money
@@ -230,6 +230,8 @@ def refund(db, config, *, sale_id, lines, tender_mode, reason, idempotency_key, 
         for tender in tenders_back:
             db.execute("INSERT INTO refund_tenders (refund_id, kind, amount_fen, reference) VALUES (?, ?, ?, ?)",
                        (refund_id, tender["kind"], tender["amount_fen"], tender.get("reference", "")))
+        audit.record(db, staff_id, "sale.refund", "sale", sale_id, reason=reason, moment=moment,
+                     details={"refund_id": refund_id, "total_fen": total})
     return get_refund(db, refund_id)
 
 
@@ -273,7 +275,8 @@ def void_sale(db, config, *, sale_id, owner_id, pin, reason, staff_id=None, mome
         owner_id, pin: the owner who authorises (PIN checked with :func:`staff.accounts.verify_login`,
             so wrong PINs count towards the lockout).
         reason: why (required, ≤ 120 characters).
-        staff_id: who asked (recorded in the items' history; ``sales.voided_by`` is the owner).
+        staff_id: who asked (recorded in the items' history and as the actor of the ``sale.void`` audit row,
+            with ``details.authorised_by``; ``sales.voided_by`` is the owner).
         pin_options: keyword arguments for ``verify_login`` (``core.limits.pin_check_options``: lockout
             settings, whether the PIN was typed on the hub itself, the client), so a void's wrong owner PIN
             counts where a login's would.
@@ -306,4 +309,6 @@ def void_sale(db, config, *, sale_id, owner_id, pin, reason, staff_id=None, mome
         for line in sale["lines"]:
             _back_from_sale(db, config, line["item_id"], "stock", staff_id, moment, "voided",
                             receipt_no=sale["receipt_no"], authorised_by=owner_id, reason=reason)
+        audit.record(db, owner_id if staff_id is None else staff_id, "sale.void", "sale", sale_id, reason=reason,
+                     moment=moment, details={"authorised_by": owner_id, "total_fen": sale["total_fen"]})
     return sale_rules.get_sale(db, sale_id)

@@ -14,6 +14,7 @@ import logging
 
 from flask_babel import lazy_gettext as _l
 
+from core import audit
 from core.db import transaction
 from core.errors import DomainError
 from core.settings import check_base_url, check_timezone, get_some, set_setting
@@ -66,7 +67,7 @@ def save(db, vault, values, *, meanings, token=None, remove_token=False, categor
         remove_token: remove the saved token (ignored when ``token`` is given).
         category_rows: the category rows of the page (:func:`inventory.categories.apply_rows`: renames rewrite
             the items in this same transaction), or ``None`` to leave the categories alone.
-        staff_id: who saved (for the log line).
+        staff_id: who saved (for the log line and the ``settings.change`` audit row, subject ``shop``).
 
     Raises:
         DomainError: ``meanings`` does not name exactly the shop's grades (the page is out of date); an
@@ -101,6 +102,8 @@ def save(db, vault, values, *, meanings, token=None, remove_token=False, categor
             outcome = categories.apply_rows(db, category_rows, staff_id)
             if outcome["changed"]:
                 changed.append("categories")
+        if changed:
+            audit.record(db, staff_id, "settings.change", "settings", "shop", fields=changed)
     if changed:
         log.info("shop settings changed by staff %s: %s", staff_id, ", ".join(changed))
     return changed

@@ -13,8 +13,9 @@ from datetime import date
 from flask import Blueprint, abort, current_app, flash, g, redirect, request, send_file, session, url_for
 from flask_babel import lazy_gettext as _l
 
+from core import audit
 from core.backup import register_json_columns
-from core.db import get_db
+from core.db import get_db, transaction
 from core.errors import DomainError
 from core.forms import first_error, optional_int, submit
 from core.i18n import current_locale
@@ -283,11 +284,15 @@ def payment_code_settings():
 
         def save():
             if form.remove.data:
-                payment_codes.remove_code(db, current_app.instance_path, kind)
+                with transaction(db):
+                    payment_codes.remove_code(db, current_app.instance_path, kind)
+                    audit.record(db, g.staff["id"], "settings.change", "payment_code", kind, fields=("removed",))
                 return _l("Payment code removed.")
             upload = form.image.data
             data = upload.read(payment_codes.MAX_BYTES + 1) if upload else b""
-            payment_codes.store_code(db, current_app.instance_path, kind, data)
+            with transaction(db):
+                payment_codes.store_code(db, current_app.instance_path, kind, data)
+                audit.record(db, g.staff["id"], "settings.change", "payment_code", kind, fields=("image",))
             return _l("Payment code saved: the till shows it when %(kind)s is tapped.", kind=tenders.label(kind))
 
         result = submit(form, save, default_field="image")

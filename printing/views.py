@@ -7,11 +7,12 @@ Routes stay thin: they call :mod:`printing.printers` and :mod:`printing.jobs`.
 import io
 import logging
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, request, send_file, url_for
 from flask_babel import lazy_gettext as _l
 
+from core import audit
 from core.backup import register_json_columns
-from core.db import get_db
+from core.db import get_db, transaction
 from core.forms import field_name_of_error, first_error, submit
 from core.web import add_badge, add_settings_link, background, owner_only, render, staff_only
 from core.workers import register_worker
@@ -86,7 +87,7 @@ def printer_form(printer_id=None):
     error, status = None, 200
     if request.method == "POST":
         form = PrinterForm()
-        result = submit(form, lambda: printers.save_printer(db, form.settings(), printer_id))
+        result = submit(form, lambda: _save_printer(db, form.settings(), printer_id))
         if result.ok:
             flash(_l("Printer saved. Print a test page to check it."), "success")
             return redirect(url_for("printing.settings", _anchor=f"printer-{result.value}"))
@@ -96,11 +97,22 @@ def printer_form(printer_id=None):
                   profiles=profiles.ordered(), status=status)
 
 
+def _save_printer(db, settings, printer_id):
+    """Save a printer and audit it (``settings.change``, subject ``printer``) in one transaction."""
+    with transaction(db):
+        saved = printers.save_printer(db, settings, printer_id)
+        audit.record(db, g.staff["id"], "settings.change", "printer", saved, fields=sorted(settings))
+    return saved
+
+
 @bp.route("/printing/printers/<int:printer_id>/delete", methods=["POST"])
 @owner_only
 def printer_delete(printer_id):
     """Remove a printer."""
-    printers.delete_printer(get_db(), printer_id)
+    db = get_db()
+    with transaction(db):
+        printers.delete_printer(db, printer_id)
+        audit.record(db, g.staff["id"], "settings.change", "printer", printer_id, fields=("deleted",))
     flash(_l("Printer removed."), "success")
     return redirect(url_for("printing.settings"))
 

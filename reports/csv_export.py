@@ -11,6 +11,8 @@ import io
 
 from flask import send_file
 
+from core import audit
+from core.db import transaction
 from core.money import format_plain
 
 
@@ -59,8 +61,15 @@ def table_csv(table):
                     [kind for _key, _label, kind in table.columns])
 
 
-def send_csv(text, filename):
-    """A download response (through :func:`flask.send_file`) of CSV ``text`` as the attachment ``filename``."""
+def send_csv(text, filename, *, db, staff_id, report):
+    """A download response (through :func:`flask.send_file`) of CSV ``text`` as the attachment ``filename``,
+    audited first: one ``export.csv`` row (``core.audit``) by ``staff_id`` with subject ``report`` / ``report``
+    (the report's name, e.g. ``sales-by-day``) and ``details.rows`` (data rows: lines less the header). Every
+    CSV download goes through here, so none leaves the hub unrecorded (issue 13 §7).
+    """
+    with transaction(db):
+        audit.record(db, staff_id, "export.csv", "report", report,
+                     details={"rows": max(text.count("\r\n") - 1, 0)})
     # werkzeug adds "; charset=utf-8" to a text/* type itself
     return send_file(io.BytesIO(text.encode("utf-8")), mimetype="text/csv", as_attachment=True,
                      download_name=filename)

@@ -3,7 +3,7 @@ page shows the server-drawn SVG chart (also at ``/reports/sales-by-day.svg``).""
 
 import io
 
-from flask import Blueprint, Response, request, send_file
+from flask import Blueprint, Response, g, request, send_file
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -80,7 +80,7 @@ def report_csv(name):
     filename = f"{name}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
     if name in ("inventory-aging", "regulated-stock"):
         filename = f"{name}-{table.extra['as_of']}.csv"
-    return send_csv(table_csv(table), filename)
+    return send_csv(table_csv(table), filename, db=get_db(), staff_id=g.staff["id"], report=name)
 
 
 @bp.route("/sales-by-day.svg")

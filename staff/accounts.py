@@ -15,7 +15,7 @@ from flask import has_app_context
 from flask_babel import format_time
 from flask_babel import lazy_gettext as _l
 
-from core import clock
+from core import audit, clock
 from core.db import one, rows, transaction
 from core.errors import Conflict, DomainError, NotFound
 from staff import sessions
@@ -62,13 +62,14 @@ def validate_name(name):
     return name
 
 
-def create_staff(db, name, role, pin):
-    """Create a staff account and return its id.
+def create_staff(db, name, role, pin, *, by_staff_id=None):
+    """Create a staff account and return its id (audited as ``staff.add`` by ``by_staff_id``).
 
     Args:
         name: display name (1–40 characters).
         role: ``"owner"`` or ``"cashier"``.
         pin: 4–8 digits.
+        by_staff_id: the owner adding the account (``None``: the command line, the demo).
 
     Raises:
         DomainError: invalid name, role or PIN.
@@ -82,6 +83,7 @@ def create_staff(db, name, role, pin):
             "INSERT INTO staff (name, role, pin_hash, created_at) VALUES (?, ?, ?, ?)",
             (name, role, pin_hash, clock.iso()),
         )
+        audit.record(db, by_staff_id, "staff.add", "staff", cursor.lastrowid, fields=("name", "role", "pin"))
     return cursor.lastrowid
 
 
@@ -106,6 +108,7 @@ def create_first_owner(db, name, pin):
             "INSERT INTO staff (name, role, pin_hash, created_at) VALUES (?, 'owner', ?, ?)",
             (name, pin_hash, clock.iso()),
         )
+        audit.record(db, cursor.lastrowid, "staff.add", "staff", cursor.lastrowid, fields=("name", "role", "pin"))
     return cursor.lastrowid
 
 
@@ -195,9 +198,11 @@ def verify_login(db, staff_id, pin, attempts=5, lock_minutes=5, moment=None, *, 
     return {"id": row["id"], "name": row["name"], "role": row["role"]}
 
 
-def unlock(db, name=None, *, staff_id=None):
+def unlock(db, name=None, *, staff_id=None, by_staff_id=None):
     """Clear the lockouts (LAN and hub) and failure counts of the staff member with id ``staff_id``, or of
     those called ``name`` (after stripping; case-insensitive), or of every account when both are ``None``.
+    Audited as ``staff.unlock`` by ``by_staff_id`` (``None``: ``resale-pos unlock``), subject ``staff_id``
+    (empty for by name / all), ``details.accounts`` = how many were cleared.
 
     Returns:
         list[str]: the names of the accounts that were locked or had failures, now cleared.
@@ -220,14 +225,17 @@ def unlock(db, name=None, *, staff_id=None):
                                                "hub_locked_until IS NOT NULL) ORDER BY name", params)]
         db.execute(f"UPDATE staff SET failed_logins = 0, locked_until = NULL, hub_failed_logins = 0, "
                    f"hub_locked_until = NULL WHERE {where}", params)
+        audit.record(db, by_staff_id, "staff.unlock", "staff", "" if staff_id is None else staff_id,
+                     details={"accounts": len(cleared)})
     if cleared:
         log.warning("Lockout cleared for %d account(s)", len(cleared))
     return cleared
 
 
-def set_pin(db, staff_id, pin):
+def set_pin(db, staff_id, pin, *, by_staff_id=None):
     """Give ``staff_id`` a new PIN (the owner resetting a forgotten one, or after :func:`change_own_pin`'s
-    check) and end every session of theirs: a cookie copied before stops working.
+    check) and end every session of theirs: a cookie copied before stops working. Audited as
+    ``staff.pin_change`` when ``by_staff_id`` is ``staff_id`` (one's own), else ``staff.pin_reset``.
 
     Raises:
         DomainError: the PIN is not 4–8 digits. NotFound: no such active staff member.
@@ -238,6 +246,8 @@ def set_pin(db, staff_id, pin):
                       "hub_locked_until = NULL WHERE id = ? AND active = 1", (pin_hash, staff_id)).rowcount != 1:
             raise NotFound(_l("This staff member does not exist or was removed."))
         sessions.end_all(db, staff_id, "pin_changed")
+        audit.record(db, by_staff_id, "staff.pin_change" if by_staff_id == staff_id else "staff.pin_reset",
+                     "staff", staff_id, fields=("pin",))
 
 
 def change_own_pin(db, staff_id, current_pin, new_pin, new_pin_again, *, from_hub=False, client=None,
@@ -260,12 +270,14 @@ def change_own_pin(db, staff_id, current_pin, new_pin, new_pin_again, *, from_hu
         raise DomainError(_l("The two PINs differ."), field="pin2")
     if new_pin == normalize_pin(current_pin):
         raise DomainError(_l("Choose a PIN different from the current one."), field="pin")
-    set_pin(db, staff_id, new_pin)
+    set_pin(db, staff_id, new_pin, by_staff_id=staff_id)
 
 
 def remove_staff(db, staff_id, by_staff_id):
     """Remove a staff member (the owner's staff list): the account can no longer log in and every session
     of theirs ends at once. Their past sales, intake and payouts keep their id (the row stays, inactive).
+
+    Audited as ``staff.remove`` by ``by_staff_id``.
 
     Raises:
         NotFound: no such active staff member. DomainError: removing yourself, or the last owner.
@@ -281,3 +293,4 @@ def remove_staff(db, staff_id, by_staff_id):
             raise DomainError(_l("The shop needs at least one owner."))
         db.execute("UPDATE staff SET active = 0 WHERE id = ?", (staff_id,))
         sessions.end_all(db, staff_id, "removed")
+        audit.record(db, by_staff_id, "staff.remove", "staff", staff_id)

@@ -134,8 +134,8 @@ def staff_list():
     form = StaffForm()
     status = 200
     if request.method == "POST":
-        outcome = submit(form, lambda: accounts.create_staff(db, form.name.data, form.role.data, form.pin.data),
-                         "name")
+        outcome = submit(form, lambda: accounts.create_staff(db, form.name.data, form.role.data, form.pin.data,
+                                                                by_staff_id=g.staff["id"]), "name")
         if outcome.ok:
             flash(_l("Staff member added."), "success")
             return redirect(url_for("staff.staff_list"))
@@ -162,7 +162,7 @@ def staff_remove(staff_id):
 def staff_unlock(staff_id):
     """Clear a staff member's lockout (LAN and hub) after too many wrong PINs."""
     db = get_db()
-    return _staff_action(lambda: accounts.unlock(db, staff_id=staff_id), _l("Unlocked."))
+    return _staff_action(lambda: accounts.unlock(db, staff_id=staff_id, by_staff_id=g.staff["id"]), _l("Unlocked."))
 
 
 def _staff_action(action, done):
@@ -181,7 +181,7 @@ def staff_set_pin(staff_id):
     """Give a staff member a new PIN (forgotten, or seen by someone else); their sessions end."""
     db = get_db()
     form = PinResetForm()
-    outcome = submit(form, lambda: accounts.set_pin(db, staff_id, form.pin.data), "pin")
+    outcome = submit(form, lambda: accounts.set_pin(db, staff_id, form.pin.data, by_staff_id=g.staff["id"]), "pin")
     if outcome.ok:
         flash(_l("New PIN set; their sessions have ended."), "success")
         return redirect(url_for("staff.staff_list"))

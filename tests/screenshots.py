@@ -365,13 +365,38 @@ def settings_screens(browser, base, out, lang, pins):
         context.close()
 
 
+def audit_screens(browser, base, out, lang, pins):
+    """The audit log (issue 13 §7) at 1280×800 and 390×844, after an owner showed a consignor's phone and ID in
+    full (with a reason: the consignor page is photographed too) and downloaded a CSV; then filtered to the
+    reveals."""
+    for size_name in ("landscape", "phone"):
+        width, height = TABLET_SIZES[size_name]
+        context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1,
+                                      locale=lang, extra_http_headers={"Accept-Language": lang},
+                                      is_mobile=size_name == "phone", has_touch=size_name == "phone")
+        page = context.new_page()
+        login(page, base, "Owner", pins["owner"])
+        page.goto(f"{base}/consignors/1")
+        page.fill("#reason", "Bank transfer payout: confirm the phone" if lang == "en" else "银行转账付款，核对电话")
+        page.locator(".reveal-form button[type=submit]").click()
+        page.wait_for_selector(".reveal-form", state="detached")
+        shoot(page, out, f"consignor-revealed-{size_name}", full=False)
+        page.request.get(f"{base}/reports/sales-by-day.csv")
+        page.goto(f"{base}/audit")
+        page.wait_for_selector("#chain-status")
+        shoot(page, out, f"audit-{size_name}")
+        page.goto(f"{base}/audit?action=personal_data.reveal")
+        shoot(page, out, f"audit-{size_name}-reveals", full=False)
+        context.close()
+
+
 def main(argv=None):
     """Take the screenshots."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", nargs="?", default="/tmp/shots")
     parser.add_argument("--lang", default="zh-CN", choices=["zh-CN", "en", "both"])
     parser.add_argument("--only", default="", help="comma-separated screens: setup,login,intake,items,item,"
-                        "consignors,till,tags,staff,error,public,tablet,item_edit,buying,goods,settings")
+                        "consignors,till,tags,staff,error,public,tablet,item_edit,buying,goods,settings,audit")
     args = parser.parse_args(argv)
     reason = chromium_missing_reason()
     if reason:
@@ -405,7 +430,9 @@ def main(argv=None):
                     goods_screens(browser, demo.url, out, lang, demo.pins)
                 if not only or "settings" in only:
                     settings_screens(browser, demo.url, out, lang, demo.pins)
-                if only <= {"tablet", "item_edit", "buying", "goods", "settings"} and only:
+                if not only or "audit" in only:
+                    audit_screens(browser, demo.url, out, lang, demo.pins)
+                if only <= {"tablet", "item_edit", "buying", "goods", "settings", "audit"} and only:
                     continue
                 for size_name, size in SIZES.items():
                     screens(browser, demo.url, empty.url, out, size_name, size, lang, demo.pins, only)

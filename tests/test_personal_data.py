@@ -212,7 +212,7 @@ GUARDED = ["IntakeForm.title", "IntakeForm.brand", "PriceForm.reason", "Consigno
            "CloseShiftForm.note", "RefundForm.reason", "VoidForm.reason", "CompleteForm.reference",
            "PayoutForm.reference", "BulkPayoutForm.reference", "SetupForm.shop_name", "PrinterForm.name",
            "ItemEditForm.title", "ItemEditForm.brand", "ItemEditForm.model", "ItemEditForm.description",
-           "WithdrawForm.reason",
+           "WithdrawForm.reason", "RevealForm.reason",
            "ErasureForm.tool", "CertificateForm.body", "CertificateForm.summary", "CertificateForm.verify_url",
            "ShopSettingsForm.shop_address", "ShopSettingsForm.opening_hours", "ShopSettingsForm.receipt_footer"]
 
@@ -494,3 +494,34 @@ def test_scrub_counts_what_it_moved(app, db):
             "110***********002X / 139****4321 / 138****5678"
     finally:
         conn.close()
+
+
+def test_the_audit_log_and_its_log_lines_carry_no_planted_personal_data(owner_client, app, db, staff, caplog,
+                                                                         fixed_clock, make_item):
+    """Issue 13 §7: audit rows say *that* personal data was shown, changed or erased, never what it was. A
+    consignor with a planted name, phone and ID is created, edited (new phone, new name), shown in full (a reason
+    carrying a phone number is refused; a plain one is recorded), paid, exported and erased; no row of
+    ``audit_log``, no CSV of it, and no log line holds any of the planted values."""
+    caplog.set_level("DEBUG")
+    name, new_name, new_phone = "Planted Zhangsan", "Planted Lisi", "13700001111"
+    assert new_consignor(owner_client, name=name, id_type="resident_id", id_number=ID).status_code == 302
+    cid = db.execute("SELECT id FROM consignors WHERE number = 'B2'").fetchone()[0]
+    assert owner_client.post(f"/consignors/{cid}", data={"number": "B2", "name": new_name, "phone": new_phone,
+                                                         "split": "60", "notes": "", "id_type": "resident_id",
+                                                         "id_number": ""}).status_code == 302
+    assert owner_client.post(f"/consignors/{cid}/reveal", data={"reason": f"call {PHONE}"}).status_code == 422
+    shown = owner_client.post(f"/consignors/{cid}/reveal", data={"reason": "confirm identity for payout"})
+    assert shown.status_code == 200 and new_phone in text_of(shown) and ID in text_of(shown)
+    item = make_item(price_fen=5000, consignor_id=cid)
+    assert owner_client.post(f"/items/{item['id']}", data={"price": "40", "reason": "slow"}).status_code == 302
+    assert owner_client.get(f"/consignment/statements/{cid}.pdf").status_code == 200
+    assert owner_client.get("/consignment/balances?format=csv").status_code == 200
+    assert owner_client.post(f"/consignment/erase/{cid}", data={"confirm": "B2"}).status_code == 302
+    audit_csv = owner_client.get("/audit.csv").get_data(as_text=True)
+    rows = "\n".join(str(tuple(r)) for r in db.execute("SELECT * FROM audit_log"))
+    actions = [r[0] for r in db.execute("SELECT action FROM audit_log WHERE subject_id = ? AND subject_kind = "
+                                        "'consignor' ORDER BY seq", (str(cid),))]
+    assert actions == ["personal_data.reveal", "export.statement", "consignor.erase"]
+    logs = "\n".join(record.getMessage() for record in caplog.records)
+    for secret in (name, new_name, PHONE, new_phone, ID, ID[:6] + "*" * 8):
+        assert secret not in rows and secret not in audit_csv and secret not in logs, secret

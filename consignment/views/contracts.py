@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from consignment import agreements, erasure
 from consignment.forms import ContractForm, EraseForm, SettingsForm
 from consignment.views.blueprint import bp, consignor_of, flash_errors
-from core import clock
+from core import audit, clock
 from core.db import get_db, transaction
 from core.errors import DomainError
 from core.forms import submit
@@ -39,12 +39,16 @@ def _settings_form(db):
 
 def _save_contract(db, consignor_id, form):
     flat = form.split_kind.data == "flat"
-    contracts.save_contract(
-        db, consignor_id or None, split_kind=form.split_kind.data,
-        split_bps=parse_percent_bps(form.split.data) if flat else 0, tiers=form.tiers.data,
-        period_days=form.period_days.data, grace_days=form.grace_days.data,
-        expiry_outcome=form.expiry_outcome.data, do_not_discount=form.do_not_discount.data,
-        intake_fee_fen=form.intake_fee.data or 0, shop_bears_discount=form.shop_bears_discount.data)
+    with transaction(db):
+        contracts.save_contract(
+            db, consignor_id or None, split_kind=form.split_kind.data,
+            split_bps=parse_percent_bps(form.split.data) if flat else 0, tiers=form.tiers.data,
+            period_days=form.period_days.data, grace_days=form.grace_days.data,
+            expiry_outcome=form.expiry_outcome.data, do_not_discount=form.do_not_discount.data,
+            intake_fee_fen=form.intake_fee.data or 0, shop_bears_discount=form.shop_bears_discount.data)
+        audit.record(db, g.staff["id"], "settings.change", "contract", consignor_id or "default",
+                     fields=("split_kind", "split_bps", "tiers", "period_days", "grace_days", "expiry_outcome",
+                             "do_not_discount", "intake_fee_fen", "shop_bears_discount"))
 
 
 @bp.route("/contracts/<int:consignor_id>", methods=["GET", "POST"])
@@ -79,6 +83,9 @@ def _save_settings(db, form):
         save_setting(db, "consignment_min_payout_fen", form.min_payout.data)
         save_setting(db, "consignment_store_credit_bonus_bps", bonus)
         save_setting(db, "market_commission_bps", commission)
+        audit.record(db, g.staff["id"], "settings.change", "settings", "consignment",
+                     fields=("consignment_return_window_days", "consignment_min_payout_fen",
+                             "consignment_store_credit_bonus_bps", "market_commission_bps"))
 
 
 @bp.route("/settings", methods=["POST"])
@@ -98,7 +105,10 @@ def save_settings():
 @owner_only
 def contract_default(consignor_id):
     """Let the consignor follow the shop default contract again."""
-    contracts.remove_contract(get_db(), consignor_id)
+    db = get_db()
+    with transaction(db):
+        contracts.remove_contract(db, consignor_id)
+        audit.record(db, g.staff["id"], "settings.change", "contract", consignor_id, fields=("removed",))
     flash(_l("The consignor now follows the shop's default contract."), "success")
     return redirect(url_for("consignment.contract", consignor_id=consignor_id))
 
@@ -127,7 +137,7 @@ def backup_note(erased_at):
 def _erase(db, consignor_id, number, form):
     if (form.confirm.data or "").strip().upper() != number:
         raise DomainError(_l("Type the consignor's number to confirm the erasure."))
-    erasure.erase_consignor(db, consignor_id)
+    erasure.erase_consignor(db, consignor_id, staff_id=g.staff["id"])
 
 
 @bp.route("/erase/<int:consignor_id>", methods=["POST"])

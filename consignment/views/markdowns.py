@@ -8,7 +8,8 @@ from flask_babel import lazy_gettext as _l
 from consignment import expiry, markdown_job
 from consignment.forms import ExpiryForm, MarkdownForm
 from consignment.views.blueprint import bp
-from core.db import connect, get_db
+from core import audit
+from core.db import connect, get_db, transaction
 from core.forms import first_error, submit
 from core.money import parse_percent_bps
 from core.settings import get_setting
@@ -31,9 +32,13 @@ def _markdown_form(db, formdata=None):
 
 def _add_rule(db, form):
     scope = form.scope.data
-    markdowns.add_rule(db, after_days=form.after_days.data, discount_bps=parse_percent_bps(form.discount.data),
-                       category=scope[4:] if scope.startswith("cat:") else None,
-                       contract_id=int(scope[9:]) if scope.startswith("contract:") else None)
+    with transaction(db):
+        rule = markdowns.add_rule(db, after_days=form.after_days.data,
+                                  discount_bps=parse_percent_bps(form.discount.data),
+                                  category=scope[4:] if scope.startswith("cat:") else None,
+                                  contract_id=int(scope[9:]) if scope.startswith("contract:") else None)
+        audit.record(db, g.staff["id"], "settings.change", "markdown_rule", rule,
+                     fields=("after_days", "discount_bps", "scope"))
     wake_worker(current_app, "markdowns")  # the worker re-prices the stock; never inside this request
 
 
@@ -58,7 +63,9 @@ def markdown_rules():
 def markdown_delete(rule_id):
     """Remove a markdown step."""
     db = get_db()
-    markdowns.delete_rule(db, rule_id)
+    with transaction(db):
+        markdowns.delete_rule(db, rule_id)
+        audit.record(db, g.staff["id"], "settings.change", "markdown_rule", rule_id, fields=("deleted",))
     wake_worker(current_app, "markdowns")  # the worker re-prices the stock; never inside this request
     flash(_l("Markdown step removed."), "success")
     return redirect(url_for("consignment.markdown_rules"))

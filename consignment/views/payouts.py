@@ -107,7 +107,8 @@ def _balances_csv(data, as_of):
                     [[row["number"], row["available_fen"], row["pending_fen"], row["paid_fen"],
                       "yes" if row["erased_at"] else ""] for row in data],
                     ["text", "money", "money", "money", "text"])
-    return send_csv(text, f"consignor-balances-{as_of}.csv")
+    return send_csv(text, f"consignor-balances-{as_of}.csv", db=get_db(), staff_id=g.staff["id"],
+                    report="consignor-balances")
 
 
 @bp.route("/balances")

@@ -2,11 +2,12 @@
 
 import io
 
-from flask import current_app, flash, redirect, request, send_file, url_for
+from flask import current_app, flash, g, redirect, request, send_file, url_for
 
 from consignment import payouts, statements
 from consignment.views.blueprint import bp, money, vault
-from core.db import get_db
+from core import audit
+from core.db import get_db, transaction
 from core.errors import DomainError
 from core.settings import get_setting
 from core.web import owner_only, render
@@ -41,6 +42,8 @@ def statement_pdf(consignor_id):
     pdf = statements.render_pdf(data, current_app.config, money=money,
                                 shop_name=get_setting(db, "shop_name") or "Resale POS")
     name = f"statement-{data['consignor']['number']}-{data['start']}-{data['end']}.pdf"
+    with transaction(db):
+        audit.record(db, g.staff["id"], "export.statement", "consignor", consignor_id)
     response = send_file(io.BytesIO(pdf), mimetype="application/pdf", download_name=name)
     response.headers["Cache-Control"] = "private, no-store"
     return response
