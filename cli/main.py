@@ -16,7 +16,7 @@ import qrcode
 from waitress import serve as waitress_serve
 
 from cli.demo import DEMO_PINS, load_demo
-from core import clock, lan_https
+from core import audit, clock, lan_https
 from core.backup import BackupError, backup, check_backup, restore, restore_checks
 from core.db import close_thread_connections, connect, hold_open, transaction
 from core.errors import Conflict, DomainError
@@ -328,20 +328,28 @@ def sync_cmd(instance, watch):
 @main.command("verify-journal")
 @INSTANCE
 def verify_journal_cmd(instance):
-    """Check the sales hash chain; report the first broken link (exit status 1) if sales were altered or deleted."""
+    """Check the two hash chains: the sales journal (``sync.journal``) and the audit log (``core.audit``);
+    report the first broken link of each (exit status 1) if rows were altered or deleted."""
     app = _app(instance)
     db = connect(app.config["DATABASE"])
     try:
         broken = journal.verify(db)
         links = db.execute("SELECT count(*) FROM sale_journal").fetchone()[0]
+        audit_broken = audit.verify(db)
+        entries = db.execute("SELECT count(*) FROM audit_log").fetchone()[0]
     finally:
         db.close()
     if broken is None:
         click.echo(f"Journal intact: {links} sales chained.")
-        return
-    click.echo(f"Journal broken at link {broken['seq']} (sale id {broken['sale_id']}, receipt "
-               f"{broken['receipt_no']}): {broken['problem']}.")
-    sys.exit(1)
+    else:
+        click.echo(f"Journal broken at link {broken['seq']} (sale id {broken['sale_id']}, receipt "
+                   f"{broken['receipt_no']}): {broken['problem']}.")
+    if audit_broken is None:
+        click.echo(f"Audit log intact: {entries} entries chained.")
+    else:
+        click.echo(f"Audit log broken: {audit.describe(audit_broken)}.")
+    if broken is not None or audit_broken is not None:
+        sys.exit(1)
 
 
 @main.command("unlock")

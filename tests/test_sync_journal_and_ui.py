@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from click.testing import CliRunner
 
-from core import clock
+from core import audit, clock
 from cli.main import main
 from core.db import transaction
 from sync import journal, state
@@ -60,6 +60,24 @@ def test_verify_journal_command(app, db, three_sales):
     bad = runner.invoke(main, ["verify-journal", "--instance", app.instance_path])
     assert bad.exit_code == 1
     assert f"Journal broken at link 3 (sale id {three_sales[2]['id']}, receipt 3): altered." in bad.output
+    entries = db.execute("SELECT count(*) FROM audit_log").fetchone()[0]  # staff added by the fixtures
+    assert f"Audit log intact: {entries} entries chained." in bad.output
+
+
+def test_verify_journal_command_checks_the_audit_log_too(app, db, staff, three_sales):
+    before = db.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+    with transaction(db):
+        seqs = [audit.record(db, staff["owner"], "settings.change", "settings", None, fields=("shop_name",))
+                for _ in range(2)]
+    runner = CliRunner()
+    ok = runner.invoke(main, ["verify-journal", "--instance", app.instance_path])
+    assert ok.exit_code == 0 and f"Audit log intact: {before + 2} entries chained." in ok.output
+    db.execute("DROP TRIGGER audit_log_no_update")
+    db.execute("UPDATE audit_log SET subject_kind = 'staff' WHERE seq = ?", (seqs[0],))
+    db.conn.commit()
+    bad = runner.invoke(main, ["verify-journal", "--instance", app.instance_path])
+    assert bad.exit_code == 1 and "Journal intact: 3 sales chained." in bad.output
+    assert f"Audit log broken: audit log entry {seqs[0]}: altered." in bad.output
 
 
 def test_receipt_prints_the_short_form(owner_client, db, three_sales):
