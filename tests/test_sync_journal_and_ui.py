@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from click.testing import CliRunner
 
-from core import audit, clock
 from cli.main import main
+from core import audit, clock
 from core.db import transaction
 from sync import journal, state
 from tests.conftest import redirects_to, sell, text_of
