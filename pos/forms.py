@@ -243,7 +243,9 @@ class ShopSettingsForm(Form):
         _longest(200, _l("At most 200 characters.")),
         domain_validator(lambda text: check_base_url(text, "resolver_base"))])
     shop_timezone = StringField(_l("Time zone"), filters=[_strip], validators=[
-        _longest(64, _l("At most 64 characters.")), domain_validator(check_timezone)])
+        _longest(64, _l("At most 64 characters.")),
+        # empty: the configuration's zone (pos.shop_settings.save), as a fresh shop's page shows it
+        domain_validator(lambda text: check_timezone(text) if text else text)])
 
     def validate_shop_name(self, field):
         """1–60 characters after stripping (as at set-up)."""

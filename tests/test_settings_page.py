@@ -95,6 +95,13 @@ def test_a_bad_field_saves_nothing_and_each_message_is_beside_its_field(db, owne
     assert 'value="call me"' in html and 'value="Asia/Shangai"' in html and "has spaces" not in html
 
 
+def test_an_empty_time_zone_keeps_the_configured_one_and_saves(app, db, owner_client):
+    """A fresh shop's page shows the time zone empty (the configuration's applies); saving it as shown works."""
+    response = owner_client.post("/settings", data={**FULL, "shop_timezone": ""})
+    assert response.status_code == 303
+    assert get_setting(db, "shop_name") == "Old Things" and get_setting(db, "shop_timezone") == ""
+
+
 def test_messages_are_in_chinese_for_a_chinese_page(db, owner_client):
     response = owner_client.post("/settings", data={**FULL, "shop_timezone": "Mars/Olympus"},
                                  headers={"Accept-Language": "zh-CN"})
