@@ -149,7 +149,7 @@ def serve(instance, host, port, threads, demo, no_workers, behind_proxy, https_p
         click.echo(f"Demo data loaded. PINs: owner {DEMO_PINS['owner']}, cashier {DEMO_PINS['cashier']}.")
     urls = lan_urls(host, port)
     if behind_proxy:  # tablets that scan with their camera use the HTTPS front; shoppers' phones the plain one
-        app.config["LAN_HTTPS_URLS"] = lan_https.https_urls(lan_addresses() or ["localhost"], https_port)
+        app.config["LAN_HTTPS_URLS"] = lan_https.https_urls(https_addresses(app.instance_path), https_port)
         urls = app.config["LAN_HTTPS_URLS"] + urls
     click.echo(f"Resale POS {app_version()} — data in {app.instance_path}")
     click.echo(f"Started in {app.config['STARTUP_SECONDS']:.2f} s.")
@@ -168,6 +168,13 @@ def serve(instance, host, port, threads, demo, no_workers, behind_proxy, https_p
     finally:
         close_thread_connections()  # the waitress threads' kept connections (core.db)
         keeper.close()
+
+
+def https_addresses(instance_path):
+    """The LAN names/addresses of the HTTPS front: those of the instance's Caddyfile (``https-config``; its
+    certificates cover exactly these), else the hub's own LAN addresses, else ``localhost``."""
+    return (lan_https.caddyfile_addresses(Path(instance_path) / "Caddyfile") or lan_addresses()
+            or ["localhost"])
 
 
 def waitress_proxy_options(behind_proxy):

@@ -10,7 +10,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 
 from babel import Locale, support
-from flask import current_app, g, has_app_context, request, session
+from flask import current_app, g, has_app_context, has_request_context, request, session
 from flask_babel import Babel, Domain, _get_current_context, get_locale, get_translations
 from flask_babel.speaklater import LazyString
 from markupsafe import escape
@@ -198,11 +198,48 @@ def use_shop_timezone(app, name):
 _BILINGUAL = re.compile(r"^([\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]+)\s+([A-Za-z][\x20-\x7e]*)$")
 
 
-def in_language(label, locale=None):
-    """The half of a bilingual label (``"服装 Clothing"``) in ``locale`` (default: the current one):
-    ``"服装"`` in Chinese, ``"Clothing"`` otherwise. A label that is not of that shape (what the shop typed,
-    ``"Vinyl 黑胶"``) comes back unchanged. Stored values are never changed: this is for display only."""
+def register_label_names(app, source):
+    """Let :func:`in_language` show a stored label (a category key) by the name the shop gave it per language:
+    ``source()`` returns ``{label: {"en": str, "zh_CN": str}}`` (called at most once per request, inside it).
+    ``inventory`` registers its categories' names (:func:`inventory.categories.names`)."""
+    app.extensions.setdefault("label_names", []).append(source)
+
+
+def _label_names():
+    """The registered names of the request (``{}`` outside a request), read once per request."""
+    if not has_request_context():
+        return {}
+    found = g.get("label_names")
+    if found is None:
+        found = {}
+        for source in current_app.extensions.get("label_names", ()):
+            found.update(source())
+        g.label_names = found
+    return found
+
+
+def bilingual_half(label, locale):
+    """The half of a bilingual label (``"服装 Clothing"``) in ``locale``: ``"服装"`` in Chinese, ``"Clothing"``
+    otherwise; ``None`` when the label is not of that shape."""
     found = _BILINGUAL.match(str(label or ""))
     if not found:
-        return label
-    return found.group(1) if str(locale or current_locale()).startswith("zh") else found.group(2)
+        return None
+    return found.group(1) if str(locale).startswith("zh") else found.group(2)
+
+
+def name_in(names, label, locale):
+    """``label`` by its name in ``locale`` from ``names`` (``{label: {locale: name}}``); when the shop left
+    that language empty, the other language's name (what the shop typed); else the half of a bilingual label
+    (:func:`bilingual_half`), else the label as stored."""
+    texts = names.get(str(label or "")) or {}
+    own = "zh_CN" if str(locale).startswith("zh") else "en"
+    other = "en" if own == "zh_CN" else "zh_CN"
+    return texts.get(own) or bilingual_half(label, locale) or texts.get(other) or label
+
+
+def in_language(label, locale=None, names=None):
+    """A stored label (a category key such as ``"服装 Clothing"``) for a reader of ``locale`` (default: the
+    current one): the name the shop gave it in that language (``names``, default the registered ones of
+    :func:`register_label_names`; see :func:`name_in`), else the half of a bilingual label in that language,
+    else the label unchanged. Stored values are never changed: this is for display only."""
+    return name_in(_label_names() if names is None else names, label, locale or current_locale())

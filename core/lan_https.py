@@ -57,6 +57,28 @@ def https_urls(addresses, https_port):
     return [f"https://{address}{suffix}/" for address in addresses]
 
 
+def caddyfile_addresses(path):
+    """The LAN addresses or names a Caddyfile written by :func:`caddyfile` serves (its site line, in order,
+    ``localhost`` left out: other tablets cannot open it), or ``[]`` when there is no such file or line.
+
+    ``resale-pos serve --behind-proxy`` shows these: the front's certificates cover exactly these names, so a
+    tablet must open one of them (``https://hub.lan:8443/``), not an address the hub found by itself."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    for line in text.splitlines():
+        if line.startswith("https://") and line.rstrip().endswith("{"):
+            sites = [site.strip() for site in line.rstrip()[:-1].split(",")]
+            found = []
+            for site in sites:
+                host = site.removeprefix("https://").rsplit(":", 1)[0]
+                if host and host != "localhost" and host not in found:
+                    found.append(host)
+            return found
+    return []
+
+
 def caddyfile(*, instance_path, addresses, app_port, https_port=8443):
     """The Caddyfile of the LAN front (see the module docstring).
 

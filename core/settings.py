@@ -19,7 +19,10 @@ DEFAULTS = {
     "receipt_footer": "",
     "categories": ["服装 Clothing", "书籍 Books", "电子产品 Electronics", "家居 Home", "玩具 Toys",
                    "收藏品 Collectibles", "其他 Other"],
-    "categories_retired": [],  # no longer offered at intake; items keep them (inventory.categories)
+    "categories_retired": [],
+    # each category's name per language, {key: {"zh_CN": str, "en": str}}; a key missing here shows by its
+    # own halves (inventory.categories.listing)
+    "category_names": {},  # no longer offered at intake; items keep them (inventory.categories)
     "conditions": ["A", "B", "C", "D"],
     # what each grade means, per interface language (shown on the public item page and the settings page)
     "condition_meanings": {

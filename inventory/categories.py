@@ -1,108 +1,157 @@
-"""The shop's categories: add, rename, reorder and retire them (the owner's settings page).
+"""The shop's categories: add, name per language, reorder and retire them (the owner's settings page).
 
-Items store their category as text (``items.category``). The ``categories`` setting lists the categories
-intake offers, in order; ``categories_retired`` those no longer offered, which items taken in under them
-keep. Renaming rewrites the category of every item that has it, in the same transaction as the list, and
-writes a ``category`` event in each item's history; sale lines keep the category they were sold under (a sale
-is a fact), and markdown steps for the category follow the new name (:func:`terms.markdowns.rename_category`).
+Items store their category as text (``items.category``): the category's **key**, which never changes once
+the category exists (sale lines, markdown steps and the goods kinds refer to it too). Each category has a
+**name per language** (``category_names``: ``{key: {"zh_CN": str, "en": str}}``) the owner edits on the
+settings page; pages show the name in the reader's language, tags and receipts in the shop's receipt
+language (``core.i18n.in_language``). The ``categories`` setting lists the keys intake offers, in order;
+``categories_retired`` those no longer offered, which items taken in under them keep.
 
-A name may carry both languages as ``"中文 English"`` (the defaults do): pages show the half in the reader's
-language (``core.i18n.in_language``); any other name shows as typed.
+A new category's key is made from its names (``"黑胶 Vinyl"``: the Chinese name, a space, the English one,
+like the defaults). Hubs from before the names (inventory migration m006) got them from their keys: a
+bilingual key ``"服装 Clothing"`` splits into its two halves, any other key is its own name in both.
 """
 
 import json
 
 from flask_babel import lazy_gettext as _l
 
-from core import clock
 from core.db import transaction
 from core.errors import DomainError
+from core.i18n import bilingual_half
 from core.settings import get_some, set_setting
 from core.text import find_personal_data
-from terms.markdowns import rename_category as rename_in_markdowns
+
+#: The languages a category is named in, in page order.
+LANGUAGES = ("zh_CN", "en")
 
 #: The longest category name (characters).
 MAX_NAME = 40
 
 
+def names_from_key(key):
+    """The names a category had before names per language: ``{"zh_CN": …, "en": …}`` from a bilingual key
+    (``"服装 Clothing"``), else the key in both languages."""
+    return {lang: bilingual_half(key, lang) or key for lang in LANGUAGES}
+
+
 def listing(db):
-    """``{"active": [names in order], "retired": [names]}`` from the settings."""
-    values = get_some(db, ["categories", "categories_retired"])
-    return {"active": list(values["categories"] or []), "retired": list(values["categories_retired"] or [])}
+    """``{"active": [keys in order], "retired": [keys], "names": {key: {"zh_CN": str, "en": str}}}`` from the
+    settings; a key without saved names gets :func:`names_from_key`."""
+    values = get_some(db, ["categories", "categories_retired", "category_names"])
+    active, retired = list(values["categories"] or []), list(values["categories_retired"] or [])
+    saved = values["category_names"] or {}
+    names = {key: {lang: (saved.get(key) or {}).get(lang) or "" for lang in LANGUAGES} for key in active + retired}
+    for key, texts in names.items():
+        if not any(texts.values()):
+            names[key] = names_from_key(key)
+    return {"active": active, "retired": retired, "names": names}
+
+
+def names(db):
+    """``{key: {"zh_CN": str, "en": str}}`` for every category, active or retired (see :func:`listing`)."""
+    return listing(db)["names"]
+
+
+def key_for(zh, en):
+    """The key of a new category named ``zh`` and ``en`` (either may be empty): ``"黑胶 Vinyl"``."""
+    return " ".join(part for part in (zh, en) if part)
+
+
+def _clean(text):
+    return " ".join((text or "").split())
 
 
 def check_rows(rows):
     """Check the category rows of the settings page and return the resulting lists.
 
     Args:
-        rows: list of dicts, one per row in page order: ``old`` (the name the row was shown with; ``""`` for a
-            new row), ``name`` (as typed), ``position`` (``int`` or ``None``: keep the page order) and
-            ``retired`` (bool).
+        rows: list of dicts, one per row in page order: ``key`` (the category's key; ``""`` for a new row),
+            ``zh_CN`` and ``en`` (the names as typed), ``position`` (``int`` or ``None``: keep the page order)
+            and ``retired`` (bool).
 
     Returns:
-        dict: ``active`` (names in order), ``retired`` (names), ``renames`` (list of ``(old, new)``).
+        dict: ``active`` (keys in order), ``retired`` (keys), ``names`` (``{key: {"zh_CN", "en"}}``).
 
     Raises:
-        DomainError: (field ``categories``) an existing row without a name, a name too long, with a personal
-            number in it or given twice, or no category left to offer at intake.
+        DomainError: (field ``categories``) an existing row without any name, a name too long, with a personal
+            number in it or given twice in one language, or no category left to offer at intake.
     """
-    kept, renames, seen = [], [], set()
+    kept, found, seen = [], {}, {lang: set() for lang in LANGUAGES}
+    keys = {row.get("key") for row in rows if row.get("key")}
     for index, row in enumerate(rows):
-        name = " ".join((row.get("name") or "").split())
-        old = row.get("old") or ""
-        if not name:
-            if old:
-                raise DomainError(_l("“%(name)s”: write a name, or tick “Retire”.", name=old), field="categories")
+        texts = {lang: _clean(row.get(lang)) for lang in LANGUAGES}
+        key = row.get("key") or ""
+        if not any(texts.values()):
+            if key:
+                raise DomainError(_l("“%(name)s”: write a name, or tick “Retire”.", name=key), field="categories")
             continue  # an empty new row
-        if len(name) > MAX_NAME:
-            raise DomainError(_l("“%(name)s…”: at most %(n)d characters.", name=name[:12], n=MAX_NAME),
-                              field="categories")
-        if find_personal_data(name):
-            raise DomainError(_l("A category name must not contain an ID or phone number."), field="categories")
-        if name.casefold() in seen:
-            raise DomainError(_l("“%(name)s” is on the list twice.", name=name), field="categories")
-        seen.add(name.casefold())
-        if old and old != name:
-            renames.append((old, name))
+        for text in texts.values():
+            if len(text) > MAX_NAME:
+                raise DomainError(_l("“%(name)s…”: at most %(n)d characters.", name=text[:12], n=MAX_NAME),
+                                  field="categories")
+            if find_personal_data(text):
+                raise DomainError(_l("A category name must not contain an ID or phone number."), field="categories")
+        for lang, text in texts.items():
+            if text and text.casefold() in seen[lang]:
+                raise DomainError(_l("“%(name)s” is on the list twice.", name=text), field="categories")
+            if text:
+                seen[lang].add(text.casefold())
+        if not key:
+            key = key_for(texts["zh_CN"], texts["en"])
+            if key in keys or key in found:
+                raise DomainError(_l("“%(name)s” is on the list twice.", name=key), field="categories")
+        found[key] = texts
         position = row.get("position")
-        kept.append((position if position is not None else index + 1, index, name, bool(row.get("retired"))))
+        kept.append((position if position is not None else index + 1, index, key, bool(row.get("retired"))))
     kept.sort()
-    active = [name for _p, _i, name, retired in kept if not retired]
+    active = [key for _p, _i, key, retired in kept if not retired]
     if not active:
         raise DomainError(_l("Keep at least one category for intake."), field="categories")
-    return {"active": active, "retired": [name for _p, _i, name, retired in kept if retired], "renames": renames}
+    return {"active": active, "retired": [key for _p, _i, key, retired in kept if retired], "names": found}
 
 
 def apply_rows(db, rows, staff_id=None):
     """Save the category rows (see :func:`check_rows`) in one transaction (a savepoint inside the caller's):
-    the two lists, every renamed item with its history event, and the markdown steps of renamed categories.
+    the two lists and the names. Items keep their category (its key never changes), so nothing else is written.
+
+    Args:
+        staff_id: who saved (unused here; the caller logs it).
 
     Returns:
-        dict: ``changed`` (bool: the lists changed), ``items_renamed`` (number of items whose category was
-        rewritten).
+        dict: ``changed`` (bool: the lists or the names changed).
 
     Raises:
-        DomainError: see :func:`check_rows`; a rename whose old name is not one of the shop's categories (the
-            page was out of date).
+        DomainError: see :func:`check_rows`; a row whose key is not one of the shop's categories (the page was
+            out of date).
     """
     result = check_rows(rows)
-    moved = 0
     with transaction(db):
         before = listing(db)
         known = set(before["active"]) | set(before["retired"])
-        for old, new in result["renames"]:
-            if old not in known:
-                raise DomainError(_l("Reload the page and try again: the categories changed."), field="categories")
-            now = clock.iso()
-            ids = [r[0] for r in db.execute("SELECT id FROM items WHERE category = ?", (old,))]
-            db.execute("UPDATE items SET category = ?, updated_at = ? WHERE category = ?", (new, now, old))
-            db.conn.executemany("INSERT INTO item_events (item_id, at, staff_id, kind, data) VALUES (?, ?, ?, 'category', ?)",
-                           [(item_id, now, staff_id, json.dumps({"old": old, "new": new}, ensure_ascii=False))
-                            for item_id in ids])
-            rename_in_markdowns(db, old, new)
-            moved += len(ids)
-        changed = (result["active"], result["retired"]) != (before["active"], before["retired"])
+        if any(row.get("key") and row["key"] not in known for row in rows):
+            raise DomainError(_l("Reload the page and try again: the categories changed."), field="categories")
+        saved = {key: before["names"][key] for key in known if key not in result["names"]}
+        saved.update(result["names"])
+        changed = (result["active"], result["retired"], saved) != (before["active"], before["retired"],
+                                                                  before["names"])
         if changed:
             set_setting(db, "categories", result["active"])
             set_setting(db, "categories_retired", result["retired"])
-    return {"changed": changed, "items_renamed": moved}
+            set_setting(db, "category_names", saved)
+    return {"changed": changed}
+
+
+def migrate_names(db):
+    """Give every category its names per language from its key (:func:`names_from_key`), keeping names
+    already saved (inventory migration m006). Uses ``json`` directly: migrations run before the app."""
+    rows = dict(db.execute("SELECT key, value FROM settings WHERE key IN "
+                           "('categories', 'categories_retired', 'category_names')").fetchall())
+    from_settings = {key: json.loads(value) for key, value in rows.items()}
+    listed = from_settings.get("categories")
+    if listed is None:
+        return  # a fresh hub: the defaults carry the names
+    saved = from_settings.get("category_names") or {}
+    for key in list(listed) + list(from_settings.get("categories_retired") or []):
+        saved.setdefault(key, names_from_key(key))
+    set_setting(db, "category_names", saved)

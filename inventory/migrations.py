@@ -2,6 +2,8 @@
 
 from sqlite_utils import Migrations
 
+from inventory.categories import migrate_names
+
 migrations = Migrations("inventory")
 
 
@@ -163,3 +165,11 @@ def m005_item_details_photos(db):
     db.execute("CREATE INDEX item_photos_item ON item_photos(item_id, position)")
     db.execute("INSERT INTO item_photos (item_id, name, position, created_at) "
                "SELECT id, photo, 0, created_at FROM items WHERE photo IS NOT NULL AND photo != ''")
+
+
+@migrations()
+def m006_category_names(db):
+    """Names per language for the categories (issue 11 §4/§10): each category listed in the settings gets
+    ``category_names[key]`` from its key (``"服装 Clothing"`` → 服装 / Clothing; any other key is its own name
+    in both languages). Items keep their category as it is: the key (:mod:`inventory.categories`)."""
+    migrate_names(db)

@@ -28,12 +28,12 @@ from core.backup import register_json_columns
 from core.db import get_db, transaction
 from core.errors import DomainError
 from core.forms import first_error, submit
-from core.i18n import current_locale, in_language
+from core.i18n import current_locale, in_language, register_label_names
 from core.money import format_money, parse_percent_bps
 from core.settings import condition_meaning, get_setting, set_setting
 from core.web import access, add_nav, background, is_fragment_request, owner_only, public, render, staff_only
+from inventory import categories, extensions, gallery, labels, photos
 from inventory import consignors as consignor_actions
-from inventory import extensions, gallery, labels, photos
 from inventory import items as item_actions
 from inventory.forms import (
     ConfirmForm,
@@ -575,6 +575,7 @@ def register(app):
     """Register the blueprint, its navigation entries and tags as a print source."""
     app.register_blueprint(bp)
     print_documents.register_source("tag", item_actions.tag_documents)
+    register_label_names(app, lambda: categories.names(get_db()))
     register_json_columns(app, "item_events", "data")
     app.add_template_global(status_label)
     app.add_template_global(event_label)

@@ -211,9 +211,9 @@ class ShopSettingsForm(Form):
 
     ``grade`` lists the condition grades in order, ``meaning_en`` / ``meaning_zh_CN`` what each means (one
     per grade, same order). ``registry_token`` left empty keeps the saved token (it is never shown back);
-    ``registry_token_remove`` removes it. Categories come as rows: ``cat_old`` (the name shown, ``""`` for a
-    new row), ``cat_name``, ``cat_position`` (a whole number or empty), once per row, and ``cat_retire`` (the
-    indexes of the rows ticked "Retire"); :meth:`category_rows` reads them for
+    ``registry_token_remove`` removes it. Categories come as rows: ``cat_key`` (the category's key, ``""`` for
+    a new row), ``cat_zh_CN`` and ``cat_en`` (its names), ``cat_position`` (a whole number or empty), once per
+    row, and ``cat_retire`` (the indexes of the rows ticked "Retire"); :meth:`category_rows` reads them for
     :func:`inventory.categories.check_rows`.
     """
 
@@ -229,8 +229,9 @@ class ShopSettingsForm(Form):
     meaning_en = ListField(validators=[_longest(80, _l("At most 80 characters for each grade.")), no_personal_data])
     meaning_zh_CN = ListField(validators=[_longest(80, _l("At most 80 characters for each grade.")),
                                           no_personal_data])
-    cat_old = ListField()
-    cat_name = ListField(validators=[no_personal_data])
+    cat_key = ListField()
+    cat_zh_CN = ListField(validators=[no_personal_data])
+    cat_en = ListField(validators=[no_personal_data])
     cat_position = ListField()
     cat_retire = ListField()
     registry_url = StringField(_l("Registry address"), filters=[_strip], validators=[
@@ -242,7 +243,9 @@ class ShopSettingsForm(Form):
         _longest(200, _l("At most 200 characters.")),
         domain_validator(lambda text: check_base_url(text, "resolver_base"))])
     shop_timezone = StringField(_l("Time zone"), filters=[_strip], validators=[
-        _longest(64, _l("At most 64 characters.")), domain_validator(check_timezone)])
+        _longest(64, _l("At most 64 characters.")),
+        # empty: the configuration's zone (pos.shop_settings.save), as a fresh shop's page shows it
+        domain_validator(lambda text: check_timezone(text) if text else text)])
 
     def validate_shop_name(self, field):
         """1–60 characters after stripping (as at set-up)."""
@@ -273,24 +276,26 @@ class ShopSettingsForm(Form):
         Raises:
             ValueError: a position that is not a whole number from 1 to 999, or rows of unequal length.
         """
-        old, names, positions = self.cat_old.data or [], self.cat_name.data or [], self.cat_position.data or []
-        if not (len(old) == len(names) == len(positions)):
+        keys, positions = self.cat_key.data or [], self.cat_position.data or []
+        zh, en = self.cat_zh_CN.data or [], self.cat_en.data or []
+        if not (len(keys) == len(zh) == len(en) == len(positions)):
             raise ValueError(_l("Reload the page and try again: the categories changed."))
         retired = set(self.cat_retire.data or [])
         rows = []
-        for index, (was, name, position) in enumerate(zip(old, names, positions)):
+        for index, (key, zh_name, en_name, position) in enumerate(zip(keys, zh, en, positions)):
             text = position.strip()
             if text and not (text.isascii() and text.isdigit() and 1 <= int(text) <= 999):
-                raise ValueError(_l("“%(name)s”: the position is a whole number from 1 to 999.", name=name or was))
-            rows.append({"old": was, "name": name, "position": int(text) if text else None,
+                raise ValueError(_l("“%(name)s”: the position is a whole number from 1 to 999.",
+                                    name=zh_name or en_name or key))
+            rows.append({"key": key, "zh_CN": zh_name, "en": en_name, "position": int(text) if text else None,
                          "retired": str(index) in retired})
         return rows
 
     def has_category_rows(self):
         """True when the post carried the category rows (an older page without them leaves the list as is)."""
-        return bool(self.cat_old.data or self.cat_name.data)
+        return bool(self.cat_key.data or self.cat_zh_CN.data or self.cat_en.data)
 
-    def validate_cat_name(self, field):
+    def validate_cat_zh_CN(self, field):
         """The rows make a valid list (see :func:`inventory.categories.check_rows`)."""
         if not self.has_category_rows():
             return

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 from core.db import get_db
 from core.forms import submit, typed_values
-from core.i18n import use_shop_timezone
+from core.i18n import in_language, use_shop_timezone
 from core.web import add_nav, add_settings_link, owner_only, render, settings_links
 from inventory import categories
 from pos import shop_settings
@@ -47,18 +47,24 @@ NEW_CATEGORY_ROWS = 2
 
 
 def _category_rows(db, typed):
-    """The category rows to show: what was typed after a refused save, else the active categories in order,
-    then the retired ones (ticked), then :data:`NEW_CATEGORY_ROWS` empty rows."""
-    if typed is not None and typed.getlist("cat_old"):
-        retired = set(typed.getlist("cat_retire"))
-        return [{"old": old, "name": name, "position": position, "retired": str(index) in retired}
-                for index, (old, name, position) in enumerate(zip(typed.getlist("cat_old"), typed.getlist("cat_name"),
-                                                                 typed.getlist("cat_position")))]
+    """The category rows to show (``key``, ``zh_CN``, ``en``, ``position``, ``retired``, ``label``: the name in
+    the page's language): what was typed after a refused save, else the active categories in order, then the
+    retired ones (ticked), then :data:`NEW_CATEGORY_ROWS` empty rows."""
     found = categories.listing(db)
-    rows = [{"old": name, "name": name, "position": str(index + 1), "retired": False}
-            for index, name in enumerate(found["active"])]
-    rows += [{"old": name, "name": name, "position": "", "retired": True} for name in found["retired"]]
-    return rows + [{"old": "", "name": "", "position": "", "retired": False}] * NEW_CATEGORY_ROWS
+    if typed is not None and typed.getlist("cat_key"):
+        retired = set(typed.getlist("cat_retire"))
+        rows = [{"key": key, "zh_CN": zh, "en": en, "position": position, "retired": str(index) in retired}
+                for index, (key, zh, en, position) in enumerate(zip(
+                    typed.getlist("cat_key"), typed.getlist("cat_zh_CN"), typed.getlist("cat_en"),
+                    typed.getlist("cat_position")))]
+    else:
+        rows = [{"key": key, **found["names"][key], "position": str(index + 1), "retired": False}
+                for index, key in enumerate(found["active"])]
+        rows += [{"key": key, **found["names"][key], "position": "", "retired": True} for key in found["retired"]]
+        rows += [{"key": "", "zh_CN": "", "en": "", "position": "", "retired": False}] * NEW_CATEGORY_ROWS
+    for row in rows:
+        row["label"] = in_language(row["key"], names=found["names"]) if row["key"] else ""
+    return rows
 
 
 @bp.route("/settings", methods=["GET", "POST"])

@@ -29,6 +29,7 @@ from flask_babel import ngettext
 from core import clock
 from core.db import one, rows, transaction
 from core.errors import Conflict, DomainError, NotFound
+from core.i18n import in_language
 from core.money import MAX_FEN, format_money
 from pos import tenders as tender_rules
 from pos.drawer import current_shift, record_cash_movement
@@ -436,7 +437,7 @@ def z_report_rows(z, locale="zh_CN"):
         out.append([str(tender_rules.label(t["kind"])), m(t["net_fen"])])
     out += [["-", ""], [_("By category"), ""]]
     for c in z["categories"]:
-        out.append([f"{c['key']} ×{c['items']}", m(c["net_fen"] - c["refunds_fen"])])
+        out.append([f"{in_language(c['key'], locale)} ×{c['items']}", m(c["net_fen"] - c["refunds_fen"])])
     out += [["-", ""], [_("By consignor"), ""]]
     for c in z["consignors"]:
         out.append([f"{c['key'] or _('Shop')} ×{c['items']}", m(c["net_fen"] - c["refunds_fen"])])

@@ -65,7 +65,7 @@ def save(db, vault, values, *, meanings, token=None, remove_token=False, categor
         meanings: ``{grade: {"en": str, "zh_CN": str}}`` for every condition grade of the shop.
         token: a new registry token, or ``None``/``""`` to keep the saved one.
         remove_token: remove the saved token (ignored when ``token`` is given).
-        category_rows: the category rows of the page (:func:`inventory.categories.apply_rows`: renames rewrite
+        category_rows: the category rows of the page (:func:`inventory.categories.apply_rows`: keys, order and
             the items in this same transaction), or ``None`` to leave the categories alone.
         staff_id: who saved (for the log line and the ``settings.change`` audit row, subject ``shop``).
 

@@ -178,11 +178,35 @@ def tablet_screens(browser, base, out, lang, pins, folder):
             page.press("#scan", "Enter")
             page.wait_for_selector(f".cart-line[data-tag='{tag}']")
         shoot(page, out, f"tablet-{size_name}-till-6-lines", full=False)
+        # the customer display: a second device (no session) opens the link the till made
+        link = page.evaluate("""async () => {
+            const body = new URLSearchParams({csrf_token: document.querySelector('meta[name=csrf-token]').content});
+            const r = await fetch('/till/display', {method: 'POST', body});
+            const html = await r.text();
+            return (html.match(/id="display-url">([^<]+)</) || [])[1];
+        }""")
+        shopper = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1,
+                                      locale=lang, extra_http_headers={"Accept-Language": lang},
+                                      is_mobile=size_name == "phone", has_touch=size_name == "phone")
+        display = shopper.new_page()
+        display.goto(link.replace("&amp;", "&"))
+        display.wait_for_selector("#display-state", timeout=5000)
+        display.wait_for_timeout(600)
+        shoot(display, out, f"tablet-{size_name}-display-cart", full=False)
+        # the high-contrast outdoor screen with the same cart
+        page.evaluate("() => { localStorage.setItem('resale-theme', 'contrast'); }")
+        page.reload()
+        shoot(page, out, f"tablet-{size_name}-till-6-lines-contrast", full=False)
+        page.evaluate("() => { localStorage.removeItem('resale-theme'); }")
+        page.reload()
         page.click("#pay-wechat")
         page.wait_for_selector("#pay-screen")
         page.evaluate("() => { const img = document.getElementById('pay-code'); return img.complete || "
                       "new Promise(resolve => img.addEventListener('load', resolve)); }")
         shoot(page, out, f"tablet-{size_name}-till-wechat", full=False)
+        display.wait_for_timeout(1500)  # the display polls every second
+        shoot(display, out, f"tablet-{size_name}-display-paying", full=False)
+        shopper.close()
         page.click("#pay-back")
         page.wait_for_selector("#pay-form")
         page.goto(f"{base}/sales")

@@ -49,10 +49,15 @@ def check(page, base, url, problems):
     return True
 
 
+@pytest.mark.parametrize("theme", [None, "contrast"])
 @pytest.mark.parametrize("width,height", VIEWPORTS)
-def test_no_serious_accessibility_findings_on_any_page(shop, browser, width, height):  # noqa: F811
+def test_no_serious_accessibility_findings_on_any_page(shop, browser, width, height, theme):  # noqa: F811
+    """Every page, in the default screen and in the high-contrast outdoor one (kept in ``localStorage`` like
+    the switch keeps it)."""
     base = shop.url
     context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN", bypass_csp=True)
+    if theme:
+        context.add_init_script(f"try {{ localStorage.setItem('resale-theme', '{theme}'); }} catch (e) {{}}")
     context.set_default_timeout(15_000)
     problems = []
     try:

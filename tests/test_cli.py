@@ -10,17 +10,18 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import urllib.error
-import urllib.request
 from click.testing import CliRunner
 from PIL import Image
 
-from core.backup import auto_backup, backup, check_backup, BackupError
 from cli.main import lan_addresses, main, terminal_qr
+from core import lan_https
+from core.backup import BackupError, auto_backup, backup, check_backup
 from tests.conftest import count, scalar
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -177,6 +178,51 @@ def test_serve_prints_lan_urls_and_a_qr_that_decodes(tmp_path):
     assert cold_start < 10  # the benchmark measures it properly; this only catches a hang
 
 
+def test_serve_behind_proxy_prints_the_https_lan_name_first_and_its_qr(tmp_path):
+    """Issue 11 §1: with the HTTPS front (``https-config --address hub.lan``), the QR other tablets scan is the
+    https:// address the front's certificate covers, not the plain http one."""
+    import zxingcpp
+
+    shop = tmp_path / "shop"
+    port = free_port()
+    assert run("https-config", "--instance", shop, "--address", "hub.lan", "--address", "10.0.0.5",
+               "--port", str(port), "--https-port", "8443").exit_code == 0
+    out_path = tmp_path / "serve.out"
+    with out_path.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cli", "serve", "--instance", str(shop), "--port", str(port), "--no-workers",
+             "--behind-proxy", "--https-port", "8443"],
+            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        for _ in range(200):
+            try:
+                fetch(f"http://127.0.0.1:{port}/healthz")
+                break
+            except OSError:
+                time.sleep(0.05)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    lines = out_path.read_text().splitlines()
+    urls = [line.split(": ", 1)[1] for line in lines if line.startswith("Other tablets on this network:")]
+    plain = [f"http://{a}:{port}/" for a in lan_addresses()] or [f"http://localhost:{port}/"]
+    assert urls == ["https://hub.lan:8443/", "https://10.0.0.5:8443/", *plain]
+    start = lines.index("Scan this with a tablet's camera to open the till:") + 1
+    block = [line for line in lines[start:] if line and set(line) <= set("█▀▄ \xa0")]
+    decoded = zxingcpp.read_barcodes(matrix_to_image(matrix_from_terminal(block)))
+    assert [d.text for d in decoded] == ["https://hub.lan:8443/"]
+
+
+def test_https_addresses_come_from_the_caddyfile_else_the_lan(tmp_path):
+    from cli.main import https_addresses
+
+    assert https_addresses(tmp_path) == (lan_addresses() or ["localhost"])
+    (tmp_path / "Caddyfile").write_text(lan_https.caddyfile(instance_path=tmp_path, addresses=["hub.lan"],
+                                                            app_port=8080, https_port=443))
+    assert https_addresses(tmp_path) == ["hub.lan"]
+    assert lan_https.https_urls(https_addresses(tmp_path), 443) == ["https://hub.lan/"]
+
+
 # --- backup / restore ----------------------------------------------------------------------------------
 
 @pytest.fixture
@@ -301,7 +347,7 @@ def test_restore_replaces_the_database_and_keeps_a_safety_copy(demo_instance, tm
 
 def test_auto_backup_keeps_the_last_n(demo_instance, tmp_path):
     folder = tmp_path / "auto"
-    start = datetime(2026, 11, 1, 3, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 11, 1, 3, 0, tzinfo=UTC)
     made = [auto_backup(demo_instance / "resale.db", folder, keep=3, moment=start + timedelta(days=d))
             for d in range(5)]
     kept = sorted(folder.glob("resale-*.db"))

@@ -82,7 +82,7 @@ NOT_FREE_TEXT = {
     "ShopSettingsForm.shop_phone": "the shop's own public phone number (digits, + and - only)",
     "ShopSettingsForm.registry_url": "a web address", "ShopSettingsForm.resolver_base": "a web address",
     "ShopSettingsForm.shop_timezone": "an IANA time zone name", "ShopSettingsForm.grade": "the grade letters",
-    "ShopSettingsForm.cat_old": "the category names the page showed (hidden, compared with the saved list)",
+    "ShopSettingsForm.cat_key": "the category keys the page showed (hidden, compared with the saved list)",
     "ShopSettingsForm.cat_position": "positions (whole numbers)", "ShopSettingsForm.cat_retire": "row numbers",
     "StaffForm.name": "a staff member's name (the name field of the staff list)",
     "StaffForm.role": "a choice",

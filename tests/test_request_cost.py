@@ -14,8 +14,10 @@ from terms import markdowns
 #: (sync.stolen.sale_blockers: for the scanned item; at checkout once for all the cart's lines), since the
 #: customer display one read of the cart's display link (pos.display.sync_paying), and since the erasure gate
 #: (goods.gate.sale_blockers) one read of the regulated-kinds setting per item scanned and per line at
-#: completion (these books are not regulated, so nothing more: no device or erasure reads).
-STATEMENTS_SCAN_3RD = 19
+#: completion (these books are not regulated, so nothing more: no device or erasure reads), and since names per
+#: language for categories one read of the category names per page that shows a category (the cart's lines;
+#: ``core.i18n.in_language``, once per request).
+STATEMENTS_SCAN_3RD = 20
 STATEMENTS_COMPLETE = 48
 
 

@@ -119,3 +119,45 @@ def test_sales_list_in_chromium(live_server, new_page):
         assert db.execute("SELECT count(*) FROM print_jobs WHERE kind = 'receipt'").fetchone()[0] == 1
     finally:
         db.close()
+
+
+@pytest.mark.browser
+def test_sales_list_by_amount_and_day_and_refund_from_the_row_in_chinese(live_server, new_page):
+    """The gaps of the first browser test: search by amount and by the day picker, the refund button of a row
+    opens that sale's refund, and the Chinese page names tenders and statuses in Chinese."""
+    from core.db import connect
+    from core.settings import get_setting
+    from inventory import items
+
+    app = live_server.app
+    db = connect(app.config["DATABASE"])
+    try:
+        category = get_setting(db, "categories")[1]
+        made = [items.intake(db, app.config, title=title, category=category, condition="B", price_fen=price,
+                             consignor_id=live_server.consignor, staff_id=live_server.owner)
+                for title, price in (("老式收音机", 1200), ("台灯", 4050))]
+        now = clock.now()
+        old = sell(app, db, made[0], key="c1", staff_id=live_server.cashier, moment=now - timedelta(days=3),
+                   entries=[{"kind": "alipay", "amount_fen": 1200}])
+        new = sell(app, db, made[1], key="c2", staff_id=live_server.cashier, moment=now)
+    finally:
+        db.close()
+    page = new_page(800, 1280, "zh-CN")
+    browser_login(page, live_server.url, "Olga", live_server.pins["owner"])
+    page.goto(f"{live_server.url}/sales")
+    row = page.locator(f"tr[data-receipt='{old['receipt_no']}']")
+    assert row.locator(".sale-tenders").inner_text().strip() == "支付宝"
+    assert row.locator(".status").inner_text().strip() == "已完成"
+    page.fill("#sale-q", "40.50")  # the amount
+    page.locator(f"tr[data-receipt='{old['receipt_no']}']").wait_for(state="detached")
+    assert page.locator(".sale-table tr[data-receipt]").evaluate_all("rs => rs.map(r => r.dataset.receipt)") == [
+        str(new["receipt_no"])]
+    page.fill("#sale-q", "")
+    page.locator(f"tr[data-receipt='{old['receipt_no']}']").wait_for()
+    day = clock.local_today(now - timedelta(days=3)).isoformat()
+    page.fill("#sale-date", day)
+    page.locator(f"tr[data-receipt='{new['receipt_no']}']").wait_for(state="detached")
+    assert page.locator(".sale-table tr[data-receipt]").count() == 1 and f"date={day}" in page.url
+    page.locator(f"tr[data-receipt='{old['receipt_no']}'] a", has_text="退款").click()
+    page.wait_for_url(f"**/refund/{old['id']}")
+    assert "老式收音机" in page.inner_text("main")

@@ -11,9 +11,10 @@ import pytest
 
 from app import create_app
 from core import clock
-from core.db import connect
+from core.db import connect, get_db
 from core.settings import get_setting
-from pos import sales
+from inventory import categories
+from pos import sales, shifts
 from printing import documents
 from printing.printers import save_printer
 from sync import sender
@@ -92,6 +93,13 @@ def test_a_bad_field_saves_nothing_and_each_message_is_beside_its_field(db, owne
     assert "English: At most 80 characters for each grade." in text_of(response)
     # what was typed is shown back (not the token)
     assert 'value="call me"' in html and 'value="Asia/Shangai"' in html and "has spaces" not in html
+
+
+def test_an_empty_time_zone_keeps_the_configured_one_and_saves(app, db, owner_client):
+    """A fresh shop's page shows the time zone empty (the configuration's applies); saving it as shown works."""
+    response = owner_client.post("/settings", data={**FULL, "shop_timezone": ""})
+    assert response.status_code == 303
+    assert get_setting(db, "shop_name") == "Old Things" and get_setting(db, "shop_timezone") == ""
 
 
 def test_messages_are_in_chinese_for_a_chinese_page(db, owner_client):
@@ -237,51 +245,91 @@ def test_a_second_connection_sees_the_saved_settings(app, owner_client):
         other.close()
 
 
-def _category_form(db, changes=(), retire=(), new=("", "")):
+def _category_form(db, changes=(), retire=(), new=(("", ""), ("", ""))):
     """The settings form with the category rows as the page shows them, ``changes`` applied
-    (``{index: (name, position)}``), rows ``retire`` ticked and ``new`` names in the empty rows."""
-    shown = get_setting(db, "categories") + get_setting(db, "categories_retired")
-    names = [dict(changes).get(i, (name, None))[0] for i, name in enumerate(shown)] + list(new)
-    positions = [str(dict(changes).get(i, (None, i + 1))[1] or i + 1) for i in range(len(shown))] + [""] * len(new)
-    return {**FULL, "cat_old": shown + [""] * len(new), "cat_name": names, "cat_position": positions,
+    (``{index: (zh name, en name, position)}``), rows ``retire`` ticked and ``new`` (zh, en) names in the
+    empty rows."""
+    found = categories.listing(db)
+    shown = found["active"] + found["retired"]
+    changes = dict(changes)
+    rows = [changes.get(i, (found["names"][key]["zh_CN"], found["names"][key]["en"], None))
+            for i, key in enumerate(shown)]
+    return {**FULL, "cat_key": shown + [""] * len(new), "cat_zh_CN": [r[0] for r in rows] + [n[0] for n in new],
+            "cat_en": [r[1] for r in rows] + [n[1] for n in new],
+            "cat_position": [str(r[2] or i + 1) for i, r in enumerate(rows)] + [""] * len(new),
             "cat_retire": [str(i) for i in retire]}
 
 
-def test_renaming_a_category_renames_its_items_in_one_transaction_with_history(app, db, owner_client, make_item,
-                                                                              staff):
+def test_a_category_is_named_per_language_and_its_items_keep_their_key(app, db, owner_client, make_item, staff):
+    """Issue 11 §4/§10: the owner names a category in Chinese and English separately; items, sale lines and
+    markdown steps keep the key; each page shows the name in its language, the Z report in the print's."""
     books = get_setting(db, "categories")[1]
     assert books == "书籍 Books"
     sold = make_item(title="Sold book", category=books)
     kept = make_item(title="Kept book", category=books)
-    other = make_item(title="Lamp", category="家居 Home")
     sell(app, db, [sold], staff_id=staff["owner"])
     rule = markdowns.add_rule(db, after_days=30, discount_bps=1000, category=books)
-    form = _category_form(db, changes={1: ("书刊 Books and magazines", 2)}, new=("黑胶 Vinyl", ""))
+    page = owner_client.get("/settings").get_data(as_text=True)
+    assert 'name="cat_zh_CN" value="书籍"' in page and 'name="cat_en" value="Books"' in page
+    form = _category_form(db, changes={1: ("书刊", "Books and magazines", 2)}, new=(("黑胶", "Vinyl"), ("", "Lamps")))
     assert owner_client.post("/settings", data=form).status_code == 303
-    assert get_setting(db, "categories")[1] == "书刊 Books and magazines"
-    assert get_setting(db, "categories")[-1] == "黑胶 Vinyl"
-    category = dict(db.execute("SELECT id, category FROM items").fetchall())
-    assert category[kept["id"]] == category[sold["id"]] == "书刊 Books and magazines"
-    assert category[other["id"]] == "家居 Home"
-    events = db.execute("SELECT item_id, data FROM item_events WHERE kind = 'category' ORDER BY item_id").fetchall()
-    assert [(r[0], json.loads(r[1])) for r in events] == [
-        (i, {"old": "书籍 Books", "new": "书刊 Books and magazines"}) for i in sorted((sold["id"], kept["id"]))]
-    assert db.execute("SELECT category FROM markdown_rules WHERE id = ?", (rule,)).fetchone()[0] == \
-        "书刊 Books and magazines"
-    assert "Category renamed: Books → Books and magazines" in text_of(owner_client.get(f"/items/{kept['id']}"))
-    # the sale keeps the category it was sold under
+    assert get_setting(db, "categories") == ["服装 Clothing", "书籍 Books", "电子产品 Electronics", "家居 Home",
+                                             "玩具 Toys", "收藏品 Collectibles", "其他 Other", "黑胶 Vinyl", "Lamps"]
+    names = get_setting(db, "category_names")
+    assert names["书籍 Books"] == {"zh_CN": "书刊", "en": "Books and magazines"}
+    assert names["黑胶 Vinyl"] == {"zh_CN": "黑胶", "en": "Vinyl"}
+    assert names["Lamps"] == {"zh_CN": "", "en": "Lamps"}
+    assert names["服装 Clothing"] == {"zh_CN": "服装", "en": "Clothing"}
+    # nothing else moved: the items, the sale line and the markdown step keep the key
+    assert {r[0] for r in db.execute("SELECT category FROM items")} == {"书籍 Books"}
     assert db.execute("SELECT category FROM sale_lines").fetchone()[0] == "书籍 Books"
-    # search finds the item under its new name (the FTS triggers followed the update)
-    page = owner_client.get("/items?q=magazines")
-    assert "Kept book" in text_of(page)
+    assert db.execute("SELECT category FROM markdown_rules WHERE id = ?", (rule,)).fetchone()[0] == "书籍 Books"
+    assert db.execute("SELECT count(*) FROM item_events WHERE kind = 'category'").fetchone()[0] == 0
+    # each language its own name, on staff pages, the public page and the intake choices
+    en = text_of(owner_client.get(f"/items/{kept['id']}"))
+    assert "Books and magazines" in en and "书刊" not in en and "书籍" not in en
     zh = text_of(owner_client.get(f"/items/{kept['id']}", headers={"Accept-Language": "zh-CN"}))
     assert "书刊" in zh and "Books and magazines" not in zh
+    public = app.test_client()
+    assert "Books and magazines" in text_of(public.get(f"/i/{kept['tag']}", headers={"Accept-Language": "en"}))
+    assert "书刊" in text_of(public.get(f"/i/{kept['tag']}", headers={"Accept-Language": "zh-CN"}))
+    intake = owner_client.get("/intake").get_data(as_text=True)
+    assert 'value="黑胶 Vinyl" ><span>Vinyl</span>' in intake and 'value="Lamps" ><span>Lamps</span>' in intake
+    zh_intake = owner_client.get("/intake", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert 'value="黑胶 Vinyl" ><span>黑胶</span>' in zh_intake
+    # a language left empty shows the other one (what the shop typed) rather than nothing
+    assert 'value="Lamps" ><span>Lamps</span>' in zh_intake
+    # the Z report lines on paper: the category in the print's language
+    shift_id = db.execute("SELECT id FROM shifts ORDER BY id DESC LIMIT 1").fetchone()[0]
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        report = shifts.build_report(get_db(), shift_id)
+        lefts = [left for left, _ in shifts.z_report_rows(report, "zh_CN")["rows"]]
+        assert "书刊 ×1" in lefts and not any("Books" in left for left in lefts)
+        lefts = [left for left, _ in shifts.z_report_rows(report, "en")["rows"]]
+        assert "Books and magazines ×1" in lefts
+
+
+def test_the_names_migration_splits_bilingual_keys_and_keeps_saved_names(db):
+    from core.db import transaction
+    from core.settings import set_setting
+
+    with transaction(db):
+        set_setting(db, "categories", ["服装 Clothing", "Vinyl 黑胶"])
+        set_setting(db, "categories_retired", ["玩具 Toys"])
+        set_setting(db, "category_names", {"服装 Clothing": {"zh_CN": "衣服", "en": "Clothes"}})
+        categories.migrate_names(db)
+    assert get_setting(db, "category_names") == {
+        "服装 Clothing": {"zh_CN": "衣服", "en": "Clothes"},
+        "Vinyl 黑胶": {"zh_CN": "Vinyl 黑胶", "en": "Vinyl 黑胶"},
+        "玩具 Toys": {"zh_CN": "玩具", "en": "Toys"}}
+    assert ("inventory", "m006_category_names") in {
+        (r[0], r[1]) for r in db.execute("SELECT migration_set, name FROM _sqlite_migrations")}
 
 
 def test_reorder_and_retire_categories_and_a_bad_row_saves_nothing(app, db, owner_client, make_item):
     toy = make_item(title="Robot", category="玩具 Toys")
     before = get_setting(db, "categories")
-    form = _category_form(db, changes={0: ("服装 Clothing", 9)}, retire=[before.index("玩具 Toys")])
+    form = _category_form(db, changes={0: ("服装", "Clothing", 9)}, retire=[before.index("玩具 Toys")])
     assert owner_client.post("/settings", data=form).status_code == 303
     after = get_setting(db, "categories")
     assert after[-1] == "服装 Clothing" and "玩具 Toys" not in after
@@ -291,14 +339,14 @@ def test_reorder_and_retire_categories_and_a_bad_row_saves_nothing(app, db, owne
     assert 'value="玩具 Toys"' not in intake and ">Clothing<" in intake
     # twice the same name: refused, with the rest of the page, and nothing changes
     saved = _stored(db)
-    twice = _category_form(db, changes={1: ("服装 Clothing", None)}, new=("", ""))
+    twice = _category_form(db, changes={1: ("电子产品", "Clothing", None)})
     response = owner_client.post("/settings", data={**twice, "shop_name": "Renamed shop"})
     assert response.status_code == 422
-    assert "“服装 Clothing” is on the list twice." in text_of(response)
+    assert "“Clothing” is on the list twice." in text_of(response)
     assert _stored(db) == saved
-    nameless = _category_form(db, changes={0: ("", None)})
+    nameless = _category_form(db, changes={0: ("", "", None)})
     assert "write a name, or tick “Retire”" in text_of(owner_client.post("/settings", data=nameless))
-    bad_position = _category_form(db, changes={0: ("书籍 Books", "x")})
+    bad_position = _category_form(db, changes={0: ("书籍", "Books", "x")})
     assert "the position is a whole number from 1 to 999" in text_of(owner_client.post("/settings", data=bad_position))
     # retiring every category is refused (an unticked retired row comes back, so tick every row)
     everything = _category_form(db, retire=range(len(after) + 1))

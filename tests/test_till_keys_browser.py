@@ -1,5 +1,6 @@
 """Issue 11 §8 in Chromium: shortcuts for a keyboard-wedge till (F2 cash exact, F4 WeChat Pay, Esc), a dark
-screen from the device's setting or the top bar's switch, and no text under 14 px on the till."""
+screen from the device's setting or the top bar's switch, a high-contrast outdoor screen, and no text under
+14 px on the till."""
 
 import pytest
 
@@ -91,3 +92,42 @@ def test_no_text_under_14px_on_the_till(live_server, new_page, width, height, la
     scan_all(page, tags)
     page.locator(".tender-more summary").click()
     assert page.evaluate(SMALLEST_TEXT) == []
+
+
+def _style(page, selector, prop):
+    return page.evaluate(f"getComputedStyle(document.querySelector({selector!r})).{prop}")
+
+
+@pytest.mark.parametrize("scheme,bg,ink", [("light", "rgb(255, 255, 255)", "rgb(0, 0, 0)"),
+                                           ("dark", "rgb(0, 0, 0)", "rgb(255, 255, 255)")])
+def test_the_switch_offers_a_high_contrast_outdoor_screen_kept_per_device(live_server, browser, scheme, bg, ink):
+    """Issue 11 §8: auto → dark → light → high contrast; black on white (white on black on a device set dark),
+    2 px borders, larger till text, no text under 14 px; kept after a reload like the dark choice."""
+    tags = stock(live_server, [1850, 2500])
+    context = browser.new_context(viewport={"width": 800, "height": 1280}, color_scheme=scheme, locale="en",
+                                  extra_http_headers={"Accept-Language": "en"})
+    page = context.new_page()
+    try:
+        login(page, live_server.url, "Carl", live_server.pins["cashier"])
+        page.goto(f"{live_server.url}/till")
+        normal_size = float(_style(page, "main.till", "fontSize").removesuffix("px"))
+        switch = page.locator("[data-theme-switch]")
+        for _ in range(3):  # auto → dark → light → contrast
+            switch.click()
+        assert page.evaluate("document.documentElement.dataset.theme") == "contrast"
+        assert switch.get_attribute("aria-label") == "Screen: high contrast (outdoors)"
+        page.reload()
+        assert page.locator("[data-theme-switch]").get_attribute("data-theme-now") == "contrast"
+        assert _background(page) == bg
+        assert _style(page, "body", "color") == ink
+        assert _style(page, "#scan", "borderTopWidth") == "2px"
+        assert _style(page, "#scan", "borderTopColor") == ink
+        assert float(_style(page, "main.till", "fontSize").removesuffix("px")) == 20 > normal_size
+        scan_all(page, tags)
+        assert page.evaluate(SMALLEST_TEXT) == []
+        page.locator(".tender-more summary").click()
+        assert page.evaluate(SMALLEST_TEXT) == []
+        page.locator("[data-theme-switch]").click()  # contrast → auto: back to the device's screen
+        assert page.evaluate("document.documentElement.dataset.theme") is None
+    finally:
+        context.close()

@@ -189,3 +189,42 @@ def test_portrait_till_keeps_total_and_complete_in_view(live_server, new_page, l
     page.click("button[name=quick_cash] >> nth=0")
     page.locator("#sale-done").wait_for()
     assert rows(live_server, "SELECT total_fen FROM sales") == [(sum(prices[:7]),)]
+
+
+PAY_BAR = ("#complete", "#total", "#pay-wechat", "button[name=quick_cash] >> nth=0")
+
+
+@pytest.mark.parametrize("who, lang, theme", [("owner", "en", None), ("owner", "zh-CN", None),
+                                              ("owner", "zh-CN", "contrast"), ("cashier", "en", "contrast")])
+def test_portrait_till_with_six_lines_keeps_the_pay_bar_in_view_for_the_owner_too(live_server, browser, who, lang,
+                                                                                   theme):
+    """Issue 11 §5: the owner's top bar is the tallest (every nav entry, Settings among them); with 6 lines at
+    800×1280 the total and the pay buttons stay inside the viewport and uncovered, at the top and the bottom of
+    the page, in the high-contrast screen (larger text) too."""
+    context = browser.new_context(viewport={"width": 800, "height": 1280}, locale=lang,
+                                  extra_http_headers={"Accept-Language": lang})
+    if theme:
+        context.add_init_script(f"try {{ localStorage.setItem('resale-theme', '{theme}'); }} catch (e) {{}}")
+    page = context.new_page()
+    try:
+        name = "Olga" if who == "owner" else "Carl"
+        login(page, live_server.url, name, live_server.pins[who])
+        page.goto(f"{live_server.url}/till")
+        prices = [1200 + 100 * n for n in range(6)]
+        scan_all(page, stock(live_server, prices))
+        assert page.locator(".cart-line").count() == 6
+        for where in ("top", "bottom"):
+            page.evaluate("where => window.scrollTo(0, where === 'top' ? 0 : document.body.scrollHeight)", where)
+            page.wait_for_timeout(50)
+            for selector in PAY_BAR:
+                box = page.locator(selector).bounding_box()
+                assert box["y"] >= 0 and box["y"] + box["height"] <= 1280, (where, selector, box)
+                hit = page.evaluate("([x, y]) => document.elementFromPoint(x, y).closest('.pay-panel') !== null",
+                                    [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2])
+                assert hit, f"{selector} is covered ({where})"
+        assert page.inner_text("#total").strip() == money(sum(prices))
+        page.click("button[name=quick_cash] >> nth=0")  # the pay bar's own button works from where it is
+        page.locator("#sale-done").wait_for()
+        assert rows(live_server, "SELECT total_fen FROM sales") == [(sum(prices),)]
+    finally:
+        context.close()

@@ -16,8 +16,9 @@
 //                                      is the chosen value (the printer form's connection fields)
 //   data-signature-pad="#input"        canvas: draw with a finger; the form's submit puts a PNG data URL
 //                                      into #input; a [data-signature-clear] button in the form clears it
-//   data-theme-switch                  button: screen auto (the device's setting) → dark → light, kept per
-//                                      device; its data-label-auto / -dark / -light texts become its label
+//   data-theme-switch                  button: screen auto (the device's setting) → dark → light → high
+//                                      contrast (outdoors), kept per device; its data-label-auto / -dark /
+//                                      -light / -contrast texts become its label
 //   data-progress="url"                form: while it is being sent, ask `url` (JSON: phase, line, done, total)
 //                                      every half second and write it into the form's [data-progress-text]
 //                                      with its data-checking / data-importing / data-done / data-waiting texts
@@ -112,13 +113,13 @@
     }, 500);
   });
 
-  var THEMES = ["auto", "dark", "light"];
+  var THEMES = ["auto", "dark", "light", "contrast"];
   function storedTheme() {
     try { return localStorage.getItem("resale-theme") || "auto"; } catch (e) { return "auto"; }
   }
   function applyTheme(theme) {
     var root = document.documentElement;
-    if (theme === "dark" || theme === "light") root.setAttribute("data-theme", theme);
+    if (THEMES.indexOf(theme) > 0) root.setAttribute("data-theme", theme);
     else root.removeAttribute("data-theme");
     document.querySelectorAll("[data-theme-switch]").forEach(function (button) {
       var label = button.getAttribute("data-label-" + theme) || button.title;
