@@ -16,7 +16,7 @@ from core.db import one, rows, transaction
 from core.errors import Conflict, DomainError, NotFound
 from core.money import MoneyError, parse_money
 from core.settings import resolver_base
-from goods.gate import sale_blockers
+from goods.gate import record_sale, sale_blockers
 from inventory.items import record_event
 from pos import cart as carts
 from pos import tenders as tender_rules
@@ -102,6 +102,7 @@ def complete_sale(db, config, *, cart_id, entries, idempotency_key, staff_id=Non
                  line["shop_share_fen"]),
             )
             record_event(db, line["id"], "sold", staff_id, moment, receipt_no=receipt_no, net_fen=line["net_fen"])
+            record_sale(db, line, sale_id=sale_id, receipt_no=receipt_no, price_fen=line["net_fen"], moment=moment)
             event = prepared.get(_event_key(line, currency)) or _sale_event(db, line, moment, currency, location)
             outbox.write_event(db, "sale", line["id"], event)
         for tender in payment["tenders"]:
