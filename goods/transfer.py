@@ -183,3 +183,41 @@ def render_pdf(data, config):
     pdf.cell(width / 2, 7, f"{_both(LABELS['sign_buyer'])}: ________", **nl)
     return bytes(pdf.output())
 
+
+
+def register_pdf(table, start, end, config, *, shop_name=""):
+    """The vehicle register as A4 landscape PDF bytes.
+
+    Args:
+        table: ``reports.queries.vehicle_register``'s table (``title``, ``columns`` ``(key, label, kind)``,
+            ``rows``; money columns in integer fen, printed as yuan). start, end: the period (``date``).
+
+    Raises:
+        DomainError: the font is missing.
+    """
+    pdf = fpdf.FPDF(orientation="L", format="A4", unit="mm")
+    pdf.set_auto_page_break(True, margin=12)
+    pdf.add_font("cjk", "", _font(config))
+    pdf.set_margins(12, 12, 12)
+    pdf.add_page()
+    width = pdf.w - 24
+    nl = {"new_x": fpdf_enums.XPos.LMARGIN, "new_y": fpdf_enums.YPos.NEXT}
+    pdf.set_font("cjk", size=15)
+    pdf.cell(width, 8, f"{table.title} · {shop_name}".rstrip(" ·"), **nl)
+    pdf.set_font("cjk", size=10)
+    pdf.cell(width, 6, f"{start.isoformat()} – {end.isoformat()}", **nl)
+    pdf.ln(2)
+    pdf.set_font("cjk", size=8)
+    widths = (0.16, 0.15, 0.09, 0.08, 0.09, 0.08, 0.09, 0.12, 0.14)
+    with pdf.table(width=width, col_widths=widths, line_height=5.5, first_row_as_headings=True,
+                   headings_style=fpdf.FontFace(fill_color=(235, 235, 235))) as grid:
+        heading = grid.row()
+        for _key, label, _kind in table.columns:
+            heading.cell(str(label))
+        for found in table.rows:
+            line = grid.row()
+            for key, _label, kind in table.columns:
+                value = found[key]
+                line.cell("" if value is None else yuan(value) if kind == "money" else
+                          f"{value:,}" if kind == "int" else str(value))
+    return bytes(pdf.output())

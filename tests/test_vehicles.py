@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 import epcis
-from core.errors import Conflict, DomainError
+from core.errors import DomainError
 from core.settings import get_setting, set_setting
 from goods import gate, identifiers, vehicles
 from pos import cart as carts
@@ -86,8 +86,8 @@ def test_a_wrong_check_digit_is_a_warning_outside_china():
      "第 9 位校验位与其余 16 位不符"),
     ("LSVAG2186E2100002", "The check digit (position 9) does not match the other 16 characters",
      "第 9 位校验位与其余 16 位不符"),
-    ("LSVAG2186E21O0001", "A VIN never contains I, O or Q; “O” at position 12 is probably “0”.",
-     "车辆识别代号不含 I、O、Q；第 12 位的“O”应为“0”。"),
+    ("LSVAG2186E21O0001", "A VIN never contains I, O or Q; “O” at position 13 is probably “0”.",
+     "车辆识别代号不含 I、O、Q；第 13 位的“O”应为“0”。"),
     ("1M8GDM9AXKP04278I", "A VIN never contains I, O or Q; “I” at position 17 is probably “1”.",
      "车辆识别代号不含 I、O、Q；第 17 位的“I”应为“1”。"),
     ("QM8GDM9AXKP042788", "A VIN never contains I, O or Q; “Q” at position 1 is probably “0”.",
@@ -98,12 +98,14 @@ def test_a_wrong_check_digit_is_a_warning_outside_china():
      "车辆识别代号只有字母和数字；第 17 位的“*”不允许。"),
 ])
 def test_near_miss_vins_get_a_precise_message_in_both_languages(app, typed, message, zh):
-    with english(app), pytest.raises(DomainError) as refused:
-        identifiers.clean_vin(typed)
-    assert str(refused.value.message).startswith(message) and refused.value.field == "vin"
-    with app.test_request_context(headers={"Accept-Language": "zh-CN"}), pytest.raises(DomainError) as refused:
-        identifiers.clean_vin(typed)
-    assert str(refused.value.message).startswith(zh)
+    with english(app):
+        with pytest.raises(DomainError) as refused:
+            identifiers.clean_vin(typed)
+        assert str(refused.value.message).startswith(message) and refused.value.field == "vin"
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        with pytest.raises(DomainError) as refused:
+            identifiers.clean_vin(typed)
+        assert str(refused.value.message).startswith(zh)
 
 
 # --- the other fields -------------------------------------------------------------------------------------
@@ -300,3 +302,27 @@ def test_the_vehicle_register_lists_intake_and_sale(app, db, car, staff):
         "vin": CHINA_VIN, "model": "大众 朗逸 1.5L", "first_registration": "2019-06-30", "mileage_km": 86000,
         "price_fen": 5880000, "transfer_no": "TR-2026-0001"}
     assert vehicles.register_rows(db, date(2026, 12, 1), date(2026, 12, 31)) == []
+
+
+def test_the_register_page_csv_and_pdf_are_the_owners(app, owner_client, cashier_client, db, car, staff):
+    vehicles.acknowledge(db, app.extensions["vault"], car["id"], name=BUYER, id_type="resident_id",
+                         id_number=BUYER_ID, acknowledged=True, signature=signature())
+    sell(app, db, car)
+    query = "?preset=custom&from=2026-11-01&to=2026-11-30"
+    page = owner_client.get(f"/reports/vehicle-register{query}", headers={"Accept-Language": "en"})
+    assert page.status_code == 200 and CHINA_VIN in page.get_data(as_text=True) and "pdf-link" in page.get_data(
+        as_text=True)
+    csv_text = owner_client.get(f"/reports/vehicle-register.csv{query}").data.decode("utf-8-sig")
+    header, line = csv_text.split("\r\n")[:2]
+    assert header.split(",")[:2] == ["车辆识别代号", "厂牌型号"]  # the shop's language, zh_CN
+    assert line.split(",") == [CHINA_VIN, "大众 朗逸 1.5L", "2019-06-30", "86000", "2026-11-30",
+                               db.execute("SELECT number FROM consignors").fetchone()[0], "2026-11-30", "58800.00",
+                               "TR-2026-0001"]
+    assert PLATE not in csv_text and CERT not in csv_text and BUYER not in csv_text
+    pdf = owner_client.get(f"/reports/vehicle-register.pdf{query}")
+    assert pdf.mimetype == "application/pdf"
+    text = pdf_text(pdf.data)
+    for shown in (CHINA_VIN, "86,000", "¥58800.00", "TR-2026-0001", "2026-11-01 – 2026-11-30"):
+        assert shown in text, shown
+    assert PLATE not in text and BUYER not in text
+    assert cashier_client.get(f"/reports/vehicle-register.pdf{query}").status_code in (302, 403)
