@@ -75,7 +75,7 @@ class VehicleForm(Form):
     model = StringField(_l("Make and model (as on the certificate)"), validators=[Optional(), no_personal_data])
     plate = StringField(_l("Number plate"))
     certificate = StringField(_l("Registration certificate no."))
-    first_registration = StringField(_l("First registration (YYYY-MM-DD)"))
+    first_registration = StringField(_l("First registration"))
     mileage = StringField(_l("Mileage (km)"))
     use_nature = SelectField(_l("Use nature"), choices=[("", "—")] + list(USE_NATURES.items()))
     accident = RadioField(_l("Structural accident damage?"), choices=YES_NO)

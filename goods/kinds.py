@@ -3,7 +3,8 @@ changes on ``/goods/settings``.
 
 Kinds (:data:`KINDS`): ``electronics`` (devices with storage: phones, tablets, computers, wearables, office
 devices — they need an IMEI or serial and, from the gate date, a passed data-erasure record before sale),
-``vehicle`` (only the kind for now; VIN, plate and the transfer record come later) and ``none``.
+``vehicle`` (used cars: VIN, plate, certificate, the Art. 14 disclosures, the buyer's acknowledgement and the
+transfer record; :mod:`goods.vehicles`) and ``none``.
 
 The settings live in core's ``settings`` table under goods' own keys, with goods' defaults here (a key never
 set reads as ``None`` from :func:`core.settings.get_setting`):

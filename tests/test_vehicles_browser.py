@@ -3,6 +3,7 @@
 the till the car is refused until the buyer has acknowledged the disclosures, and the cashier sees why."""
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from core.db import connect, transaction
 from core.settings import get_setting, set_setting
@@ -26,6 +27,7 @@ def add_car_category(database):
 
 def sign(page, canvas):
     """Draw a short stroke on a signature canvas with the pointer."""
+    page.locator(canvas).evaluate("canvas => canvas.scrollIntoView({block: 'center'})")
     box = page.locator(canvas).bounding_box()
     page.mouse.move(box["x"] + 20, box["y"] + box["height"] / 2)
     page.mouse.down()
@@ -47,11 +49,16 @@ def fill_car(page, vin):
     page.fill("#vehicle-mileage", "86000")
     page.select_option("#vehicle-use_nature", "non_operating")
     for name, answer in (("accident", "no"), ("flood_fire", "no"), ("mortgage_seizure", "no")):
-        page.locator("#vehicle-fields .chips label", has=page.locator(f"input[name='vehicle-{name}'][value={answer}]")
-                     ).click()
+        chip = page.locator("#vehicle-fields .chips label", has=page.locator(f"input[name='vehicle-{name}'][value={answer}]"))
+        chip.evaluate("label => label.scrollIntoView({block: 'center'})")  # not under the sticky top bar (phone)
+        try:
+            chip.click(timeout=3000)
+        except PlaywrightTimeout:  # a phone viewport zoomed in on the last input: the label's own click event
+            chip.dispatch_event("click")
     page.fill("#vehicle-inspection_until", "2027-06-30")
     page.fill("#vehicle-insurance_until", "2027-05-31")
     page.fill("#vehicle-tax_until", "2026-12-31")
+    page.locator("#vehicle-acknowledged").evaluate("box => box.scrollIntoView({block: 'center'})")
     page.check("#vehicle-acknowledged")
     sign(page, "#vehicle-sigpad")
     page.fill("#price", "58800")
