@@ -22,9 +22,10 @@ def sale_blockers(db, item, moment=None):
     A device whose storage was never recorded (taken in before its category was regulated) counts as having
     storage: the gate fails closed.
     """
-    if kinds.kind_of(db, item["category"]) == "vehicle":
-        return vehicles.sale_blockers(db, item)
-    if kinds.kind_of(db, item["category"]) != "electronics":
+    kind = kinds.kind_of(db, item["category"])
+    if kind == "vehicle":
+        return vehicles.sale_blockers(db, item, kind)
+    if kind != "electronics":
         return []
     if clock.local_today(moment) < kinds.gate_from(db):
         return []
@@ -43,9 +44,18 @@ def sale_blockers(db, item, moment=None):
     return [_l("No passed data-erasure record for %(tag)s “%(title)s” — add one on the item page.", **names)]
 
 
-def record_sale(db, item, *, sale_id, receipt_no, price_fen, moment=None):
-    """What regulated goods write when ``item`` is sold (called by ``pos.sales.complete_sale`` in the sale's
-    transaction): a vehicle's transfer record (:func:`goods.vehicles.record_transfer`; ``price_fen`` is the
-    line's net price in integer fen). Returns the transfer record's number or ``None``."""
-    return vehicles.record_transfer(db, item, sale_id=sale_id, receipt_no=receipt_no, price_fen=price_fen,
-                                    moment=moment)
+
+def record_sale(db, lines, *, sale_id, receipt_no, moment=None):
+    """What regulated goods write when ``lines`` are sold (called once by ``pos.sales.complete_sale`` in the
+    sale's transaction): each vehicle's transfer record (:func:`goods.vehicles.record_transfer`).
+
+    Args:
+        lines: the sold lines (dicts with ``id``, ``category``, ``net_fen`` — the net price in integer fen).
+
+    Returns:
+        list: the transfer records' numbers (empty when no vehicle was sold).
+    """
+    mapping = kinds.kinds_mapping(db)  # one settings read for the whole sale
+    return [vehicles.record_transfer(db, line, sale_id=sale_id, receipt_no=receipt_no, price_fen=line["net_fen"],
+                                     moment=moment)
+            for line in lines if kinds.kind_of(db, line["category"], mapping) == "vehicle"]

@@ -40,12 +40,18 @@ def category_kinds(db):
     return {category: mapping.get(category, "none") for category in get_setting(db, "categories")}
 
 
-def kind_of(db, category):
-    """The regulated kind (a key of :data:`KINDS`) of ``category`` (a category string); ``none`` if unknown."""
-    mapping = get_setting(db, KINDS_KEY)
-    mapping = DEFAULT_KINDS if mapping is None else mapping
+def kind_of(db, category, mapping=None):
+    """The regulated kind (a key of :data:`KINDS`) of ``category`` (a category string); ``none`` if unknown.
+    ``mapping``: :func:`kinds_mapping` read once by a caller asking about many items."""
+    mapping = kinds_mapping(db) if mapping is None else mapping
     kind = mapping.get(category, "none")
     return kind if kind in KINDS else "none"
+
+
+def kinds_mapping(db):
+    """The stored ``{category: kind}`` of regulated categories (one settings read; the default when unset)."""
+    mapping = get_setting(db, KINDS_KEY)
+    return DEFAULT_KINDS if mapping is None else mapping
 
 
 def gate_from(db):

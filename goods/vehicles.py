@@ -289,11 +289,12 @@ def latest_ack(db, item_id, vault=None):
     return ack
 
 
-def sale_blockers(db, item):
+def sale_blockers(db, item, kind=None):
     """Messages that refuse the sale of a vehicle: no buyer acknowledgement of the disclosures (empty list
     for anything else, or an acknowledged vehicle). A vehicle-kind item without recorded facts (taken in
-    before its category was one) is refused too: there is nothing the buyer could have acknowledged."""
-    if kinds.kind_of(db, item["category"]) != "vehicle":
+    before its category was one) is refused too: there is nothing the buyer could have acknowledged.
+    ``kind``: the item's kind when the caller knows it already (saves a settings read)."""
+    if (kind or kinds.kind_of(db, item["category"])) != "vehicle":
         return []
     names = {"tag": item["tag"], "title": item["title"]}
     if vehicle_of(db, item["id"]) is None:
@@ -312,12 +313,13 @@ def record_transfer(db, item, *, sale_id, receipt_no, price_fen, moment=None):
     """Write the transfer record of a vehicle sold (inside the sale's transaction); nothing for other items.
 
     Args:
-        item: the sold line / item (``id``, ``category``). price_fen: the net price paid (integer fen).
+        item: the sold line of a vehicle-kind item (``id``). price_fen: the net price paid (integer fen).
 
     Returns:
-        str or None: the record's number ``TR-YYYY-NNNN`` (yearly sequence), ``None`` for a non-vehicle.
+        str or None: the record's number ``TR-YYYY-NNNN`` (yearly sequence), ``None`` for an item without
+        vehicle facts.
     """
-    if kinds.kind_of(db, item["category"]) != "vehicle" or vehicle_of(db, item["id"]) is None:
+    if vehicle_of(db, item["id"]) is None:  # the caller (goods.gate.record_sale) checked the kind
         return None
     ack = latest_ack(db, item["id"])
     if ack is None:  # the gate refuses it before; belt and braces

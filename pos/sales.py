@@ -102,9 +102,9 @@ def complete_sale(db, config, *, cart_id, entries, idempotency_key, staff_id=Non
                  line["shop_share_fen"]),
             )
             record_event(db, line["id"], "sold", staff_id, moment, receipt_no=receipt_no, net_fen=line["net_fen"])
-            record_sale(db, line, sale_id=sale_id, receipt_no=receipt_no, price_fen=line["net_fen"], moment=moment)
             event = prepared.get(_event_key(line, currency)) or _sale_event(db, line, moment, currency, location)
             outbox.write_event(db, "sale", line["id"], event)
+        record_sale(db, lines, sale_id=sale_id, receipt_no=receipt_no, moment=moment)  # goods: transfer records
         for tender in payment["tenders"]:
             db.execute("INSERT INTO tenders (sale_id, kind, amount_fen, given_fen, reference) VALUES (?, ?, ?, ?, ?)",
                        (sale_id, tender["kind"], tender["amount_fen"], tender["given_fen"], tender["reference"]))

@@ -14,9 +14,10 @@ from terms import markdowns
 #: (sync.stolen.sale_blockers: for the scanned item; at checkout once for all the cart's lines), since the
 #: customer display one read of the cart's display link (pos.display.sync_paying), and since the erasure gate
 #: (goods.gate.sale_blockers) one read of the regulated-kinds setting per item scanned and per line at
-#: completion (these books are not regulated, so nothing more: no device or erasure reads).
+#: completion (these books are not regulated, so nothing more: no device or erasure reads), and since vehicles
+#: (goods.gate.record_sale) one more read of that setting per sale, to write a sold vehicle's transfer record.
 STATEMENTS_SCAN_3RD = 19
-STATEMENTS_COMPLETE = 48
+STATEMENTS_COMPLETE = 49
 
 
 @pytest.fixture
