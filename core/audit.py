@@ -66,6 +66,8 @@ ACTIONS = {
     "export.csv": _l("CSV export"),
     "export.statement": _l("Consignor statement exported"),
     "export.voucher": _l("Purchase voucher exported"),
+    "export.transfer_record": _l("Vehicle transfer record exported"),
+    "export.vehicle_register": _l("Vehicle register exported"),
     "consignor.erase": _l("Consignor's personal data erased"),
     "item.price": _l("Price changed"),
     "sale.void": _l("Sale voided"),

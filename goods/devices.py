@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 
 from core.db import one, rows
 from core.errors import DomainError
+from epcis import identifiers as epcis_identifiers
 from goods import identifiers
 
 
@@ -33,6 +34,9 @@ def clean_device(*, imei="", imei2="", serial="", storage=None):
     if storage not in ("yes", "no"):
         raise DomainError(_l("Say whether the device has storage (it can hold someone's data)."), field="storage")
     found = [("imei", v) for v in (first, second) if v] + ([("serial", serial)] if serial else [])
+    if serial and len(checkable(found)) < len(found):
+        raise DomainError(_l("A serial number needs at least 3 letters or digits besides dots and slashes."),
+                          field="serial")
     return {"identifiers": found, "storage": storage == "yes"}
 
 
@@ -57,3 +61,17 @@ def device_of(db, item_id):
     return {"identifiers": rows(db, "SELECT kind, value FROM item_identifiers WHERE item_id = ? ORDER BY id",
                                 (item_id,)),
             "storage": None if facts is None else bool(facts["storage_present"])}
+
+
+def checkable(found):
+    """The ``(kind, value)`` pairs of ``found`` that the stolen-goods check can ask about (``sync.stolen``:
+    :func:`epcis.identifiers.normalise` must accept them; a serial of dots and slashes with fewer than 3
+    letters or digits cannot be checked)."""
+    kept = []
+    for kind, value in found:
+        try:
+            epcis_identifiers.normalise(kind, value)
+        except epcis_identifiers.InvalidIdentifier:
+            continue
+        kept.append((kind, value))
+    return kept

@@ -4,11 +4,13 @@ these forms carry CSRF, the personal-data guard on free text and the choices."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import BooleanField, RadioField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Optional
 
 from core.forms import Form, ListField, no_personal_data
+from core.identity import ID_TYPES
 from goods.erasure import METHODS
+from goods.vehicles import USE_NATURES
 
 RESULTS = [("pass", _l("Pass")), ("fail", _l("Fail"))]
 
@@ -60,3 +62,39 @@ class GoodsSettingsForm(Form):
 
     kind = ListField(_l("Kind"))
     gate_from = StringField(_l("Erasure required at the till from"))
+
+
+YES_NO = [("no", _l("No")), ("yes", _l("Yes"))]
+
+
+class VehicleForm(Form):
+    """A vehicle's facts and the Art. 14 disclosures inside the intake form (``prefix="vehicle"``, no CSRF of
+    its own). Plate and certificate number are personal data of the owner: stored encrypted by the domain."""
+
+    vin = StringField(_l("VIN (17 characters)"))
+    model = StringField(_l("Make and model (as on the certificate)"), validators=[Optional(), no_personal_data])
+    plate = StringField(_l("Number plate"))
+    certificate = StringField(_l("Registration certificate no."))
+    first_registration = StringField(_l("First registration"))
+    mileage = StringField(_l("Mileage (km)"))
+    use_nature = SelectField(_l("Use nature"), choices=[("", "—")] + list(USE_NATURES.items()))
+    accident = RadioField(_l("Structural accident damage?"), choices=YES_NO)
+    flood_fire = RadioField(_l("Flood or fire damage?"), choices=YES_NO)
+    mortgage_seizure = RadioField(_l("Mortgaged or seized?"), choices=YES_NO)
+    inspection_until = StringField(_l("Inspection valid until"))
+    insurance_until = StringField(_l("Compulsory insurance valid until"))
+    tax_until = StringField(_l("Vehicle and vessel tax paid until"))
+    scrap_date = StringField(_l("Compulsory scrap date (if any)"))
+    acknowledged = BooleanField(_l("The seller confirms these disclosures are true and complete"))
+    signature = HiddenField(_l("Seller's signature"))
+
+
+class BuyerAckForm(Form):
+    """The buyer's acknowledgement of a vehicle's disclosures before the sale, and the buyer's identity for
+    the transfer record (stored encrypted)."""
+
+    buyer_name = StringField(_l("Buyer's name (as on the ID)"))
+    buyer_id_type = SelectField(_l("ID document"), choices=list(ID_TYPES.items()))
+    buyer_id_number = StringField(_l("ID number"))
+    acknowledged = BooleanField(_l("The buyer has read the disclosures above and accepts them"))
+    signature = HiddenField(_l("Buyer's signature"))

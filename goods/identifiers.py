@@ -84,3 +84,58 @@ def mask(value):
     """``value`` with all but its last four characters replaced by ``*`` (what a public page may show)."""
     value = value or ""
     return "*" * max(len(value) - 4, 0) + value[-4:]
+
+
+# --- VIN (ISO 3779) -------------------------------------------------------------------------------------------
+
+VIN_LENGTH = 17
+#: ISO 3779 / 49 CFR 565.15 transliteration of letters to values for the check digit (I, O, Q never occur).
+_VIN_VALUES = {**{str(d): d for d in range(10)},
+               **dict(zip("ABCDEFGH", range(1, 9))), **dict(zip("JKLMN", range(1, 6))), "P": 7, "R": 9,
+               **dict(zip("STUVWXYZ", range(2, 10)))}
+#: Weights of positions 1–17 (position 9, the check digit itself, weighs 0).
+_VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
+_VIN_LOOKALIKE = {"I": "1", "O": "0", "Q": "0"}
+
+
+def vin_check_digit(vin):
+    """The check digit (``"0"``–``"9"`` or ``"X"``) of a 17-character VIN of valid characters: the sum of the
+    transliterated values times the position weights, modulo 11, 10 written ``X`` (ISO 3779 Annex; 49 CFR
+    565.15(c), which China's GB 16735-2019 §5.4 adopts)."""
+    total = sum(_VIN_VALUES[char] * weight for char, weight in zip(vin, _VIN_WEIGHTS, strict=True))
+    return "X" if total % 11 == 10 else str(total % 11)
+
+
+def clean_vin(text, field="vin"):
+    """The VIN typed as ``text`` (full-width characters, spaces and dashes accepted) and whether its check
+    digit holds.
+
+    Returns:
+        tuple: ``(vin, check_ok)`` — 17 upper-case ASCII characters and ``True``/``False``.
+
+    Raises:
+        DomainError: nothing typed, I/O/Q (never used: they look like 1 and 0), any character other than
+            letters and digits, not 17 characters, or — for a China-market VIN (WMI starting with ``L``, where
+            GB 16735 makes position 9 a check digit) — a wrong check digit. Elsewhere a wrong check digit is
+            only a warning (``check_ok`` ``False``): outside North America and China position 9 is often a
+            plain character.
+    """
+    vin = _compact(text)
+    if not vin:
+        raise DomainError(_l("Enter the VIN (17 characters, on the registration certificate and the windscreen)."),
+                          field=field)
+    for position, char in enumerate(vin, start=1):
+        if char in _VIN_LOOKALIKE:
+            raise DomainError(_l("A VIN never contains I, O or Q; “%(char)s” at position %(pos)d is probably "
+                                 "“%(digit)s”.", char=char, pos=position, digit=_VIN_LOOKALIKE[char]), field=field)
+        if char not in _VIN_VALUES:
+            raise DomainError(_l("A VIN has letters and digits only; “%(char)s” at position %(pos)d is not "
+                                 "allowed.", char=char, pos=position), field=field)
+    if len(vin) != VIN_LENGTH:
+        raise DomainError(_l("A VIN has 17 characters; you typed %(n)d.", n=len(vin)), field=field)
+    check_ok = vin_check_digit(vin) == vin[8]
+    if not check_ok and vin.startswith("L"):
+        raise DomainError(_l("The check digit (position 9) does not match the other 16 characters: a character is "
+                             "mistyped. VINs of cars made for China (starting with L) always pass this check; "
+                             "compare with the registration certificate."), field=field)
+    return vin, check_ok

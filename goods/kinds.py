@@ -3,7 +3,8 @@ changes on ``/goods/settings``.
 
 Kinds (:data:`KINDS`): ``electronics`` (devices with storage: phones, tablets, computers, wearables, office
 devices — they need an IMEI or serial and, from the gate date, a passed data-erasure record before sale),
-``vehicle`` (only the kind for now; VIN, plate and the transfer record come later) and ``none``.
+``vehicle`` (used cars: VIN, plate, certificate, the Art. 14 disclosures, the buyer's acknowledgement and the
+transfer record; :mod:`goods.vehicles`) and ``none``.
 
 The settings live in core's ``settings`` table under goods' own keys, with goods' defaults here (a key never
 set reads as ``None`` from :func:`core.settings.get_setting`):
@@ -39,12 +40,18 @@ def category_kinds(db):
     return {category: mapping.get(category, "none") for category in get_setting(db, "categories")}
 
 
-def kind_of(db, category):
-    """The regulated kind (a key of :data:`KINDS`) of ``category`` (a category string); ``none`` if unknown."""
-    mapping = get_setting(db, KINDS_KEY)
-    mapping = DEFAULT_KINDS if mapping is None else mapping
+def kind_of(db, category, mapping=None):
+    """The regulated kind (a key of :data:`KINDS`) of ``category`` (a category string); ``none`` if unknown.
+    ``mapping``: :func:`kinds_mapping` read once by a caller asking about many items."""
+    mapping = kinds_mapping(db) if mapping is None else mapping
     kind = mapping.get(category, "none")
     return kind if kind in KINDS else "none"
+
+
+def kinds_mapping(db):
+    """The stored ``{category: kind}`` of regulated categories (one settings read; the default when unset)."""
+    mapping = get_setting(db, KINDS_KEY)
+    return DEFAULT_KINDS if mapping is None else mapping
 
 
 def gate_from(db):

@@ -56,3 +56,56 @@ def m001_identifiers_erasure_certificates(db):
         CREATE INDEX certificates_item ON certificates(item_id, id);
         """
     )
+
+
+@migrations()
+def m002_vehicles(db):
+    """Vehicles (issue 12 §2): the facts taken at intake with the Art. 14 disclosures and the seller's
+    acknowledgement; the buyer's acknowledgement before the sale; the transfer record of each sale. Plate,
+    registration-certificate number, signatures and the buyer's identity are Fernet tokens (``*_enc``)."""
+    db.executescript(
+        """
+        CREATE TABLE vehicle_facts (
+            item_id INTEGER PRIMARY KEY REFERENCES items(id),
+            vin TEXT NOT NULL,
+            vin_check_ok INTEGER NOT NULL CHECK (vin_check_ok IN (0, 1)),
+            model TEXT NOT NULL,
+            plate_enc BLOB NOT NULL,
+            certificate_enc BLOB NOT NULL,
+            first_registration TEXT NOT NULL,
+            mileage_km INTEGER NOT NULL CHECK (mileage_km >= 0),
+            use_nature TEXT NOT NULL,
+            accident INTEGER NOT NULL CHECK (accident IN (0, 1)),
+            flood_fire INTEGER NOT NULL CHECK (flood_fire IN (0, 1)),
+            mortgage_seizure INTEGER NOT NULL CHECK (mortgage_seizure IN (0, 1)),
+            inspection_until TEXT NOT NULL,
+            insurance_until TEXT NOT NULL,
+            tax_until TEXT NOT NULL,
+            scrap_date TEXT,
+            seller_signature_enc BLOB NOT NULL,
+            seller_acknowledged_at TEXT NOT NULL
+        );
+        CREATE INDEX vehicle_facts_vin ON vehicle_facts(vin);
+        CREATE TABLE vehicle_buyer_acks (
+            id INTEGER PRIMARY KEY,
+            item_id INTEGER NOT NULL REFERENCES items(id),
+            buyer_name_enc BLOB NOT NULL,
+            buyer_id_type TEXT NOT NULL,
+            buyer_id_enc BLOB NOT NULL,
+            signature_enc BLOB NOT NULL,
+            staff_id INTEGER REFERENCES staff(id),
+            acknowledged_at TEXT NOT NULL
+        );
+        CREATE INDEX vehicle_buyer_acks_item ON vehicle_buyer_acks(item_id, id);
+        CREATE TABLE vehicle_transfers (
+            id INTEGER PRIMARY KEY,
+            number TEXT NOT NULL UNIQUE,
+            item_id INTEGER NOT NULL UNIQUE REFERENCES items(id),
+            ack_id INTEGER NOT NULL REFERENCES vehicle_buyer_acks(id),
+            sale_id INTEGER NOT NULL,
+            receipt_no TEXT NOT NULL DEFAULT '',
+            price_fen INTEGER NOT NULL,
+            sold_at TEXT NOT NULL
+        );
+        """
+    )

@@ -2,6 +2,7 @@
 on an item (staff), their report files, and the hooks into inventory's intake form, item page and public
 page (``inventory.extensions``). Routes stay thin: the rules are in ``goods.*``."""
 
+import io
 import unicodedata
 from datetime import date
 
@@ -14,6 +15,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     send_from_directory,
     url_for,
 )
@@ -27,10 +29,11 @@ from core.errors import DomainError
 from core.forms import apply_domain_error, submit
 from core.settings import get_setting
 from core.web import access, add_settings_link, render, staff_only
-from goods import certificates, devices, erasure, files, identifiers, kinds
-from goods.forms import CertificateForm, DeviceForm, ErasureForm, GoodsSettingsForm
+from goods import certificates, devices, erasure, files, identifiers, kinds, transfer, vehicles
+from goods.forms import BuyerAckForm, CertificateForm, DeviceForm, ErasureForm, GoodsSettingsForm, VehicleForm
 from inventory import extensions
 from inventory.items import get_item
+from sync import stolen
 
 bp = Blueprint("goods", __name__, url_prefix="/goods")
 
@@ -69,13 +72,66 @@ class DeviceFields:
     def save(self, db, item):
         if self.kind == "electronics":
             devices.save_device(db, item["id"], self.device)
+            # the stolen-goods check is queued in the intake's own transaction (issue 12 §4)
+            stolen.request_check(db, item["id"], devices.checkable(self.device["identifiers"]))
+
+
+class VehicleFields:
+    """The intake form's vehicle fields: VIN, make/model, plate, certificate no., first registration, mileage,
+    use nature, the Art. 14 disclosures and the seller's signed acknowledgement; shown and required when the
+    chosen category's kind is ``vehicle``; saved (plate, certificate, signature encrypted) and the VIN queued
+    for the stolen-goods check in the intake's transaction."""
+
+    def __init__(self, db, category, formdata):
+        self.kind = kinds.kind_of(db, category) if category else "none"
+        self.form = VehicleForm(formdata=formdata if formdata is not None else MultiDict(), prefix="vehicle",
+                                meta={"csrf": False})
+        self.vehicle = None
+
+    def validate(self):
+        """Check the fields (messages stay on :attr:`form`); ``True`` when nothing is asked or all is well."""
+        if self.kind != "vehicle":
+            return True
+        ok = self.form.validate()
+        f = self.form
+        try:
+            self.vehicle = vehicles.clean_vehicle(
+                vin=f.vin.data, model=f.model.data, plate=f.plate.data, certificate=f.certificate.data,
+                first_registration=f.first_registration.data, mileage=f.mileage.data, use_nature=f.use_nature.data,
+                accident=f.accident.data, flood_fire=f.flood_fire.data, mortgage_seizure=f.mortgage_seizure.data,
+                inspection_until=f.inspection_until.data, insurance_until=f.insurance_until.data,
+                tax_until=f.tax_until.data, scrap_date=f.scrap_date.data, acknowledged=bool(f.acknowledged.data),
+                signature=f.signature.data)
+        except DomainError as exc:
+            apply_domain_error(self.form, exc)
+            return False
+        return ok
+
+    def html(self):
+        if self.kind != "vehicle":
+            return Markup("")
+        return Markup(render_template("goods/_vehicle_fields.html", form=self.form))
+
+    def save(self, db, item):
+        if self.kind != "vehicle":
+            return
+        vehicles.save_vehicle(db, current_app.extensions["vault"], item["id"], self.vehicle)
+        stolen.request_check(db, item["id"], [("vin", self.vehicle["vin"])])
+        if not self.vehicle["vin_check_ok"]:
+            flash(_l("Saved. Note: the VIN's check digit (position 9) does not match; outside China and North "
+                     "America that can be right. Compare it with the registration certificate."), "warning")
 
 
 def item_panel(db, item):
     """The item page's section: device identifiers, erasure records, certificates, links to add them."""
     kind = kinds.kind_of(db, item["category"])
+    vault = current_app.extensions["vault"]
+    vehicle = vehicles.masked(db, vault, item["id"]) if kind == "vehicle" else None
+    ack = vehicles.latest_ack(db, item["id"], vault) if vehicle else None
     return Markup(render_template(
         "goods/_item_panel.html", item=item, kind=kind, device=devices.device_of(db, item["id"]),
+        vehicle=vehicle, ack=ack, transfer=vehicles.transfer_of(db, item["id"]) if vehicle else None,
+        natures=vehicles.USE_NATURES, disclosures=vehicles.DISCLOSURES, validity=vehicles.VALIDITY,
         erasures=erasure.records(db, item["id"]), erased=erasure.status(db, item["id"]),
         certificates=certificates.certificates(db, item["id"]), methods=erasure.METHOD_NAMES))
 
@@ -87,8 +143,11 @@ def provenance_section(db, item):
     state = erasure.status(db, item["id"]) if kind == "electronics" else None
     device = devices.device_of(db, item["id"]) if kind == "electronics" else None
     masked = [(row["kind"], identifiers.mask(row["value"])) for row in (device or {}).get("identifiers", [])]
+    vehicle = vehicles.public_facts(db, item["id"]) if kind == "vehicle" else None
     return Markup(render_template("goods/_provenance.html", certificates=certificates.certificates(db, item["id"]),
-                                  erased=state, masked=masked, methods=erasure.METHOD_NAMES))
+                                  erased=state, masked=masked, methods=erasure.METHOD_NAMES, vehicle=vehicle,
+                                  natures=vehicles.USE_NATURES, disclosures=vehicles.DISCLOSURES,
+                                  validity=vehicles.VALIDITY))
 
 
 # --- erasure records and certificates ----------------------------------------------------------------------
@@ -192,6 +251,50 @@ def report_file(name):
                                as_attachment=ext == "pdf", max_age=0)
 
 
+# --- vehicles: the buyer's acknowledgement and the transfer record ----------------------------------------
+
+
+@bp.route("/items/<int:item_id>/buyer", methods=["GET", "POST"])
+@staff_only
+def buyer_ack(item_id):
+    """The buyer reads the vehicle's disclosures, enters the ID for the transfer record and signs; until then
+    the till refuses the vehicle (:func:`goods.vehicles.sale_blockers`)."""
+    db = get_db()
+    item = get_item(db, item_id)
+    vault = current_app.extensions["vault"]
+    vehicle = vehicles.masked(db, vault, item_id)
+    if vehicle is None:
+        abort(404)
+    form = BuyerAckForm(formdata=request.form if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        outcome = submit(form, lambda: vehicles.acknowledge(
+            db, vault, item_id, name=form.buyer_name.data, id_type=form.buyer_id_type.data,
+            id_number=form.buyer_id_number.data, acknowledged=bool(form.acknowledged.data),
+            signature=form.signature.data, staff_id=g.staff["id"]), "acknowledged")
+        if outcome.ok:
+            flash(_l("The buyer's acknowledgement is saved; the vehicle may now be sold at the till."), "success")
+            return redirect(url_for("inventory.item_detail", item_id=item_id))
+        status = outcome.status
+    return render("goods/buyer_ack.html", item=item, vehicle=vehicle, form=form, status=status,
+                  natures=vehicles.USE_NATURES, disclosures=vehicles.DISCLOSURES, validity=vehicles.VALIDITY)
+
+
+@bp.route("/transfers/<number>.pdf")
+@staff_only
+def transfer_pdf(number):
+    """The transfer record of a vehicle sold (A4 PDF, Chinese and English): the only place plate, certificate
+    number and the buyer's identity leave the hub."""
+    db = get_db()
+    row = vehicles.transfer_by_number(db, number)
+    data = transfer.transfer_data(db, current_app.extensions["vault"], row)
+    pdf = transfer.render_pdf(data, current_app.config)
+    with transaction(db):  # plate, certificate number and the buyer's identity leave the hub on this paper
+        audit.record(db, g.staff["id"], "export.transfer_record", "vehicle_transfer", row["number"])
+    return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
+                     download_name=f"{row['number']}.pdf", max_age=0)
+
+
 # --- the owner's settings ----------------------------------------------------------------------------------
 
 
@@ -237,6 +340,7 @@ def register(app):
     """Register the blueprint and the hooks into inventory's intake form, item page and public page."""
     app.register_blueprint(bp)
     extensions.register_intake_fields(app, DeviceFields)
+    extensions.register_intake_fields(app, VehicleFields)
     extensions.register_item_panel(app, item_panel)
     extensions.register_provenance_section(app, provenance_section)
     add_settings_link(app, "goods.settings", _l("Regulated goods"),

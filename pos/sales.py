@@ -16,7 +16,7 @@ from core.db import one, rows, transaction
 from core.errors import Conflict, DomainError, NotFound
 from core.money import MoneyError, parse_money
 from core.settings import resolver_base
-from goods.gate import sale_blockers
+from goods.gate import record_sale, sale_blockers
 from inventory.items import record_event
 from pos import cart as carts
 from pos import tenders as tender_rules
@@ -104,6 +104,7 @@ def complete_sale(db, config, *, cart_id, entries, idempotency_key, staff_id=Non
             record_event(db, line["id"], "sold", staff_id, moment, receipt_no=receipt_no, net_fen=line["net_fen"])
             event = prepared.get(_event_key(line, currency)) or _sale_event(db, line, moment, currency, location)
             outbox.write_event(db, "sale", line["id"], event)
+        record_sale(db, lines, sale_id=sale_id, receipt_no=receipt_no, moment=moment)  # goods: transfer records
         for tender in payment["tenders"]:
             db.execute("INSERT INTO tenders (sale_id, kind, amount_fen, given_fen, reference) VALUES (?, ?, ?, ?, ?)",
                        (sale_id, tender["kind"], tender["amount_fen"], tender["given_fen"], tender["reference"]))

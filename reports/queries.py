@@ -19,6 +19,7 @@ from core import clock
 from core.db import rows
 from core.errors import DomainError
 from goods import stock as goods_stock
+from goods import vehicles as goods_vehicles
 from goods.kinds import KINDS
 
 MAX_DAYS = 3660
@@ -306,3 +307,22 @@ def regulated_stock(db):
         ("kind", _l("Kind"), "text"), ("erased", _l("Passed erasure"), "text"),
         ("certificates", _l("Certificates"), "int"), ("created", _l("Taken in"), "text")], table_rows,
         extra={"counts": found["counts"], "as_of": clock.local_today().isoformat()})
+
+
+def vehicle_register(db, period):
+    """The vehicle register for ``period`` as an inspector asks for it (issue 12 §6): every vehicle taken in
+    or sold in the period (``goods.vehicles.register_rows``: the query is goods', the page, CSV and PDF are
+    ours) — VIN, make and model, first registration, mileage (km), intake date and source (consignor number
+    or the shop), sale date, price (fen) and transfer record number. No plate, certificate number or person."""
+    shop = str(_l("shop"))
+    table_rows = [{"vin": r["vin"], "model": r["model"], "first_registration": r["first_registration"],
+                   "mileage_km": r["mileage_km"], "intake": clock.local_date_of(r["intake_at"]),
+                   "source": shop if r["source"] == "shop" else r["source"],
+                   "sold": clock.local_date_of(r["sold_at"]) if r["sold_at"] else "", "price_fen": r["price_fen"],
+                   "transfer_no": r["transfer_no"] or ""}
+                  for r in goods_vehicles.register_rows(db, period.start, period.end)]
+    return Table(_l("Vehicle register"), [
+        ("vin", _l("VIN"), "text"), ("model", _l("Make and model"), "text"),
+        ("first_registration", _l("First registration"), "text"), ("mileage_km", _l("Mileage (km)"), "int"),
+        ("intake", _l("Taken in"), "text"), ("source", _l("Source"), "text"), ("sold", _l("Sold"), "text"),
+        ("price_fen", _l("Price"), "money"), ("transfer_no", _l("Transfer record"), "text")], table_rows)

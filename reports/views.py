@@ -3,14 +3,17 @@ page shows the server-drawn SVG chart (also at ``/reports/sales-by-day.svg``).""
 
 import io
 
-from flask import Blueprint, Response, g, request, send_file
+from flask import Blueprint, Response, current_app, g, request, send_file
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from core.db import get_db
+from core import audit
+from core.db import get_db, transaction
 from core.errors import DomainError
+from core.settings import get_setting
 from core.web import add_nav, owner_only, render
+from goods import transfer as goods_transfer
 from reports import queries
 from reports.chart import sales_chart_svg
 from reports.csv_export import send_csv, table_csv
@@ -24,6 +27,7 @@ REPORTS = {
     "sellers": _l("Best and worst sellers"),
     "inventory-aging": _l("Inventory aging"),
     "regulated-stock": _l("Regulated stock"),
+    "vehicle-register": _l("Vehicle register"),
 }
 
 
@@ -42,6 +46,8 @@ def _build(name, args):
         table = queries.inventory_aging(db)
     elif name == "regulated-stock":
         table = queries.regulated_stock(db)
+    elif name == "vehicle-register":
+        table = queries.vehicle_register(db, period)
     else:
         return None, period
     return table, period
@@ -81,6 +87,21 @@ def report_csv(name):
     if name in ("inventory-aging", "regulated-stock"):
         filename = f"{name}-{table.extra['as_of']}.csv"
     return send_csv(table_csv(table), filename, db=get_db(), staff_id=g.staff["id"], report=name)
+
+
+@bp.route("/vehicle-register.pdf")
+@owner_only
+def vehicle_register_pdf():
+    """The vehicle register for the period as an A4 landscape PDF (the same rows as the page and CSV)."""
+    table, period = _build("vehicle-register", request.args)
+    db = get_db()
+    pdf = goods_transfer.register_pdf(table, period.start, period.end, current_app.config,
+                                      shop_name=get_setting(db, "shop_name") or "")
+    with transaction(db):
+        audit.record(db, g.staff["id"], "export.vehicle_register", "report", "vehicle-register",
+                     details={"rows": len(table.rows)})
+    return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True, max_age=0,
+                     download_name=f"vehicle-register-{period.start.isoformat()}-{period.end.isoformat()}.pdf")
 
 
 @bp.route("/sales-by-day.svg")

@@ -368,6 +368,48 @@ def goods_screens(browser, base, out, lang, pins):
         context.close()
 
 
+def vehicle_screens(browser, base, out, lang, pins, database):
+    """Used cars (issue 12): intake of a car (the vehicle fields with its disclosures and the seller's
+    signature) at 800×1280 and 390×844; at 390×844 also the buyer's acknowledgement and the public page."""
+    from tests.test_vehicles_browser import CARS, add_car_category, fill_car, sign
+
+    with_cars = database + ".cars"
+    if not Path(with_cars).exists():  # once per run (both languages share the demo shop)
+        add_car_category(database)
+        Path(with_cars).touch()
+    for size_name, (width, height) in GOODS_SIZES.items():
+        context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1,
+                                      locale=lang, extra_http_headers={"Accept-Language": lang},
+                                      is_mobile=size_name == "phone", has_touch=size_name == "phone")
+        page = context.new_page()
+        login(page, base, "Owner", pins["owner"])
+        page.goto(f"{base}/intake?category={CARS}")
+        fill_car(page, "LSVAG2186E2100001")
+        page.evaluate("window.scrollTo(0, 0)")  # a full-page shot from the top: the sticky bar stays on top
+        shoot(page, out, f"{size_name}-intake-car")
+        page.locator("#intake-form button[type=submit]").first.click()
+        page.wait_for_selector("#last-item")
+        if size_name == "phone":
+            page.locator("#last-item a", has_text="Open" if lang == "en" else "查看").click()
+            page.wait_for_selector("#goods-panel")
+            shoot(page, out, "phone-item-car")
+            tag = page.locator("h1 .tag-code").inner_text().strip()
+            page.goto(f"{page.url.replace('/items/', '/goods/items/')}/buyer")
+            page.fill("#buyer_name", "李娜")
+            page.fill("#buyer_id_number", "11010519491231002X")
+            page.check("#acknowledged")
+            sign(page, "#buyer-sigpad")
+            page.evaluate("window.scrollTo(0, 0)")
+            shoot(page, out, "phone-buyer-acknowledgement")
+            public = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1,
+                                         locale=lang, extra_http_headers={"Accept-Language": lang},
+                                         is_mobile=True, has_touch=True).new_page()
+            public.goto(f"{base}/i/{tag}")
+            shoot(public, out, "phone-provenance-car")
+            public.context.close()
+        context.close()
+
+
 def settings_screens(browser, base, out, lang, pins):
     """The owner's settings page (issue 11 §4) at 1280×800, 800×1280 and 390×844: as it opens (the viewport
     and the whole page) and after a save refused with messages beside the fields."""
@@ -420,7 +462,7 @@ def main(argv=None):
     parser.add_argument("out", nargs="?", default="/tmp/shots")
     parser.add_argument("--lang", default="zh-CN", choices=["zh-CN", "en", "both"])
     parser.add_argument("--only", default="", help="comma-separated screens: setup,login,intake,items,item,"
-                        "consignors,till,tags,staff,error,public,tablet,item_edit,buying,goods,settings,audit")
+                        "consignors,till,tags,staff,error,public,tablet,item_edit,buying,goods,vehicle,settings,audit")
     args = parser.parse_args(argv)
     reason = chromium_missing_reason()
     if reason:
@@ -452,11 +494,13 @@ def main(argv=None):
                     buying_screens(browser, demo.url, out, lang, demo.pins)
                 if not only or "goods" in only:
                     goods_screens(browser, demo.url, out, lang, demo.pins)
+                if not only or "vehicle" in only:
+                    vehicle_screens(browser, demo.url, out, lang, demo.pins, demo.app.config["DATABASE"])
                 if not only or "settings" in only:
                     settings_screens(browser, demo.url, out, lang, demo.pins)
                 if not only or "audit" in only:
                     audit_screens(browser, demo.url, out, lang, demo.pins)
-                if only <= {"tablet", "item_edit", "buying", "goods", "settings", "audit"} and only:
+                if only <= {"tablet", "item_edit", "buying", "goods", "vehicle", "settings", "audit"} and only:
                     continue
                 for size_name, size in SIZES.items():
                     screens(browser, demo.url, empty.url, out, size_name, size, lang, demo.pins, only)

@@ -14,8 +14,8 @@ import pytest
 from buying import buyins
 from consignment import agreements
 from core.db import connect, transaction
-from core.settings import get_setting
-from goods import certificates, devices, erasure
+from core.settings import get_setting, set_setting
+from goods import certificates, devices, erasure, vehicles
 from goods import files as goods_files
 from inventory import items
 from pos import cart as carts
@@ -24,6 +24,7 @@ from printing import jobs, printers
 from reports.views import REPORTS
 from tests.browser import OWNER_PIN, login
 from tests.conftest import jpeg_bytes, sell
+from tests.test_vehicles import fields as vehicle_fields
 
 pytestmark = pytest.mark.browser
 
@@ -86,6 +87,13 @@ def shop(live_server):
         certificates.add_certificate(db, phone["id"], body="中检集团 CCIC", accreditation="CNAS L1234",
                                      report_no="CC-1", issued_on=date(2026, 1, 5), grade="A", passed=True,
                                      verify_url="https://verify.example.cn/CC-1", report_file=report)
+        # a car with its facts and the buyer's acknowledgement (goods' vehicle panel, the buyer's page)
+        set_setting(db, "categories", [*get_setting(db, "categories"), "二手车 Used cars"])
+        set_setting(db, "regulated_kinds", {"电子产品 Electronics": "electronics", "二手车 Used cars": "vehicle"})
+        car_facts = vehicles.clean_vehicle(**vehicle_fields())
+        car = items.intake(db, app.config, title="大众朗逸 2019", category="二手车 Used cars", condition="B",
+                           price_fen=5880000, staff_id=live_server.owner, after_insert=lambda db_, item:
+                           vehicles.save_vehicle(db_, app.extensions["vault"], item["id"], car_facts))
     finally:
         db.close()
     live_server.data = {
@@ -95,6 +103,7 @@ def shop(live_server):
         "gtin": "06901234567892", "serial": 1, "key": "csp-sale", "kind": "wechat", "job_id": job_id, "token": display_token, "item_ids": ",".join(str(i["id"]) for i in made),
         "photo_item_id": photo_item["id"],
         "buy_in_id": buy_in["id"],
+        "car_id": car["id"], "car_tag": car["tag"], "car_category": "二手车 Used cars", "number": "TR-2026-0001",
     }
     return live_server
 
@@ -115,6 +124,8 @@ def urls_for(app, data):
         values = {"name": data["photo"]} if rule.endpoint == "inventory.photo" else {}
         if rule.endpoint == "goods.report_file":
             values = {"name": data["report"]}
+        if rule.endpoint == "goods.buyer_ack":
+            values = {"item_id": data["car_id"]}
         for argument in rule.arguments - set(values):
             assert argument in data, f"{rule.rule}: give the test a value for <{argument}>"
             values[argument] = data[argument]
@@ -123,7 +134,8 @@ def urls_for(app, data):
         token = sales.receipt_token(app.config["SECRET_KEY"], data["receipt_no"])
     extra = [f"/r/{data['receipt_no']}?k={token}", f"/tags/sheet?ids={data['item_ids']}",
              f"/printing/tags?ids={data['item_ids']}", "/items?q=围城", "/no/such/page",
-             f"/items/{data['photo_item_id']}", f"/items/{data['photo_item_id']}/edit"]
+             f"/items/{data['photo_item_id']}", f"/items/{data['photo_item_id']}/edit", f"/items/{data['car_id']}",
+             f"/i/{data['car_tag']}", f"/intake?category={data['car_category']}"]
     return sorted(set(found)) + extra
 
 

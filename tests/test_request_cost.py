@@ -16,9 +16,10 @@ from terms import markdowns
 #: (goods.gate.sale_blockers) one read of the regulated-kinds setting per item scanned and per line at
 #: completion (these books are not regulated, so nothing more: no device or erasure reads), and since names per
 #: language for categories one read of the category names per page that shows a category (the cart's lines;
-#: ``core.i18n.in_language``, once per request).
+#: ``core.i18n.in_language``, once per request), and since vehicles (goods.gate.record_sale) one more read of
+#: that setting per sale, to write a sold vehicle's transfer record.
 STATEMENTS_SCAN_3RD = 20
-STATEMENTS_COMPLETE = 48
+STATEMENTS_COMPLETE = 49
 
 
 @pytest.fixture

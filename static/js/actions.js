@@ -160,15 +160,16 @@
       ctx.beginPath(); ctx.moveTo(last[0], last[1]); ctx.lineTo(p[0], p[1]); ctx.stroke();
       last = p; drawn = true;
     });
-    canvas.addEventListener("pointerup", function () { last = null; });
+    function store() {  // after each stroke too: an htmx form reads its values before a submit listener runs
+      var input = document.querySelector(canvas.getAttribute("data-signature-pad"));
+      if (input) input.value = drawn ? canvas.toDataURL("image/png") : "";
+    }
+    canvas.addEventListener("pointerup", function () { last = null; store(); });
     var form = canvas.closest("form");
     if (!form) return;
     var clear = form.querySelector("[data-signature-clear]");
-    if (clear) clear.addEventListener("click", function () { ctx.clearRect(0, 0, canvas.width, canvas.height); drawn = false; });
-    form.addEventListener("submit", function () {
-      var input = document.querySelector(canvas.getAttribute("data-signature-pad"));
-      if (input) input.value = drawn ? canvas.toDataURL("image/png") : "";
-    });
+    if (clear) clear.addEventListener("click", function () { ctx.clearRect(0, 0, canvas.width, canvas.height); drawn = false; store(); });
+    form.addEventListener("submit", store);
   }
 
   // Set up what needs it, on the first page and on whatever htmx swaps in later (once per element).
