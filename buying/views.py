@@ -12,7 +12,7 @@ from flask import Blueprint, current_app, flash, g, redirect, request, send_file
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 
-from buying import buyins, valuation
+from buying import buyins, tradein, valuation
 from buying.forms import BuyInForm, BuyingSettingsForm
 from buying.settings import DEFAULTS, MINOR_POLICIES, save, setting
 from buying.voucher import render_pdf
@@ -280,6 +280,7 @@ def register(app):
     """Register the blueprint, its navigation entry and the voucher as a print source."""
     app.register_blueprint(bp)
     print_documents.register_source("voucher", buyins.voucher_document)
+    tradein.register()
     add_nav(app, "buying.new", _l("Buy in"), icon="💰", order=22)
     add_nav(app, "buying.margins", _l("Margins"), icon="📈", roles=("owner",), order=72)
     add_settings_link(app, "buying.settings", _l("Buying from sellers"),
