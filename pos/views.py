@@ -63,7 +63,8 @@ def _till(db, message=None, kind="error", matches=None, sale=None, status=200, t
     return render(
         "pos/till.html", shown_to_shopper=shown_to_shopper, lines=lines, totals=total, message=message, message_kind=kind, matches=matches,
         trade_lines=traded, trade_in_endpoint=trade_ins.form_endpoint(),
-        sale_trade_ins=trade_ins.describe(db, current_app.config, sale["id"]) if sale else [],
+        sale_trade_ins=trade_ins.describe(db, current_app.config, sale["id"])
+        if sale and any(t["kind"] == tenders.TRADE_IN for t in sale["tenders"]) else [],
         sale=sale, quick=tenders.quick_cash_amounts(due) if due else [],
         sale_key=uuid.uuid4().hex, tender_kinds=tenders.KINDS, tender_label=tenders.label,
         tender_rows=rows, status=status, discount_typed=discount_typed or {}, found_sale=found_sale,

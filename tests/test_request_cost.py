@@ -14,9 +14,10 @@ from terms import markdowns
 #: (sync.stolen.sale_blockers: for the scanned item; at checkout once for all the cart's lines), since the
 #: customer display one read of the cart's display link (pos.display.sync_paying), and since the erasure gate
 #: (goods.gate.sale_blockers) one read of the regulated-kinds setting per item scanned and per line at
-#: completion (these books are not regulated, so nothing more: no device or erasure reads).
-STATEMENTS_SCAN_3RD = 19
-STATEMENTS_COMPLETE = 48
+#: completion (these books are not regulated, so nothing more: no device or erasure reads); since trade-ins
+#: (pos.trade_ins) one read of the cart's trade-in lines per till redraw and one inside the sale.
+STATEMENTS_SCAN_3RD = 20
+STATEMENTS_COMPLETE = 50
 
 
 @pytest.fixture

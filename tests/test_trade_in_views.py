@@ -97,7 +97,7 @@ def test_the_printed_receipt_shows_both_and_the_certificate_qr(app, db, staff, d
     assert public.status_code == 200
     body = text_of(public)
     event_id = db.execute("SELECT event_id FROM trade_in_certificates").fetchone()[0]
-    assert "TI000001" in body and event_id in body and "Handed in" in body
+    assert "TI000001" in body and event_id in body and "Handed in" in body and "Issued by" in body
     assert app.test_client().get("/t/1?k=000000000000").status_code == 404
     assert app.test_client().get("/t/2?k=" + url.rsplit("=", 1)[1]).status_code == 404
 
