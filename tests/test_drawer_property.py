@@ -98,7 +98,7 @@ def test_drawer_and_z_report_add_up(app, db, staff, make_item, float_fen, ops, c
                                         line={"title": "Old radio", "category": items[0]["category"],
                                               "condition": "B", "brand": "", "price_fen": cost + 1, "cost_fen": cost})
                 before = db.execute("SELECT count(*) FROM buy_ins").fetchone()[0]
-                if payout > expected():
+                if payout and payout > expected():  # (a consignor payout may take the drawer below 0)
                     try:
                         sales.complete_sale(db, app.config, cart_id=cart_id, entries=entries,
                                             idempotency_key=_key("t"), staff_id=staff["cashier"])
