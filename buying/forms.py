@@ -55,3 +55,21 @@ class BuyingSettingsForm(Form):
     min_history = StringField(_l("Similar sales needed for a suggestion"))
     warn_over = StringField(_l("Warn when the price is above the suggestion by more than (%)"))
     minor_policy = SelectField(_l("Sellers under 18"), choices=list(MINOR_POLICIES.items()), validate_choice=True)
+
+
+class TradeInForm(Form):
+    """One item handed in at the till (``buying.tradein.add_to_cart``): the seller's identity as for a buy-in,
+    the item (title, category, condition, brand), the trade-in value (``cost``) and the asking price when the
+    shop sells it on (``price``)."""
+
+    seller_name = StringField(_l("Seller's name"), validators=[Length(max=60)])
+    id_type = SelectField(_l("ID document"), choices=list(ID_TYPES.items()), default="resident_id",
+                          validate_choice=False)
+    id_number = StringField(_l("ID number"), validators=[Length(max=30)])
+    phone = StringField(_l("Phone (optional)"), validators=[Optional(), Length(max=20)])
+    title = StringField(_l("Item"), validators=[Length(max=80), no_personal_data])
+    category = SelectField(_l("Category"), choices=[], validate_choice=False)
+    condition = SelectField(_l("Condition"), choices=[], validate_choice=False)
+    brand = StringField(_l("Brand (optional)"), validators=[Optional(), Length(max=40), no_personal_data])
+    cost = StringField(_l("Trade-in value"))
+    price = StringField(_l("Asking price when sold on"))

@@ -8,29 +8,33 @@ Routes stay thin: they read the Flask-WTF forms, call :mod:`buying.buyins` / :mo
 import io
 import uuid
 
-from flask import Blueprint, current_app, flash, g, redirect, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, request, send_file, url_for
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 
-from buying import buyins, valuation
-from buying.forms import BuyInForm, BuyingSettingsForm
+from buying import buyins, tradein, valuation
+from buying.forms import BuyInForm, BuyingSettingsForm, TradeInForm
 from buying.settings import DEFAULTS, MINOR_POLICIES, save, setting
 from buying.voucher import render_pdf
 from core import audit
 from core.db import get_db, transaction
 from core.errors import DomainError
 from core.forms import field_errors, submit, typed_values
-from core.i18n import current_locale
+from core.i18n import current_locale, in_language
 from core.money import MoneyError, format_money, parse_money, parse_percent_bps
 from core.settings import get_setting
-from core.web import add_nav, add_settings_link, owner_only, render, staff_only
+from core.web import add_nav, add_settings_link, owner_only, public, render, staff_only
+from pos.views import till_cart_id
 from printing import documents as print_documents
 from printing.jobs import enqueue_safely
+from printing.qr import qr_svg
 from printing.views import preview_response
 from reports import queries
 from reports.csv_export import send_csv, table_csv
 
 bp = Blueprint("buying", __name__, url_prefix="/buying")
+#: The public trade-in certificate (``/t/<no>?k=``), outside ``/buying``: its QR is printed, so short.
+public_bp = Blueprint("trade_in_public", __name__)
 
 LINE_FIELDS = ("title", "category", "condition", "brand", "price", "cost")
 START_ROWS = 1
@@ -135,6 +139,58 @@ def new():
         if getattr(form, name).errors and not row_errors:
             row_errors = {0: {name: getattr(form, name).errors[0]}}
     return _form_page(db, form, status=outcome.status, row_errors=row_errors)
+
+
+def _trade_in_page(db, form, status=200):
+    form.category.choices = [("", _l("Choose…"))] + [(c, in_language(c)) for c in get_setting(db, "categories")]
+    form.condition.choices = [("", _l("Choose…"))] + [(c, c) for c in get_setting(db, "conditions")]
+    return render("buying/trade_in.html", form=form, status=status)
+
+
+def _add_trade_in(db, form):
+    line = {"title": form.title.data, "category": form.category.data, "condition": form.condition.data,
+            "brand": form.brand.data or ""}
+    for name in ("cost", "price"):
+        text = getattr(form, name).data or ""
+        try:
+            line[f"{name}_fen"] = parse_money(text, allow_zero=True) if text.strip() else None
+        except MoneyError as exc:
+            raise DomainError(exc.message, field=name) from None
+    return tradein.add_to_cart(
+        db, vault(), till_cart_id(db), line=line,
+        seller={"name": form.seller_name.data, "id_type": form.id_type.data, "id_number": form.id_number.data,
+                "phone": form.phone.data or ""})
+
+
+@bp.route("/trade-in", methods=["GET", "POST"])
+@staff_only
+def trade_in():
+    """The till's "Trade-in": an item the shopper hands in, checked as a buy-in and added to the till's cart as
+    a trade-in line (bought only when the sale completes, :mod:`buying.tradein`); back to the till."""
+    db = get_db()
+    if request.method == "GET":
+        return _trade_in_page(db, TradeInForm(formdata=None))
+    form = TradeInForm()
+    outcome = submit(form, lambda: _add_trade_in(db, form), "seller_name")
+    if outcome.ok:
+        flash(_l("Trade-in added: %(title)s, %(value)s off the total.", title=form.title.data.strip(),
+                 value=money(parse_money(form.cost.data))), "success")
+        return redirect(url_for("pos.till"))
+    return _trade_in_page(db, form, status=outcome.status)
+
+
+@public_bp.route("/t/<int:cert_no>")
+@public
+def certificate(cert_no):
+    """The trade-in certificate anyone with its QR may open (a subsidy office): the old item's category, the
+    time, the shop and the EPCIS ``receiving`` event id; no personal data, no price. Needs the keyed token
+    ``k`` (as the e-receipt), so certificate numbers cannot be walked; prints on A4 (``@page``)."""
+    if not tradein.certificate_token_ok(current_app.config["SECRET_KEY"], cert_no, request.args.get("k", "")):
+        abort(404)
+    db = get_db()
+    cert = tradein.public_certificate(db, cert_no)
+    url = tradein.certificate_url(db, current_app.config, cert_no)
+    return render("buying/certificate.html", cert=cert, cert_url=url, cert_qr=qr_svg(url))
 
 
 @bp.route("/valuation")
@@ -286,7 +342,9 @@ def settings():
 def register(app):
     """Register the blueprint, its navigation entry and the voucher as a print source."""
     app.register_blueprint(bp)
+    app.register_blueprint(public_bp)
     print_documents.register_source("voucher", buyins.voucher_document)
+    tradein.register()
     add_nav(app, "buying.new", _l("Buy in"), icon="💰", order=22)
     add_nav(app, "buying.margins", _l("Margins"), icon="📈", roles=("owner",), order=72)
     add_settings_link(app, "buying.settings", _l("Buying from sellers"),

@@ -109,9 +109,10 @@ def remove_line(db, cart_id, line_id):
 
 
 def clear(db, cart_id):
-    """Empty the cart."""
+    """Empty the cart (its items and its trade-in lines, :mod:`pos.trade_ins`)."""
     with transaction(db, durable=False):  # the cart is scratch state: no fsync per scan
         db.execute("DELETE FROM cart_lines WHERE cart_id = ?", (cart_id,))
+        db.execute("DELETE FROM cart_trade_ins WHERE cart_id = ?", (cart_id,))
 
 
 def set_discount(db, cart_id, line_id, *, amount_fen=0, bps=0, role="cashier", max_cashier_bps=2000):

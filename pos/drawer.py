@@ -11,7 +11,7 @@ from core import clock
 from core.db import one
 from core.errors import DomainError
 
-MOVEMENT_KINDS = ("paid_in", "paid_out", "payout", "buy_in")
+MOVEMENT_KINDS = ("paid_in", "paid_out", "payout", "buy_in", "trade_in")
 
 
 def current_shift(db):
@@ -25,7 +25,9 @@ def record_cash_movement(db, *, kind, amount_fen, staff_id=None, reason="", refe
     Args:
         kind: ``paid_in`` (cash in), ``paid_out`` (cash out, e.g. buying bags), ``payout``
             (cash paid to a consignor; ``reference`` names the payout) or ``buy_in`` (cash paid to a walk-in
-            seller for goods the shop buys; ``reference`` names the voucher, never the seller).
+            seller for goods the shop buys; ``reference`` names the voucher, never the seller) or ``trade_in``
+            (what a shopper's trade-in exceeds their purchase by, paid in the sale's transaction;
+            ``reference`` is the receipt number).
         amount_fen: positive amount in fen.
 
     Returns:

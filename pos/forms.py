@@ -39,7 +39,8 @@ class CompleteForm(Form):
     """Completing the sale: tender rows (``kind``/``amount``/``reference``, once per row) or one quick-cash
     button (whole fen), the total the screen showed and the sale's idempotency key. A mobile payment
     confirmed on the payment-code screen adds ``mobile`` (``wechat``/``alipay``) for ``mobile_fen`` (whole
-    fen: what was left to pay) with an optional ``mobile_reference``, after the rows typed before it."""
+    fen: what was left to pay) with an optional ``mobile_reference``, after the rows typed before it.
+    ``expected_due`` is what the screen asked for after the cart's trade-ins ("0": the trade-in pays it all)."""
 
     kind = ListField()
     amount = ListField()
@@ -49,6 +50,7 @@ class CompleteForm(Form):
     mobile_fen = StringField()
     mobile_reference = StringField(validators=[no_personal_data])
     expected_total = StringField()
+    expected_due = StringField()
     sale_key = HiddenField()
 
     def rows(self):

@@ -45,7 +45,7 @@ def _form_page(db, sale_id, message=None, status=200, form=None, done=None):
     sale = refunds.sale_with_refunds(db, sale_id)
     shift = current_shift(db)
     can_void = (sale["status"] == "completed" and not sale["refunds"] and shift is not None
-                and sale["shift_id"] == shift["id"])
+                and sale["shift_id"] == shift["id"] and not any(t["kind"] == "trade_in" for t in sale["tenders"]))
     return render("pos/refund.html", sale=sale, message=message, status=status, form=form,
                   refund_key=uuid.uuid4().hex, tender_label=tenders.label, done=done, can_void=can_void)
 

@@ -8,6 +8,11 @@ item goes back to stock (status ``available``, history, outbox ``refund`` = EPCI
 to the consignor (status ``returned``, and a further ``consignor_return`` departing/inactive event).
 Money goes back in cash from the drawer (counts as cash out of the shift) or by the original methods.
 
+A sale paid partly with a **trade-in** (tender ``trade_in``, :mod:`pos.trade_ins`) refunds the bought items
+for their net price like any other sale; the trade-in is not undone: the shop bought the old items (their
+buy-in stands, they stay shop stock), so the part the trade-in paid goes back in cash under "original
+methods" too. Such a sale cannot be voided (that would undo the payment for the old items): refund it.
+
 A **void** cancels a whole sale within the shift it was made in, with the owner's PIN: the sale keeps
 its receipt number with status ``voided`` (who, when, why), its items go back to stock, and its tenders
 no longer count anywhere (the cash went back to the customer from the same drawer). Reports and the
@@ -133,14 +138,20 @@ def _tender_plan(db, sale, total_fen, mode):
         given_back[kind] = amount
     plan, left = [], total_fen
     for tender in sale["tenders"]:
+        if tender["kind"] == "trade_in":  # the old items were bought, not lent: that part goes back in cash
+            continue
         already = min(given_back.get(tender["kind"], 0), tender["amount_fen"])
         given_back[tender["kind"]] = given_back.get(tender["kind"], 0) - already
         take = min(tender["amount_fen"] - already, left)
         if take > 0:
             plan.append({"kind": tender["kind"], "amount_fen": take, "reference": tender["reference"]})
             left -= take
-    if left:  # unreachable: refunds never exceed what was paid; cash covers any rounding of old data
-        plan.append({"kind": "cash", "amount_fen": left, "reference": ""})
+    if left:  # the part a trade-in paid (and any rounding of old data) goes back in cash, one cash row
+        cash = next((p for p in plan if p["kind"] == "cash"), None)
+        if cash:
+            cash["amount_fen"] += left
+        else:
+            plan.append({"kind": "cash", "amount_fen": left, "reference": ""})
     return plan
 
 
@@ -300,6 +311,10 @@ def void_sale(db, config, *, sale_id, owner_id, pin, reason, staff_id=None, mome
         shift = current_shift(db)
         if shift is None or sale["shift_id"] != shift["id"]:
             raise Conflict(_l("Receipt %(n)s belongs to a closed shift; it can only be refunded now.",
+                              n=sale["receipt_no"]))
+        if any(t["kind"] == "trade_in" for t in sale["tenders"]):
+            raise Conflict(_l("Receipt %(n)s took a trade-in: the shop bought the old items, so it cannot be voided. "
+                              "Refund the bought items instead; the traded-in items stay shop stock.",
                               n=sale["receipt_no"]))
         if one(db, "SELECT 1 FROM refunds WHERE sale_id = ?", (sale_id,)):
             raise Conflict(_l("Receipt %(n)s has a refund already; refund the other items instead of voiding.",

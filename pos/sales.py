@@ -14,13 +14,15 @@ from flask_babel import lazy_gettext as _l
 from core import clock
 from core.db import one, rows, transaction
 from core.errors import Conflict, DomainError, NotFound
-from core.money import MoneyError, parse_money
+from core.money import MoneyError, format_money, parse_money
 from core.settings import resolver_base
 from goods.gate import record_sale, sale_blockers
 from inventory.items import record_event
 from pos import cart as carts
 from pos import tenders as tender_rules
-from pos.shifts import ensure_open_shift
+from pos import trade_ins
+from pos.drawer import record_cash_movement
+from pos.shifts import cash_summary, ensure_open_shift
 from sync import journal, outbox, stolen
 
 
@@ -39,8 +41,15 @@ def complete_sale(db, config, *, cart_id, entries, idempotency_key, staff_id=Non
     The sale belongs to the open shift (``sales.shift_id``); with no shift open, one is opened in the
     same transaction with a float of 0 and flagged ``auto_opened`` (:func:`pos.shifts.ensure_open_shift`).
 
+    **Trade-ins** (:mod:`pos.trade_ins`): the cart's trade-in lines are a ``trade_in`` tender of
+    min(value, total) applied before ``entries``; what the value exceeds the total by is paid from the drawer
+    (a ``cash_movements`` row of kind ``trade_in``, ``sales.trade_in_payout_fen``), and the registered area
+    (``buying``) writes the buy-ins of the old items, their EPCIS ``receiving`` events and certificates — all
+    in this one transaction.
+
     Raises:
-        DomainError: empty cart, bad tenders.
+        DomainError: empty cart, bad tenders, trade-in lines without an item bought, a trade-in payout larger
+            than the drawer should hold (field ``tender``), or a refusal of the trade-in's area.
         Conflict: an item in the cart was sold (or withdrawn) meanwhile, or a sale check refuses it (a
             stolen-goods hit found after it was scanned: ``sync.stolen.sale_blockers``) — nothing is
             written; the message names the item or the reason.
@@ -76,16 +85,29 @@ def complete_sale(db, config, *, cart_id, entries, idempotency_key, staff_id=Non
         if expected_total_fen is not None and expected_total_fen != total["total_fen"]:
             raise Conflict(_l("The total changed while paying (a price or discount was edited). Check the cart "
                               "and take payment again; nothing was charged."))
-        payment = tender_rules.plan(total["total_fen"], entries, config.get("CURRENCY", "CNY"), locale)
+        traded = trade_ins.lines(db, cart_id)
+        trade_in_fen = sum(line["value_fen"] for line in traded)
+        if traded and total["total_fen"] <= 0:
+            raise DomainError(_l("A trade-in needs something bought with it; for a trade-in alone use Buy-in."),
+                              field="tender")
+        payout_fen = trade_ins.split(total["total_fen"], trade_in_fen)[2]
+        payment = tender_rules.plan(total["total_fen"], entries, currency, locale, trade_in_fen=trade_in_fen)
         tender_rules.check_accounts(db, payment["tenders"])  # e.g. enough store credit, in this transaction
         # A sale never waits for a shift: with none open, one opens with float 0, flagged (pos.shifts).
         shift = ensure_open_shift(db, staff_id, moment)
+        if payout_fen:
+            held = cash_summary(db, shift["id"])["expected_fen"]
+            if payout_fen > held:
+                raise DomainError(_l("The trade-in is worth %(payout)s more than the purchase, but the drawer should "
+                                     "hold only %(held)s. Nothing was saved: lower the trade-in value, add items, or "
+                                     "put cash in the drawer first.", payout=format_money(payout_fen, currency, locale),
+                                     held=format_money(held, currency, locale)), field="tender")
         receipt_no = db.execute("SELECT COALESCE(max(receipt_no), 0) + 1 FROM sales").fetchone()[0]
         sale_id = db.execute(
             "INSERT INTO sales (receipt_no, idempotency_key, staff_id, created_at, subtotal_fen, discount_fen, "
-            "total_fen, paid_fen, change_fen, shift_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "total_fen, paid_fen, change_fen, shift_id, trade_in_payout_fen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (receipt_no, idempotency_key, staff_id, now, total["subtotal_fen"], total["discount_fen"],
-             total["total_fen"], payment["paid_fen"], payment["change_fen"], shift["id"]),
+             total["total_fen"], payment["paid_fen"], payment["change_fen"], shift["id"], payout_fen),
         ).lastrowid
         for line in lines:
             updated = db.execute("UPDATE items SET status = 'sold', sold_at = ?, updated_at = ? "
@@ -108,6 +130,13 @@ def complete_sale(db, config, *, cart_id, entries, idempotency_key, staff_id=Non
         for tender in payment["tenders"]:
             db.execute("INSERT INTO tenders (sale_id, kind, amount_fen, given_fen, reference) VALUES (?, ?, ?, ?, ?)",
                        (sale_id, tender["kind"], tender["amount_fen"], tender["given_fen"], tender["reference"]))
+        if payout_fen:  # the trade-in exceeds the purchase: the difference leaves the drawer with this sale
+            record_cash_movement(db, kind="trade_in", amount_fen=payout_fen, staff_id=staff_id,
+                                 reference=str(receipt_no), moment=moment)
+        if traded:  # the old items' buy-ins, events and certificates (buying), in this same transaction
+            trade_ins.complete(db, config, sale=get_sale(db, sale_id), lines=traded, staff_id=staff_id,
+                               moment=moment)
+            trade_ins.clear(db, cart_id)
         journal.append(db, sale_id, moment)  # sync (issue 4): tamper-evident hash chain, same transaction
         db.execute("DELETE FROM cart_lines WHERE cart_id = ?", (cart_id,))
     return get_sale(db, sale_id)
@@ -201,13 +230,16 @@ def receipt_document(db, config, payload):
         payload: ``{"sale_id": int, "reprint": bool}``.
 
     Returns:
-        dict: ``{"sale": dict from :func:`get_sale`, "url": the e-receipt URL (:func:`shop_receipt_url`)}``.
+        dict: ``{"sale": dict from :func:`get_sale`, "url": the e-receipt URL (:func:`shop_receipt_url`),
+        "trade_ins": the traded-in items (:func:`pos.trade_ins.describe`: title, category, value, certificate
+        number and URL; no personal data)}``.
 
     Raises:
         NotFound: the sale is gone.
     """
     sale = get_sale(db, payload["sale_id"])
-    return {"sale": sale, "url": shop_receipt_url(db, config, sale["receipt_no"])}
+    return {"sale": sale, "url": shop_receipt_url(db, config, sale["receipt_no"]),
+            "trade_ins": trade_ins.describe(db, config, sale["id"])}
 
 
 def recent_sales(db, limit=20):

@@ -156,8 +156,10 @@ def cash_summary(db, shift_id):
 
     Returns:
         dict: ``float_fen``, ``cash_sales_fen`` (cash applied to sales not voided), ``cash_refunds_fen``,
-        ``paid_in_fen``, ``paid_out_fen``, ``payout_fen``, ``buy_in_fen`` (cash paid to sellers, ``buying``)
-        and ``expected_fen`` = float + cash sales + paid-in − cash refunds − paid-out − payouts − buy-ins.
+        ``paid_in_fen``, ``paid_out_fen``, ``payout_fen``, ``buy_in_fen`` (cash paid to sellers, ``buying``),
+        ``trade_in_fen`` (cash paid to shoppers whose trade-in was worth more than their purchase,
+        :mod:`pos.trade_ins`) and ``expected_fen`` = float + cash sales + paid-in − cash refunds − paid-out −
+        payouts − buy-ins − trade-in payouts.
     """
     shift = one(db, "SELECT float_fen FROM shifts WHERE id = ?", (shift_id,))
     if shift is None:
@@ -168,15 +170,15 @@ def cash_summary(db, shift_id):
     cash_refunds = db.execute(
         "SELECT COALESCE(sum(rt.amount_fen), 0) FROM refund_tenders rt JOIN refunds r ON r.id = rt.refund_id "
         "WHERE r.shift_id = ? AND rt.kind = 'cash'", (shift_id,)).fetchone()[0]
-    moves = {k: 0 for k in ("paid_in", "paid_out", "payout", "buy_in")}
+    moves = {k: 0 for k in ("paid_in", "paid_out", "payout", "buy_in", "trade_in")}
     for kind, total in db.execute("SELECT kind, sum(amount_fen) FROM cash_movements WHERE shift_id = ? GROUP BY kind",
                                   (shift_id,)).fetchall():
         moves[kind] = total
     expected = (shift["float_fen"] + cash_sales + moves["paid_in"] - cash_refunds - moves["paid_out"]
-                - moves["payout"] - moves["buy_in"])
+                - moves["payout"] - moves["buy_in"] - moves["trade_in"])
     return {"float_fen": shift["float_fen"], "cash_sales_fen": cash_sales, "cash_refunds_fen": cash_refunds,
             "paid_in_fen": moves["paid_in"], "paid_out_fen": moves["paid_out"], "payout_fen": moves["payout"],
-            "buy_in_fen": moves["buy_in"], "expected_fen": expected}
+            "buy_in_fen": moves["buy_in"], "trade_in_fen": moves["trade_in"], "expected_fen": expected}
 
 
 def build_report(db, shift_id, *, kind="X", currency="CNY", moment=None):
@@ -259,7 +261,8 @@ def build_report(db, shift_id, *, kind="X", currency="CNY", moment=None):
         "voids": {"count": len(void_list), "total_fen": sum(v["total_fen"] for v in void_list), "list": void_list},
         "discounts_fen": sales["discount_fen"],
         "movements": {"paid_in_fen": cash["paid_in_fen"], "paid_out_fen": cash["paid_out_fen"],
-                      "payout_fen": cash["payout_fen"], "buy_in_fen": cash["buy_in_fen"], "list": movement_list},
+                      "payout_fen": cash["payout_fen"], "buy_in_fen": cash["buy_in_fen"],
+                      "trade_in_fen": cash["trade_in_fen"], "list": movement_list},
         "cash": cash,
         "net_takings_fen": sales["net_fen"] - refunds_total,
         "last_sale_id": last_sale_id,
@@ -448,6 +451,8 @@ def z_report_rows(z, locale="zh_CN"):
             [_("Consignor payouts"), m(-cash["payout_fen"])]]
     if cash.get("buy_in_fen"):  # Z reports stored before buy-ins existed have no such key
         out.append([_("Bought from sellers"), m(-cash["buy_in_fen"])])
+    if cash.get("trade_in_fen"):
+        out.append([_("Trade-ins paid out"), m(-cash["trade_in_fen"])])
     out.append([_("Expected"), m(cash["expected_fen"])])
     if z.get("count"):
         out += [[_("Counted"), m(z["count"]["counted_fen"])], [_("Variance"), m(z["count"]["variance_fen"])]]

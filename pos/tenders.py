@@ -10,6 +10,8 @@ from core.errors import DomainError
 from core.money import format_money
 
 KINDS = ("cash", "card", "wechat", "alipay", "store_credit")
+#: The value of items the shopper hands in (``pos.trade_ins``): never typed, taken from the cart's trade-in lines.
+TRADE_IN = "trade_in"
 #: Mobile payments the shopper makes by scanning the shop's static payment QR (收款码) at the till.
 MOBILE_KINDS = ("wechat", "alipay")
 #: Tenders drawn from an account the shop keeps (``reference`` names the account holder); the area that
@@ -19,13 +21,17 @@ _account_checks = {}
 MAX_REFERENCE = 64
 
 
-def plan(total_fen, entries, currency="CNY", locale="zh_CN"):
+def plan(total_fen, entries, currency="CNY", locale="zh_CN", trade_in_fen=0):
     """Check the tenders for a sale and work out the change.
 
     Args:
         total_fen: what the customer owes.
         entries: list of dicts ``{"kind", "amount_fen", "reference"}`` in the order given. For cash,
             ``amount_fen`` is what the customer handed over; change comes back only from cash.
+        trade_in_fen: the value of the cart's trade-in lines (``pos.trade_ins``), applied first as a
+            ``trade_in`` tender of ``min(trade_in, total)`` with ``given_fen`` = the whole value; what it exceeds
+            the total by is not change but a drawer payout (:func:`pos.trade_ins.split`), so the typed
+            ``entries`` must then be empty.
 
     Returns:
         dict: ``tenders`` (list of ``{"kind", "amount_fen", "given_fen", "reference"}`` where
@@ -35,14 +41,14 @@ def plan(total_fen, entries, currency="CNY", locale="zh_CN"):
         DomainError: an unknown kind, a non-positive amount, a card/mobile amount over what is still
             due (no change from those), or the tenders not covering the total.
     """
-    result, change, remaining = _apply(total_fen, entries, currency, locale)
+    result, change, remaining = _apply(total_fen, entries, currency, locale, trade_in_fen)
     if remaining > 0:
         raise DomainError(_l("%(due)s still to pay.", due=format_money(remaining, currency, locale)), field="tender")
     return {"tenders": [t for t in result if t["amount_fen"] > 0 or t["kind"] != "cash"] or result,
             "paid_fen": total_fen, "change_fen": change}
 
 
-def still_due(total_fen, entries, currency="CNY", locale="zh_CN"):
+def still_due(total_fen, entries, currency="CNY", locale="zh_CN", trade_in_fen=0):
     """What is left to pay (fen, ≥ 0) after the tenders typed so far, checked as :func:`plan` checks them.
 
     Args:
@@ -52,16 +58,20 @@ def still_due(total_fen, entries, currency="CNY", locale="zh_CN"):
     Raises:
         DomainError: as :func:`plan`, except that tenders short of the total are not an error here.
     """
-    return _apply(total_fen, entries, currency, locale)[2]
+    return _apply(total_fen, entries, currency, locale, trade_in_fen)[2]
 
 
-def _apply(total_fen, entries, currency, locale):
+def _apply(total_fen, entries, currency, locale, trade_in_fen=0):
     """Check ``entries`` in order against ``total_fen``: ``(planned tenders, change_fen, remaining_fen)``.
 
     A refusal names the entry it is about: the ``DomainError`` gets ``row`` (its index in ``entries``), so
     the till shows the message beside that row's amount."""
     remaining = total_fen
     result, change = [], 0
+    if trade_in_fen > 0 and total_fen > 0:
+        applied = min(trade_in_fen, total_fen)
+        result.append({"kind": TRADE_IN, "amount_fen": applied, "given_fen": trade_in_fen, "reference": ""})
+        remaining -= applied
     for row, entry in enumerate(entries):
         try:
             applied = _apply_one(entry, remaining, result, currency, locale)
@@ -108,6 +118,7 @@ def label(kind):
         "wechat": _l("WeChat Pay"),
         "alipay": _l("Alipay"),
         "store_credit": _l("Store credit"),
+        TRADE_IN: _l("Trade-in"),
     }.get(kind, kind)
 
 

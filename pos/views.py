@@ -22,7 +22,7 @@ from core.i18n import current_locale
 from core.money import MoneyError, format_money, parse_fen, parse_money, parse_percent_bps
 from core.web import add_nav, background, owner_only, public, render, staff_only
 from pos import cart as carts
-from pos import display, payment_codes, sales, scanning, tenders
+from pos import display, payment_codes, sales, scanning, tenders, trade_ins
 from pos.forms import CompleteForm, DiscountForm, MobilePayForm, PaymentCodeForm, ScanForm
 from pos.refunds import sale_with_refunds
 from printing import documents as print_documents
@@ -56,11 +56,17 @@ def _till(db, message=None, kind="error", matches=None, sale=None, status=200, t
     cart_id = _cart_id(db)
     lines = carts.lines(db, cart_id)
     total = carts.totals(lines)
+    traded = trade_ins.lines(db, cart_id)
+    applied, due, payout = trade_ins.split(total["total_fen"], sum(t["value_fen"] for t in traded))
+    total.update(trade_in_fen=applied + payout, due_fen=due, payout_fen=payout)
     rows = tender_rows or [{"kind": "cash", "amount": "", "reference": ""}]
     shown_to_shopper = display.sync_paying(db, cart_id, mobile)
     return render(
         "pos/till.html", shown_to_shopper=shown_to_shopper, lines=lines, totals=total, message=message, message_kind=kind, matches=matches,
-        sale=sale, quick=tenders.quick_cash_amounts(total["total_fen"]) if total["total_fen"] else [],
+        trade_lines=traded, trade_in_endpoint=trade_ins.form_endpoint(),
+        sale_trade_ins=trade_ins.describe(db, current_app.config, sale["id"])
+        if sale and any(t["kind"] == tenders.TRADE_IN for t in sale["tenders"]) else [],
+        sale=sale, quick=tenders.quick_cash_amounts(due) if due else [],
         sale_key=uuid.uuid4().hex, tender_kinds=tenders.KINDS, tender_label=tenders.label,
         tender_rows=rows, status=status, discount_typed=discount_typed or {}, found_sale=found_sale,
         pay_error=pay_error if not any(row.get("error") for row in rows) else None,
@@ -153,6 +159,15 @@ def remove(line_id):
     return _till(db)
 
 
+@bp.route("/till/trade-in/<int:line_id>/remove", methods=["POST"])
+@staff_only
+def remove_trade_in(line_id):
+    """Take a trade-in line out of the cart before the sale (nothing was bought yet)."""
+    db = get_db()
+    trade_ins.remove(db, _cart_id(db), line_id)
+    return _till(db, _l("Trade-in removed; nothing was bought."), kind="ok")
+
+
 @bp.route("/till/clear", methods=["POST"])
 @staff_only
 def clear():
@@ -227,6 +242,8 @@ def _tender_entries(form):
                            "reference": form.mobile_reference.data or ""}]
     if form.expected_total.data == "0" and not any(row["amount"].strip() for row in rows):
         return []  # everything given away (a 100 % discount): nothing to pay, nothing to tender
+    if form.expected_due.data == "0" and not any(row["amount"].strip() for row in rows):
+        return []  # the trade-in pays it all (pos.trade_ins): nothing else to tender
     return _row_entries(rows)
 
 
@@ -241,7 +258,8 @@ def _mobile_due(db, form, typed):
         raise DomainError(_l("Unknown payment type."), field="tender")
     total = carts.totals(carts.lines(db, _cart_id(db)))["total_fen"]
     entries = _row_entries(typed)
-    due = tenders.still_due(total, entries, current_app.config["CURRENCY"], current_locale())
+    due = tenders.still_due(total, entries, current_app.config["CURRENCY"], current_locale(),
+                            trade_in_fen=trade_ins.total(db, _cart_id(db)))
     if due <= 0:
         raise DomainError(_l("Nothing is left to pay: tap “Complete sale”."), field="tender")
     return due
@@ -408,7 +426,11 @@ def sale_list():
 def _receipt_context(db, sale):
     sale = sale_with_refunds(db, sale["id"])  # shows VOID and any refunds on the receipt
     url = sales.shop_receipt_url(db, current_app.config, sale["receipt_no"])
-    return {"sale": sale, "receipt_qr": qr_svg(url), "receipt_url": url, "tender_label": tenders.label}
+    traded = trade_ins.describe(db, current_app.config, sale["id"])
+    for item in traded:
+        item["qr"] = qr_svg(item["certificate_url"])
+    return {"sale": sale, "receipt_qr": qr_svg(url), "receipt_url": url, "tender_label": tenders.label,
+            "trade_ins": traded}
 
 
 @bp.route("/sales/<int:sale_id>/receipt")

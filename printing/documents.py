@@ -5,7 +5,8 @@ Printing imports no domain area. The area that owns a fact registers a *source* 
 (:func:`register_source`), a function that reads the fact and answers plain data:
 
 - ``receipt``: ``source(db, config, {"sale_id": int, …})`` → ``{"sale": dict from pos.sales.get_sale,
-  "url": the e-receipt URL}`` (registered by ``pos``);
+  "url": the e-receipt URL, "trade_ins": the traded-in items with their certificates (may be empty)}``
+  (registered by ``pos``);
 - ``tag``: ``source(db, config, {"item_ids": [int], …})`` → ``[{"title", "tag", "price_fen",
   "consignor_number", "uri"}]`` (registered by ``inventory``), prices in fen as the till would charge;
 - ``voucher``: ``source(db, config, {"buy_in_id": int})`` → the purchase voucher's data (registered by
@@ -21,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 
 from core import clock
 from core.errors import DomainError
-from core.i18n import gettext_in
+from core.i18n import gettext_in, in_language
 from core.money import format_money
 from core.settings import get_setting, resolver_base
 from printing import layout, profiles, render
@@ -118,16 +119,19 @@ def _receipt(db, config, payload, printer, width, locale, money):
             and any(t["kind"] == "cash" for t in sale["tenders"])):
         kick = printer["drawer_pin"]
     tender_words = {"cash": _("Cash"), "card": _("Card"), "wechat": _("WeChat Pay"), "alipay": _("Alipay"),
-                    "store_credit": _("Store credit")}
+                    "store_credit": _("Store credit"), "trade_in": _("Trade-in")}
     labels = {"receipt": _("Receipt"), "subtotal": _("Subtotal"), "discount": _("Discount"),
               "total": _("Total"), "change": _("Change"), "void": _("VOID"),
-              "scan": _("Scan for your e-receipt"), "tender": lambda k: tender_words.get(k, k)}
+              "scan": _("Scan for your e-receipt"), "tender": lambda k: tender_words.get(k, k),
+              "traded_in": _("Traded in"), "payout": _("Paid out to you"),
+              "certificate": _("Trade-in certificate"), "verify": _("Scan to verify the trade-in")}
     return layout.receipt(width, sale, shop_name=get_setting(db, "shop_name") or "Resale POS",
                           shop_address=get_setting(db, "shop_address") or "",
                           shop_phone=get_setting(db, "shop_phone") or "",
                           footer=get_setting(db, "receipt_footer") or "", receipt_url=url,
                           when=_when(config, sale["created_at"], locale), money=money, labels=labels,
-                          kick_pin=kick)
+                          kick_pin=kick, trade_ins=[dict(item, category=in_language(item["category"], locale))
+                                                    for item in source.get("trade_ins") or []])
 
 
 def _test_page(db, config, printer, width, locale, money):

@@ -241,7 +241,7 @@ class Doc:
 
 
 def receipt(width_dots, sale, *, shop_name, shop_address="", shop_phone="", footer="", receipt_url, when, money,
-            labels, kick_pin=None):
+            labels, kick_pin=None, trade_ins=()):
     """The sale receipt.
 
     Args:
@@ -253,8 +253,12 @@ def receipt(width_dots, sale, *, shop_name, shop_address="", shop_phone="", foot
         labels: translated words: ``receipt``, ``subtotal``, ``discount``, ``total``, ``change``, ``scan``,
             ``void`` and ``tender`` (a ``kind -> label`` function).
         kick_pin: open the cash drawer on this pin (2 or 5) before printing, or ``None``.
+        trade_ins: items the shopper traded in (``title``, ``tag``, ``category``, ``value_fen``, ``certificate``,
+            ``certificate_url``): listed with their values under the bought items, and each one's trade-in
+            certificate (number and QR) after the e-receipt's QR; labels ``traded_in``, ``payout``,
+            ``certificate``, ``verify``.
 
-    Personal data is never printed: lines carry title, tag and price only.
+    Personal data is never printed: lines carry title, tag and price only; a trade-in names no seller.
     """
     doc = Doc(width_dots)
     if kick_pin:
@@ -277,6 +281,14 @@ def receipt(width_dots, sale, *, shop_name, shop_address="", shop_phone="", foot
         doc.pair(line["tag"], money(line["price_fen"]))
         if line["discount_fen"]:
             doc.pair(labels["discount"], "-" + money(line["discount_fen"]))
+    if trade_ins:
+        doc.rule()
+        doc.text(labels["traded_in"], bold=True)
+        for index, item in enumerate(trade_ins):
+            if index:
+                doc.feed(8)
+            doc.text(item["title"])
+            doc.pair(f"{item['tag']} · {item['certificate']}", "-" + money(item["value_fen"]))
     doc.rule()
     if sale["discount_fen"]:
         doc.pair(labels["subtotal"], money(sale["subtotal_fen"]))
@@ -288,10 +300,19 @@ def receipt(width_dots, sale, *, shop_name, shop_address="", shop_phone="", foot
             name += f" {tender['reference']}"
         doc.pair(name, money(tender["given_fen"] or tender["amount_fen"]))
     doc.pair(labels["change"], money(sale["change_fen"]))
+    if sale.get("trade_in_payout_fen"):
+        doc.pair(labels["payout"], money(sale["trade_in_payout_fen"]), bold=True)
     doc.rule()
     doc.feed(8)
     doc.qr(receipt_url, module=6 if width_dots <= 384 else 7)
     doc.text(labels["scan"], "center")
+    for item in trade_ins:
+        doc.rule()
+        doc.text(f"{labels['certificate']} {item['certificate']}", "center", bold=True)
+        doc.text(f"{item['category']} · {item['tag']}", "center")
+        doc.feed(8)
+        doc.qr(item["certificate_url"], module=5 if width_dots <= 384 else 6)
+        doc.text(labels["verify"], "center")
     if footer:
         doc.text(footer, "center")
     doc.cut()

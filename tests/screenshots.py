@@ -309,6 +309,44 @@ def buying_screens(browser, base, out, lang, pins):
         context.close()
 
 
+def tradein_screens(browser, base, out, lang, pins):
+    """A trade-in visit (issue 13 §3): the till's Trade-in form, the till with the trade-in line, the receipt as
+    the receipt printer prints it (PNG) and the public certificate, at 1280×800 and 800×1280 (certificate on a
+    phone). The trade-in is worth less than the purchase, so the demo's drawer need not pay out."""
+    for size_name, (width, height) in {"landscape": (1280, 800), "portrait": (800, 1280)}.items():
+        context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1,
+                                      locale=lang, extra_http_headers={"Accept-Language": lang})
+        page = context.new_page()
+        login(page, base, "Owner", pins["owner"])
+        page.goto(f"{base}/till")
+        page.click("#trade-in")
+        page.fill("#seller_name", "王秀英")
+        page.fill("#id_number", "11010519491231002X")
+        page.fill("#title", "Philips 电水壶 HD9316")
+        page.select_option("#category", index=3)
+        page.select_option("#condition", index=2)
+        page.fill("#cost", "5")
+        page.fill("#price", "39")
+        shoot(page, out, f"{size_name}-tradein-form")
+        page.click("#trade-in-submit")
+        page.wait_for_selector("#trade-in-lines")
+        page.fill("#scan", "a")
+        page.press("#scan", "Enter")
+        page.locator("#matches button").first.click()
+        page.wait_for_selector("#cart-lines .cart-line")
+        shoot(page, out, f"{size_name}-tradein-till")
+        page.locator(".quick button").first.click()
+        page.wait_for_selector("#trade-in-done")
+        sale_id = page.locator("#receipt-link").get_attribute("href").split("/")[2]
+        (out / f"{size_name}-tradein-receipt.png").write_bytes(
+            page.request.get(f"{base}/sales/{sale_id}/receipt.png").body())
+        page.goto(f"{base}/sales/{sale_id}/receipt")
+        href = page.locator(".trade-in-cert ~ .center a").first.get_attribute("href")
+        page.goto(base + href[href.index("/t/"):])
+        shoot(page, out, f"{size_name}-tradein-certificate")
+        context.close()
+
+
 GOODS_SIZES = {"portrait": (800, 1280), "phone": PHONE}
 
 
@@ -462,7 +500,7 @@ def main(argv=None):
     parser.add_argument("out", nargs="?", default="/tmp/shots")
     parser.add_argument("--lang", default="zh-CN", choices=["zh-CN", "en", "both"])
     parser.add_argument("--only", default="", help="comma-separated screens: setup,login,intake,items,item,"
-                        "consignors,till,tags,staff,error,public,tablet,item_edit,buying,goods,vehicle,settings,audit")
+                        "consignors,till,tags,staff,error,public,tablet,item_edit,buying,tradein,goods,vehicle,settings,audit")
     args = parser.parse_args(argv)
     reason = chromium_missing_reason()
     if reason:
@@ -492,6 +530,8 @@ def main(argv=None):
                                       next(r["id"] for r in rows if r["status"] == "available"))
                 if not only or "buying" in only:
                     buying_screens(browser, demo.url, out, lang, demo.pins)
+                if not only or "tradein" in only:
+                    tradein_screens(browser, demo.url, out, lang, demo.pins)
                 if not only or "goods" in only:
                     goods_screens(browser, demo.url, out, lang, demo.pins)
                 if not only or "vehicle" in only:
@@ -500,7 +540,7 @@ def main(argv=None):
                     settings_screens(browser, demo.url, out, lang, demo.pins)
                 if not only or "audit" in only:
                     audit_screens(browser, demo.url, out, lang, demo.pins)
-                if only <= {"tablet", "item_edit", "buying", "goods", "vehicle", "settings", "audit"} and only:
+                if only <= {"tablet", "item_edit", "buying", "tradein", "goods", "vehicle", "settings", "audit"} and only:
                     continue
                 for size_name, size in SIZES.items():
                     screens(browser, demo.url, empty.url, out, size_name, size, lang, demo.pins, only)

@@ -17,7 +17,8 @@ from tests.conftest import CASHIER_PIN, OWNER_PIN, login, text_of
 PUBLIC_ENDPOINTS = {"inventory.provenance", "pos.public_receipt", "core.healthz", "core.favicon", "staff.login", "staff.setup",
                     "core.set_language", "inventory.photo", "static", "inventory.digital_link",
                     "core.manifest", "core.service_worker", "core.offline", "core.connect_tablet",
-                    "core.ca_certificate", "display.shopper_view", "display.shopper_state", "display.shopper_code"}
+                    "core.ca_certificate", "display.shopper_view", "display.shopper_state", "display.shopper_code",
+                    "trade_in_public.certificate"}
 
 
 def english(client):

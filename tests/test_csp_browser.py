@@ -11,7 +11,7 @@ from datetime import date
 
 import pytest
 
-from buying import buyins
+from buying import buyins, tradein
 from consignment import agreements
 from core.db import connect, transaction
 from core.settings import get_setting, set_setting
@@ -64,6 +64,15 @@ def shop(live_server):
             seller={"name": "王秀英", "id_type": "resident_id", "id_number": "11010519491231002X"}, method="alipay",
             reference="2026113000001", lines=[{"title": "Walkman WM-2", "category": category, "condition": "B",
                                                "brand": "Sony", "price_fen": 30000, "cost_fen": 12000}])
+        with app.test_request_context():  # a trade-in sale: its receipt and certificate page are visited
+            trade_cart = carts.new_cart(db, live_server.owner)
+            carts.add_item(db, trade_cart, made[1]["id"])
+            tradein.add_to_cart(db, app.extensions["vault"], trade_cart,
+                                seller={"name": "王秀英", "id_type": "resident_id", "id_number": "11010519491231002X"},
+                                line={"title": "Old kettle", "category": category, "condition": "B", "brand": "",
+                                      "price_fen": 2000, "cost_fen": 1000})
+            sales.complete_sale(db, app.config, cart_id=trade_cart, idempotency_key="csp-trade-in",
+                                entries=[{"kind": "cash", "amount_fen": 801}])
         printer_id = printers.save_printer(db, {
             "name": "Counter", "connection": "network", "host": "127.0.0.1", "port": "9100", "profile": "POS-5890",
             "chinese_mode": "resident", "qr_mode": "bitmap", "raster": "gsv0", "for_receipts": True,
@@ -102,7 +111,7 @@ def shop(live_server):
         "shift_id": shift_id, "tag": phone["tag"], "photo": photo_item["photo"], "code": "en",
         "gtin": "06901234567892", "serial": 1, "key": "csp-sale", "kind": "wechat", "job_id": job_id, "token": display_token, "item_ids": ",".join(str(i["id"]) for i in made),
         "photo_item_id": photo_item["id"],
-        "buy_in_id": buy_in["id"],
+        "buy_in_id": buy_in["id"], "cert_no": 1,
         "car_id": car["id"], "car_tag": car["tag"], "car_category": "二手车 Used cars", "number": "TR-2026-0001",
     }
     return live_server
@@ -132,7 +141,8 @@ def urls_for(app, data):
         found.append(rule.build(values)[1])
     with app.test_request_context():
         token = sales.receipt_token(app.config["SECRET_KEY"], data["receipt_no"])
-    extra = [f"/r/{data['receipt_no']}?k={token}", f"/tags/sheet?ids={data['item_ids']}",
+        cert_token = tradein.certificate_token(app.config["SECRET_KEY"], data["cert_no"])
+    extra = [f"/r/{data['receipt_no']}?k={token}", f"/t/{data['cert_no']}?k={cert_token}", "/sales/2/receipt", f"/tags/sheet?ids={data['item_ids']}",
              f"/printing/tags?ids={data['item_ids']}", "/items?q=围城", "/no/such/page",
              f"/items/{data['photo_item_id']}", f"/items/{data['photo_item_id']}/edit", f"/items/{data['car_id']}",
              f"/i/{data['car_tag']}", f"/intake?category={data['car_category']}"]

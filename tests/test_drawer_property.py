@@ -1,16 +1,21 @@
 """Property: over random days of activity the drawer's expected cash always equals
 float + cash in − cash out (computed here by an independent model), and the Z report reconciles with
-the sales, refunds and payouts of the day."""
+the sales, refunds and payouts of the day — trade-in sales included (issue 13 §3: the trade-in is a tender, what
+it exceeds the purchase by leaves the drawer, a payout beyond the drawer is refused, refunds give the trade-in's
+part back in cash, such a sale is never voided)."""
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from buying import tradein
 from core.db import transaction
 from core.errors import DomainError
 from pos import cart as carts
 from pos import refunds, sales, shifts
 from pos.drawer import record_cash_movement
 from tests.conftest import OWNER_PIN
+
+SELLER = {"name": "王秀英", "id_type": "resident_id", "id_number": "11010519491231002X", "phone": ""}
 
 op = st.one_of(
     st.tuples(st.just("sale"), st.lists(st.integers(1, 30000), min_size=1, max_size=3),
@@ -21,6 +26,8 @@ op = st.one_of(
     st.tuples(st.just("refund"), st.integers(0, 50), st.sampled_from(["cash", "original"]),
               st.lists(st.integers(0, 120), min_size=1, max_size=3)),
     st.tuples(st.just("void"), st.integers(0, 50)),
+    st.tuples(st.just("trade_in"), st.lists(st.integers(1, 30000), min_size=1, max_size=2),
+              st.lists(st.integers(1, 40000), min_size=1, max_size=2), st.sampled_from(["cash", "card"])),
 )
 
 _counter = [0]
@@ -42,6 +49,7 @@ def test_drawer_and_z_report_add_up(app, db, staff, make_item, float_fen, ops, c
     cash_in = cash_out = 0
     my_sales = []   # model: dicts with id, total, tenders [(kind, amount)], lines, voided, refunded
     refunds_total = 0
+    trade_in_paid = 0  # model: cash paid to shoppers whose trade-in exceeded their purchase
 
     def expected():
         return float_fen + cash_in - cash_out
@@ -74,6 +82,42 @@ def test_drawer_and_z_report_add_up(app, db, staff, make_item, float_fen, ops, c
             my_sales.append({"id": sale["id"], "total": total, "tenders": tenders, "voided": False,
                              "lines": [{"id": l["id"], "net": l["net_fen"], "refunded": False} for l in sale["lines"]],
                              "given_back": {}})
+        elif kind == "trade_in":
+            _, prices, values, how = step
+            items = [make_item(price_fen=p, consignor_id=None) for p in prices]
+            total, value = sum(prices), sum(values)
+            applied = min(total, value)
+            due, payout = total - applied, value - applied
+            entries = [{"kind": how, "amount_fen": due}] if due else []
+            cart_id = carts.new_cart(db, staff["cashier"])
+            for item in items:
+                carts.add_item(db, cart_id, item["id"])
+            with app.test_request_context():
+                for cost in values:
+                    tradein.add_to_cart(db, app.extensions["vault"], cart_id, seller=SELLER,
+                                        line={"title": "Old radio", "category": items[0]["category"],
+                                              "condition": "B", "brand": "", "price_fen": cost + 1, "cost_fen": cost})
+                before = db.execute("SELECT count(*) FROM buy_ins").fetchone()[0]
+                if payout and payout > expected():  # (a consignor payout may take the drawer below 0)
+                    try:
+                        sales.complete_sale(db, app.config, cart_id=cart_id, entries=entries,
+                                            idempotency_key=_key("t"), staff_id=staff["cashier"])
+                        raise AssertionError("a trade-in paid out more than the drawer holds")
+                    except DomainError:
+                        assert db.execute("SELECT count(*) FROM buy_ins").fetchone()[0] == before
+                    continue
+                sale = sales.complete_sale(db, app.config, cart_id=cart_id, entries=entries,
+                                           idempotency_key=_key("t"), staff_id=staff["cashier"])
+            assert db.execute("SELECT count(*) FROM buy_ins").fetchone()[0] == before + 1
+            assert sale["trade_in_payout_fen"] == payout
+            tenders = [("trade_in", applied)] + ([(how, due)] if due else [])
+            assert [(t["kind"], t["amount_fen"]) for t in sale["tenders"]] == tenders
+            cash_in += due if how == "cash" else 0
+            cash_out += payout
+            trade_in_paid += payout
+            my_sales.append({"id": sale["id"], "total": total, "tenders": tenders, "voided": False,
+                             "trade_in": True, "given_back": {},
+                             "lines": [{"id": l["id"], "net": l["net_fen"], "refunded": False} for l in sale["lines"]]})
         elif kind == "paid_in":
             if step[1] <= 0:
                 try:
@@ -115,10 +159,13 @@ def test_drawer_and_z_report_add_up(app, db, staff, make_item, float_fen, ops, c
             else:  # dry run of "original methods, in order": how much of it is cash
                 cash_part, left = 0, total_wanted
                 for k, paid in sale["tenders"]:
+                    if k == "trade_in":  # the old items were bought: that part goes back in cash
+                        continue
                     take = min(paid - sale["given_back"].get(k, 0), left)
                     if take > 0:
                         left -= take
                         cash_part += take if k == "cash" else 0
+                cash_part += left
             bad = bad or (cash_part > 0 and cash_part > expected())  # no cash out of a drawer without it
             if bad:
                 try:
@@ -140,6 +187,8 @@ def test_drawer_and_z_report_add_up(app, db, staff, make_item, float_fen, ops, c
                 else:  # the model of "original methods, in order, each up to what it paid less given back"
                     left = total
                     for k, paid in sale["tenders"]:
+                        if k == "trade_in":
+                            continue
                         room = paid - sale["given_back"].get(k, 0)
                         take = min(room, left)
                         if take > 0:
@@ -147,7 +196,8 @@ def test_drawer_and_z_report_add_up(app, db, staff, make_item, float_fen, ops, c
                             left -= take
                             if k == "cash":
                                 cash_out += take
-                    assert left == 0
+                    cash_out += left  # the trade-in's part, in cash
+                    sale["given_back"]["cash"] = sale["given_back"].get("cash", 0) + left
                 for line in result["lines"]:
                     assert line["consignor_share_fen"] + line["shop_share_fen"] == line["amount_fen"]
         elif kind == "void" and my_sales:
@@ -156,11 +206,11 @@ def test_drawer_and_z_report_add_up(app, db, staff, make_item, float_fen, ops, c
             try:
                 refunds.void_sale(db, app.config, sale_id=sale["id"], owner_id=staff["owner"], pin=OWNER_PIN,
                                   reason="v")
-                assert not sale["voided"] and not refunded
+                assert not sale["voided"] and not refunded and not sale.get("trade_in")
                 sale["voided"] = True
                 cash_in -= sum(a for k, a in sale["tenders"] if k == "cash")
             except DomainError:
-                assert sale["voided"] or refunded
+                assert sale["voided"] or refunded or sale.get("trade_in")
         assert shifts.cash_summary(db, shift["id"])["expected_fen"] == expected()
 
     counted = max(0, expected() + counted_delta)
@@ -179,3 +229,7 @@ def test_drawer_and_z_report_add_up(app, db, staff, make_item, float_fen, ops, c
     assert sum(c["refunds_fen"] for c in z["categories"]) == refunds_total
     assert z["voids"]["total_fen"] == sum(s["total"] for s in my_sales if s["voided"])
     assert z["movements"]["payout_fen"] == sum(step[1] for step in ops if step[0] == "payout")
+    assert z["cash"]["trade_in_fen"] == trade_in_paid
+    trade_in_tender = next((t for t in z["tenders"] if t["kind"] == "trade_in"), None)
+    applied = sum(a for s in live if s.get("trade_in") for k, a in s["tenders"] if k == "trade_in")
+    assert (trade_in_tender["sales_fen"] if trade_in_tender else 0) == applied

@@ -17,9 +17,11 @@ from terms import markdowns
 #: completion (these books are not regulated, so nothing more: no device or erasure reads), and since names per
 #: language for categories one read of the category names per page that shows a category (the cart's lines;
 #: ``core.i18n.in_language``, once per request), and since vehicles (goods.gate.record_sale) one more read of
-#: that setting per sale, to write a sold vehicle's transfer record.
+#: that setting per sale, to write a sold vehicle's transfer record; since trade-ins (pos.trade_ins) one read
+#: of the cart's trade-in lines per till redraw and one inside the sale; since pos m007 one trigger program per
+#: sold line (``cart_lines_follow_stock``: SQLite runs its WHEN clause and the trace reports it as the UPDATE).
 STATEMENTS_SCAN_3RD = 20
-STATEMENTS_COMPLETE = 49
+STATEMENTS_COMPLETE = 53
 
 
 @pytest.fixture

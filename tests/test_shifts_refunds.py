@@ -256,7 +256,8 @@ def test_z_report_exact_values_and_reconciliation(app, db, staff, day, consignor
     assert cons == {"A17": (2, 11800, 1080 + 6000, 1800, 1080), "": (1, 2550, 0, 0, 0)}
     cash = z["cash"]
     assert cash == {"float_fen": 20000, "cash_sales_fen": 8350, "cash_refunds_fen": 1800, "paid_in_fen": 1000,
-                    "paid_out_fen": 450, "payout_fen": 3000, "buy_in_fen": 0, "expected_fen": 20000 + 8350 + 1000 - 1800 - 450 - 3000}
+                    "paid_out_fen": 450, "payout_fen": 3000, "buy_in_fen": 0, "trade_in_fen": 0,
+                    "expected_fen": 20000 + 8350 + 1000 - 1800 - 450 - 3000}
     assert z["count"]["counted_fen"] == 24500 and z["count"]["variance_fen"] == 24500 - 24100
     assert (closed["expected_cash_fen"], closed["counted_cash_fen"], closed["variance_fen"]) == (24100, 24500, 400)
     rows = shifts.z_report_rows(z, locale="en")

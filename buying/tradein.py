@@ -1,0 +1,159 @@
+"""Trade-in at the till (以旧换新, issue 13 §3): in one visit the shopper hands in old items and buys others.
+
+* **At the till** (:func:`add_to_cart`): the old item and its seller are checked with the buy-in's own rules
+  (:func:`buying.sellers.clean_seller`: GB 11643, under 18; :func:`buying.buyins.clean_lines`: category,
+  condition, value and asking price > 0, no personal data in the title) and put in the till's cart as a
+  trade-in line (:mod:`pos.trade_ins`): title, category and value in clear, the seller and item details
+  sealed with the vault (Fernet) in the line's payload. Nothing is bought yet; the line can be removed.
+* **Completing the sale** (:func:`complete`, registered with ``pos.trade_ins.register``, run inside
+  :func:`pos.sales.complete_sale`'s transaction): one buy-in per seller (``method`` = ``trade_in``, the
+  sale's id; the buy-in's total is the trade-in value), each old item taken in as shop stock with its cost
+  (``inventory.items.intake``, ``buy_in_lines``), its EPCIS ``receiving`` event with the shop as the new owner
+  (:func:`sync.outbox.record_buy_in`), and a numbered **trade-in certificate** naming that event. ``pos`` writes
+  the sale, the ``trade_in`` tender and any drawer payout in the same transaction.
+* **The certificate** (``TI000001``): anyone with its QR (``/t/<no>?k=<token>``, a keyed token as on
+  receipts, so numbers cannot be walked) sees the category, the time, the shop and the EPCIS event id —
+  no personal data (:func:`public_certificate`).
+"""
+
+import hashlib
+import hmac
+import json
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from buying import sellers
+from buying.buyins import clean_lines, voucher_code
+from core import clock
+from core.db import one, rows
+from core.errors import DomainError, NotFound
+from core.settings import get_setting, resolver_base
+from inventory import items as inventory_items
+from pos import trade_ins
+from sync import outbox
+
+
+def certificate_code(cert_no):
+    """The printed certificate number: ``TI`` and six digits, e.g. ``TI000003``."""
+    return f"TI{int(cert_no):06d}"
+
+
+def certificate_token(secret_key, cert_no):
+    """HMAC-SHA256(secret_key, "trade-in:{cert_no}"), first 12 hex digits (as :func:`pos.sales.receipt_token`)."""
+    key = secret_key.encode() if isinstance(secret_key, str) else secret_key
+    return hmac.new(key, f"trade-in:{cert_no}".encode(), hashlib.sha256).hexdigest()[:12]
+
+
+def certificate_token_ok(secret_key, cert_no, token):
+    """True when ``token`` is :func:`certificate_token` of ``cert_no`` (constant-time compare)."""
+    return hmac.compare_digest(str(token or "").encode(), certificate_token(secret_key, cert_no).encode())
+
+
+def certificate_url(db, config, cert_no):
+    """The certificate's QR payload: ``{resolver base}/t/{cert_no}?k={token}``."""
+    return f"{resolver_base(db, config)}/t/{cert_no}?k={certificate_token(config['SECRET_KEY'], cert_no)}"
+
+
+def add_to_cart(db, vault, cart_id, *, seller, line, moment=None):
+    """Check a trade-in and add it to the till's cart; return the cart line's id.
+
+    Args:
+        vault: ``core.crypto.Vault`` (seals the seller and the item's details).
+        seller: as for :func:`buying.sellers.clean_seller` (``name``, ``id_type``, ``id_number``, ``phone``).
+        line: ``title``, ``category``, ``condition``, ``brand``, ``cost_fen`` (the trade-in value, > 0) and
+            ``price_fen`` (the asking price when the shop sells it on, > 0), fen.
+
+    Raises:
+        DomainError: a bad seller field (wrong ID check character, under 18 …) or item field, on its field;
+            nothing is added.
+    """
+    moment = moment or clock.now()
+    person = sellers.clean_seller(db, moment=moment, **seller)
+    if person["guardian"]:  # the till form has no guardian fields: never reached under the refuse policy
+        raise DomainError(_l("A minor's trade-in needs a guardian: take it as a buy-in instead."), field="id_number")
+    clean = clean_lines(db, [line])[0]
+    sealed = vault.encrypt(json.dumps({"seller": {k: person[k] for k in ("name", "id_type", "id_number", "phone")},
+                                       "line": clean}, ensure_ascii=False))
+    return trade_ins.add(db, cart_id, title=clean["title"], category=clean["category"], value_fen=clean["cost_fen"],
+                         payload=sealed)
+
+
+def _unseal(vault, line):
+    data = json.loads(vault.decrypt(line["payload"]))
+    return data["seller"], data["line"]
+
+
+def complete(db, config, *, sale, lines, staff_id, moment):
+    """Buy the old items of a trade-in sale (the ``complete`` hook of :mod:`pos.trade_ins`); call only inside
+    the sale's transaction.
+
+    Args:
+        sale: the sale just written (``id``, ``receipt_no``).
+        lines: the cart's trade-in lines (:func:`pos.trade_ins.lines`).
+
+    Raises:
+        DomainError: a seller no longer passes the rules (e.g. the line was added before midnight of an 18th
+            birthday's eve — checked again at this moment); the sale is then rolled back.
+    """
+    vault = current_app.extensions["vault"]
+    groups = {}
+    for line in lines:
+        seller, item = _unseal(vault, line)
+        person = sellers.clean_seller(db, moment=moment, **seller)
+        key = sellers.id_key(vault, person["id_type"], person["id_number"])
+        groups.setdefault(key, (person, []))[1].append(item)
+    cert_no = db.execute("SELECT COALESCE(max(cert_no), 0) FROM trade_in_certificates").fetchone()[0]
+    now = clock.iso(moment)
+    for index, (person, items) in enumerate(groups.values()):
+        voucher_no = db.execute("SELECT COALESCE(max(voucher_no), 0) + 1 FROM buy_ins").fetchone()[0]
+        seller_id = sellers.save_seller(db, vault, person, moment)
+        buy_in_id = db.execute(
+            "INSERT INTO buy_ins (voucher_no, at, staff_id, seller_id, total_fen, method, reference, "
+            "idempotency_key, sale_id) VALUES (?, ?, ?, ?, ?, 'trade_in', ?, ?, ?)",
+            (voucher_no, now, staff_id, seller_id, sum(i["cost_fen"] for i in items), str(sale["receipt_no"]),
+             f"trade-in:{sale['id']}:{index}", sale["id"]),
+        ).lastrowid
+        for item in items:
+            taken = inventory_items.intake(db, config, title=item["title"], category=item["category"],
+                                           condition=item["condition"], price_fen=item["price_fen"],
+                                           consignor_id=None, brand=item["brand"], staff_id=staff_id, moment=moment)
+            db.execute("INSERT INTO buy_in_lines (buy_in_id, item_id, cost_fen, suggested_fen) VALUES (?, ?, ?, NULL)",
+                       (buy_in_id, taken["id"], item["cost_fen"]))
+            event_id = outbox.record_buy_in(db, taken, moment=moment)
+            cert_no += 1
+            db.execute("INSERT INTO trade_in_certificates (cert_no, at, sale_id, buy_in_id, item_id, category, "
+                       "value_fen, event_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       (cert_no, now, sale["id"], buy_in_id, taken["id"], item["category"], item["cost_fen"],
+                        event_id))
+
+
+def describe(db, config, sale_id):
+    """The traded-in items of a sale (the ``describe`` hook of :mod:`pos.trade_ins`): ``title``, ``category``,
+    ``value_fen``, ``tag``, ``certificate`` (code), ``cert_no``, ``certificate_url``, ``voucher``. No seller."""
+    found = rows(db, "SELECT c.cert_no, c.category, c.value_fen, i.title, i.tag, b.voucher_no "
+                     "FROM trade_in_certificates c JOIN items i ON i.id = c.item_id JOIN buy_ins b ON b.id = c.buy_in_id "
+                     "WHERE c.sale_id = ? ORDER BY c.cert_no", (sale_id,))
+    return [dict(row, certificate=certificate_code(row["cert_no"]), voucher=voucher_code(row["voucher_no"]),
+                 certificate_url=certificate_url(db, config, row["cert_no"])) for row in found]
+
+
+def public_certificate(db, cert_no):
+    """What the public certificate page shows: ``code``, ``at`` (UTC ISO), ``category``, ``tag`` (the old item's
+    tag, whose page ``/i/<tag>`` shows its provenance), ``event_id`` (the EPCIS ``receiving`` event by this
+    shop), ``shop_name``, ``shop_address``. No personal data, no price.
+
+    Raises:
+        NotFound: no such certificate.
+    """
+    row = one(db, "SELECT c.cert_no, c.at, c.category, c.event_id, i.tag FROM trade_in_certificates c "
+                  "JOIN items i ON i.id = c.item_id WHERE c.cert_no = ?", (cert_no,))
+    if row is None:
+        raise NotFound(_l("No such trade-in certificate."))
+    return dict(row, code=certificate_code(row["cert_no"]), shop_name=get_setting(db, "shop_name") or "Resale POS",
+                shop_address=get_setting(db, "shop_address") or "")
+
+
+def register():
+    """Take part in the till's sales (``pos.trade_ins.register``); called from :func:`buying.views.register`."""
+    trade_ins.register(complete=complete, describe=describe, form_endpoint="buying.trade_in")
