@@ -11,7 +11,7 @@ import unicodedata
 
 from flask_babel import lazy_gettext as _l
 
-from core import clock
+from core import clock, notices
 from core.crypto import mask_id_number, mask_phone
 from core.db import checkpoint, one, rows, transaction
 from core.errors import DomainError, NotFound
@@ -55,7 +55,7 @@ def _id_document(id_type, id_number):
 
 
 def create_consignor(db, vault, *, number, name, phone="", split_bps=6000, notes="", consent=False,
-                     id_type="", id_number=""):
+                     id_type="", id_number="", notice_version=None, signature_png=None):
     """Create a consignor and return its id.
 
     Args:
@@ -67,10 +67,14 @@ def create_consignor(db, vault, *, number, name, phone="", split_bps=6000, notes
         consent: the consignor acknowledged the privacy notice now (timestamp recorded).
         id_type, id_number: an optional identity document (:data:`core.identity.ID_TYPES`; the number is
             checked by :func:`core.identity.clean_id_document` and stored encrypted). Both empty: none.
+        notice_version: with ``consent``, the version of the consignor notice the form showed
+            (:func:`core.notices.check_version`; ``None``: the one in force); the acknowledgement is stored in
+            the same transaction (:func:`core.notices.record_ack`, kept after any purge).
+        signature_png: the consignor's signature under the notice (PNG bytes), or ``None``.
 
     Raises:
         DomainError: invalid or duplicate number, bad name/phone/ID document, split outside 0–100 %, an ID
-            or phone number in the notes.
+            or phone number in the notes, a notice newer than the one shown (field ``consent``).
     """
     number = validate_consignor_number(number)
     name = _clean_name(name)
@@ -89,6 +93,10 @@ def create_consignor(db, vault, *, number, name, phone="", split_bps=6000, notes
             (number, vault.encrypt(name), vault.encrypt(phone), int(split_bps), notes,
              now if consent else None, now, id_type, vault.encrypt(id_number)),
         )
+        if consent:
+            version = notices.check_version(db, "consignor", notice_version)
+            notices.record_ack(db, vault, "consignor", cursor.lastrowid, version=version, name=name,
+                               id_type=id_type, id_number=id_number, signature_png=signature_png)
     return cursor.lastrowid
 
 
