@@ -9,7 +9,7 @@ content in the database pages, and the WAL is checkpointed and truncated after t
 
 from flask_babel import lazy_gettext as _l
 
-from core import clock
+from core import clock, notices
 from core.backup import retention_outlook
 from core.db import checkpoint, one, transaction
 from core.errors import Conflict, NotFound
@@ -17,14 +17,16 @@ from core.money import format_money
 from terms import ledger
 
 
-def erase_consignor(db, consignor_id, *, moment=None):
+def erase_consignor(db, consignor_id, *, moment=None, checkpoint_wal=True):
     """Erase a consignor's personal data. Idempotent (erasing twice changes nothing more).
 
     Refused while the shop still owes them money (available or pending balance) — pay them first, as the
     payout needs to know who to pay.
 
     After the erasure commits, the WAL is checkpointed and truncated (:func:`core.db.checkpoint`), so no
-    copy of the erased pages stays in the ``-wal`` file.
+    copy of the erased pages stays in the ``-wal`` file (``checkpoint_wal=False``: the caller checkpoints once
+    after a batch, as the purge does). The notice acknowledgements stay (:mod:`core.notices`); the old values in
+    the correction history are wiped (:func:`core.notices.forget_corrections`).
 
     Raises:
         NotFound: unknown consignor. Conflict: a balance is still owed (the message gives it).
@@ -44,7 +46,9 @@ def erase_consignor(db, consignor_id, *, moment=None):
         db.execute("UPDATE consignors SET name_enc = NULL, phone_enc = NULL, id_type = NULL, id_number_enc = NULL, "
                    "notes = '', erased_at = ? WHERE id = ?", (clock.iso(moment), consignor_id))
         db.execute("UPDATE agreements SET signature_png = NULL WHERE consignor_id = ?", (consignor_id,))
-    checkpoint(db)
+        notices.forget_corrections(db, "consignor", consignor_id)
+    if checkpoint_wal:
+        checkpoint(db)
 
 
 def backups_holding_erased(erased_at, backup_dir, keep, interval_hours):

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from core import clock, notices
 from core.crypto import mask_id_number, mask_phone
 from core.db import checkpoint, one, rows, transaction
-from core.errors import DomainError, NotFound
+from core.errors import Conflict, DomainError, NotFound
 from core.identity import ID_TYPES, clean_id_document
 from core.text import find_personal_data as find_in_notes
 from core.text import mask_number, refuse_personal_data
@@ -267,3 +267,49 @@ def scrub_notes(db, vault):
     if counts["consignors"]:
         checkpoint(db)
     return counts
+
+
+def correct_consignor(db, vault, consignor_id, *, name=None, phone=None, id_type=None, id_number=None, reason,
+                      staff_id=None, moment=None):
+    """Correct a consignor's identity (PIPL Art. 46): each field given (not ``None``) is checked as on the form
+    and replaces the stored one; the old value is kept encrypted in ``identity_corrections`` with who, when and
+    why (:func:`core.notices.record_correction`). Call inside a transaction.
+
+    Args:
+        id_type, id_number: ``""`` for both removes the document.
+
+    Returns:
+        list[str]: the fields that changed (``name``, ``phone``, ``id_type``, ``id_number``).
+
+    Raises:
+        NotFound: unknown consignor. Conflict: erased. DomainError: a bad value (on its field), no reason.
+    """
+    row = one(db, "SELECT * FROM consignors WHERE id = ?", (consignor_id,))
+    if row is None:
+        raise NotFound(_l("No such consignor."))
+    if row["erased_at"]:
+        raise Conflict(_l("This consignor's data is erased: there is nothing to correct."))
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise DomainError(_l("Say why the data is corrected."), field="reason")
+    old = {"name": vault.decrypt(row["name_enc"]), "phone": vault.decrypt(row["phone_enc"]),
+           "id_type": row["id_type"] or "", "id_number": vault.decrypt(row["id_number_enc"])}
+    new = dict(old)
+    if name is not None:
+        new["name"] = _clean_name(name)
+    if phone is not None:
+        new["phone"] = _clean_phone(phone)
+    if id_type is not None or id_number is not None:
+        kind = old["id_type"] if id_type is None else id_type
+        number = old["id_number"] if id_number is None else id_number
+        kind, number = _id_document(kind, number)
+        new["id_type"], new["id_number"] = kind or "", number or ""
+    changed = [field for field in ("name", "phone", "id_type", "id_number") if new[field] != old[field]]
+    for field in changed:
+        notices.record_correction(db, vault, "consignor", consignor_id, field, old[field], reason=reason,
+                                  staff_id=staff_id, moment=moment)
+    if changed:
+        db.execute("UPDATE consignors SET name_enc = ?, phone_enc = ?, id_type = ?, id_number_enc = ? WHERE id = ?",
+                   (vault.encrypt(new["name"]), vault.encrypt(new["phone"]), new["id_type"] or None,
+                    vault.encrypt(new["id_number"]), consignor_id))
+    return changed
