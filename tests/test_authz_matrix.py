@@ -71,6 +71,7 @@ def _fixture_values(app, db, staff, consignor, make_item):
         "token": token,
         "photo_id": photo_id,
         "buy_in_id": buy_in["id"],
+        "seller_id": buy_in["seller"]["id"],
     }
 
 

@@ -95,6 +95,7 @@ def shop(live_server):
         "gtin": "06901234567892", "serial": 1, "key": "csp-sale", "kind": "wechat", "job_id": job_id, "token": display_token, "item_ids": ",".join(str(i["id"]) for i in made),
         "photo_item_id": photo_item["id"],
         "buy_in_id": buy_in["id"],
+        "seller_id": buy_in["seller"]["id"],
     }
     return live_server
 
