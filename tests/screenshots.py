@@ -291,6 +291,31 @@ def buying_screens(browser, base, out, lang, pins):
 GOODS_SIZES = {"portrait": (800, 1280), "phone": PHONE}
 
 
+def privacy_screens(browser, base, out, lang, pins):
+    """Privacy (issue 13 §4–5) at 800×1280: the notice with its signature pad on the new-consignor form (signed),
+    the purge outlook and the privacy settings."""
+    context = browser.new_context(viewport={"width": 800, "height": 1280}, device_scale_factor=1, locale=lang,
+                                  extra_http_headers={"Accept-Language": lang}, has_touch=True)
+    page = context.new_page()
+    login(page, base, "Owner", pins["owner"])
+    page.goto(f"{base}/consignors/new")
+    pad = page.locator("canvas[data-signature-pad]")
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    page.mouse.move(box["x"] + 40, box["y"] + 100)
+    page.mouse.down()
+    for step in range(1, 12):
+        page.mouse.move(box["x"] + 40 + step * 35, box["y"] + 100 + (30 if step % 2 else -30))
+    page.mouse.up()
+    page.locator("input[name=consent][value=yes]").check()
+    shoot(page, out, "portrait-consignor-notice")
+    page.goto(f"{base}/privacy/")
+    shoot(page, out, "portrait-privacy-purge")
+    page.goto(f"{base}/privacy/settings")
+    shoot(page, out, "portrait-privacy-settings")
+    context.close()
+
+
 def goods_screens(browser, base, out, lang, pins):
     """Regulated electronics (issue 12): intake of a phone (device fields, a mistyped IMEI) at 800×1280 and
     390×844; at 390×844 also the certificate form and the public page with its certificate and erasure."""
@@ -408,7 +433,9 @@ def main(argv=None):
                     goods_screens(browser, demo.url, out, lang, demo.pins)
                 if not only or "settings" in only:
                     settings_screens(browser, demo.url, out, lang, demo.pins)
-                if only <= {"tablet", "item_edit", "buying", "goods", "settings"} and only:
+                if not only or "privacy" in only:
+                    privacy_screens(browser, demo.url, out, lang, demo.pins)
+                if only <= {"tablet", "item_edit", "buying", "goods", "settings", "privacy"} and only:
                     continue
                 for size_name, size in SIZES.items():
                     screens(browser, demo.url, empty.url, out, size_name, size, lang, demo.pins, only)
