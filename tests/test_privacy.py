@@ -278,6 +278,7 @@ def test_a_correction_keeps_the_old_value_encrypted_with_who_when_and_why(owner_
 
 def test_a_consignor_correction_of_the_phone(owner_client, app, db, staff, fixed_clock):
     cid = consignors.create_consignor(db, vault(app), number="B6", name=NAME, phone=PHONE, consent=True)
+    assert f'href="/privacy/consignors/{cid}"' in owner_client.get(f"/consignors/{cid}").get_data(as_text=True)
     bad = owner_client.post(f"/privacy/consignors/{cid}/correct", data={"phone": "12ab", "reason": "new phone"})
     assert bad.status_code == 422 and "A phone number is 5 to 15 digits." in text_of(bad)
     assert owner_client.post(f"/privacy/consignors/{cid}/correct",
