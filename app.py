@@ -32,6 +32,7 @@ import goods
 import inventory
 import pos
 import printing
+import privacy
 import reports
 import staff
 import sync
@@ -67,6 +68,7 @@ from pos import views as pos_views
 from printing import migrations as printing_migrations
 from printing import views as printing_views
 from reports import audit_views
+from privacy import views as privacy_views
 from reports import views as report_views
 from staff import migrations as staff_migrations
 from staff import views as staff_views
@@ -101,6 +103,7 @@ AREAS = [
     (printing, printing_migrations.migrations, [printing_views]),
     (consignment, consignment_migrations.migrations, [consignment_views]),
     (buying, buying_migrations.migrations, [buying_views]),
+    (privacy, None, [privacy_views]),
     (terms, None, []),
     (reports, None, [report_views, audit_views]),
 ]

@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from buying import sellers, valuation
-from core import clock
+from core import clock, notices
 from core.crypto import mask_id_number, mask_name
 from core.db import one, rows, transaction
 from core.errors import DomainError, NotFound
@@ -116,7 +116,7 @@ def clean_payment(method, reference):
 
 
 def create_buy_in(db, config, vault, *, seller, lines, method, reference="", idempotency_key, staff_id=None,
-                  moment=None):
+                  moment=None, consent=True, notice_version=None, signature_png=None):
     """Buy items from a seller; return the buy-in (:func:`get_buy_in`) with ``warnings``.
 
     Args:
@@ -127,13 +127,18 @@ def create_buy_in(db, config, vault, *, seller, lines, method, reference="", ide
         lines: see :func:`clean_lines` (cost and asking price in fen).
         method: ``cash`` (from the drawer), ``wechat``, ``alipay`` or ``bank``; reference: for a transfer.
         idempotency_key: the form's key: the same key again returns the first buy-in (a double tap buys once).
+        consent: the seller was read the seller notice and accepted it (PIPL Art. 17; refused without);
+            notice_version: the version the form showed (:func:`core.notices.check_version`, ``None``: the one
+            in force); signature_png: their signature under it (PNG bytes) or ``None``. The acknowledgement is
+            stored in the buy-in's transaction (:func:`core.notices.record_ack`, kept after any purge).
 
     Returns:
         dict: :func:`get_buy_in`, plus ``warnings``: ``[(line index, valuation)]`` for lines whose cost is
         above the suggestion by more than the shop allows (saved anyway: a warning, not a refusal).
 
     Raises:
-        DomainError: bad seller, line or payment (on its field; ``row`` for a line), a seller under 18, no
+        DomainError: no consent (field ``consent``), a notice newer than the one shown, bad seller, line or
+            payment (on its field; ``row`` for a line), a seller under 18, no
             open shift for cash, or more cash than the drawer should hold (field ``method``). Nothing is
             written then.
     """
@@ -144,6 +149,8 @@ def create_buy_in(db, config, vault, *, seller, lines, method, reference="", ide
     found = one(db, "SELECT id FROM buy_ins WHERE idempotency_key = ?", (key,))
     if found:
         return dict(get_buy_in(db, vault, found["id"]), warnings=[])
+    if not consent:
+        raise DomainError(_l("The seller must be read the privacy notice and accept it."), field="consent")
     person = sellers.clean_seller(db, moment=moment, **seller)
     clean = clean_lines(db, lines)
     method, reference = clean_payment(method, reference)
@@ -167,6 +174,10 @@ def create_buy_in(db, config, vault, *, seller, lines, method, reference="", ide
                 exc.field = "method"
                 raise
         seller_id = sellers.save_seller(db, vault, person, moment)
+        version = notices.check_version(db, "seller", notice_version)
+        notices.record_ack(db, vault, "seller", seller_id, version=version, name=person["name"],
+                           id_type=person["id_type"], id_number=person["id_number"], signature_png=signature_png,
+                           moment=moment)
         guardian = person["guardian"] or {}
         buy_in_id = db.execute(
             "INSERT INTO buy_ins (voucher_no, at, staff_id, seller_id, total_fen, method, reference, cash_movement_id, "

@@ -5,7 +5,7 @@ The buy-in template writes the item rows by hand (one ``title``/``category``/``c
 """
 
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, SelectField, StringField
+from wtforms import HiddenField, RadioField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from buying.buyins import METHODS, method_label
@@ -37,6 +37,10 @@ class BuyInForm(Form):
                          validate_choice=False)
     reference = StringField(_l("Transfer reference"), validators=[Optional(), Length(max=64), no_personal_data])
     add_row = StringField()
+    consent = RadioField(_l("Privacy notice"), choices=[("yes", _l("Read to and accepted by the seller"))],
+                         validate_choice=False)
+    notice_version = HiddenField()
+    signature = HiddenField()
 
     def rows(self):
         """The item rows as typed: dicts ``title``, ``category``, ``condition``, ``brand``, ``price``, ``cost``

@@ -121,3 +121,15 @@ def m002_trade_in(db):
             raise
     finally:
         db.execute("PRAGMA foreign_keys = ON")
+
+
+@migrations()
+def m003_seller_erasure(db):
+    """Sellers can be purged or erased (issue 13 §5): the identity columns may be NULL (the row stays, so the
+    buy-ins and their vouchers keep their seller id), ``erased_at`` says when it was wiped, ``restricted_at``
+    when an erasure request had to keep the data for a legal period (PIPL Art. 47: stored only, not processed;
+    ``id_key`` is cleared then, so a returning seller is not matched to it)."""
+    db["sellers"].transform(not_null={"id_key": False, "id_type": False, "name_enc": False,
+                                      "id_number_enc": False})
+    db.execute("ALTER TABLE sellers ADD COLUMN erased_at TEXT")
+    db.execute("ALTER TABLE sellers ADD COLUMN restricted_at TEXT")

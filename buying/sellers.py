@@ -14,10 +14,10 @@ import unicodedata
 from flask_babel import lazy_gettext as _l
 
 from buying.settings import setting
-from core import clock
+from core import audit, clock, notices
 from core.crypto import mask_id_number, mask_name, mask_phone
 from core.db import one
-from core.errors import DomainError
+from core.errors import Conflict, DomainError, NotFound
 from core.identity import ID_TYPES, age_on, birth_date, clean_id_document
 from core.text import strip_invisible
 
@@ -137,11 +137,14 @@ def save_seller(db, vault, seller, moment=None):
 def masked(db, vault, row):
     """A ``sellers`` row as shown on screen and on the seller's copy: ``id``, ``id_type`` and its
     ``id_type_label``, ``name_masked``, ``id_number_masked``, ``phone_masked``, ``created_at``, ``last_seen_at``
-    and ``buy_ins`` (how many times the shop bought from them). Nothing in clear."""
-    return {"id": row["id"], "id_type": row["id_type"], "id_type_label": ID_TYPES.get(row["id_type"], ""),
-            "name_masked": mask_name(vault.decrypt(row["name_enc"])),
-            "id_number_masked": mask_id_number(vault.decrypt(row["id_number_enc"])),
-            "phone_masked": mask_phone(vault.decrypt(row["phone_enc"])),
+    ``erased_at``, ``restricted_at`` and ``buy_ins`` (how many times the shop bought from them). Nothing in clear;
+    an erased or restricted seller shows ``—`` for name, number and phone."""
+    hidden = bool(row.get("erased_at") or row.get("restricted_at"))  # erased, or kept in storage only
+    return {"id": row["id"], "id_type": row["id_type"], "id_type_label": ID_TYPES.get(row["id_type"] or "", ""),
+            "name_masked": "—" if hidden else mask_name(vault.decrypt(row["name_enc"])),
+            "id_number_masked": "—" if hidden else mask_id_number(vault.decrypt(row["id_number_enc"])),
+            "phone_masked": "—" if hidden else mask_phone(vault.decrypt(row["phone_enc"])),
+            "erased_at": row.get("erased_at"), "restricted_at": row.get("restricted_at"),
             "created_at": row["created_at"], "last_seen_at": row["last_seen_at"],
             "buy_ins": db.execute("SELECT count(*) FROM buy_ins WHERE seller_id = ?", (row["id"],)).fetchone()[0]}
 
@@ -150,3 +153,92 @@ def get_seller(db, vault, seller_id):
     """One seller, masked (:func:`masked`), or ``None``."""
     row = one(db, "SELECT * FROM sellers WHERE id = ?", (seller_id,))
     return masked(db, vault, row) if row else None
+
+
+def erase_seller(db, seller_id, *, moment=None):
+    """Wipe a seller's personal data (retention over, or an erasure request no law stands against): name,
+    document type, number and phone, the keyed document hash (``id_key``) and the guardians on their buy-ins;
+    ``erased_at`` set. The buy-ins, their items and costs stay, naming seller ``#id`` only; the notice
+    acknowledgements stay (:mod:`core.notices`), the correction history loses its old values. Idempotent.
+    Call inside a transaction; checkpoint the WAL after it commits (``core.db.checkpoint``).
+
+    Returns:
+        bool: ``True`` when something was wiped, ``False`` when the seller was already erased or is unknown.
+    """
+    row = one(db, "SELECT erased_at FROM sellers WHERE id = ?", (seller_id,))
+    if row is None or row["erased_at"]:
+        return False
+    db.execute("UPDATE sellers SET name_enc = NULL, id_number_enc = NULL, phone_enc = NULL, id_key = NULL, "
+               "id_type = NULL, erased_at = ? WHERE id = ?", (clock.iso(moment), seller_id))
+    db.execute("UPDATE buy_ins SET guardian_name_enc = NULL, guardian_id_type = NULL, guardian_id_number_enc = NULL "
+               "WHERE seller_id = ?", (seller_id,))
+    notices.forget_corrections(db, "seller", seller_id)
+    return True
+
+
+def restrict_seller(db, seller_id, *, moment=None):
+    """Keep a seller's data in storage only (PIPL Art. 47 (2): an erasure request while a law still requires
+    keeping it): ``restricted_at`` set, ``id_key`` cleared (a returning seller is no longer matched to this row
+    and gets a new one), and every screen and document shows ``—`` (:func:`masked`). The purge erases it when the
+    retention period ends. Idempotent; call inside a transaction.
+
+    Returns:
+        bool: ``True`` when newly restricted.
+    """
+    row = one(db, "SELECT erased_at, restricted_at FROM sellers WHERE id = ?", (seller_id,))
+    if row is None or row["erased_at"] or row["restricted_at"]:
+        return False
+    db.execute("UPDATE sellers SET restricted_at = ?, id_key = NULL WHERE id = ?", (clock.iso(moment), seller_id))
+    return True
+
+
+def correct_seller(db, vault, seller_id, *, name=None, id_type=None, id_number=None, phone=None, reason,
+                   staff_id=None, moment=None):
+    """Correct a seller's identity (PIPL Art. 46): each field given (not ``None``) is checked like at the buy-in
+    and replaces the stored one; the old value is kept encrypted in ``identity_corrections`` with who, when and
+    why (:func:`core.notices.record_correction`), and the audit log says which fields (``privacy.correct``).
+    Call inside a transaction.
+
+    Returns:
+        list[str]: the fields that changed (``name``, ``id_type``, ``id_number``, ``phone``).
+
+    Raises:
+        NotFound: unknown seller. Conflict: erased or restricted (nothing left to correct / not to be processed).
+        DomainError: a bad value (on its field), another seller already has this document (``id_number``), no
+            reason (``reason``).
+    """
+    row = one(db, "SELECT * FROM sellers WHERE id = ?", (seller_id,))
+    if row is None:
+        raise NotFound(_l("No such seller."))
+    if row["erased_at"] or row["restricted_at"]:
+        raise Conflict(_l("This seller's data is erased or restricted: it cannot be corrected."))
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise DomainError(_l("Say why the data is corrected."), field="reason")
+    old = {"name": vault.decrypt(row["name_enc"]), "id_type": row["id_type"],
+           "id_number": vault.decrypt(row["id_number_enc"]), "phone": vault.decrypt(row["phone_enc"])}
+    new = dict(old)
+    if name is not None:
+        new["name"] = clean_name(name)
+    if phone is not None:
+        new["phone"] = clean_phone(phone)
+    if id_type is not None or id_number is not None:
+        kind = id_type if id_type is not None else old["id_type"]
+        if kind not in ID_TYPES:
+            raise DomainError(_l("Choose the type of ID document."), field="id_type")
+        new["id_type"] = kind
+        new["id_number"] = clean_id_document(kind, id_number if id_number is not None else old["id_number"])
+    changed = [field for field in ("name", "id_type", "id_number", "phone") if new[field] != old[field]]
+    if not changed:
+        return []
+    key = id_key(vault, new["id_type"], new["id_number"])
+    if one(db, "SELECT 1 AS x FROM sellers WHERE id_key = ? AND id != ?", (key, seller_id)):
+        raise DomainError(_l("Another seller is registered with this document."), field="id_number")
+    for field in changed:
+        notices.record_correction(db, vault, "seller", seller_id, field, old[field], reason=reason,
+                                  staff_id=staff_id, moment=moment)
+    db.execute("UPDATE sellers SET name_enc = ?, id_type = ?, id_number_enc = ?, phone_enc = ?, id_key = ? "
+               "WHERE id = ?", (vault.encrypt(new["name"]), new["id_type"], vault.encrypt(new["id_number"]),
+                                vault.encrypt(new["phone"]), key, seller_id))
+    audit.record(db, staff_id, "privacy.correct", "seller", seller_id, reason=reason, fields=changed, moment=moment)
+    return changed

@@ -16,7 +16,7 @@ from buying import buyins, tradein, valuation
 from buying.forms import BuyInForm, BuyingSettingsForm, TradeInForm
 from buying.settings import DEFAULTS, MINOR_POLICIES, save, setting
 from buying.voucher import render_pdf
-from core import audit
+from core import audit, notices
 from core.db import get_db, transaction
 from core.errors import DomainError
 from core.forms import field_errors, submit, typed_values
@@ -86,7 +86,8 @@ def _buy(db, form):
                     "phone": form.phone.data or "", "guardian_name": form.guardian_name.data or "",
                     "guardian_id_number": form.guardian_id_number.data or ""},
             lines=lines, method=form.method.data, reference=form.reference.data or "",
-            idempotency_key=form.key.data or "", staff_id=g.staff["id"])
+            idempotency_key=form.key.data or "", staff_id=g.staff["id"], consent=form.consent.data == "yes",
+            notice_version=form.notice_version.data, signature_png=notices.parse_signature(form.signature.data))
     except DomainError as exc:
         row = getattr(exc, "row", None)
         if row is not None and row < len(positions):
@@ -100,7 +101,10 @@ def _form_page(db, form, status=200, row_errors=None, rows=None):
     rows = rows if rows is not None else form.rows()
     if not rows:
         rows = [dict.fromkeys(LINE_FIELDS, "") for _ in range(START_ROWS)]
-    return render("buying/form.html", form=form, typed=typed_values(form), errors=field_errors(form),
+    notice = notices.current_notice(db, "seller")
+    form.notice_version.data = str(notice["version"])
+    return render("buying/form.html", notice=notice, notice_text=notices.notice_text(notice, current_locale()),
+                  form=form, typed=typed_values(form), errors=field_errors(form),
                   rows=rows, row_errors=row_errors or {}, categories=get_setting(db, "categories"),
                   conditions=get_setting(db, "conditions"), guardian=setting(db, "buying_minor_policy") == "guardian",
                   recent=buyins.recent_buy_ins(db, limit=8), status=status)

@@ -9,7 +9,7 @@ content in the database pages, and the WAL is checkpointed and truncated after t
 
 from flask_babel import lazy_gettext as _l
 
-from core import audit, clock
+from core import audit, clock, notices
 from core.backup import retention_outlook
 from core.db import checkpoint, one, transaction
 from core.errors import Conflict, NotFound
@@ -17,17 +17,20 @@ from core.money import format_money
 from terms import ledger
 
 
-def erase_consignor(db, consignor_id, *, staff_id=None, moment=None):
+def erase_consignor(db, consignor_id, *, staff_id=None, moment=None, checkpoint_wal=True,
+                    audit_action="consignor.erase"):
     """Erase a consignor's personal data. Idempotent (erasing twice changes nothing more).
 
     Refused while the shop still owes them money (available or pending balance) — pay them first, as the
     payout needs to know who to pay.
 
     After the erasure commits, the WAL is checkpointed and truncated (:func:`core.db.checkpoint`), so no
-    copy of the erased pages stays in the ``-wal`` file.
+    copy of the erased pages stays in the ``-wal`` file (``checkpoint_wal=False``: the caller checkpoints once
+    after a batch, as the purge does). The notice acknowledgements stay (:mod:`core.notices`); the old values in
+    the correction history are wiped (:func:`core.notices.forget_corrections`).
 
-    Audited as ``consignor.erase`` by ``staff_id`` in the erasure's transaction (a second erasure writes
-    nothing).
+    Audited as ``audit_action`` (``consignor.erase``; the purge's ``privacy.purge``) by ``staff_id`` in the
+    erasure's transaction (a second erasure writes nothing).
 
     Raises:
         NotFound: unknown consignor. Conflict: a balance is still owed (the message gives it).
@@ -47,9 +50,11 @@ def erase_consignor(db, consignor_id, *, staff_id=None, moment=None):
         db.execute("UPDATE consignors SET name_enc = NULL, phone_enc = NULL, id_type = NULL, id_number_enc = NULL, "
                    "notes = '', erased_at = ? WHERE id = ?", (clock.iso(moment), consignor_id))
         db.execute("UPDATE agreements SET signature_png = NULL WHERE consignor_id = ?", (consignor_id,))
-        audit.record(db, staff_id, "consignor.erase", "consignor", consignor_id, moment=moment,
+        audit.record(db, staff_id, audit_action, "consignor", consignor_id, moment=moment,
                      fields=("name", "phone", "id_number", "notes", "signature"))
-    checkpoint(db)
+        notices.forget_corrections(db, "consignor", consignor_id)
+    if checkpoint_wal:
+        checkpoint(db)
 
 
 def backups_holding_erased(erased_at, backup_dir, keep, interval_hours):

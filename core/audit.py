@@ -69,6 +69,8 @@ ACTIONS = {
     "export.transfer_record": _l("Vehicle transfer record exported"),
     "export.vehicle_register": _l("Vehicle register exported"),
     "consignor.erase": _l("Consignor's personal data erased"),
+    "seller.erase": _l("Seller's personal data erased"),
+    "seller.restrict": _l("Seller's personal data restricted (kept, not used)"),
     "item.price": _l("Price changed"),
     "sale.void": _l("Sale voided"),
     "sale.refund": _l("Refund"),

@@ -42,3 +42,50 @@ def m002_audit_log(db):
     for verb in ("UPDATE", "DELETE"):
         db.execute(f"""CREATE TRIGGER audit_log_no_{verb.lower()} BEFORE {verb} ON audit_log
                        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""")
+
+
+@migrations()
+def m003_privacy_notices(db):
+    """PIPL notices and their acknowledgements (issue 13 §4), and the history of corrected identity fields
+    (§6). See :mod:`core.notices`.
+
+    ``notice_acks`` outlives the person's data: it holds no name or number, only the notice ``kind`` and
+    ``version``, the time, the subject's row id (which stays, anonymised), a keyed hash of the normalised
+    identity (``core.notices.identity_hash``) and the signature image (a signature is not an identity).
+    ``identity_corrections.old_enc`` is encrypted like the field it came from.
+    """
+    db.executescript(
+        """
+        CREATE TABLE privacy_notices (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('consignor', 'seller')),
+            version INTEGER NOT NULL CHECK (version > 0),
+            text_en TEXT NOT NULL,
+            text_zh TEXT NOT NULL,
+            published_at TEXT NOT NULL,
+            published_by INTEGER,
+            UNIQUE (kind, version)
+        );
+        CREATE TABLE notice_acks (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('consignor', 'seller')),
+            version INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            subject_id INTEGER NOT NULL,
+            identity_hash TEXT NOT NULL,
+            signature_png BLOB
+        );
+        CREATE INDEX notice_acks_subject ON notice_acks(kind, subject_id);
+        CREATE TABLE identity_corrections (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('consignor', 'seller')),
+            subject_id INTEGER NOT NULL,
+            field TEXT NOT NULL,
+            old_enc BLOB,
+            at TEXT NOT NULL,
+            staff_id INTEGER,
+            reason TEXT NOT NULL
+        );
+        CREATE INDEX identity_corrections_subject ON identity_corrections(kind, subject_id);
+        """
+    )

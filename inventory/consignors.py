@@ -11,10 +11,10 @@ import unicodedata
 
 from flask_babel import lazy_gettext as _l
 
-from core import audit, clock
+from core import audit, clock, notices
 from core.crypto import mask_id_number, mask_phone
 from core.db import checkpoint, one, rows, transaction
-from core.errors import DomainError, NotFound
+from core.errors import Conflict, DomainError, NotFound
 from core.identity import ID_TYPES, clean_id_document
 from core.text import find_personal_data as find_in_notes
 from core.text import mask_number, refuse_personal_data
@@ -56,7 +56,7 @@ def _id_document(id_type, id_number):
 
 
 def create_consignor(db, vault, *, number, name, phone="", split_bps=6000, notes="", consent=False,
-                     id_type="", id_number=""):
+                     id_type="", id_number="", notice_version=None, signature_png=None):
     """Create a consignor and return its id.
 
     Args:
@@ -68,10 +68,14 @@ def create_consignor(db, vault, *, number, name, phone="", split_bps=6000, notes
         consent: the consignor acknowledged the privacy notice now (timestamp recorded).
         id_type, id_number: an optional identity document (:data:`core.identity.ID_TYPES`; the number is
             checked by :func:`core.identity.clean_id_document` and stored encrypted). Both empty: none.
+        notice_version: with ``consent``, the version of the consignor notice the form showed
+            (:func:`core.notices.check_version`; ``None``: the one in force); the acknowledgement is stored in
+            the same transaction (:func:`core.notices.record_ack`, kept after any purge).
+        signature_png: the consignor's signature under the notice (PNG bytes), or ``None``.
 
     Raises:
         DomainError: invalid or duplicate number, bad name/phone/ID document, split outside 0–100 %, an ID
-            or phone number in the notes.
+            or phone number in the notes, a notice newer than the one shown (field ``consent``).
     """
     number = validate_consignor_number(number)
     name = _clean_name(name)
@@ -90,6 +94,10 @@ def create_consignor(db, vault, *, number, name, phone="", split_bps=6000, notes
             (number, vault.encrypt(name), vault.encrypt(phone), int(split_bps), notes,
              now if consent else None, now, id_type, vault.encrypt(id_number)),
         )
+        if consent:
+            version = notices.check_version(db, "consignor", notice_version)
+            notices.record_ack(db, vault, "consignor", cursor.lastrowid, version=version, name=name,
+                               id_type=id_type, id_number=id_number, signature_png=signature_png)
     return cursor.lastrowid
 
 
@@ -301,3 +309,52 @@ def scrub_notes(db, vault):
     if counts["consignors"]:
         checkpoint(db)
     return counts
+
+
+def correct_consignor(db, vault, consignor_id, *, name=None, phone=None, id_type=None, id_number=None, reason,
+                      staff_id=None, moment=None):
+    """Correct a consignor's identity (PIPL Art. 46): each field given (not ``None``) is checked as on the form
+    and replaces the stored one; the old value is kept encrypted in ``identity_corrections`` with who, when and
+    why (:func:`core.notices.record_correction`), and the audit log says which fields (``privacy.correct``).
+    Call inside a transaction.
+
+    Args:
+        id_type, id_number: ``""`` for both removes the document.
+
+    Returns:
+        list[str]: the fields that changed (``name``, ``phone``, ``id_type``, ``id_number``).
+
+    Raises:
+        NotFound: unknown consignor. Conflict: erased. DomainError: a bad value (on its field), no reason.
+    """
+    row = one(db, "SELECT * FROM consignors WHERE id = ?", (consignor_id,))
+    if row is None:
+        raise NotFound(_l("No such consignor."))
+    if row["erased_at"]:
+        raise Conflict(_l("This consignor's data is erased: there is nothing to correct."))
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise DomainError(_l("Say why the data is corrected."), field="reason")
+    old = {"name": vault.decrypt(row["name_enc"]), "phone": vault.decrypt(row["phone_enc"]),
+           "id_type": row["id_type"] or "", "id_number": vault.decrypt(row["id_number_enc"])}
+    new = dict(old)
+    if name is not None:
+        new["name"] = _clean_name(name)
+    if phone is not None:
+        new["phone"] = _clean_phone(phone)
+    if id_type is not None or id_number is not None:
+        kind = old["id_type"] if id_type is None else id_type
+        number = old["id_number"] if id_number is None else id_number
+        kind, number = _id_document(kind, number)
+        new["id_type"], new["id_number"] = kind or "", number or ""
+    changed = [field for field in ("name", "phone", "id_type", "id_number") if new[field] != old[field]]
+    for field in changed:
+        notices.record_correction(db, vault, "consignor", consignor_id, field, old[field], reason=reason,
+                                  staff_id=staff_id, moment=moment)
+    if changed:
+        db.execute("UPDATE consignors SET name_enc = ?, phone_enc = ?, id_type = ?, id_number_enc = ? WHERE id = ?",
+                   (vault.encrypt(new["name"]), vault.encrypt(new["phone"]), new["id_type"] or None,
+                    vault.encrypt(new["id_number"]), consignor_id))
+        audit.record(db, staff_id, "privacy.correct", "consignor", consignor_id, reason=reason, fields=changed,
+                     moment=moment)
+    return changed

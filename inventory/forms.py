@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from core.forms import Form, MoneyField, NoPersonalData, domain_validator, no_personal_data
@@ -57,6 +57,8 @@ class ConsignorForm(Form):
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=500), NoPersonalData(here=True)])
     consent = RadioField(_l("Privacy notice"), choices=[("yes", _l("Read to and accepted by the consignor"))],
                          validators=[DataRequired(_l("The consignor must accept the privacy notice."))])
+    notice_version = HiddenField()
+    signature = HiddenField()
 
 
 class ItemEditForm(Form):

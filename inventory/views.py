@@ -23,7 +23,7 @@ from flask import (
 )
 from flask_babel import lazy_gettext as _l
 
-from core import clock
+from core import clock, notices
 from core.backup import register_json_columns
 from core.db import get_db, transaction
 from core.errors import DomainError
@@ -370,13 +370,17 @@ def consignor_new():
         outcome = submit(form, lambda: consignor_actions.create_consignor(
             db, _vault(), number=form.number.data, name=form.name.data, phone=form.phone.data or "",
             split_bps=parse_percent_bps(form.split.data), notes=form.notes.data or "",
-            consent=form.consent.data == "yes", id_type=form.id_type.data or "", id_number=form.id_number.data or ""),
+            consent=form.consent.data == "yes", id_type=form.id_type.data or "", id_number=form.id_number.data or "",
+            notice_version=form.notice_version.data, signature_png=notices.parse_signature(form.signature.data)),
             "split")
         if outcome.ok:
             flash(_l("Consignor added."), "success")
             return redirect(url_for("inventory.consignor_detail", consignor_id=outcome.value))
         status = outcome.status
-    return render("inventory/consignor_form.html", form=form, consignor=None, status=status)
+    notice = notices.current_notice(db, "consignor")
+    form.notice_version.data = str(notice["version"])
+    return render("inventory/consignor_form.html", form=form, consignor=None, status=status, notice=notice,
+                  notice_text=notices.notice_text(notice, current_locale()))
 
 
 @bp.route("/consignors/<int:consignor_id>", methods=["GET", "POST"])

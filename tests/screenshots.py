@@ -299,6 +299,9 @@ def buying_screens(browser, base, out, lang, pins):
         page.fill("#id_number", "11010519491231002X")
         page.fill("#cost-0", "120")
         page.fill("#reference", "4200000123")
+        page.locator("input[name=consent][value=yes]").check()
+        page.locator("#privacy-notice").scroll_into_view_if_needed()
+        shoot(page, out, f"{size_name}-buy-in-notice")
         page.click("#buy-submit")
         page.wait_for_selector("#voucher-no")
         shoot(page, out, f"{size_name}-buy-in-done")
@@ -348,6 +351,31 @@ def tradein_screens(browser, base, out, lang, pins):
 
 
 GOODS_SIZES = {"portrait": (800, 1280), "phone": PHONE}
+
+
+def privacy_screens(browser, base, out, lang, pins):
+    """Privacy (issue 13 §4–5) at 800×1280: the notice with its signature pad on the new-consignor form (signed),
+    the purge outlook and the privacy settings."""
+    context = browser.new_context(viewport={"width": 800, "height": 1280}, device_scale_factor=1, locale=lang,
+                                  extra_http_headers={"Accept-Language": lang}, has_touch=True)
+    page = context.new_page()
+    login(page, base, "Owner", pins["owner"])
+    page.goto(f"{base}/consignors/new")
+    pad = page.locator("canvas[data-signature-pad]")
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    page.mouse.move(box["x"] + 40, box["y"] + 100)
+    page.mouse.down()
+    for step in range(1, 12):
+        page.mouse.move(box["x"] + 40 + step * 35, box["y"] + 100 + (30 if step % 2 else -30))
+    page.mouse.up()
+    page.locator("input[name=consent][value=yes]").check()
+    shoot(page, out, "portrait-consignor-notice")
+    page.goto(f"{base}/privacy/")
+    shoot(page, out, "portrait-privacy-purge")
+    page.goto(f"{base}/privacy/settings")
+    shoot(page, out, "portrait-privacy-settings")
+    context.close()
 
 
 def goods_screens(browser, base, out, lang, pins):
@@ -500,7 +528,7 @@ def main(argv=None):
     parser.add_argument("out", nargs="?", default="/tmp/shots")
     parser.add_argument("--lang", default="zh-CN", choices=["zh-CN", "en", "both"])
     parser.add_argument("--only", default="", help="comma-separated screens: setup,login,intake,items,item,"
-                        "consignors,till,tags,staff,error,public,tablet,item_edit,buying,tradein,goods,vehicle,settings,audit")
+                        "consignors,till,tags,staff,error,public,tablet,item_edit,buying,tradein,goods,vehicle,settings,audit,privacy")
     args = parser.parse_args(argv)
     reason = chromium_missing_reason()
     if reason:
@@ -540,7 +568,10 @@ def main(argv=None):
                     settings_screens(browser, demo.url, out, lang, demo.pins)
                 if not only or "audit" in only:
                     audit_screens(browser, demo.url, out, lang, demo.pins)
-                if only <= {"tablet", "item_edit", "buying", "tradein", "goods", "vehicle", "settings", "audit"} and only:
+                if not only or "privacy" in only:
+                    privacy_screens(browser, demo.url, out, lang, demo.pins)
+                if only and only <= {"tablet", "item_edit", "buying", "tradein", "goods", "vehicle", "settings", "audit",
+                                     "privacy"}:
                     continue
                 for size_name, size in SIZES.items():
                     screens(browser, demo.url, empty.url, out, size_name, size, lang, demo.pins, only)

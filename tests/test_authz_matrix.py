@@ -73,6 +73,7 @@ def _fixture_values(app, db, staff, consignor, make_item):
         "buy_in_id": buy_in["id"],
         "number": "TR-2026-0001",  # a vehicle's transfer record (goods.transfer_pdf): none yet, a 404 once reached
         "cert_no": 1,
+        "seller_id": buy_in["seller"]["id"],
     }
 
 

@@ -25,7 +25,7 @@ def form(db, **changes):
     data = {"key": "web-1", "seller_name": NAME, "id_type": "resident_id", "id_number": ID, "phone": PHONE,
             "title": ["Sony Walkman WM-2", "Casio F-91W"], "category": [category, category],
             "condition": ["B", "A"], "brand": ["Sony", "Casio"], "price": ["300", "88"], "cost": ["120", "35.50"],
-            "method": "cash", "reference": ""}
+            "method": "cash", "reference": "", "consent": "yes"}
     data.update(changes)
     return data
 

@@ -113,6 +113,7 @@ def shop(live_server):
         "photo_item_id": photo_item["id"],
         "buy_in_id": buy_in["id"], "cert_no": 1,
         "car_id": car["id"], "car_tag": car["tag"], "car_category": "二手车 Used cars", "number": "TR-2026-0001",
+        "seller_id": buy_in["seller"]["id"],
     }
     return live_server
 

@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from core import notices
 from core.settings import get_setting
 from printing import profiles
 from tests.conftest import login
@@ -20,7 +21,7 @@ ZH_ALLOWED = {
     "PIN", "QR", "SKU", "CSV", "PDF", "PNG", "JPEG", "USB", "IMEI", "ID", "EPCIS", "GS", "GTIN", "URL", "Wi", "Fi",
     "ESC", "POS", "HTTP", "HTTPS", "https", "http", "EN", "Resale", "CNY", "mm", "GB", "TCP", "IP", "LAN",
     "Asia", "Shanghai", "config", "toml", "RESALE", "REGISTRY", "TOKEN", "RESOLVER", "BASE", "SHOP", "TIMEZONE",
-    "GBK", "UTF", "English",  # file encodings; the language switch names English in English
+    "GBK", "UTF", "JSON", "English",  # file formats and encodings; the language switch names English in English
     "CMA", "CNAS", "NGTC", "Caddy", "Blancco", "Mobile",  # accreditations, a lab, products named so in Chinese
 }
 #: Chinese an English page may show: the language switch names the other language in its own script.
@@ -80,6 +81,9 @@ def shop_data(app, db):
             name = vault.decrypt(token)
             texts.update({name, name[:1]})
     texts.update(info["label"] for info in profiles.all_profiles().values())  # printer brands and models
+    for kind in notices.KINDS:  # the privacy settings page edits the notice in both languages at once
+        notice = notices.current_notice(db, kind)
+        texts.update({notice["text_en"], notice["text_zh"]})
     for category in get_setting(db, "categories"):
         texts.update({category, *category.split(" ", 1)})
     return sorted((t for t in texts if t), key=len, reverse=True)
