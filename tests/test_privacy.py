@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from buying import buyins
-from core import notices
+from core import audit, notices
 from core.backup import auto_backup
 from core.settings import get_setting
 from inventory import consignors
@@ -292,3 +292,55 @@ def test_a_consignor_correction_of_the_phone(owner_client, app, db, staff, fixed
 def test_privacy_pages_are_the_owners(cashier_client, app, db, staff):
     for url in ("/privacy/", "/privacy/settings", "/privacy/sellers/1/export.json"):
         assert cashier_client.get(url).status_code == 403
+
+
+# --- the audit log (issue 13 §7) records each privacy action once: who, what, which fields, never a value ----
+
+def _audit_since(db, seq):
+    return [(r["staff_id"], r["action"], r["subject_kind"], r["subject_id"], r["reason"], json.loads(r["fields_json"]))
+            for r in db.execute("SELECT * FROM audit_log WHERE seq > ? ORDER BY seq", (seq,))]
+
+
+def _last_seq(db):
+    return db.execute("SELECT coalesce(max(seq), 0) FROM audit_log").fetchone()[0]
+
+
+def test_exports_corrections_erasure_and_settings_are_audited_without_values(
+        owner_client, app, db, staff, fixed_clock):
+    sid = seller_of(db, buy(app, db, staff, name="Qian Xiuyin"))
+    cid = consignors.create_consignor(db, vault(app), number="B7", name=NAME, phone=PHONE, consent=True)
+    start = _last_seq(db)
+    assert owner_client.get(f"/privacy/sellers/{sid}/export.json").status_code == 200
+    assert owner_client.get(f"/privacy/consignors/{cid}/export.pdf").status_code == 200
+    assert owner_client.post(f"/privacy/sellers/{sid}/correct",
+                             data={"name": SELLER_NAME, "reason": "misspelt at intake"}).status_code == 302
+    assert owner_client.post(f"/privacy/consignors/{cid}/correct",
+                             data={"phone": "13700000000", "reason": "new phone"}).status_code == 302
+    refused = owner_client.post(f"/privacy/consignors/{cid}/correct", data={"phone": "12ab", "reason": "x"})
+    assert refused.status_code == 422
+    assert owner_client.post(f"/privacy/sellers/{sid}/erase", data={"confirm": f"#{sid}"}).status_code == 302
+    owner = staff["owner"]
+    assert _audit_since(db, start) == [
+        (owner, "privacy.access_export", "seller", str(sid), "", ["json"]),
+        (owner, "privacy.access_export", "consignor", str(cid), "", ["pdf"]),
+        (owner, "privacy.correct", "seller", str(sid), "misspelt at intake", ["name"]),
+        (owner, "privacy.correct", "consignor", str(cid), "new phone", ["phone"]),
+        (owner, "seller.restrict", "seller", str(sid), "", []),  # within the legal period: kept, not used
+    ]
+    stored = json.dumps([tuple(r) for r in db.execute("SELECT * FROM audit_log")], ensure_ascii=False)
+    for planted in (NAME, PHONE, "13700000000", SELLER_NAME, "Qian Xiuyin", SELLER_ID):
+        assert planted not in stored
+    assert audit.verify(db) is None
+
+
+def test_the_purge_is_audited_as_the_systems_once_per_person(app, db, staff, fixed_clock):
+    cid = consignors.create_consignor(db, vault(app), number="B8", name=NAME, phone=PHONE, consent=True)
+    sid = seller_of(db, buy(app, db, staff))
+    start = _last_seq(db)
+    fixed_clock.set(T + timedelta(days=3651))
+    assert retention.purge_due(db) == {"consignors": 1, "sellers": 1, "held": 0}
+    assert retention.purge_due(db) == {"consignors": 0, "sellers": 0, "held": 0}
+    assert _audit_since(db, start) == [
+        (None, "privacy.purge", "consignor", str(cid), "", ["id_number", "name", "notes", "phone", "signature"]),
+        (None, "privacy.purge", "seller", str(sid), "", ["id_number", "id_type", "name", "phone"]),
+    ]
