@@ -20,8 +20,8 @@ from terms import markdowns
 #: that setting per sale, to write a sold vehicle's transfer record; since trade-ins (pos.trade_ins) one read
 #: of the cart's trade-in lines per till redraw and one inside the sale; since pos m007 one trigger program per
 #: sold line (``cart_lines_follow_stock``: SQLite runs its WHEN clause and the trace reports it as the UPDATE).
-STATEMENTS_SCAN_3RD = 20
-STATEMENTS_COMPLETE = 53
+STATEMENTS_SCAN_3RD = 21
+STATEMENTS_COMPLETE = 54
 
 
 @pytest.fixture
