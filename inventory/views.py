@@ -32,7 +32,7 @@ from core.i18n import current_locale, in_language, register_label_names
 from core.money import format_money, parse_percent_bps
 from core.settings import condition_meaning, get_setting, set_setting
 from core.web import access, add_nav, background, is_fragment_request, owner_only, public, render, staff_only
-from inventory import categories, extensions, gallery, labels, photos
+from inventory import categories, extensions, gallery, jsonld, labels, photos
 from inventory import consignors as consignor_actions
 from inventory import items as item_actions
 from inventory.forms import (
@@ -502,8 +502,14 @@ def provenance(tag):
     if item is None:
         return render("inventory/provenance_missing.html", tag=tag, status=404)
     events = [e for e in item_actions.history(db, item["id"]) if e["kind"] in ("intake", "price", "sold", "refunded")]
-    return render("inventory/provenance.html", item=item, events=events, price_now=current_price(db, item),
-                  sections=extensions.panels(current_app, "provenance", db, item),
+    price_now = current_price(db, item)
+    structured = jsonld.product(
+        item, price_fen=price_now, currency=current_app.config["CURRENCY"],
+        page_url=url_for("inventory.provenance", tag=item["tag"], _external=True),
+        category=in_language(item["category"]), shop_name=get_setting(db, "shop_name") or "",
+        image_url=url_for("inventory.photo", name=item["photo"], _external=True) if item.get("photo") else None)
+    return render("inventory/provenance.html", item=item, events=events, price_now=price_now,
+                  sections=extensions.panels(current_app, "provenance", db, item), structured=structured,
                   condition_meaning=condition_meaning(db, item["condition"], current_locale()))
 
 
