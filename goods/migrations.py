@@ -100,12 +100,14 @@ def m002_vehicles(db):
         CREATE TABLE vehicle_transfers (
             id INTEGER PRIMARY KEY,
             number TEXT NOT NULL UNIQUE,
-            item_id INTEGER NOT NULL UNIQUE REFERENCES items(id),
+            item_id INTEGER NOT NULL REFERENCES items(id),
             ack_id INTEGER NOT NULL REFERENCES vehicle_buyer_acks(id),
             sale_id INTEGER NOT NULL,
             receipt_no TEXT NOT NULL DEFAULT '',
             price_fen INTEGER NOT NULL,
-            sold_at TEXT NOT NULL
+            sold_at TEXT NOT NULL,
+            superseded_at TEXT
         );
+        CREATE INDEX vehicle_transfers_item ON vehicle_transfers(item_id, id);
         """
     )

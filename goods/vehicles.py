@@ -25,7 +25,7 @@ from flask_babel import lazy_gettext as _l
 from core import clock
 from core.crypto import mask_id_number, mask_name
 from core.db import one, rows, transaction
-from core.errors import DomainError, NotFound
+from core.errors import Conflict, DomainError, NotFound
 from core.identity import ID_TYPES, clean_id_document
 from core.text import strip_invisible
 from goods import identifiers, kinds
@@ -273,10 +273,12 @@ def acknowledge(db, vault, item_id, *, name, id_type, id_number, acknowledged, s
 
 
 def latest_ack(db, item_id, vault=None):
-    """The latest buyer acknowledgement of an item or ``None``: ``id``, ``acknowledged_at``, ``buyer_id_type``
-    and the buyer masked (``name_masked``, ``id_masked``); with ``vault`` also ``buyer_name``, ``buyer_id``
-    in clear (only for the transfer record)."""
-    row = one(db, "SELECT * FROM vehicle_buyer_acks WHERE item_id = ? ORDER BY id DESC LIMIT 1", (item_id,))
+    """The buyer acknowledgement for the item's next sale, or ``None``: the latest one made after the item's last
+    transfer record (an acknowledgement is for one sale: after a void or refund the car needs a new buyer's).
+    ``id``, ``acknowledged_at``, ``buyer_id_type`` and the buyer masked (``name_masked``, ``id_masked``); with
+    ``vault`` also ``buyer_name``, ``buyer_id`` in clear (only for the transfer record)."""
+    row = one(db, "SELECT * FROM vehicle_buyer_acks WHERE item_id = ? AND id > coalesce((SELECT max(ack_id) FROM "
+                  "vehicle_transfers WHERE item_id = ?), 0) ORDER BY id DESC LIMIT 1", (item_id, item_id))
     if row is None:
         return None
     ack = {"id": row["id"], "acknowledged_at": row["acknowledged_at"], "buyer_id_type": row["buyer_id_type"],
@@ -310,7 +312,8 @@ def sale_blockers(db, item, kind=None):
 
 
 def record_transfer(db, item, *, sale_id, receipt_no, price_fen, moment=None):
-    """Write the transfer record of a vehicle sold (inside the sale's transaction); nothing for other items.
+    """Write the transfer record of a vehicle sold (inside the sale's transaction); nothing for other items. A car
+    sold again after a void or refund gets a new record; the earlier one is marked ``superseded_at``.
 
     Args:
         item: the sold line of a vehicle-kind item (``id``). price_fen: the net price paid (integer fen).
@@ -328,6 +331,9 @@ def record_transfer(db, item, *, sale_id, receipt_no, price_fen, moment=None):
     year = clock.local_today(moment).year
     seq = db.execute("SELECT count(*) + 1 FROM vehicle_transfers WHERE number LIKE ?", (f"TR-{year}-%",)).fetchone()[0]
     number = f"TR-{year}-{seq:04d}"
+    # sold again after a void or refund: the earlier record is void from now on (it stays, marked)
+    db.execute("UPDATE vehicle_transfers SET superseded_at = ? WHERE item_id = ? AND superseded_at IS NULL",
+               (clock.iso(moment), item["id"]))
     db.execute("INSERT INTO vehicle_transfers (number, item_id, ack_id, sale_id, receipt_no, price_fen, sold_at) "
                "VALUES (?, ?, ?, ?, ?, ?, ?)", (number, item["id"], ack["id"], sale_id, str(receipt_no), price_fen,
                                                 clock.iso(moment)))
@@ -335,9 +341,9 @@ def record_transfer(db, item, *, sale_id, receipt_no, price_fen, moment=None):
 
 
 def transfer_of(db, item_id):
-    """The item's transfer record row (``number``, ``sale_id``, ``receipt_no``, ``price_fen``, ``sold_at``,
-    ``ack_id``) or ``None``."""
-    return one(db, "SELECT * FROM vehicle_transfers WHERE item_id = ?", (item_id,))
+    """The item's latest transfer record row (``number``, ``sale_id``, ``receipt_no``, ``price_fen``, ``sold_at``,
+    ``ack_id``, ``superseded_at``) or ``None``."""
+    return one(db, "SELECT * FROM vehicle_transfers WHERE item_id = ? ORDER BY id DESC LIMIT 1", (item_id,))
 
 
 def transfer_by_number(db, number):
@@ -350,6 +356,22 @@ def transfer_by_number(db, number):
     if row is None:
         raise NotFound(_l("No such transfer record."))
     return row
+
+
+def refuse_void_transfer(db, row):
+    """Refuse a transfer record whose sale no longer stands: the car was given back (a void or a refund put it
+    back in stock) or sold again since (the record is superseded). Transfer registration needs the record of
+    the sale that stands.
+
+    Raises:
+        Conflict: the record is void; the message says why.
+    """
+    if row["superseded_at"]:
+        raise Conflict(_l("Transfer record %(no)s is void: the car was sold again since (see its latest record).",
+                          no=row["number"]))
+    status = one(db, "SELECT status FROM items WHERE id = ?", (row["item_id"],))
+    if status is None or status["status"] != "sold":
+        raise Conflict(_l("Transfer record %(no)s is void: the sale was voided or refunded.", no=row["number"]))
 
 
 def register_rows(db, start, end):

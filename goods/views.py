@@ -287,6 +287,7 @@ def transfer_pdf(number):
     number and the buyer's identity leave the hub."""
     db = get_db()
     row = vehicles.transfer_by_number(db, number)
+    vehicles.refuse_void_transfer(db, row)
     data = transfer.transfer_data(db, current_app.extensions["vault"], row)
     pdf = transfer.render_pdf(data, current_app.config)
     with transaction(db):  # plate, certificate number and the buyer's identity leave the hub on this paper

@@ -17,7 +17,8 @@ from core.errors import DomainError
 from core.settings import get_setting, set_setting
 from goods import gate, identifiers, vehicles
 from pos import cart as carts
-from tests.conftest import count, sell, text_of
+from pos import refunds
+from tests.conftest import OWNER_PIN, count, sell, text_of
 from tests.sync_support import shared_validator
 
 CARS = "二手车 Used cars"
@@ -280,6 +281,31 @@ def test_the_transfer_record_pdf_has_what_the_transfer_needs(app, owner_client, 
                   "抵押或查封 Mortgaged or seized", "非营运 non-operating"):
         assert shown in text, shown
     assert owner_client.get("/goods/transfers/TR-2026-0002.pdf").status_code == 404
+
+
+def test_a_car_given_back_needs_a_new_buyer_and_its_old_transfer_record_is_void(app, owner_client, db, car, staff):
+    """A void puts the car back in stock: the first buyer's acknowledgement was for that sale only, its transfer
+    record no longer stands, and selling the car again writes a new record (the old one marked superseded)."""
+    vault = app.extensions["vault"]
+    vehicles.acknowledge(db, vault, car["id"], name=BUYER, id_type="resident_id", id_number=BUYER_ID,
+                         acknowledged=True, signature=signature())
+    first = sell(app, db, car, key="first")
+    refunds.void_sale(db, app.config, sale_id=first["id"], owner_id=staff["owner"], pin=OWNER_PIN, reason="test")
+    voided = owner_client.get("/goods/transfers/TR-2026-0001.pdf", headers={"Accept-Language": "en"})
+    assert voided.status_code == 409 and "the sale was voided or refunded" in text_of(voided)
+    with english(app):
+        [message] = gate.sale_blockers(db, car)
+    assert message.startswith(f"The buyer has not acknowledged the disclosures of {car['tag']}")
+    vehicles.acknowledge(db, vault, car["id"], name="王五", id_type="resident_id", id_number="110105198001010016",
+                         acknowledged=True, signature=signature())
+    second = sell(app, db, car, key="second")
+    rows = [tuple(r) for r in db.execute("SELECT number, sale_id, superseded_at IS NOT NULL FROM vehicle_transfers "
+                                         "ORDER BY id")]
+    assert rows == [("TR-2026-0001", first["id"], 1), ("TR-2026-0002", second["id"], 0)]
+    superseded = owner_client.get("/goods/transfers/TR-2026-0001.pdf", headers={"Accept-Language": "en"})
+    assert superseded.status_code == 409 and "the car was sold again since" in text_of(superseded)
+    text = pdf_text(owner_client.get("/goods/transfers/TR-2026-0002.pdf").data)
+    assert "王五" in text and BUYER not in text
 
 
 def test_the_public_page_shows_the_vehicle_and_no_one(app, db, car, staff):
