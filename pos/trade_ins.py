@@ -9,6 +9,8 @@ registered ``complete`` inside the sale's own transaction, so the sale, the buy-
 payout commit together or not at all.
 """
 
+from datetime import timedelta
+
 from flask_babel import lazy_gettext as _l
 
 from core import clock
@@ -91,6 +93,20 @@ def remove(db, cart_id, line_id):
 def clear(db, cart_id):
     """Delete the cart's trade-in lines (inside the caller's transaction)."""
     db.execute("DELETE FROM cart_trade_ins WHERE cart_id = ?", (cart_id,))
+
+
+#: A trade-in line not sold within this long is dropped with the seller's sealed identity in it: a visit is
+#: minutes, and a cart left behind (a closed browser, a lost session) must not keep a person's data (PIPL Art. 19:
+#: kept no longer than the purpose needs).
+ABANDONED_AFTER = timedelta(hours=24)
+
+
+def drop_abandoned(db, moment=None):
+    """Delete trade-in lines older than :data:`ABANDONED_AFTER` in any cart; returns how many. Called by the
+    privacy purge (``privacy.retention.purge_due``), which checkpoints the WAL afterwards."""
+    cutoff = clock.iso((moment or clock.now()) - ABANDONED_AFTER)
+    with transaction(db):
+        return db.execute("DELETE FROM cart_trade_ins WHERE created_at < ?", (cutoff,)).rowcount
 
 
 def split(total_fen, trade_in_fen):

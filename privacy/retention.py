@@ -37,6 +37,7 @@ from core.db import checkpoint, rows, transaction
 from core.errors import DomainError
 from core.settings import get_setting, set_setting
 from inventory.consignors import owed_to
+from pos import trade_ins
 
 DEFAULTS = {"privacy_consignor_days": 1095, "privacy_seller_days": 3650}
 #: the shortest retention the settings page accepts, in days (see the module docstring for the sources)
@@ -133,13 +134,15 @@ def purge_due(db, moment=None):
     :func:`consignment.erasure.erase_consignor`, sellers through :func:`buying.sellers.erase_seller`, each in its
     own short transaction, audited as ``privacy.purge`` (by the system); then the WAL is checkpointed and
     truncated and ``privacy_last_purge_at`` is set.
-    Idempotent: a second run finds nobody due and writes nothing.
+    Trade-in lines left in abandoned carts (:func:`pos.trade_ins.drop_abandoned`) go first. Idempotent: a second
+    run finds nobody due and writes nothing.
 
     Returns:
         dict: ``consignors`` and ``sellers`` purged (counts), ``held`` (due but waiting: stock or money owed).
     """
     moment = moment or clock.now()
     done = {"consignors": 0, "sellers": 0, "held": 0}
+    abandoned = trade_ins.drop_abandoned(db, moment)  # sealed sellers in carts left behind (pos.trade_ins)
     for entry in schedule(db, moment, days=0):
         if entry["held"]:
             done["held"] += 1
@@ -161,5 +164,6 @@ def purge_due(db, moment=None):
     if done["consignors"] or done["sellers"]:
         with transaction(db):
             set_setting(db, "privacy_last_purge_at", clock.iso(moment))
+    if done["consignors"] or done["sellers"] or abandoned:
         checkpoint(db)
     return done

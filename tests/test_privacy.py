@@ -13,6 +13,8 @@ from core import audit, notices
 from core.backup import auto_backup
 from core.settings import get_setting
 from inventory import consignors
+from pos import cart as carts
+from pos import trade_ins
 from privacy import people, retention
 from privacy.views import purge_step
 from tests.conftest import count, text_of
@@ -344,3 +346,14 @@ def test_the_purge_is_audited_as_the_systems_once_per_person(app, db, staff, fix
         (None, "privacy.purge", "consignor", str(cid), "", ["id_number", "name", "notes", "phone", "signature"]),
         (None, "privacy.purge", "seller", str(sid), "", ["id_number", "id_type", "name", "phone"]),
     ]
+
+
+def test_trade_in_lines_left_in_a_cart_are_dropped_by_the_purge_after_a_day(app, db, staff, fixed_clock):
+    """The attacker's finding: a trade-in line holds the seller's sealed identity; a cart left behind kept it."""
+    cart = carts.new_cart(db, staff["cashier"])
+    trade_ins.add(db, cart, title="Old phone", category="电子产品 Electronics", value_fen=5000, payload=b"sealed")
+    fixed_clock.set(T + timedelta(hours=23))
+    assert retention.purge_due(db)["consignors"] == 0 and count(db, "cart_trade_ins") == 1
+    fixed_clock.set(T + timedelta(hours=24, minutes=1))
+    retention.purge_due(db)
+    assert count(db, "cart_trade_ins") == 0
