@@ -20,7 +20,7 @@ from core.db import transaction
 from core.errors import DomainError
 from core.i18n import bilingual_half
 from core.settings import get_some, set_setting
-from core.text import find_personal_data
+from core.text import find_personal_data, strip_invisible
 
 #: The languages a category is named in, in page order.
 LANGUAGES = ("zh_CN", "en")
@@ -59,7 +59,9 @@ def key_for(zh, en):
 
 
 def _clean(text):
-    return " ".join((text or "").split())
+    """A typed name without invisible characters (NUL, zero-width, bidi controls: ``core.text.strip_invisible``,
+    as every form field) and with its spaces collapsed."""
+    return " ".join(strip_invisible(text or "").split())
 
 
 def check_rows(rows):

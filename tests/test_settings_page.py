@@ -351,3 +351,12 @@ def test_reorder_and_retire_categories_and_a_bad_row_saves_nothing(app, db, owne
     # retiring every category is refused (an unticked retired row comes back, so tick every row)
     everything = _category_form(db, retire=range(len(after) + 1))
     assert "Keep at least one category for intake." in text_of(owner_client.post("/settings", data=everything))
+
+
+def test_invisible_characters_never_reach_a_category_name():
+    """The attacker's finding: a NUL typed into a new category's names was saved and went into public pages and
+    EPCIS events. Names are cleaned as every form field is (core.text.strip_invisible)."""
+    result = categories.check_rows([{"key": "", "zh_CN": "新\x00品\u200b", "en": "N\x00ew\u202e", "position": None,
+                                     "retired": False}])
+    assert result["active"] == ["新品 New"]
+    assert result["names"] == {"新品 New": {"zh_CN": "新品", "en": "New"}}
