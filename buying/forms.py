@@ -77,3 +77,7 @@ class TradeInForm(Form):
     brand = StringField(_l("Brand (optional)"), validators=[Optional(), Length(max=40), no_personal_data])
     cost = StringField(_l("Trade-in value"))
     price = StringField(_l("Asking price when sold on"))
+    consent = RadioField(_l("Privacy notice"), choices=[("yes", _l("Read to and accepted by the seller"))],
+                         validate_choice=False)
+    notice_version = HiddenField()
+    signature = HiddenField()

@@ -16,6 +16,7 @@
   no personal data (:func:`public_certificate`).
 """
 
+import base64
 import hashlib
 import hmac
 import json
@@ -25,7 +26,7 @@ from flask_babel import lazy_gettext as _l
 
 from buying import sellers
 from buying.buyins import clean_lines, voucher_code
-from core import clock
+from core import clock, notices
 from core.db import one, rows
 from core.errors import DomainError, NotFound
 from core.settings import get_setting, resolver_base
@@ -55,7 +56,8 @@ def certificate_url(db, config, cert_no):
     return f"{resolver_base(db, config)}/t/{cert_no}?k={certificate_token(config['SECRET_KEY'], cert_no)}"
 
 
-def add_to_cart(db, vault, cart_id, *, seller, line, moment=None):
+def add_to_cart(db, vault, cart_id, *, seller, line, moment=None, consent=True, notice_version=None,
+                signature_png=None):
     """Check a trade-in and add it to the till's cart; return the cart line's id.
 
     Args:
@@ -63,25 +65,33 @@ def add_to_cart(db, vault, cart_id, *, seller, line, moment=None):
         seller: as for :func:`buying.sellers.clean_seller` (``name``, ``id_type``, ``id_number``, ``phone``).
         line: ``title``, ``category``, ``condition``, ``brand``, ``cost_fen`` (the trade-in value, > 0) and
             ``price_fen`` (the asking price when the shop sells it on, > 0), fen.
+        consent, notice_version, signature_png: the seller was read the seller notice and accepted it (PIPL
+            Art. 17), as for a buy-in (:func:`buying.buyins.create_buy_in`); sealed with the line, the
+            acknowledgement is stored when the sale completes (:func:`complete`), once the seller has a row.
 
     Raises:
-        DomainError: a bad seller field (wrong ID check character, under 18 …) or item field, on its field;
-            nothing is added.
+        DomainError: no consent (field ``consent``), a notice newer than the one shown, a bad seller field
+            (wrong ID check character, under 18 …) or item field, on its field; nothing is added.
     """
     moment = moment or clock.now()
+    if not consent:
+        raise DomainError(_l("The seller must be read the privacy notice and accept it."), field="consent")
+    version = notices.check_version(db, "seller", notice_version)
     person = sellers.clean_seller(db, moment=moment, **seller)
     if person["guardian"]:  # the till form has no guardian fields: never reached under the refuse policy
         raise DomainError(_l("A minor's trade-in needs a guardian: take it as a buy-in instead."), field="id_number")
     clean = clean_lines(db, [line])[0]
     sealed = vault.encrypt(json.dumps({"seller": {k: person[k] for k in ("name", "id_type", "id_number", "phone")},
-                                       "line": clean}, ensure_ascii=False))
+                                       "line": clean, "notice": {"version": version, "signature": base64.b64encode(
+                                           signature_png).decode() if signature_png else None}},
+                                      ensure_ascii=False))
     return trade_ins.add(db, cart_id, title=clean["title"], category=clean["category"], value_fen=clean["cost_fen"],
                          payload=sealed)
 
 
 def _unseal(vault, line):
     data = json.loads(vault.decrypt(line["payload"]))
-    return data["seller"], data["line"]
+    return data["seller"], data["line"], data.get("notice")
 
 
 def complete(db, config, *, sale, lines, staff_id, moment):
@@ -99,15 +109,20 @@ def complete(db, config, *, sale, lines, staff_id, moment):
     vault = current_app.extensions["vault"]
     groups = {}
     for line in lines:
-        seller, item = _unseal(vault, line)
+        seller, item, notice = _unseal(vault, line)
         person = sellers.clean_seller(db, moment=moment, **seller)
         key = sellers.id_key(vault, person["id_type"], person["id_number"])
-        groups.setdefault(key, (person, []))[1].append(item)
+        groups.setdefault(key, (person, [], notice))[1].append(item)
     cert_no = db.execute("SELECT COALESCE(max(cert_no), 0) FROM trade_in_certificates").fetchone()[0]
     now = clock.iso(moment)
-    for index, (person, items) in enumerate(groups.values()):
+    for index, (person, items, notice) in enumerate(groups.values()):
         voucher_no = db.execute("SELECT COALESCE(max(voucher_no), 0) + 1 FROM buy_ins").fetchone()[0]
         seller_id = sellers.save_seller(db, vault, person, moment)
+        if notice:  # the seller's acknowledgement of the notice read at the till (kept after any purge)
+            signature = notice.get("signature")
+            notices.record_ack(db, vault, "seller", seller_id, version=notice["version"], name=person["name"],
+                               id_type=person["id_type"], id_number=person["id_number"], moment=moment,
+                               signature_png=base64.b64decode(signature) if signature else None)
         buy_in_id = db.execute(
             "INSERT INTO buy_ins (voucher_no, at, staff_id, seller_id, total_fen, method, reference, "
             "idempotency_key, sale_id) VALUES (?, ?, ?, ?, ?, 'trade_in', ?, ?, ?)",

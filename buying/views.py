@@ -148,7 +148,11 @@ def new():
 def _trade_in_page(db, form, status=200):
     form.category.choices = [("", _l("Choose…"))] + [(c, in_language(c)) for c in get_setting(db, "categories")]
     form.condition.choices = [("", _l("Choose…"))] + [(c, c) for c in get_setting(db, "conditions")]
-    return render("buying/trade_in.html", form=form, status=status)
+    notice = notices.current_notice(db, "seller")
+    if not form.notice_version.data:
+        form.notice_version.data = str(notice["version"])
+    return render("buying/trade_in.html", form=form, status=status, notice=notice,
+                  notice_text=notices.notice_text(notice, current_locale()))
 
 
 def _add_trade_in(db, form):
@@ -163,7 +167,9 @@ def _add_trade_in(db, form):
     return tradein.add_to_cart(
         db, vault(), till_cart_id(db), line=line,
         seller={"name": form.seller_name.data, "id_type": form.id_type.data, "id_number": form.id_number.data,
-                "phone": form.phone.data or ""})
+                "phone": form.phone.data or ""},
+        consent=form.consent.data == "yes", notice_version=form.notice_version.data,
+        signature_png=notices.parse_signature(form.signature.data))
 
 
 @bp.route("/trade-in", methods=["GET", "POST"])

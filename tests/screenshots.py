@@ -330,6 +330,7 @@ def tradein_screens(browser, base, out, lang, pins):
         page.select_option("#condition", index=2)
         page.fill("#cost", "5")
         page.fill("#price", "39")
+        page.locator("input[name=consent][value=yes]").check()
         shoot(page, out, f"{size_name}-tradein-form")
         page.click("#trade-in-submit")
         page.wait_for_selector("#trade-in-lines")

@@ -39,6 +39,7 @@ def hand_in(page, base, category, title, value):
     page.select_option("#condition", index=2)
     page.fill("#cost", value)
     page.fill("#price", "99")
+    page.locator("input[name=consent][value=yes]").check()  # the seller notice, read to the seller
     page.click("#trade-in-submit")
     page.wait_for_selector("#trade-in-lines")
 
@@ -59,6 +60,7 @@ def test_a_trade_in_visit(live_server, new_page, size):
     page.select_option("#condition", index=2)
     page.fill("#cost", "120")
     page.fill("#price", "99")
+    page.locator("input[name=consent][value=yes]").check()  # the seller notice, read to the seller
     page.click("#trade-in-submit")
     assert page.locator("#id_number ~ .field-error, .has-error .field-error").count() >= 1
     page.click("#trade-in-cancel")

@@ -1,6 +1,7 @@
 """Trade-in at the till through HTTP (issue 13 §3): the till's "Trade-in" form, the cart's trade-in line, one
 sale, one receipt (page and ESC/POS bytes) showing both, the public certificate — and the seller nowhere."""
 
+import base64
 import logging
 import re
 from pathlib import Path
@@ -15,6 +16,7 @@ from printing import documents
 from tests.conftest import count, text_of
 from tests.escpos_decode import decode
 from tests.test_buying import ID, NAME, PHONE
+from tests.test_privacy import PNG
 
 PRINTER = {"profile": "POS-5890", "chinese_mode": "resident", "qr_mode": "native", "raster": "gsv0",
            "tag_media": "cut", "drawer_pin": 0, "kick_on_cash": 0, "name": ""}
@@ -28,7 +30,7 @@ def drawer(db, staff):
 def trade_in_form(db, **changes):
     data = {"seller_name": NAME, "id_type": "resident_id", "id_number": ID, "phone": PHONE,
             "title": "Old Philips kettle", "category": get_setting(db, "categories")[2], "condition": "B",
-            "brand": "Philips", "cost": "120", "price": "99"}
+            "brand": "Philips", "cost": "120", "price": "99", "consent": "yes"}
     data.update(changes)
     return data
 
@@ -174,3 +176,25 @@ def test_the_seller_appears_in_no_receipt_certificate_event_or_log(app, db, staf
     raw = b"".join(p.read_bytes() for p in (base, Path(f"{base}-wal")) if p.exists())
     for clear in (NAME, ID, PHONE):
         assert clear.encode() not in raw
+
+
+def test_the_seller_is_read_the_notice_and_the_acknowledgement_is_kept_with_the_sale(cashier_client, app, db, staff,
+                                                                                    make_item):
+    """Issue 13 §4 for trade-ins (the attacker's finding): the till's trade-in form shows the seller notice like
+    the buy-in form; without the tick nothing is added, and the acknowledgement is stored when the sale completes."""
+    before = count(db, "notice_acks")  # the fixtures' consignor acknowledged theirs
+    page = cashier_client.get("/buying/trade-in", headers={"Accept-Language": "en"})
+    assert 'id="privacy-notice"' in page.get_data(as_text=True) and "Privacy notice" in text_of(page)
+    refused = cashier_client.post("/buying/trade-in", data=trade_in_form(db, consent=""),
+                                  headers={"Accept-Language": "en"})
+    assert refused.status_code == 422 and "The seller must be read the privacy notice and accept it." in text_of(
+        refused)
+    assert count(db, "cart_trade_ins") == 0
+    signed = trade_in_form(db, signature="data:image/png;base64," + base64.b64encode(PNG).decode())
+    assert cashier_client.post("/buying/trade-in", data=signed).status_code == 302
+    assert count(db, "notice_acks") == before  # the seller has no row yet: kept with the line until the sale
+    scan(cashier_client, make_item(title="Kettle", price_fen=30000)["tag"])
+    cashier_client.post("/till/complete", data=pay_form(cashier_client, quick_cash="18000"))
+    seller_id = db.execute("SELECT seller_id FROM buy_ins WHERE method = 'trade_in'").fetchone()[0]
+    assert [tuple(r) for r in db.execute("SELECT kind, version, subject_id, signature_png FROM notice_acks "
+                                         "WHERE kind = 'seller'")] == [("seller", 1, seller_id, PNG)]
