@@ -15,6 +15,7 @@ from core.db import connect
 from core.settings import get_setting
 from inventory import items
 from tests.browser import login
+from tests.conftest import sell
 
 pytestmark = pytest.mark.browser
 
@@ -226,5 +227,31 @@ def test_portrait_till_with_six_lines_keeps_the_pay_bar_in_view_for_the_owner_to
         page.click("button[name=quick_cash] >> nth=0")  # the pay bar's own button works from where it is
         page.locator("#sale-done").wait_for()
         assert rows(live_server, "SELECT total_fen FROM sales") == [(sum(prices),)]
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("path", ["/till", "/buying/trade-in", "/settings"])
+def test_the_owners_top_bar_fits_a_portrait_tablet_in_english(live_server, browser, path):
+    """A new user's finding: in English at 800×1280 the owner's top bar (badges, theme, language, "店主 Owner ⏏")
+    ran 34 px past the screen, cutting the log-out button and scrolling the page sideways."""
+    [tag] = stock(live_server, [1500])
+    db = connect(live_server.app.config["DATABASE"])
+    try:
+        with db.conn:
+            db.execute("UPDATE staff SET name = '店主 Owner' WHERE id = ?", (live_server.owner,))
+        # the longest badges: a shift opened by a sale ("float not counted"), events waiting to be sent
+        sell(live_server.app, db, [items.find_by_tag(db, tag)])
+    finally:
+        db.close()
+    context = browser.new_context(viewport={"width": 800, "height": 1280}, locale="en",
+                                  extra_http_headers={"Accept-Language": "en"})
+    page = context.new_page()
+    try:
+        login(page, live_server.url, "店主 Owner", live_server.pins["owner"])
+        page.goto(f"{live_server.url}{path}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 800
+        logout = page.locator(".topbar-right form button").bounding_box()
+        assert logout["x"] >= 0 and logout["x"] + logout["width"] <= 800, logout
     finally:
         context.close()
