@@ -55,6 +55,8 @@ NOT_FREE_TEXT = {
     "ConsignorForm.signature": "a PNG data URL (the signature under the notice)",
     "BuyInForm.notice_version": "hidden: the notice version shown (an integer)",
     "BuyInForm.signature": "a PNG data URL (the signature under the notice)",
+    "TradeInForm.notice_version": "hidden: the notice version shown (an integer)",
+    "TradeInForm.signature": "a PNG data URL (the signature under the notice)",
     "RetentionForm.form": "hidden: which form of the page", "NoticeForm.form": "hidden: which form of the page",
     "RetentionForm.privacy_consignor_days": "a number of days", "RetentionForm.privacy_seller_days": "a number of days",
     "NoticeForm.text_zh": "the shop's public notice text (may give the shop's own contact number)",
