@@ -6,36 +6,14 @@ shop, the items with their price, the total, how the seller was paid, the seller
 lose or photograph it.
 """
 
-import os
 
-from flask_babel import lazy_gettext as _l
 
 from core import clock
-from core.errors import DomainError
 from core.lazy import lazy_module
-from printing.render import FontMissing, find_font
+from printing.render import pdf_font
 
 fpdf = lazy_module("fpdf")  # loaded when a PDF is asked for (start-up cost)
 fpdf_enums = lazy_module("fpdf.enums")
-
-
-def pdf_font(config):
-    """The TrueType font with Chinese characters for the PDF: config ``PDF_FONT_PATH``, else the print font
-    (:func:`printing.render.find_font`).
-
-    Raises:
-        DomainError: no such font (the message names what to install).
-    """
-    path = config.get("PDF_FONT_PATH")
-    if path:
-        if not os.path.isfile(path):
-            raise DomainError(_l("The PDF font %(path)s is missing. Install the fonts-wqy-microhei package or set "
-                                 "PDF_FONT_PATH to a TrueType font with Chinese characters.", path=path), status=500)
-        return path
-    try:
-        return find_font(config.get("PRINT_FONT"))[0]
-    except FontMissing as exc:
-        raise DomainError(exc.message, status=500) from None
 
 
 def render_pdf(data, config, *, money):

@@ -9,18 +9,15 @@ It is the only place plate, certificate number and the buyer's identity leave th
 on request, never stored, and the route that gives it is staff-only.
 """
 
-import os
 
-from flask_babel import lazy_gettext as _l
 
 from core import clock
 from core.db import one
-from core.errors import DomainError
 from core.lazy import lazy_module
 from core.money import format_plain
 from core.settings import get_setting
 from goods import vehicles
-from printing.render import FontMissing, find_font
+from printing.render import pdf_font
 
 fpdf = lazy_module("fpdf")  # loaded when a PDF is asked for (start-up cost)
 fpdf_enums = lazy_module("fpdf.enums")
@@ -87,25 +84,6 @@ def transfer_data(db, vault, transfer):
             "receipt_no": transfer["receipt_no"], "acknowledged_at": ack["acknowledged_at"]}
 
 
-def _font(config):
-    """The TrueType font with Chinese characters: config ``PDF_FONT_PATH``, else the print font (the same
-    lookup as ``buying.voucher.pdf_font``, which ``goods`` may not import).
-
-    Raises:
-        DomainError: no such font (500, the message names what to install).
-    """
-    path = config.get("PDF_FONT_PATH")
-    if path:
-        if not os.path.isfile(path):
-            raise DomainError(_l("The PDF font %(path)s is missing. Install the fonts-wqy-microhei package or set "
-                                 "PDF_FONT_PATH to a TrueType font with Chinese characters.", path=path), status=500)
-        return path
-    try:
-        return find_font(config.get("PRINT_FONT"))[0]
-    except FontMissing as exc:
-        raise DomainError(exc.message, status=500) from None
-
-
 def yuan(fen):
     """Integer fen as ``¥12345.00`` (exact, no float: :func:`core.money.format_plain`)."""
     return f"¥{format_plain(fen)}"
@@ -120,7 +98,7 @@ def render_pdf(data, config):
     v = data["vehicle"]
     pdf = fpdf.FPDF(format="A4", unit="mm")
     pdf.set_auto_page_break(True, margin=15)
-    pdf.add_font("cjk", "", _font(config))
+    pdf.add_font("cjk", "", pdf_font(config))
     pdf.set_margins(18, 16, 18)
     pdf.add_page()
     width = pdf.w - 36
@@ -197,7 +175,7 @@ def register_pdf(table, start, end, config, *, shop_name=""):
     """
     pdf = fpdf.FPDF(orientation="L", format="A4", unit="mm")
     pdf.set_auto_page_break(True, margin=12)
-    pdf.add_font("cjk", "", _font(config))
+    pdf.add_font("cjk", "", pdf_font(config))
     pdf.set_margins(12, 12, 12)
     pdf.add_page()
     width = pdf.w - 24

@@ -70,6 +70,25 @@ def find_font(configured=None):
                          "or set PRINT_FONT to a .ttf/.ttc file.", paths=", ".join(p for p, _ in FONT_CANDIDATES)))
 
 
+def pdf_font(config):
+    """The TrueType font with Chinese characters for the PDF: config ``PDF_FONT_PATH``, else the print font
+    (:func:`find_font`).
+
+    Raises:
+        DomainError: no such font (the message names what to install).
+    """
+    path = config.get("PDF_FONT_PATH")
+    if path:
+        if not os.path.isfile(path):
+            raise DomainError(_l("The PDF font %(path)s is missing. Install the fonts-wqy-microhei package or set "
+                                 "PDF_FONT_PATH to a TrueType font with Chinese characters.", path=path), status=500)
+        return path
+    try:
+        return find_font(config.get("PRINT_FONT"))[0]
+    except FontMissing as exc:
+        raise DomainError(exc.message, status=500) from None
+
+
 @lru_cache(maxsize=8)
 def _fonts(path, index):
     try:

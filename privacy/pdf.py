@@ -9,10 +9,10 @@ payouts, notice acknowledgements (version, time), corrections (field, time, reas
 
 from flask_babel import gettext as _
 
-from buying.voucher import pdf_font
 from core import clock
 from core.crypto import mask_id_number, mask_phone
 from core.lazy import lazy_module
+from printing.render import pdf_font
 
 fpdf = lazy_module("fpdf")  # loaded when a PDF is asked for (start-up cost)
 fpdf_enums = lazy_module("fpdf.enums")
