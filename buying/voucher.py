@@ -9,11 +9,7 @@ lose or photograph it.
 
 
 from core import clock
-from core.lazy import lazy_module
-from printing.render import pdf_font
-
-fpdf = lazy_module("fpdf")  # loaded when a PDF is asked for (start-up cost)
-fpdf_enums = lazy_module("fpdf.enums")
+from printing.pdf import a4, heading_style
 
 
 def render_pdf(data, config, *, money):
@@ -28,13 +24,7 @@ def render_pdf(data, config, *, money):
         DomainError: the font is missing.
     """
     labels = data["labels"]
-    pdf = fpdf.FPDF(format="A4", unit="mm")
-    pdf.set_auto_page_break(True, margin=15)
-    pdf.add_font("cjk", "", pdf_font(config))
-    pdf.set_margins(20, 18, 20)
-    pdf.add_page()
-    width = pdf.w - 40
-    nl = {"new_x": fpdf_enums.XPos.LMARGIN, "new_y": fpdf_enums.YPos.NEXT}
+    pdf, width, nl = a4(config)
     pdf.set_font("cjk", size=18)
     pdf.cell(width, 10, f"{data['title']} {data['number']}", align="C", **nl)
     pdf.set_font("cjk", size=10)
@@ -47,7 +37,7 @@ def render_pdf(data, config, *, money):
     pdf.cell(width, 6, clock.local_text(data["at"]), **nl)
     pdf.ln(4)
     with pdf.table(width=width, col_widths=(0.2, 0.58, 0.22), text_align=("L", "L", "R"), line_height=7,
-                   headings_style=fpdf.FontFace(fill_color=(235, 235, 235)), first_row_as_headings=True) as grid:
+                   headings_style=heading_style(), first_row_as_headings=True) as grid:
         for values in [(labels["tag"], labels["item"], labels["cost"]),
                        *[(line["tag"], line["title"], money(line["cost_fen"])) for line in data["lines"]]]:
             row = grid.row()

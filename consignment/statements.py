@@ -5,25 +5,22 @@ items taken in, items sold (date, price, share; refunds marked), expired items w
 returned ones apart), payouts, and the opening and closing balance from ``terms.ledger`` —
 opening + ledger movements in the period = closing, always.
 
-Rendered as a page, an A4 print page and a PDF (fpdf2 with a CJK TrueType font; ``PDF_FONT_PATH``,
-default WenQuanYi Micro Hei). The consignor's own name is on their own statement; nothing else
+Rendered as a page, an A4 print page and a PDF (the hub's A4 page, :func:`printing.pdf.a4`). The consignor's own name is on their own statement; nothing else
 personal is (the phone is masked).
 """
 
-import os
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
 
+from consignment.payouts import method_label
 from core import clock
 from core.crypto import mask_phone
 from core.db import one, rows
 from core.errors import DomainError, NotFound
-from consignment.payouts import method_label
+from printing.pdf import a4, heading_style
 from terms import ledger
 from terms.contracts import outcome_label
-
-DEFAULT_FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 
 #: The PDF's fixed texts (translated when rendered).
 TEXTS = {
@@ -122,19 +119,6 @@ def statement(db, vault, consignor_id, start, end):
     }
 
 
-def font_path(config):
-    """The CJK TrueType font for PDFs: config ``PDF_FONT_PATH`` or WenQuanYi Micro Hei.
-
-    Raises:
-        DomainError: the font file does not exist (the message names the path and how to fix it).
-    """
-    path = config.get("PDF_FONT_PATH") or DEFAULT_FONT
-    if not os.path.isfile(path):
-        raise DomainError(_l("The PDF font %(path)s is missing. Install the fonts-wqy-microhei package or set "
-                             "PDF_FONT_PATH to a TrueType font with Chinese characters.", path=path), status=500)
-    return path
-
-
 def render_pdf(data, config, *, money, shop_name=""):
     """The statement as A4 PDF bytes.
 
@@ -147,30 +131,19 @@ def render_pdf(data, config, *, money, shop_name=""):
     Raises:
         DomainError: the font is missing.
     """
-    from fpdf import FPDF, FontFace  # function-level: fpdf2 is only loaded when a PDF is asked for (start-up cost)
-    from fpdf.enums import XPos, YPos  # function-level: as above
-
     def label(key):
         return str(TEXTS.get(key, key))
 
-    font = font_path(config)
     footer_text = f"{shop_name} · {data['consignor']['number']} · {data['start'].isoformat()} – {data['end'].isoformat()}"
 
-    class StatementPDF(FPDF):
-        def footer(self):
-            self.set_y(-12)
-            self.set_font("cjk", size=8)
-            self.set_text_color(110, 110, 110)
-            self.cell(0, 5, f"{footer_text} · {self.page_no()}/{{nb}}", align="C")
-            self.set_text_color(0, 0, 0)
+    def footer(page):
+        page.set_y(-12)
+        page.set_font("cjk", size=8)
+        page.set_text_color(110, 110, 110)
+        page.cell(0, 5, f"{footer_text} · {page.page_no()}/{{nb}}", align="C")
+        page.set_text_color(0, 0, 0)
 
-    pdf = StatementPDF(format="A4", unit="mm")
-    pdf.set_auto_page_break(True, margin=15)
-    pdf.add_font("cjk", "", font)
-    pdf.set_margins(15, 15, 15)
-    pdf.add_page()
-    width = pdf.w - 30
-    nl = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
+    pdf, width, nl = a4(config, side=15, top=15, footer=footer)
     consignor = data["consignor"]
 
     pdf.set_font("cjk", size=16)
@@ -206,7 +179,7 @@ def render_pdf(data, config, *, money, shop_name=""):
             pdf.cell(width, 6, "—", **nl)
             return
         with pdf.table(width=width, col_widths=widths, text_align=aligns, line_height=6, repeat_headings=1,
-                       headings_style=FontFace(fill_color=(235, 235, 235)), first_row_as_headings=True) as grid:
+                       headings_style=heading_style(), first_row_as_headings=True) as grid:
             for values in [headers, *body]:
                 line = grid.row()
                 for value in values:

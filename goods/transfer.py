@@ -13,14 +13,10 @@ on request, never stored, and the route that gives it is staff-only.
 
 from core import clock
 from core.db import one
-from core.lazy import lazy_module
 from core.money import format_plain
 from core.settings import get_setting
 from goods import vehicles
-from printing.render import pdf_font
-
-fpdf = lazy_module("fpdf")  # loaded when a PDF is asked for (start-up cost)
-fpdf_enums = lazy_module("fpdf.enums")
+from printing.pdf import a4, heading_style
 
 #: (key, Chinese, English) — the document is bilingual whatever the screen's language.
 LABELS = {
@@ -96,13 +92,7 @@ def render_pdf(data, config):
         DomainError: the font is missing.
     """
     v = data["vehicle"]
-    pdf = fpdf.FPDF(format="A4", unit="mm")
-    pdf.set_auto_page_break(True, margin=15)
-    pdf.add_font("cjk", "", pdf_font(config))
-    pdf.set_margins(18, 16, 18)
-    pdf.add_page()
-    width = pdf.w - 36
-    nl = {"new_x": fpdf_enums.XPos.LMARGIN, "new_y": fpdf_enums.YPos.NEXT}
+    pdf, width, nl = a4(config, side=18, top=16)
     pdf.set_font("cjk", size=17)
     pdf.cell(width, 9, LABELS["title"][0], align="C", **nl)
     pdf.set_font("cjk", size=11)
@@ -173,13 +163,7 @@ def register_pdf(table, start, end, config, *, shop_name=""):
     Raises:
         DomainError: the font is missing.
     """
-    pdf = fpdf.FPDF(orientation="L", format="A4", unit="mm")
-    pdf.set_auto_page_break(True, margin=12)
-    pdf.add_font("cjk", "", pdf_font(config))
-    pdf.set_margins(12, 12, 12)
-    pdf.add_page()
-    width = pdf.w - 24
-    nl = {"new_x": fpdf_enums.XPos.LMARGIN, "new_y": fpdf_enums.YPos.NEXT}
+    pdf, width, nl = a4(config, side=12, top=12, bottom=12, landscape=True)
     pdf.set_font("cjk", size=15)
     pdf.cell(width, 8, f"{table.title} · {shop_name}".rstrip(" ·"), **nl)
     pdf.set_font("cjk", size=10)
@@ -188,7 +172,7 @@ def register_pdf(table, start, end, config, *, shop_name=""):
     pdf.set_font("cjk", size=8)
     widths = (0.16, 0.15, 0.09, 0.08, 0.09, 0.08, 0.09, 0.12, 0.14)
     with pdf.table(width=width, col_widths=widths, line_height=5.5, first_row_as_headings=True,
-                   headings_style=fpdf.FontFace(fill_color=(235, 235, 235))) as grid:
+                   headings_style=heading_style()) as grid:
         heading = grid.row()
         for _key, label, _kind in table.columns:
             heading.cell(str(label))

@@ -1,5 +1,4 @@
-"""The readable copy of one person's data (PIPL Art. 45) as an A4 PDF (fpdf2 with the hub's CJK font, as the
-purchase voucher: :func:`buying.voucher.pdf_font`).
+"""The readable copy of one person's data (PIPL Art. 45) as an A4 PDF (the A4 page of :func:`printing.pdf.a4`).
 
 What it shows, by design: the name **in clear** (the person is reading their own record), the phone and the ID
 number **masked** (``138****5678``, ``110***********002X``): a paper copy is easily left on a counter; the full
@@ -11,11 +10,7 @@ from flask_babel import gettext as _
 
 from core import clock
 from core.crypto import mask_id_number, mask_phone
-from core.lazy import lazy_module
-from printing.render import pdf_font
-
-fpdf = lazy_module("fpdf")  # loaded when a PDF is asked for (start-up cost)
-fpdf_enums = lazy_module("fpdf.enums")
+from printing.pdf import a4
 
 
 def _when(text):
@@ -41,13 +36,7 @@ def render_pdf(data, config, *, money, id_type_label):
         DomainError: the font is missing.
     """
     person = data["person"]
-    pdf = fpdf.FPDF(format="A4", unit="mm")
-    pdf.set_auto_page_break(True, margin=15)
-    pdf.add_font("cjk", "", pdf_font(config))
-    pdf.set_margins(20, 18, 20)
-    pdf.add_page()
-    width = pdf.w - 40
-    nl = {"new_x": fpdf_enums.XPos.LMARGIN, "new_y": fpdf_enums.YPos.NEXT}
+    pdf, width, nl = a4(config)
 
     def line(left, right):
         pdf.cell(width * 0.35, 7, str(left))
