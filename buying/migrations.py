@@ -6,6 +6,8 @@ from the drawer is ``pos``'s ``cash_movements`` row of kind ``buy_in``. Nothing 
 
 from sqlite_utils import Migrations
 
+from core.db import rebuild_table, rebuilding
+
 migrations = Migrations("buying")
 
 
@@ -65,62 +67,42 @@ def m002_trade_in(db):
     """Trade-in at the till (issue 13 §3). A buy-in may be paid by a sale's ``trade_in`` tender (``method`` =
     ``trade_in``, ``sale_id`` the sale; what it exceeds the purchase by is the sale's drawer payout, ``pos``'s):
     ``buy_ins`` is rebuilt for its CHECK (SQLite cannot change one in place; ids kept, foreign keys checked
-    before the commit, as pos m004). ``trade_in_certificates``: one per traded-in item, numbered, with the id of
+    before the commit: :func:`core.db.rebuilding`). ``trade_in_certificates``: one per traded-in item, numbered, with the id of
     the item's EPCIS ``receiving`` event; no personal data."""
-    db.execute("PRAGMA foreign_keys = OFF")
-    try:
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            columns = ("id, voucher_no, at, staff_id, seller_id, total_fen, method, reference, cash_movement_id, "
-                       "idempotency_key, guardian_name_enc, guardian_id_type, guardian_id_number_enc")
-            for statement in (
-                """CREATE TABLE buy_ins_new (
-                    id INTEGER PRIMARY KEY,
-                    voucher_no INTEGER NOT NULL UNIQUE,
-                    at TEXT NOT NULL,
-                    staff_id INTEGER REFERENCES staff(id),
-                    seller_id INTEGER NOT NULL REFERENCES sellers(id),
-                    total_fen INTEGER NOT NULL CHECK (total_fen > 0),
-                    method TEXT NOT NULL CHECK (method IN ('cash', 'wechat', 'alipay', 'bank', 'trade_in')),
-                    reference TEXT NOT NULL DEFAULT '',
-                    cash_movement_id INTEGER REFERENCES cash_movements(id),
-                    idempotency_key TEXT NOT NULL UNIQUE,
-                    guardian_name_enc BLOB,
-                    guardian_id_type TEXT,
-                    guardian_id_number_enc BLOB,
-                    sale_id INTEGER REFERENCES sales(id),
-                    CHECK ((method = 'cash') = (cash_movement_id IS NOT NULL)),
-                    CHECK ((method = 'trade_in') = (sale_id IS NOT NULL))
-                )""",
-                f"INSERT INTO buy_ins_new ({columns}) SELECT {columns} FROM buy_ins",
-                "DROP TABLE buy_ins",
-                "ALTER TABLE buy_ins_new RENAME TO buy_ins",
-                "CREATE INDEX buy_ins_seller ON buy_ins(seller_id)",
-                "CREATE INDEX buy_ins_at ON buy_ins(at)",
-                "CREATE INDEX buy_ins_sale ON buy_ins(sale_id)",
-                """CREATE TABLE trade_in_certificates (
-                    id INTEGER PRIMARY KEY,
-                    cert_no INTEGER NOT NULL UNIQUE,
-                    at TEXT NOT NULL,
-                    sale_id INTEGER NOT NULL REFERENCES sales(id),
-                    buy_in_id INTEGER NOT NULL REFERENCES buy_ins(id),
-                    item_id INTEGER NOT NULL UNIQUE REFERENCES items(id),
-                    category TEXT NOT NULL,
-                    value_fen INTEGER NOT NULL CHECK (value_fen > 0),
-                    event_id TEXT NOT NULL
-                )""",
-                "CREATE INDEX trade_in_certificates_sale ON trade_in_certificates(sale_id)",
-            ):
-                db.execute(statement)
-            broken = db.execute("PRAGMA foreign_key_check").fetchall()
-            if broken:
-                raise RuntimeError(f"foreign keys broken by the buy_ins rebuild: {len(broken)} rows")
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-    finally:
-        db.execute("PRAGMA foreign_keys = ON")
+    with rebuilding(db, "buy_ins"):
+        rebuild_table(db, "buy_ins", """CREATE TABLE buy_ins (
+                id INTEGER PRIMARY KEY,
+                voucher_no INTEGER NOT NULL UNIQUE,
+                at TEXT NOT NULL,
+                staff_id INTEGER REFERENCES staff(id),
+                seller_id INTEGER NOT NULL REFERENCES sellers(id),
+                total_fen INTEGER NOT NULL CHECK (total_fen > 0),
+                method TEXT NOT NULL CHECK (method IN ('cash', 'wechat', 'alipay', 'bank', 'trade_in')),
+                reference TEXT NOT NULL DEFAULT '',
+                cash_movement_id INTEGER REFERENCES cash_movements(id),
+                idempotency_key TEXT NOT NULL UNIQUE,
+                guardian_name_enc BLOB,
+                guardian_id_type TEXT,
+                guardian_id_number_enc BLOB,
+                sale_id INTEGER REFERENCES sales(id),
+                CHECK ((method = 'cash') = (cash_movement_id IS NOT NULL)),
+                CHECK ((method = 'trade_in') = (sale_id IS NOT NULL))
+            )""", ("id, voucher_no, at, staff_id, seller_id, total_fen, method, reference, cash_movement_id, "
+                   "idempotency_key, guardian_name_enc, guardian_id_type, guardian_id_number_enc"),
+                      ["CREATE INDEX buy_ins_seller ON buy_ins(seller_id)", "CREATE INDEX buy_ins_at ON buy_ins(at)",
+                       "CREATE INDEX buy_ins_sale ON buy_ins(sale_id)"])
+        db.execute("""CREATE TABLE trade_in_certificates (
+                id INTEGER PRIMARY KEY,
+                cert_no INTEGER NOT NULL UNIQUE,
+                at TEXT NOT NULL,
+                sale_id INTEGER NOT NULL REFERENCES sales(id),
+                buy_in_id INTEGER NOT NULL REFERENCES buy_ins(id),
+                item_id INTEGER NOT NULL UNIQUE REFERENCES items(id),
+                category TEXT NOT NULL,
+                value_fen INTEGER NOT NULL CHECK (value_fen > 0),
+                event_id TEXT NOT NULL
+            )""")
+        db.execute("CREATE INDEX trade_in_certificates_sale ON trade_in_certificates(sale_id)")
 
 
 @migrations()

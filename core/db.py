@@ -199,6 +199,49 @@ def hold_open(path):
     return conn
 
 
+@contextmanager
+def rebuilding(db, what):
+    """For a migration that rebuilds tables (declared ``@migrations(transactional=False)``): foreign keys off,
+    one ``BEGIN IMMEDIATE`` transaction, the foreign keys checked before the commit, rolled back on any error,
+    foreign keys on again after. SQLite cannot change a CHECK constraint in place; the rebuild is the "12 steps"
+    of https://sqlite.org/lang_altertable.html#otheralter, and foreign keys must be off while other tables
+    point at the one being rebuilt.
+
+    Args:
+        db: a ``sqlite_utils.Database``.
+        what: the rebuild's name, for the error.
+
+    Raises:
+        RuntimeError: a row refers to one missing after the rebuild (nothing is committed).
+    """
+    db.execute("PRAGMA foreign_keys = OFF")
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            broken = db.execute("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"foreign keys broken by the {what} rebuild: {len(broken)} rows")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+    finally:
+        db.execute("PRAGMA foreign_keys = ON")
+
+
+def rebuild_table(db, table, create, columns, indexes=()):
+    """Inside :func:`rebuilding`: replace ``table`` by one made with ``create`` (its ``CREATE TABLE <table> (…)``
+    statement), copying ``columns`` (comma-separated names, the row ids among them) and recreating
+    ``indexes`` (their ``CREATE INDEX`` statements)."""
+    db.execute(create.replace(f"CREATE TABLE {table} ", f"CREATE TABLE {table}_new ", 1))
+    db.execute(f"INSERT INTO {table}_new ({columns}) SELECT {columns} FROM {table}")
+    db.execute(f"DROP TABLE {table}")
+    db.execute(f"ALTER TABLE {table}_new RENAME TO {table}")
+    for statement in indexes:
+        db.execute(statement)
+
+
 def migrate(path, migration_sets, busy_timeout_ms=5000):
     """Apply every pending migration of each ``sqlite_utils.Migrations`` set, in the order given."""
     db = connect(path, busy_timeout_ms)

@@ -2,6 +2,8 @@
 
 from sqlite_utils import Migrations
 
+from core.db import rebuild_table, rebuilding
+
 migrations = Migrations("pos")
 
 
@@ -172,37 +174,18 @@ def m004_buy_in_cash_movements(db):
     place: the table is rebuilt (the "12 steps" of https://sqlite.org/lang_altertable.html#otheralter) with
     foreign keys off, since ``payouts.cash_movement_id`` points at it; the row ids stay the same, and the
     foreign keys are checked before the commit."""
-    db.execute("PRAGMA foreign_keys = OFF")
-    try:
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in (
-                """CREATE TABLE cash_movements_new (
-                    id INTEGER PRIMARY KEY,
-                    shift_id INTEGER NOT NULL REFERENCES shifts(id),
-                    at TEXT NOT NULL,
-                    staff_id INTEGER REFERENCES staff(id),
-                    kind TEXT NOT NULL CHECK (kind IN ('paid_in', 'paid_out', 'payout', 'buy_in')),
-                    amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),
-                    reason TEXT NOT NULL DEFAULT '',
-                    reference TEXT NOT NULL DEFAULT ''
-                )""",
-                ("INSERT INTO cash_movements_new (id, shift_id, at, staff_id, kind, amount_fen, reason, reference) "
-                 "SELECT id, shift_id, at, staff_id, kind, amount_fen, reason, reference FROM cash_movements"),
-                "DROP TABLE cash_movements",
-                "ALTER TABLE cash_movements_new RENAME TO cash_movements",
-                "CREATE INDEX cash_movements_shift ON cash_movements(shift_id)",
-            ):
-                db.execute(statement)
-            broken = db.execute("PRAGMA foreign_key_check").fetchall()
-            if broken:
-                raise RuntimeError(f"foreign keys broken by the cash_movements rebuild: {len(broken)} rows")
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-    finally:
-        db.execute("PRAGMA foreign_keys = ON")
+    with rebuilding(db, "cash_movements"):
+        rebuild_table(db, "cash_movements", """CREATE TABLE cash_movements (
+                id INTEGER PRIMARY KEY,
+                shift_id INTEGER NOT NULL REFERENCES shifts(id),
+                at TEXT NOT NULL,
+                staff_id INTEGER REFERENCES staff(id),
+                kind TEXT NOT NULL CHECK (kind IN ('paid_in', 'paid_out', 'payout', 'buy_in')),
+                amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),
+                reason TEXT NOT NULL DEFAULT '',
+                reference TEXT NOT NULL DEFAULT ''
+            )""", "id, shift_id, at, staff_id, kind, amount_fen, reason, reference",
+                      ["CREATE INDEX cash_movements_shift ON cash_movements(shift_id)"])
 
 
 @migrations()
@@ -218,18 +201,6 @@ def m005_customer_display(db):
     )
 
 
-def _rebuild(db, table, create, columns, indexes):
-    """Rebuild ``table`` with a new ``create`` statement (SQLite cannot change a CHECK in place: the "12 steps"
-    of https://sqlite.org/lang_altertable.html#otheralter), keeping the row ids; foreign keys are off during
-    the copy and checked before the commit."""
-    db.execute(create.replace(f"CREATE TABLE {table} ", f"CREATE TABLE {table}_new ", 1))
-    db.execute(f"INSERT INTO {table}_new ({columns}) SELECT {columns} FROM {table}")
-    db.execute(f"DROP TABLE {table}")
-    db.execute(f"ALTER TABLE {table}_new RENAME TO {table}")
-    for statement in indexes:
-        db.execute(statement)
-
-
 @migrations(transactional=False)
 def m006_trade_in(db):
     """Trade-in at the till (issue 13 §3): the old items' value is a tender of kind ``trade_in``, and what it
@@ -237,50 +208,38 @@ def m006_trade_in(db):
     rebuilt for their CHECK (as in m004). ``cart_trade_ins`` holds the trade-in lines of a till's cart: what
     the till shows and sums (title, category, value) and an opaque payload sealed by the area that registered
     the trade-in (``pos.trade_ins``; ``buying`` encrypts the seller in it with the vault)."""
-    db.execute("PRAGMA foreign_keys = OFF")
-    try:
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            _rebuild(db, "cash_movements", """CREATE TABLE cash_movements (
-                    id INTEGER PRIMARY KEY,
-                    shift_id INTEGER NOT NULL REFERENCES shifts(id),
-                    at TEXT NOT NULL,
-                    staff_id INTEGER REFERENCES staff(id),
-                    kind TEXT NOT NULL CHECK (kind IN ('paid_in', 'paid_out', 'payout', 'buy_in', 'trade_in')),
-                    amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),
-                    reason TEXT NOT NULL DEFAULT '',
-                    reference TEXT NOT NULL DEFAULT ''
-                )""", "id, shift_id, at, staff_id, kind, amount_fen, reason, reference",
-                     ["CREATE INDEX cash_movements_shift ON cash_movements(shift_id)"])
-            _rebuild(db, "tenders", """CREATE TABLE tenders (
-                    id INTEGER PRIMARY KEY,
-                    sale_id INTEGER NOT NULL REFERENCES sales(id),
-                    kind TEXT NOT NULL CHECK (kind IN ('cash', 'card', 'wechat', 'alipay', 'store_credit', 'trade_in')),
-                    amount_fen INTEGER NOT NULL,
-                    given_fen INTEGER,
-                    reference TEXT NOT NULL DEFAULT ''
-                )""", "id, sale_id, kind, amount_fen, given_fen, reference",
-                     ["CREATE INDEX tenders_sale ON tenders(sale_id)"])
-            db.execute("""CREATE TABLE cart_trade_ins (
-                    id INTEGER PRIMARY KEY,
-                    cart_id TEXT NOT NULL REFERENCES carts(id),
-                    title TEXT NOT NULL,
-                    category TEXT NOT NULL,
-                    value_fen INTEGER NOT NULL CHECK (value_fen > 0),
-                    payload BLOB NOT NULL,
-                    created_at TEXT NOT NULL
-                )""")
-            db.execute("CREATE INDEX cart_trade_ins_cart ON cart_trade_ins(cart_id)")
-            db.execute("ALTER TABLE sales ADD COLUMN trade_in_payout_fen INTEGER NOT NULL DEFAULT 0")
-            broken = db.execute("PRAGMA foreign_key_check").fetchall()
-            if broken:
-                raise RuntimeError(f"foreign keys broken by the trade-in rebuild: {len(broken)} rows")
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-    finally:
-        db.execute("PRAGMA foreign_keys = ON")
+    with rebuilding(db, "trade-in"):
+        rebuild_table(db, "cash_movements", """CREATE TABLE cash_movements (
+                id INTEGER PRIMARY KEY,
+                shift_id INTEGER NOT NULL REFERENCES shifts(id),
+                at TEXT NOT NULL,
+                staff_id INTEGER REFERENCES staff(id),
+                kind TEXT NOT NULL CHECK (kind IN ('paid_in', 'paid_out', 'payout', 'buy_in', 'trade_in')),
+                amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),
+                reason TEXT NOT NULL DEFAULT '',
+                reference TEXT NOT NULL DEFAULT ''
+            )""", "id, shift_id, at, staff_id, kind, amount_fen, reason, reference",
+                 ["CREATE INDEX cash_movements_shift ON cash_movements(shift_id)"])
+        rebuild_table(db, "tenders", """CREATE TABLE tenders (
+                id INTEGER PRIMARY KEY,
+                sale_id INTEGER NOT NULL REFERENCES sales(id),
+                kind TEXT NOT NULL CHECK (kind IN ('cash', 'card', 'wechat', 'alipay', 'store_credit', 'trade_in')),
+                amount_fen INTEGER NOT NULL,
+                given_fen INTEGER,
+                reference TEXT NOT NULL DEFAULT ''
+            )""", "id, sale_id, kind, amount_fen, given_fen, reference",
+                 ["CREATE INDEX tenders_sale ON tenders(sale_id)"])
+        db.execute("""CREATE TABLE cart_trade_ins (
+                id INTEGER PRIMARY KEY,
+                cart_id TEXT NOT NULL REFERENCES carts(id),
+                title TEXT NOT NULL,
+                category TEXT NOT NULL,
+                value_fen INTEGER NOT NULL CHECK (value_fen > 0),
+                payload BLOB NOT NULL,
+                created_at TEXT NOT NULL
+            )""")
+        db.execute("CREATE INDEX cart_trade_ins_cart ON cart_trade_ins(cart_id)")
+        db.execute("ALTER TABLE sales ADD COLUMN trade_in_payout_fen INTEGER NOT NULL DEFAULT 0")
 
 
 @migrations()
