@@ -146,91 +146,94 @@ def _correction(form):
             "reason": form.reason.data or ""}
 
 
+#: Per kind of person: their export (``people.*_export(db, vault, id)``) and correction (``correct(db, vault, id,
+#: staff_id=, name=, phone=, id_type=, id_number=, reason=)``, returning the changed fields).
+PEOPLE = {
+    "consignor": (people.consignor_export, consignors.correct_consignor),
+    "seller": (people.seller_export, sellers.correct_seller),
+}
+
+
+def _held(db, kind, subject_id):
+    return PEOPLE[kind][0](db, _vault(), subject_id)
+
+
+def _export(kind, subject_id, extension):
+    db = get_db()
+    return _export_response(db, kind, subject_id, _held(db, kind, subject_id), extension)
+
+
+def _correct(kind, subject_id):
+    """Correct a person's identity from the posted form; back to their page, or the page with the errors."""
+    db = get_db()
+    form = CorrectionForm()
+
+    def correct():
+        with transaction(db):
+            return PEOPLE[kind][1](db, _vault(), subject_id, staff_id=g.staff["id"], **_correction(form))
+
+    outcome = submit(form, correct, "reason")
+    if outcome.ok:
+        flash(_l("Corrected: %(fields)s.", fields=", ".join(outcome.value)) if outcome.value
+              else _l("Nothing changed."), "success")
+        return redirect(url_for(f"privacy.{kind}_page", **{f"{kind}_id": subject_id}))
+    return _person_page(kind, subject_id, _held(db, kind, subject_id), form=form, status=outcome.status)
+
+
 @bp.route("/consignors/<int:consignor_id>")
 @owner_only
 def consignor_page(consignor_id):
     """What is held about one consignor (masked), their acknowledgements and corrections, export and erasure."""
-    return _person_page("consignor", consignor_id, people.consignor_export(get_db(), _vault(), consignor_id))
+    return _person_page("consignor", consignor_id, _held(get_db(), "consignor", consignor_id))
 
 
 @bp.route("/consignors/<int:consignor_id>/export.json")
 @owner_only
 def consignor_json(consignor_id):
     """Everything held about one consignor, identity in clear, as a JSON file for them (PIPL Art. 45)."""
-    db = get_db()
-    return _export_response(db, "consignor", consignor_id, people.consignor_export(db, _vault(), consignor_id), "json")
+    return _export("consignor", consignor_id, "json")
 
 
 @bp.route("/consignors/<int:consignor_id>/export.pdf")
 @owner_only
 def consignor_pdf(consignor_id):
     """The same as a readable A4 PDF (phone and ID number masked)."""
-    db = get_db()
-    return _export_response(db, "consignor", consignor_id, people.consignor_export(db, _vault(), consignor_id), "pdf")
+    return _export("consignor", consignor_id, "pdf")
 
 
 @bp.route("/consignors/<int:consignor_id>/correct", methods=["POST"])
 @owner_only
 def consignor_correct(consignor_id):
-    """Correct a consignor's identity; the old values are kept encrypted with who, when and why."""
-    db = get_db()
-    form = CorrectionForm()
-
-    def correct():
-        with transaction(db):
-            return consignors.correct_consignor(db, _vault(), consignor_id, staff_id=g.staff["id"],
-                                                **_correction(form))
-
-    outcome = submit(form, correct, "reason")
-    if outcome.ok:
-        flash(_l("Corrected: %(fields)s.", fields=", ".join(outcome.value)) if outcome.value
-              else _l("Nothing changed."), "success")
-        return redirect(url_for("privacy.consignor_page", consignor_id=consignor_id))
-    return _person_page("consignor", consignor_id, people.consignor_export(db, _vault(), consignor_id), form=form,
-                        status=outcome.status)
+    """Correct a consignor's identity; the old values are kept encrypted with who, when and why (PIPL Art. 46)."""
+    return _correct("consignor", consignor_id)
 
 
 @bp.route("/sellers/<int:seller_id>")
 @owner_only
 def seller_page(seller_id):
     """What is held about one seller (masked), their acknowledgements and corrections, export and erasure."""
-    return _person_page("seller", seller_id, people.seller_export(get_db(), _vault(), seller_id))
+    return _person_page("seller", seller_id, _held(get_db(), "seller", seller_id))
 
 
 @bp.route("/sellers/<int:seller_id>/export.json")
 @owner_only
 def seller_json(seller_id):
     """Everything held about one seller, identity in clear, as a JSON file for them (PIPL Art. 45)."""
-    db = get_db()
-    return _export_response(db, "seller", seller_id, people.seller_export(db, _vault(), seller_id), "json")
+    return _export("seller", seller_id, "json")
 
 
 @bp.route("/sellers/<int:seller_id>/export.pdf")
 @owner_only
 def seller_pdf(seller_id):
     """The same as a readable A4 PDF (phone and ID number masked)."""
-    db = get_db()
-    return _export_response(db, "seller", seller_id, people.seller_export(db, _vault(), seller_id), "pdf")
+    return _export("seller", seller_id, "pdf")
 
 
 @bp.route("/sellers/<int:seller_id>/correct", methods=["POST"])
 @owner_only
 def seller_correct(seller_id):
-    """Correct a seller's identity; the old values are kept encrypted with who, when and why."""
-    db = get_db()
-    form = CorrectionForm()
-
-    def correct():
-        with transaction(db):
-            return sellers.correct_seller(db, _vault(), seller_id, staff_id=g.staff["id"], **_correction(form))
-
-    outcome = submit(form, correct, "reason")
-    if outcome.ok:
-        flash(_l("Corrected: %(fields)s.", fields=", ".join(outcome.value)) if outcome.value
-              else _l("Nothing changed."), "success")
-        return redirect(url_for("privacy.seller_page", seller_id=seller_id))
-    return _person_page("seller", seller_id, people.seller_export(db, _vault(), seller_id), form=form,
-                        status=outcome.status)
+    """Correct a seller's identity; the old values are kept encrypted with who, when and why (PIPL Art. 46)."""
+    return _correct("seller", seller_id)
 
 
 def _erase_seller(db, seller_id, form):
@@ -254,8 +257,7 @@ def seller_erase(seller_id):
         else:
             flash(_l("Personal data erased. The buy-ins are kept without it."), "success")
         return redirect(url_for("privacy.seller_page", seller_id=seller_id))
-    return _person_page("seller", seller_id, people.seller_export(db, _vault(), seller_id), erase_form=form,
-                        status=outcome.status)
+    return _person_page("seller", seller_id, _held(db, "seller", seller_id), erase_form=form, status=outcome.status)
 
 
 def purge_step(app):
