@@ -249,8 +249,9 @@ LISTING_LIMIT = 500
 
 
 def publish_listing(db, shop_id, body):
-    """Store item switches (``PUT /catalogue/listing``): ``{"items": [{"epc": uri, "listed": bool}, …]}``.
-    A switch may arrive before the item's events; it applies once they do. Returns how many were stored.
+    """Store item switches (``PUT /catalogue/listing``): ``{"items": [{"epc": uri, "listed": bool|null}, …]}``;
+    ``null`` drops the item's switch (it follows the shop's setting again). A switch may arrive before the
+    item's events; it applies once they do. Returns how many were stored.
 
     Raises:
         ProfileRefused: not that shape, or more than :data:`LISTING_LIMIT` items.
@@ -262,13 +263,18 @@ def publish_listing(db, shop_id, body):
         raise ProfileRefused(f"At most {LISTING_LIMIT} items per message.")
     for entry in items:
         if (not isinstance(entry, dict) or not isinstance(entry.get("epc"), str) or not entry["epc"]
-                or len(entry["epc"]) > 300 or not isinstance(entry.get("listed"), bool)):
-            raise ProfileRefused('Each item is {"epc": "<item URI>", "listed": true|false}.')
+                or len(entry["epc"]) > 300 or "listed" not in entry
+                or not (entry["listed"] is None or isinstance(entry["listed"], bool))):
+            raise ProfileRefused('Each item is {"epc": "<item URI>", "listed": true|false|null}.')
     with db.transaction():
         for entry in items:
-            db.execute("INSERT INTO catalogue_listing (shop_id, epc, listed, updated_at) VALUES (?, ?, ?, ?) "
-                       "ON CONFLICT (epc, shop_id) DO UPDATE SET listed = excluded.listed, "
-                       "updated_at = excluded.updated_at", (shop_id, entry["epc"], int(entry["listed"]), clock.iso()))
+            if entry["listed"] is None:
+                db.execute("DELETE FROM catalogue_listing WHERE epc = ? AND shop_id = ?", (entry["epc"], shop_id))
+            else:
+                db.execute("INSERT INTO catalogue_listing (shop_id, epc, listed, updated_at) VALUES (?, ?, ?, ?) "
+                           "ON CONFLICT (epc, shop_id) DO UPDATE SET listed = excluded.listed, "
+                           "updated_at = excluded.updated_at",
+                           (shop_id, entry["epc"], int(entry["listed"]), clock.iso()))
             db.execute("UPDATE catalogue_items SET seq = ? WHERE epc = ? AND shop_id = ?",
                        (_next_seq(db), entry["epc"], shop_id))
     return len(items)
