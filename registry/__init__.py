@@ -16,7 +16,7 @@ from flask import Flask, request
 from core.config import read_or_create_secret
 from core.i18n import AreaBabel
 from core.paths import package_dir
-from registry import backend, catalogue, catalogue_views, store, views
+from registry import backend, catalogue, catalogue_views, feed, store, views
 
 LANGUAGES = ["zh_CN", "en"]
 
@@ -122,4 +122,5 @@ def create_registry_app(config=None):
 
     views.register(app)
     catalogue_views.register(app)
+    feed.register(app)
     return app

@@ -132,7 +132,7 @@ def put_listing():
     return jsonify({"stored": count})
 
 
-PUBLIC = {"catalogue.catalogue_page", "catalogue.shop_page"}
+PUBLIC = {"catalogue.catalogue_page", "catalogue.shop_page"}  # HTML errors; the feed keeps problem+json
 
 
 def register(app):
