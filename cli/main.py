@@ -25,6 +25,7 @@ from core.logs import protect_logs
 from core.settings import get_setting, set_setting
 from core.views import app_version
 from core.workers import start_workers
+from registry import catalogue as registry_catalogue
 from registry import create_registry_app, store
 from staff import accounts
 from sync import journal, sender
@@ -448,6 +449,24 @@ def registry_add_authority(instance, database_url, name):
     """Register an authority (may report goods stolen and mark them recovered) and print its token."""
     authority_id, token = _register(_registry_app(instance, database_url), name, "authority")
     click.echo(f"Authority {authority_id} ({name}) registered. Token (shown once): {token}")
+
+
+@registry.command("add-platform")
+@REGISTRY_INSTANCE
+@REGISTRY_DATABASE
+@click.option("--name", prompt="Platform name", help="The platform that reads the catalogue feed (/api/v1).")
+@click.option("--rate", default="60/minute", show_default=True, help="Its rate limit (e.g. 600/hour; Flask-Limiter).")
+def registry_add_platform(instance, database_url, name, rate):
+    """Register a platform for the catalogue feed and print its API key (X-API-Key; shown once)."""
+    app = _registry_app(instance, database_url)
+    db = app.extensions["registry_backend"].connect()
+    try:
+        key = registry_catalogue.add_platform(db, name, rate)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        db.close()
+    click.echo(f"Platform {name} registered, {rate}. API key (shown once): {key}")
 
 
 if __name__ == "__main__":

@@ -39,6 +39,9 @@ DEFAULTS = {
     "tag_stock": "roll-40x30",
     # cashiers may edit items after intake (details and photos; issue 12): off, the owner's call
     "cashiers_edit_items": False,
+    # the city catalogue (issue 14 §2; sync.catalogue): list the shop's stock there (opt-in), and its district
+    "catalogue_listed": False,
+    "shop_district": "",
 }
 
 

@@ -32,7 +32,7 @@ from core.i18n import current_locale, in_language, register_label_names
 from core.money import format_money, parse_percent_bps
 from core.settings import condition_meaning, get_setting, set_setting
 from core.web import access, add_nav, background, is_fragment_request, owner_only, public, render, staff_only
-from inventory import categories, extensions, gallery, jsonld, labels, photos
+from inventory import categories, extensions, gallery, jsonld, labels, listing, photos
 from inventory import consignors as consignor_actions
 from inventory import items as item_actions
 from inventory.forms import (
@@ -584,6 +584,7 @@ def item_print_status(item_id):
 def register(app):
     """Register the blueprint, its navigation entries and tags as a print source."""
     app.register_blueprint(bp)
+    listing.register(app)  # the city catalogue's switches (inventory.listing)
     print_documents.register_source("tag", item_actions.tag_documents)
     register_label_names(app, lambda: categories.names(get_db()))
     register_json_columns(app, "item_events", "data")

@@ -16,7 +16,7 @@ from flask import Flask, request
 from core.config import read_or_create_secret
 from core.i18n import AreaBabel
 from core.paths import package_dir
-from registry import backend, store, views
+from registry import backend, catalogue, catalogue_views, feed, store, views
 
 LANGUAGES = ["zh_CN", "en"]
 
@@ -107,6 +107,7 @@ def create_registry_app(config=None):
     app.extensions["registry_backend"] = data
     AreaBabel(app, locale_selector=select_locale)
     data.migrate("registry", store.MIGRATIONS)
+    data.migrate("catalogue", catalogue.MIGRATIONS)  # its own set: the catalogue's tables (issue 14 §2)
     db = data.connect()
     try:
         for token, name in (app.config.get("SHOPS") or {}).items():
@@ -120,4 +121,6 @@ def create_registry_app(config=None):
     app.teardown_appcontext(backend.close_db)
 
     views.register(app)
+    catalogue_views.register(app)
+    feed.register(app)
     return app

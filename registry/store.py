@@ -25,6 +25,11 @@ import epcis
 from core import clock
 from epcis import identifiers
 
+#: Functions ``fn(db, shop_id, event, rowid)`` called inside the capture's transaction for each newly stored
+#: event (a duplicate calls none): derived tables such as the city catalogue (:mod:`registry.catalogue`)
+#: stay in step with the events.
+STORE_HOOKS = []
+
 CBV_PREFIXES = ("https://ref.gs1.org/cbv/BizStep-", "https://ref.gs1.org/cbv/Disp-",
                 "urn:epcglobal:cbv:bizstep:", "urn:epcglobal:cbv:disp:")
 
@@ -322,6 +327,8 @@ def _store(db, shop_id, event, capture_id, now, check_key=None):
                        "reference, reported_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                        (rowid, shop_id, kind, identifiers.check_hash(check_key, kind, value),
                         identifiers.key_id(check_key), reference, now))
+    for hook in STORE_HOOKS:
+        hook(db, shop_id, event, rowid)
     return 1
 
 

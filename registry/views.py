@@ -336,7 +336,12 @@ def http_problem(exc):
     """Any other HTTP error of the machine interface as an RFC 9457 problem; the public pages keep HTML."""
     if request.endpoint in PUBLIC_ENDPOINTS:
         return exc
-    return problem(exc.code or 500, exc.name, exc.description or "")
+    response = problem(exc.code or 500, exc.name, exc.description or "")
+    for name in ("Allow", "Retry-After"):  # a 405's Allow (RFC 9110 §15.5.6), a 429's Retry-After: kept
+        value = dict(exc.get_headers()).get(name) if exc.code in (405, 429) else None
+        if value:
+            response.headers[name] = value
+    return response
 
 
 def server_problem(_exc):

@@ -120,3 +120,19 @@ def m004_stolen_checks(db):
         CREATE INDEX stolen_checks_pending ON stolen_checks(status, id);
         """
     )
+
+
+@migrations()
+def m005_catalogue_listing(db):
+    """Each item's own city-catalogue switch (issue 14 §2; ``sync.catalogue``): ``listed`` 1/0, or NULL to
+    follow the shop's setting again; ``published_at`` = the ``updated_at`` the registry acknowledged."""
+    db.executescript(
+        """
+        CREATE TABLE catalogue_item_listing (
+            item_id INTEGER PRIMARY KEY REFERENCES items(id),
+            listed INTEGER CHECK (listed IN (0, 1)),
+            updated_at TEXT NOT NULL,
+            published_at TEXT
+        );
+        """
+    )

@@ -48,7 +48,7 @@ import epcis
 from core import clock
 from core.db import connect, rows, transaction
 from core.lazy import lazy_module
-from sync import outbox
+from sync import catalogue, outbox
 from sync.state import get_state, registry_config, set_state
 
 requests = lazy_module("requests")  # on the first send (core.lazy): not needed until there is a registry
@@ -351,7 +351,18 @@ class _Pass:
                 size += length
             if batch:
                 self.send(batch)
+        catalogue.publish(self.db, self._publish_request, self.base)  # after the events: the items are there
         return self.sent, self.rejected
+
+    def _publish_request(self, method, url, **kwargs):
+        """A catalogue message (:func:`sync.catalogue.publish`): as :meth:`_request`, except that 404/405 is
+        answered (a registry without a catalogue), not taken for the registry being away."""
+        try:
+            return self._request(method, url, **kwargs)
+        except RegistryUnavailable as exc:
+            if exc.reason.endswith(("HTTP 404", "HTTP 405")):
+                return _NotOffered()
+            raise
 
     def readable(self, raw_rows):
         """Decode rows read with ``outbox.RAW_COLUMNS`` (:func:`sync.outbox.decode`), quarantining each one
@@ -365,6 +376,12 @@ class _Pass:
                     self.quarantined += 1
                     log.warning("outbox event %s quarantined: %s", row["id"], exc.reason)
         return good
+
+
+class _NotOffered:
+    """The answer of a registry that has no city catalogue (404/405 to its endpoints)."""
+
+    status_code = 404
 
 
 def _chunks(seq, size):

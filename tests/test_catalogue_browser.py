@@ -1,0 +1,73 @@
+"""The city catalogue in Chromium on a phone (390×844), both languages: search → an item's page → the shop's page,
+nothing wider than the screen. Screenshots go to ``$SCREENSHOT_DIR`` when set (docs/screenshots has a set)."""
+
+import json
+import os
+import threading
+from pathlib import Path
+
+import pytest
+import waitress
+
+from registry import create_registry_app
+from tests.sync_support import TOKEN
+from tests.test_registry_catalogue import STOCK, intake, profile
+
+PHONE = (390, 844)
+
+
+@pytest.fixture
+def live_registry(tmp_path):
+    app = create_registry_app({"INSTANCE_PATH": str(tmp_path / "registry"), "SHOPS": {TOKEN: "旧物小铺 Old Things"}})
+    client = app.test_client()
+    from tests.test_registry_catalogue import capture
+
+    capture(client, STOCK + [intake("A17-0006-2", "旧书 鲁迅全集 1981 年版", price=36000,
+                                    time="2026-11-26T02:00:00.000Z")])
+    profile(client, map_url="")
+    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=2)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+    thread.join(5)
+    app.extensions["registry_backend"].close_all()
+
+
+def _shoot(page, name):
+    folder = os.environ.get("SCREENSHOT_DIR")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
+def _fits(page):
+    return page.evaluate("document.documentElement.scrollWidth") <= PHONE[0]
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_search_an_item_and_its_shop_on_a_phone(browser, new_page, live_registry, lang):
+    page = new_page(*PHONE, lang="zh-CN" if lang == "zh_CN" else "en")
+    page.goto(f"{live_registry}/catalogue?lang={lang}")
+    page.fill("#q", "旧书")
+    page.click("form.find button[type=submit]")
+    page.wait_for_url(lambda url: "q=" in url)
+    titles = page.locator("ul.items h2").all_inner_texts()
+    assert titles == ["旧书 鲁迅全集 1981 年版", "旧书包", "旧书 红楼梦 上册"]
+    assert page.locator("#count").inner_text() == ("3 件在售" if lang == "zh_CN" else "3 items for sale")
+    assert _fits(page)
+    _shoot(page, f"catalogue-phone-{lang}")
+    page.locator("ul.items h2 a", has_text="鲁迅全集").click()
+    page.wait_for_url(lambda url: url.endswith("/i/A17-0006-2"))
+    assert page.locator("#status").inner_text() == ("在售" if lang == "zh_CN" else "In stock")
+    assert _fits(page)
+    _shoot(page, f"catalogue-item-phone-{lang}")
+    page.go_back()
+    page.locator("ul.items li").first.locator(".meta a").first.click()
+    page.wait_for_url(lambda url: "/shops/" in url)
+    assert page.locator("#address").inner_text() == "上海市徐汇区漕溪北路 88 号"
+    assert page.locator("#map").get_attribute("href").startswith("https://uri.amap.com/search?keyword=")
+    assert _fits(page)
+    _shoot(page, f"catalogue-shop-phone-{lang}")
+    assert json.loads(page.evaluate("JSON.stringify(document.documentElement.lang)")) == (
+        "zh-CN" if lang == "zh_CN" else "en")
