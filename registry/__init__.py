@@ -16,7 +16,7 @@ from flask import Flask, request
 from core.config import read_or_create_secret
 from core.i18n import AreaBabel
 from core.paths import package_dir
-from registry import backend, store, views
+from registry import backend, portal, store, views
 
 LANGUAGES = ["zh_CN", "en"]
 
@@ -106,7 +106,7 @@ def create_registry_app(config=None):
     app.config.update(DATABASE_URL=url, DATABASE_DIALECT=data.dialect, DATABASE=data.path)
     app.extensions["registry_backend"] = data
     AreaBabel(app, locale_selector=select_locale)
-    data.migrate("registry", store.MIGRATIONS)
+    data.migrate("registry", store.MIGRATIONS + portal.MIGRATIONS)
     db = data.connect()
     try:
         for token, name in (app.config.get("SHOPS") or {}).items():
@@ -120,4 +120,5 @@ def create_registry_app(config=None):
     app.teardown_appcontext(backend.close_db)
 
     views.register(app)
+    portal.register(app)
     return app
