@@ -3,17 +3,18 @@ registry on loopback (both back ends), what the registry stores (ciphertext only
 revocation on both sides, and the owner's page."""
 
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 from cryptography.exceptions import InvalidTag
 
-from consignment import portal
+from consignment import erasure, payouts, portal
 from core import clock
-from inventory import consignors
+from core.settings import get_setting
+from inventory import consignors, items
 from registry import create_registry_app
 from sync import portal as publisher
 from sync.state import registry_config
@@ -21,7 +22,6 @@ from terms import markdowns
 from tests.conftest import count, sell
 from tests.sync_support import TOKEN, ServerThread
 
-UTC = timezone.utc
 NAME, PHONE, ID_NUMBER = "李秀英", "13987654321", "11010519491231002X"
 TITLES = ("旧书《围城》", "蓝色羊毛大衣 Blue wool coat", "Leica M3 相机")
 
@@ -31,9 +31,6 @@ def planted(app, db, staff):
     """A consignor with a name, phone and ID number, three items (one sold 10 days ago, past the 7-day return
     window) and a shop-wide markdown of 20 % after 30 days; the clock 12 days after intake."""
     clock.set_wall_clock(lambda: datetime(2026, 11, 1, 2, 0, tzinfo=UTC))
-    from inventory import items
-    from core.settings import get_setting
-
     consignor_id = consignors.create_consignor(db, app.extensions["vault"], number="B42", name=NAME, phone=PHONE,
                                                split_bps=6000, consent=True, id_type="resident_id", id_number=ID_NUMBER)
     made = [items.intake(db, app.config, title=title, category=get_setting(db, "categories")[1], condition="B",
@@ -216,8 +213,6 @@ def test_registry_page_has_a_strict_policy_and_no_inline_script(registry):
 
 
 def test_erasing_a_consignor_revokes_their_link(app, db, planted, staff):
-    from consignment import erasure, payouts
-
     portal.open_link(db, app.extensions["vault"], planted["consignor"], staff_id=staff["owner"])
     payouts.pay(db, planted["consignor"], amount_fen=1080, method="bank", idempotency_key="pay-1", reference="T1",
                 staff_id=staff["owner"])

@@ -31,7 +31,7 @@ def register(app):
     """Register the blueprint, its navigation entries and the markdown-history worker."""
     app.register_blueprint(bp)
     app.register_blueprint(portal.public_bp)
-    app.add_template_global(portal.registry_link, "portal_registry_link")
+    app.add_template_global(portal.registry_link_qr, "portal_link_qr")
     register_snapshot_source(portal_snapshots.refresh_source)
     app.add_template_global(describe_split, "describe_split")
     register_account_check("store_credit", check_tender)

@@ -23,11 +23,14 @@ STATUS_LABELS = {"available": _l("For sale"), "sold": _l("Sold"), "returned": _l
 public_bp = Blueprint("portal", __name__)
 
 
-def registry_link(db, consignor_id):
-    """The consignor's live registry link (``https://<registry>/p/<id>#k=…``) or ``None``: for the QR printed on
-    their agreement and statements."""
+def registry_link_qr(consignor_id):
+    """``(url, svg)`` of the consignor's live registry link (``https://<registry>/p/<id>#k=…``) and its QR, or
+    ``(None, None)``: printed on their agreement and statements (template global ``portal_link_qr``)."""
+    db = get_db()
     link = portal.live_link(db, vault(), consignor_id, registry_url(db, current_app.config))
-    return link["url"] if link else None
+    if not link or not link["url"]:
+        return None, None
+    return link["url"], qr_svg(link["url"])
 
 
 @bp.route("/portal/<int:consignor_id>", methods=["GET", "POST"])
@@ -68,16 +71,16 @@ def portal_link(consignor_id):
 
 
 def _hub_url(token):
-    return url_for("portal.page", token=token, _external=True)
+    return url_for("portal.page", portal_token=token, _external=True)
 
 
-@public_bp.route("/portal/<token>")
+@public_bp.route("/portal/<portal_token>")
 @public
-def page(token):
+def page(portal_token):
     """The consignor's portal on the hub, by the link's token: their items, sales, markdowns coming and balance.
     404 for an unknown, renewed or revoked link."""
     db = get_db()
-    consignor_id = portal.consignor_for_token(db, token)
+    consignor_id = portal.consignor_for_token(db, portal_token)
     if consignor_id is None:
         abort(404)
     data = portal.snapshot(db, consignor_id, currency=current_app.config["CURRENCY"])
