@@ -18,8 +18,8 @@ from core.settings import get_setting, set_setting
 from inventory import items
 from registry import create_registry_app
 from sync import portal as publisher
-from terms import markdowns
 from sync.state import registry_config
+from terms import markdowns
 from tests.browser import login
 from tests.conftest import sell
 from tests.sync_support import TOKEN, ServerThread
