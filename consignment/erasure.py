@@ -9,6 +9,7 @@ content in the database pages, and the WAL is checkpointed and truncated after t
 
 from flask_babel import lazy_gettext as _l
 
+from consignment import portal
 from core import audit, clock, notices
 from core.backup import retention_outlook
 from core.db import checkpoint, one, transaction
@@ -50,6 +51,7 @@ def erase_consignor(db, consignor_id, *, staff_id=None, moment=None, checkpoint_
         db.execute("UPDATE consignors SET name_enc = NULL, phone_enc = NULL, id_type = NULL, id_number_enc = NULL, "
                    "notes = '', erased_at = ? WHERE id = ?", (clock.iso(moment), consignor_id))
         db.execute("UPDATE agreements SET signature_png = NULL WHERE consignor_id = ?", (consignor_id,))
+        portal.revoke_link(db, consignor_id, staff_id=staff_id, moment=moment, audited=False)  # gone at the registry too
         audit.record(db, staff_id, audit_action, "consignor", consignor_id, moment=moment,
                      fields=("name", "phone", "id_number", "notes", "signature"))
         notices.forget_corrections(db, "consignor", consignor_id)

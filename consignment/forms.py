@@ -153,3 +153,9 @@ class EraseForm(Form):
     """Erasure of a consignor's personal data: the consignor's number typed again to confirm."""
 
     confirm = StringField(_l("Consignor number"))
+
+
+class PortalLinkForm(Form):
+    """Make, renew (``make``) or revoke (``revoke``) a consignor's portal link: buttons only (CSRF)."""
+
+    action = HiddenField()

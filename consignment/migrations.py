@@ -120,3 +120,30 @@ def m002_item_expiry(db):
         CREATE INDEX items_expiry ON items(status, expires_at) WHERE consignor_id IS NOT NULL;
         """
     )
+
+
+@migrations()
+def m003_portal_links(db):
+    """Consignor-portal links (issue 14 §5; ``consignment.portal``): the link's token only as its SHA-256
+    (``token_hash``), the registry lookup id derived from it, the snapshot key encrypted with the hub's PII key
+    (``key_sealed``: the hub re-encrypts each changed snapshot), who made / revoked it and when, and the digest
+    of the snapshot last queued for the registry (``published_digest``: publish only on a change). At most one
+    live link per consignor."""
+    db.executescript(
+        """
+        CREATE TABLE portal_links (
+            id INTEGER PRIMARY KEY,
+            consignor_id INTEGER NOT NULL REFERENCES consignors(id),
+            token_hash TEXT NOT NULL UNIQUE,
+            lookup_id TEXT NOT NULL UNIQUE,
+            key_sealed BLOB NOT NULL,
+            created_at TEXT NOT NULL,
+            created_by INTEGER REFERENCES staff(id),
+            revoked_at TEXT,
+            revoked_by INTEGER REFERENCES staff(id),
+            published_digest TEXT,
+            published_at TEXT
+        );
+        CREATE UNIQUE INDEX portal_links_live ON portal_links(consignor_id) WHERE revoked_at IS NULL;
+        """
+    )

@@ -9,6 +9,7 @@ Rendered as a page, an A4 print page and a PDF (the hub's A4 page, :func:`printi
 personal is (the phone is masked).
 """
 
+import io
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -47,6 +48,8 @@ TEXTS = {
     "Tag": _l("Tag"),
     "Taken in": _l("Taken in"),
     "Your share": _l("Your share"),
+    "Portal": _l("Scan to see your items, sales, markdowns coming and balance, from home. Only this link opens it; "
+                 "keep it to yourself."),
 }
 
 
@@ -119,7 +122,7 @@ def statement(db, vault, consignor_id, start, end):
     }
 
 
-def render_pdf(data, config, *, money, shop_name=""):
+def render_pdf(data, config, *, money, shop_name="", portal_qr_png=None):
     """The statement as A4 PDF bytes.
 
     Args:
@@ -127,6 +130,8 @@ def render_pdf(data, config, *, money, shop_name=""):
         config: app config (``PDF_FONT_PATH``).
         money: callable formatting fen for display (the ``money`` filter).
         shop_name: printed in the heading.
+        portal_qr_png: PNG bytes of the consignor's portal link QR (``consignment.portal``), printed 32 mm wide
+            under the heading with :data:`TEXTS` ``Portal``; ``None`` prints none.
 
     Raises:
         DomainError: the font is missing.
@@ -153,6 +158,12 @@ def render_pdf(data, config, *, money, shop_name=""):
     who = consignor["number"] + (f" · {consignor['name']}" if consignor["name"] else "")
     pdf.cell(width, 6, f"{label('Consignor')}: {who}", **nl)
     pdf.cell(width, 6, f"{label('Period')}: {data['start'].isoformat()} – {data['end'].isoformat()}", **nl)
+    if portal_qr_png:
+        top = pdf.get_y() + 1
+        pdf.image(io.BytesIO(portal_qr_png), x=15, y=top, w=32, h=32)
+        pdf.set_xy(50, top + 10)
+        pdf.multi_cell(width - 35, 5, label("Portal"), **nl)
+        pdf.set_y(top + 33)
     pdf.ln(2)
 
     def summary_row(text, amount, bold=False):

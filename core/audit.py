@@ -43,6 +43,8 @@ Action names (:data:`ACTIONS`; ``subject_kind`` / ``subject_id`` in brackets):
   ``default`` for the shop's default contract; ``fields`` = what was saved).
 - ``staff.add``, ``staff.remove``, ``staff.pin_reset`` (the owner set someone's PIN), ``staff.pin_change``
   (one's own), ``staff.unlock`` (``staff`` / id; never a PIN or a hash).
+- ``portal.link_open``, ``portal.link_revoke`` — a consignor's portal link made (or renewed) / revoked
+  (``consignor`` / id). ``consignment.portal``.
 - ``privacy.*`` — reserved for the privacy area (consent, purge, access export): ``privacy.purge``,
   ``privacy.access_export``, ``privacy.correct``.
 """
@@ -84,6 +86,8 @@ ACTIONS = {
     "privacy.purge": _l("Personal data purged"),
     "privacy.access_export": _l("Personal data exported for its owner"),
     "privacy.correct": _l("Personal data corrected"),
+    "portal.link_open": _l("Consignor portal link made"),
+    "portal.link_revoke": _l("Consignor portal link revoked"),
 }
 
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")

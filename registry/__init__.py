@@ -16,7 +16,7 @@ from flask import Flask, request
 from core.config import read_or_create_secret
 from core.i18n import AreaBabel
 from core.paths import package_dir
-from registry import backend, catalogue, catalogue_views, feed, store, views
+from registry import backend, catalogue, catalogue_views, feed, portal, store, views
 
 LANGUAGES = ["zh_CN", "en"]
 
@@ -106,7 +106,7 @@ def create_registry_app(config=None):
     app.config.update(DATABASE_URL=url, DATABASE_DIALECT=data.dialect, DATABASE=data.path)
     app.extensions["registry_backend"] = data
     AreaBabel(app, locale_selector=select_locale)
-    data.migrate("registry", store.MIGRATIONS)
+    data.migrate("registry", store.MIGRATIONS + portal.MIGRATIONS)
     data.migrate("catalogue", catalogue.MIGRATIONS)  # its own set: the catalogue's tables (issue 14 §2)
     db = data.connect()
     try:
@@ -123,4 +123,5 @@ def create_registry_app(config=None):
     views.register(app)
     catalogue_views.register(app)
     feed.register(app)
+    portal.register(app)
     return app

@@ -136,3 +136,26 @@ def m005_catalogue_listing(db):
         );
         """
     )
+
+
+@migrations()
+def m006_portal_outbox(db):
+    """Consignor-portal snapshots waiting to be published to the registry as ciphertext (issue 14 §5;
+    ``sync.portal``): one row per lookup id, the latest wish (``put`` a blob or ``delete`` it), apart from the
+    EPCIS outbox (a snapshot is replaced, never appended, and never goes to ``/capture``)."""
+    db.executescript(
+        """
+        CREATE TABLE portal_outbox (
+            lookup_id TEXT PRIMARY KEY,
+            action TEXT NOT NULL CHECK (action IN ('put', 'delete')),
+            blob BLOB,
+            created_at TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'rejected')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            sent_at TEXT,
+            CHECK (action = 'delete' OR blob IS NOT NULL)
+        );
+        CREATE INDEX portal_outbox_pending ON portal_outbox(status, created_at);
+        """
+    )

@@ -18,7 +18,7 @@ PUBLIC_ENDPOINTS = {"inventory.provenance", "pos.public_receipt", "core.healthz"
                     "core.set_language", "inventory.photo", "static", "inventory.digital_link",
                     "core.manifest", "core.service_worker", "core.offline", "core.connect_tablet",
                     "core.ca_certificate", "display.shopper_view", "display.shopper_state", "display.shopper_code",
-                    "trade_in_public.certificate"}
+                    "trade_in_public.certificate", "portal.page"}
 
 
 def english(client):

@@ -20,7 +20,7 @@ from datetime import timedelta
 from flask import g
 
 from buying import buyins
-from consignment import agreements
+from consignment import agreements, portal
 from core import clock
 from core.web import access_level
 from inventory import gallery
@@ -74,6 +74,7 @@ def _fixture_values(app, db, staff, consignor, make_item):
         "number": "TR-2026-0001",  # a vehicle's transfer record (goods.transfer_pdf): none yet, a 404 once reached
         "cert_no": 1,
         "seller_id": buy_in["seller"]["id"],
+        "portal_token": portal.open_link(db, app.extensions["vault"], consignor, staff_id=staff["owner"])["token"],
     }
 
 

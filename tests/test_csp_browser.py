@@ -12,7 +12,7 @@ from datetime import date
 import pytest
 
 from buying import buyins, tradein
-from consignment import agreements
+from consignment import agreements, portal
 from core.db import connect, transaction
 from core.settings import get_setting, set_setting
 from goods import certificates, devices, erasure, vehicles
@@ -84,6 +84,8 @@ def shop(live_server):
         display_cart = carts.new_cart(db, live_server.owner)
         carts.add_item(db, display_cart, made[2]["id"])
         display_token = display.open_display(db, display_cart)
+        portal_token = portal.open_link(db, app.extensions["vault"], live_server.consignor,
+                                        staff_id=live_server.owner)["token"]
         # a phone with its IMEI, an erasure record with a report and a certificate (goods' item panel and
         # public section); its item page and /i/<tag> are the ones visited
         device = devices.clean_device(imei="490154203237518", storage="yes")
@@ -114,6 +116,7 @@ def shop(live_server):
         "buy_in_id": buy_in["id"], "cert_no": 1,
         "car_id": car["id"], "car_tag": car["tag"], "car_category": "二手车 Used cars", "number": "TR-2026-0001",
         "seller_id": buy_in["seller"]["id"],
+        "portal_token": portal_token,
     }
     return live_server
 

@@ -38,6 +38,7 @@ NOT_FREE_TEXT = {
     "ConsignorForm.phone": "the phone field itself (encrypted)",
     "ConsignorForm.id_number": "the ID number field itself (encrypted)",
     "ConsignorForm.number": "consignor number such as A17",
+    "PortalLinkForm.action": "the pressed button: make or revoke (anything else makes a link)",
     "ConsignorForm.split": "a percentage",
     "ContractForm.split": "a percentage",
     "SettingsForm.store_credit_bonus": "a percentage",

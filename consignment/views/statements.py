@@ -6,11 +6,13 @@ from flask import current_app, flash, g, redirect, request, send_file, url_for
 
 from consignment import payouts, statements
 from consignment.views.blueprint import bp, money, vault
+from consignment.views.portal import registry_link_qr
 from core import audit
 from core.db import get_db, transaction
 from core.errors import DomainError
 from core.settings import get_setting
 from core.web import owner_only, render
+from printing.qr import qr_png
 from terms.contracts import outcome_label
 
 
@@ -39,8 +41,10 @@ def statement_pdf(consignor_id):
     """The statement as an A4 PDF (for the consignor: their own name is on it, nobody else's)."""
     db = get_db()
     data = _statement(db, consignor_id)
+    portal_url = registry_link_qr(consignor_id)[0]
     pdf = statements.render_pdf(data, current_app.config, money=money,
-                                shop_name=get_setting(db, "shop_name") or "Resale POS")
+                                shop_name=get_setting(db, "shop_name") or "Resale POS",
+                                portal_qr_png=qr_png(portal_url) if portal_url else None)
     name = f"statement-{data['consignor']['number']}-{data['start']}-{data['end']}.pdf"
     with transaction(db):
         audit.record(db, g.staff["id"], "export.statement", "consignor", consignor_id)
