@@ -30,15 +30,25 @@ ITEMS = [
 ]
 
 
+#: what makes an instance a shop: demo data never goes where any of these has a row
+SHOP_TABLES = ("staff", "consignors", "items", "sales")
+
+
+def is_empty(db):
+    """True when the instance holds no shop: no staff, consignors, items or sales (settings do not count)."""
+    return not any(db.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() for table in SHOP_TABLES)
+
+
 def load_demo(app):
-    """Fill an empty instance with demo data. Does nothing if the shop is already set up.
+    """Fill an empty instance (:func:`is_empty`) with demo data. Does nothing, writing nothing, if it holds any
+    staff member, consignor, item or sale: demo data is never mixed into a shop.
 
     Returns:
         bool: True when data was loaded.
     """
     db = connect(app.config["DATABASE"])
     try:
-        if accounts.has_any_staff(db):
+        if not is_empty(db):
             return False
         with transaction(db):
             set_setting(db, "shop_name", "旧物小铺 Demo Stall")

@@ -135,7 +135,8 @@ def main():
 @click.option("--port", default=8080, show_default=True, type=int, envvar="RESALE_PORT", help="Env: RESALE_PORT.")
 @click.option("--threads", default=8, show_default=True, type=int, envvar="RESALE_THREADS",
               help="waitress worker threads. Env: RESALE_THREADS.")
-@click.option("--demo", is_flag=True, help="Load demo data first if the instance is empty.")
+@click.option("--demo", is_flag=True, help="Load demo data first if the instance is empty (a shop with data is left "
+              "untouched).")
 @click.option("--no-workers", is_flag=True, help="Do not start background workers (backup, printing, sync).")
 @click.option("--behind-proxy", is_flag=True, envvar="RESALE_BEHIND_PROXY",
               help="HTTPS front on this hub (resale-pos https-config): trust its X-Forwarded-For from 127.0.0.1 "
@@ -148,6 +149,9 @@ def serve(instance, host, port, threads, demo, no_workers, behind_proxy, https_p
     _remember_address(app, host, port)  # first: the demo items' QR URLs are built from it
     if demo and load_demo(app):
         click.echo(f"Demo data loaded. PINs: owner {DEMO_PINS['owner']}, cashier {DEMO_PINS['cashier']}.")
+    elif demo:  # a shop already: --demo writes nothing into it (cli.demo.load_demo)
+        click.echo("This instance already holds a shop: --demo loaded nothing and changed nothing. Serving the shop "
+                   "as it is (demo data goes only into an empty instance, e.g. --instance /tmp/demo-shop).")
     urls = lan_urls(host, port)
     if behind_proxy:  # tablets that scan with their camera use the HTTPS front; shoppers' phones the plain one
         app.config["LAN_HTTPS_URLS"] = lan_https.https_urls(https_addresses(app.instance_path), https_port)

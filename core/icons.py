@@ -36,6 +36,7 @@ PATHS = {
     "settings": '<circle cx="12" cy="12" r="3"/><path d="M12 2v3M12 19v3M2 12h3M19 12h3M4.9 4.9l2.1 2.1M17 17l2.1 2.1'
                 'M4.9 19.1L7 17M17 7l2.1-2.1"/>',
     "report": '<path d="M3 3v18h18"/><path d="M7 15l4-4 3 3 6-6"/>',
+    "menu": '<path d="M4 6h16M4 12h16M4 18h16"/>',
 }
 
 #: emoji used by areas' navigation entries → icon name.

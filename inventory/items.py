@@ -431,7 +431,8 @@ def tag_documents(db, config, payload):
 
     Returns:
         list[dict]: per item ``title``, ``tag``, ``price_fen`` (the price the till charges now, markdowns
-        included: :func:`terms.pricing.current_price`), ``consignor_number`` and ``uri`` (the QR payload).
+        included: :func:`terms.pricing.current_price`), ``consignor_number``, ``condition`` (the grade) and
+        ``uri`` (the QR payload).
 
     Raises:
         NotFound: an item is gone.
@@ -440,5 +441,6 @@ def tag_documents(db, config, payload):
     for item_id in payload["item_ids"]:
         item = get_item(db, item_id)
         found.append({"title": item["title"], "tag": item["tag"], "price_fen": current_price(db, item),
-                      "consignor_number": item.get("consignor_number"), "uri": item["uri"]})
+                      "consignor_number": item.get("consignor_number"), "condition": item.get("condition") or "",
+                      "uri": item["uri"]})
     return found

@@ -8,7 +8,7 @@ Printing imports no domain area. The area that owns a fact registers a *source* 
   "url": the e-receipt URL, "trade_ins": the traded-in items with their certificates (may be empty)}``
   (registered by ``pos``);
 - ``tag``: ``source(db, config, {"item_ids": [int], …})`` → ``[{"title", "tag", "price_fen",
-  "consignor_number", "uri"}]`` (registered by ``inventory``), prices in fen as the till would charge;
+  "consignor_number", "condition", "uri"}]`` (registered by ``inventory``), prices in fen as the till would charge;
 - ``voucher``: ``source(db, config, {"buy_in_id": int})`` → the purchase voucher's data (registered by
   ``buying``: ``buying.buyins.voucher_document``; words already in the print language, the seller masked).
 
@@ -94,7 +94,7 @@ def build_doc(db, config, kind, payload, printer):
         if kind == "tag":
             found = source_for("tag")(db, config, payload)
             return layout.tags(width, found, money=money, media=printer.get("tag_media", "cut"),
-                               copies=payload.get("copies", 1))
+                               copies=payload.get("copies", 1), grade_label=_grade_word(locale))
         if kind == "voucher":
             data = source_for("voucher")(db, config, payload)
             return layout.voucher(width, data, money=money, when=_when(config, data["at"], locale))
@@ -108,6 +108,12 @@ def build_doc(db, config, kind, payload, printer):
             doc.blocks.append(layout.Drawer(printer.get("drawer_pin") or 2))
             return doc
     raise DomainError(_l("Unknown print job."))
+
+
+def _grade_word(locale):
+    """The word a tag prints before the condition grade ("Grade B", "成色 B"), in the print language."""
+    _ = gettext_in(locale)
+    return _("Grade")
 
 
 def _receipt(db, config, payload, printer, width, locale, money):

@@ -357,25 +357,32 @@ def voucher(width_dots, data, *, money, when):
     return doc
 
 
-def tags(width_dots, items, *, money, media="cut", copies=1):
+TAG_TOP_DOTS = {"cut": 40, "gap": 16}  #: blank paper above a tag's price: 5 mm after a cut, 2 mm on a label
+
+
+def tags(width_dots, items, *, money, media="cut", copies=1, grade_label="Grade"):
     """Price tags, one per cut (receipt roll) or one per label (label roll with gaps, ``media="gap"``).
 
     Args:
-        items: dicts with ``title``, ``tag``, ``price_fen`` (current price), ``consignor_number`` (or
-            ``None`` for shop stock) and ``uri`` (the QR payload: the item's ``uri`` column).
+        items: dicts with ``title``, ``tag``, ``price_fen`` (current price), ``condition`` (the grade, e.g.
+            ``"B"``; may be empty) and ``uri`` (the QR payload: the item's ``uri`` column).
         copies: tags per item (1–20).
+        grade_label: the word before the grade, in the print language ("Grade", "成色").
 
-    A tag shows the price large, the title (at most two lines), tag code and consignor number, and the
-    QR at 4 dots per module (0.5 mm at 203 dpi).
+    A tag shows, below a top margin (:data:`TAG_TOP_DOTS`; the price sat 5 px under the cut), the price large,
+    the title (at most two lines), the tag code with the grade named ("A17-0042-K · Grade B": a bare trailing
+    "· S" was read as a grade, and the owner it stood for is the tag code's prefix already) and the QR at 4 dots
+    per module (0.5 mm at 203 dpi).
     """
     doc = Doc(width_dots)
     compact = media == "gap"
     for item in items:
         for _ in range(max(1, int(copies))):
+            doc.feed(TAG_TOP_DOTS["gap" if compact else "cut"])
             doc.text(money(item["price_fen"]), "center", size=2, bold=True)
             doc.text(item["title"], "center", max_lines=1 if compact else 2)
-            owner = item.get("consignor_number") or "S"
-            doc.text(f"{item['tag']} · {owner}", "center", bold=True)
+            grade = item.get("condition")
+            doc.text(f"{item['tag']} · {grade_label} {grade}" if grade else item["tag"], "center", bold=True)
             doc.qr(item["uri"], module=4 if not compact else 3)
             if compact:
                 doc.blocks.append(LabelEnd())

@@ -214,7 +214,14 @@ def _template_globals():
         except Exception:
             return []
 
-    return {"printing_summary": printing_summary, "print_jobs_for": print_jobs_for,
+    def printer_takes(kind):
+        """Whether an enabled printer takes ``kind`` jobs (a page then says what to do when none does)."""
+        try:
+            return printers.printer_for(get_db(), kind) is not None
+        except Exception:  # noqa: BLE001 - the print panel must never break a page
+            return True
+
+    return {"printing_summary": printing_summary, "print_jobs_for": print_jobs_for, "printer_takes": printer_takes,
             "print_state_label": state_label, "print_state_class": STATE_CLASS,
             "print_status_label": status_label, "print_kind_label": kind_label}
 

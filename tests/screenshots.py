@@ -4,7 +4,7 @@
 
 Serves the demo shop (``cli.demo``) and an empty instance (for first-run setup) on loopback, drives
 headless Chromium at 1280×800 (landscape tablet) and 800×1280 (portrait tablet), device scale 1, and the
-public provenance page also at 390×844 (phone). Files: ``OUT_DIR/<lang>/<size>-<screen>.png``.
+staff screens and the public provenance page also at 390×844 (phone). Files: ``OUT_DIR/<lang>/<size>-<screen>.png``.
 """
 
 import argparse
@@ -14,8 +14,8 @@ from pathlib import Path
 
 from tests.browser import chromium_missing_reason, launch_chromium, login, start_live_server
 
-SIZES = {"landscape": (1280, 800), "portrait": (800, 1280)}
 PHONE = (390, 844)
+SIZES = {"landscape": (1280, 800), "portrait": (800, 1280), "phone": PHONE}
 
 
 def demo_server(folder):
@@ -118,6 +118,9 @@ def screens(browser, base, empty_base, out, size_name, size, lang, pins, only):
         page.press("#scan", "Enter")
         page.wait_for_timeout(400)
         shoot(page, out, prefix + "till-search", full=False)
+        if page.locator(".pay-toggle").is_visible():  # a phone: the pay bar unfolds on "More"
+            page.click(".pay-toggle")
+            shoot(page, out, prefix + "till-pay-open", full=False)
         page.locator("button[name=quick_cash]").last.click()
         page.wait_for_selector("#sale-done")
         shoot(page, out, prefix + "till-done", full=False)
@@ -178,6 +181,10 @@ def tablet_screens(browser, base, out, lang, pins, folder):
             page.press("#scan", "Enter")
             page.wait_for_selector(f".cart-line[data-tag='{tag}']")
         shoot(page, out, f"tablet-{size_name}-till-6-lines", full=False)
+        if size_name == "phone":
+            page.click(".topbar .menu-toggle")
+            shoot(page, out, "tablet-phone-till-menu", full=False)
+            page.click(".topbar .menu-toggle")
         # the customer display: a second device (no session) opens the link the till made
         link = page.evaluate("""async () => {
             const body = new URLSearchParams({csrf_token: document.querySelector('meta[name=csrf-token]').content});
@@ -211,6 +218,8 @@ def tablet_screens(browser, base, out, lang, pins, folder):
         page.wait_for_selector("#pay-form")
         page.goto(f"{base}/sales")
         shoot(page, out, f"tablet-{size_name}-sales", full=False)
+        page.goto(f"{base}/shift")
+        shoot(page, out, f"tablet-{size_name}-shift", full=False)
         page.goto(f"{base}/till")
         page.evaluate("""async () => {
             await navigator.serviceWorker.ready;

@@ -101,6 +101,43 @@ def test_demo_refuses_an_initialised_shop(instance):
     assert count(instance / "resale.db", "items") == 0
 
 
+def test_serve_demo_leaves_a_real_shop_untouched_and_says_so(instance, monkeypatch):
+    """README: ``serve --demo`` on an instance that already holds a shop loads nothing into it."""
+    import cli.main
+
+    run("init", "--instance", instance, "--shop-name", "My Stall", "--owner-name", "Olga", "--pin", "2468")
+    db = instance / "resale.db"
+    before = {t: count(db, t) for t in ("staff", "consignors", "items", "sales")}  # (serve itself notes its address)
+    served = []
+    monkeypatch.setattr(cli.main, "waitress_serve", lambda app, **kw: served.append(kw["port"]))
+    monkeypatch.setattr(cli.main, "hold_open", lambda path: sqlite3.connect(path))
+    result = CliRunner().invoke(main, ["serve", "--instance", str(instance), "--demo", "--no-workers", "--port", "8099"])
+    assert result.exit_code == 0, result.output
+    assert "already holds a shop: --demo loaded nothing and changed nothing" in result.output
+    assert "Demo data loaded" not in result.output and served == [8099]
+    assert {t: count(db, t) for t in before} == before
+    assert scalar(db, "SELECT value FROM settings WHERE key = 'shop_name'") == '"My Stall"'
+    assert scalar(db, "SELECT count(*) FROM settings WHERE key = 'demo'") == 0
+
+
+def test_demo_never_mixes_into_an_instance_with_stock_but_no_staff(instance):
+    """Consignors or items without staff (a half-set-up or hand-edited database) are a shop too."""
+    from app import create_app
+    from cli.demo import load_demo
+    from core.db import connect
+    from inventory import consignors
+
+    app = create_app({"INSTANCE_PATH": str(instance), "BACKGROUND_WORKERS": False})
+    conn = connect(app.config["DATABASE"])
+    try:
+        consignors.create_consignor(conn, app.extensions["vault"], number="A1", name="Wang", phone="",
+                                    split_bps=6000, consent=True)
+    finally:
+        conn.close()
+    assert load_demo(app) is False
+    assert (count(instance / "resale.db", "items"), count(instance / "resale.db", "consignors")) == (0, 1)
+
+
 # --- serve -------------------------------------------------------------------------------------------
 
 def matrix_from_terminal(lines):

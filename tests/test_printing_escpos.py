@@ -146,7 +146,11 @@ def test_tag_qr_payload_is_the_item_uri_on_both_qr_paths(app, db, make_item):
         assert decoded.cuts == 2
         assert "￥450.00" in [line.strip() for line in decoded.lines]
         assert "电子产品 iPhone 8 64GB 银色" in [line.strip() for line in decoded.lines]
-        assert f"{item['tag']} · A17" in [line.strip() for line in decoded.lines]
+        # the grade is named (a bare "· S" read as one), in the print language (Chinese unless set)
+        assert f"{item['tag']} · 成色 B" in [line.strip() for line in decoded.lines]
+        # each tag starts 5 mm under the cut: ESC J 40 before its first text
+        feeds = [value for name, value in decoded.events if name == "feed"]
+        assert feeds.count(40) == 2, feeds
 
 
 def test_label_roll_feeds_to_next_label_instead_of_cutting(app, db, make_item):
@@ -156,6 +160,16 @@ def test_label_roll_feeds_to_next_label_instead_of_cutting(app, db, make_item):
     with app.app_context():
         decoded = decode(documents.job_bytes(db, app.config, "tag", {"item_ids": [item["id"]], "copies": 3}, printer))
     assert (decoded.cuts, decoded.label_feeds) == (0, 3)
+    assert [value for name, value in decoded.events if name == "feed"].count(16) == 3  # 2 mm above each label
+
+
+def test_tag_names_the_grade_in_the_print_language(app, db, make_item):
+    item = make_item(title="Walkman", price_fen=1850)
+    printer = dict(db.execute("SELECT * FROM printers WHERE id = ?", (_printer(db),)).fetchone())
+    with app.app_context():
+        data = documents.job_bytes(db, dict(app.config, PRINT_LOCALE="en"), "tag", {"item_ids": [item["id"]]}, printer)
+    lines = [line.strip() for line in decode(data).lines]
+    assert lines[:3] == ["￥18.50", "Walkman", f"{item['tag']} · Grade B"]
 
 
 def test_report_rows_right_aligned_and_nothing_overflows(app, db):

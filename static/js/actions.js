@@ -22,6 +22,13 @@
 //   data-progress="url"                form: while it is being sent, ask `url` (JSON: phase, line, done, total)
 //                                      every half second and write it into the form's [data-progress-text]
 //                                      with its data-checking / data-importing / data-done / data-waiting texts
+//   data-menu-toggle                   button (phones): show or hide the top bar's element named by its
+//                                      aria-controls (badges, screen, language, log out); aria-expanded follows
+//   data-scroll-strip                  a row that scrolls sideways (the phone's navigation): gets the classes
+//                                      can-left / can-right while there is more to see that way (a fade shows
+//                                      it), and scrolls its .active link into view
+//   data-pay-toggle                    button (the till on a phone): open or fold the pay bar (class pay-open
+//                                      on its .pay-panel); aria-expanded follows
 (function () {
   function closest(evt, selector) {
     return evt.target && evt.target.closest ? evt.target.closest(selector) : null;
@@ -172,6 +179,42 @@
     form.addEventListener("submit", store);
   }
 
+  // Phones: the top bar's menu and the till's pay bar open and fold on a tap.
+  document.addEventListener("click", function (evt) {
+    var menu = closest(evt, "[data-menu-toggle]");
+    if (menu) {
+      var target = document.getElementById(menu.getAttribute("aria-controls"));
+      var open = menu.getAttribute("aria-expanded") !== "true";
+      menu.setAttribute("aria-expanded", open ? "true" : "false");
+      if (target) target.classList.toggle("menu-open", open);
+      return;
+    }
+    var pay = closest(evt, "[data-pay-toggle]");
+    if (pay) {
+      var panel = pay.closest(".pay-panel");
+      var opened = !(panel && panel.classList.contains("pay-open"));
+      if (panel) panel.classList.toggle("pay-open", opened);
+      pay.setAttribute("aria-expanded", opened ? "true" : "false");
+    }
+  });
+
+  // A sideways strip says where more of it is (can-left / can-right) and shows its active link.
+  function markStrip(strip) {
+    var max = strip.scrollWidth - strip.clientWidth;
+    strip.classList.toggle("can-left", strip.scrollLeft > 2);
+    strip.classList.toggle("can-right", max - strip.scrollLeft > 2);
+  }
+  function scrollStrip(strip) {
+    var active = strip.querySelector(".active");
+    if (active && strip.scrollWidth > strip.clientWidth) {
+      var a = active.getBoundingClientRect(), s = strip.getBoundingClientRect();
+      strip.scrollLeft += a.left - s.left - (s.width - a.width) / 2;
+    }
+    markStrip(strip);
+    strip.addEventListener("scroll", function () { markStrip(strip); }, {passive: true});
+    window.addEventListener("resize", function () { markStrip(strip); });
+  }
+
   // Set up what needs it, on the first page and on whatever htmx swaps in later (once per element).
   function setUp(root) {
     if (!root || !root.querySelectorAll) return;
@@ -182,6 +225,10 @@
       signaturePad(canvas);
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { setUp(document); applyTheme(storedTheme()); });
+  document.addEventListener("DOMContentLoaded", function () {
+    setUp(document);
+    applyTheme(storedTheme());
+    document.querySelectorAll("[data-scroll-strip]").forEach(scrollStrip);
+  });
   document.addEventListener("htmx:load", function (evt) { setUp(evt.target); });
 })();
