@@ -43,10 +43,16 @@ def till_cart_id(db):
 
 
 def _cart_id(db):
+    """The session's cart, checked (or made) once per request: a scan asks for it when adding and again when
+    drawing the till, and no till action deletes a cart (a sale empties it)."""
+    cart_id = g.get("till_cart_id")
+    if cart_id is not None:
+        return cart_id
     cart_id = session.get("cart_id")
     if not carts.cart_exists(db, cart_id):
         cart_id = carts.new_cart(db, g.staff["id"])
         session["cart_id"] = cart_id
+    g.till_cart_id = cart_id
     return cart_id
 
 
