@@ -16,7 +16,7 @@ PARTS = ("display-toggle", "till-feedback", "till-cart", "pay-panel", "pay-scree
 class _Element(HTMLParser):
     """The markup of the element with ``id`` (tags and text as parsed, attributes in order)."""
 
-    VOID = {"input", "br", "img", "meta", "link", "hr", "source", "wbr"}
+    VOID = frozenset({"input", "br", "img", "meta", "link", "hr", "source", "wbr"})
 
     def __init__(self, element_id):
         super().__init__(convert_charrefs=True)
