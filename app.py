@@ -67,8 +67,8 @@ from pos import migrations as pos_migrations
 from pos import views as pos_views
 from printing import migrations as printing_migrations
 from printing import views as printing_views
-from reports import audit_views
 from privacy import views as privacy_views
+from reports import audit_views
 from reports import views as report_views
 from staff import migrations as staff_migrations
 from staff import views as staff_views
@@ -359,6 +359,38 @@ def _register_error_pages(app):
                                   "happens again."))
 
 
+class _ShopName:
+    """The shop's name for a template (``{{ shop_name }}``), read from the settings the first time the page
+    shows it: most htmx answers (a scan's parts) show none, and each read was one SQL statement per render.
+    "Resale POS" when none is set or the database cannot be read (the error page still renders)."""
+
+    __slots__ = ("_text",)
+
+    def __init__(self):
+        self._text = None
+
+    def __str__(self):
+        if self._text is None:
+            try:
+                name = get_setting(core.db.get_db(), "shop_name")
+            except Exception:  # noqa: BLE001 - a broken database still renders the error page
+                name = ""
+            self._text = name or "Resale POS"
+        return self._text
+
+    def __html__(self):
+        return escape(str(self))
+
+    def __bool__(self):
+        return True
+
+    def __eq__(self, other):
+        return str(self) == str(other)
+
+    def __hash__(self):
+        return hash(str(self))
+
+
 def _register_template_globals(app):
 
     @app.template_filter("money")
@@ -386,15 +418,11 @@ def _register_template_globals(app):
 
     @app.context_processor
     def globals_for_templates():
-        try:
-            shop_name = get_setting(core.db.get_db(), "shop_name")
-        except Exception:  # a broken database still renders the error page
-            shop_name = ""
         return {
             "nav_items": nav_items(),
             "badge_templates": badge_templates() if g.get("staff") else [],
             "current_staff": g.get("staff"),
             "locale": current_locale(),
-            "shop_name": shop_name or "Resale POS",
+            "shop_name": _ShopName(),
             "is_fragment": is_fragment_request(),
         }

@@ -9,6 +9,7 @@ import re
 from functools import cached_property, lru_cache
 from pathlib import Path
 
+import flask_babel
 from babel import Locale, support
 from flask import current_app, g, has_app_context, has_request_context, request, session
 from flask_babel import Babel, Domain, _get_current_context, get_locale, get_translations
@@ -28,8 +29,18 @@ def _escape_lazy_strings():
     markup. Our messages carry what people typed (``_l("No item has the tag “%(code)s”.", code=typed)``),
     which would let a scanned or typed ``<script>`` into the page. ``__html__`` now returns the escaped
     text as ``Markup`` (so flashed messages, stored in the session as markup, still work).
+
+    A message made by ``lazy_gettext`` is looked up the way a template's ``_()`` is (:func:`_page_translations`,
+    the same catalog): the till shows a dozen such labels (tenders, messages) on each redraw, and Flask-Babel's
+    own way resolves the request's globals about ten times per message.
     """
-    LazyString.__html__ = lambda self: escape(str(self))
+    def html(self):
+        if self._func is flask_babel.gettext and len(self._args) == 1:
+            text = _page_translations().ugettext(self._args[0])
+            return escape(text % self._kwargs if self._kwargs else text)
+        return escape(str(self))
+
+    LazyString.__html__ = html
 
 
 _escape_lazy_strings()

@@ -1,7 +1,9 @@
 """Till routes: scan into the cart, discounts, tenders, complete the sale, receipts.
 
-Every till action answers with the whole till fragment (``#till``): cart, totals, pay panel and the
-message, so the screen is always what the server holds.
+Every till action answers with the till as the server holds it: cart, totals, pay panel and the message. Most
+answer with the whole till fragment (``#till``); a scan from the till's page (an htmx request) answers with only
+the parts it changes, each swapped out of band by id (``pos/_till_parts.html``, header ``HX-Reswap: none``):
+the scan field and its form are never redrawn, the parts are drawn by the same templates as the whole till.
 """
 
 import io
@@ -20,7 +22,7 @@ from core.errors import DomainError
 from core.forms import first_error, optional_int, submit
 from core.i18n import current_locale
 from core.money import MoneyError, format_money, parse_fen, parse_money, parse_percent_bps
-from core.web import add_nav, background, owner_only, public, render, staff_only
+from core.web import add_nav, background, is_fragment_request, owner_only, public, render, staff_only
 from pos import cart as carts
 from pos import display, payment_codes, sales, scanning, tenders, trade_ins
 from pos.forms import CompleteForm, DiscountForm, MobilePayForm, PaymentCodeForm, ScanForm
@@ -41,18 +43,25 @@ def till_cart_id(db):
 
 
 def _cart_id(db):
+    """The session's cart, checked (or made) once per request: a scan asks for it when adding and again when
+    drawing the till, and no till action deletes a cart (a sale empties it)."""
+    cart_id = g.get("till_cart_id")
+    if cart_id is not None:
+        return cart_id
     cart_id = session.get("cart_id")
     if not carts.cart_exists(db, cart_id):
         cart_id = carts.new_cart(db, g.staff["id"])
         session["cart_id"] = cart_id
+    g.till_cart_id = cart_id
     return cart_id
 
 
 def _till(db, message=None, kind="error", matches=None, sale=None, status=200, tender_rows=None,
-          discount_typed=None, found_sale=None, pay_error=None, mobile=None):
+          discount_typed=None, found_sale=None, pay_error=None, mobile=None, parts=False):
     """The till fragment. ``pay_error`` is a payment message shown in the pay panel (beside the tender row
     whose dict carries ``error``, else above "Complete sale"); ``mobile`` (``{"kind", "amount_fen"}``)
-    opens the full-screen payment-code screen over the till."""
+    opens the full-screen payment-code screen over the till. ``parts``: only the parts a scan changes, as
+    out-of-band swaps (``pos/_till_parts.html``), with ``HX-Reswap: none`` (returns body, status, headers)."""
     cart_id = _cart_id(db)
     lines = carts.lines(db, cart_id)
     total = carts.totals(lines)
@@ -61,8 +70,8 @@ def _till(db, message=None, kind="error", matches=None, sale=None, status=200, t
     total.update(trade_in_fen=applied + payout, due_fen=due, payout_fen=payout)
     rows = tender_rows or [{"kind": "cash", "amount": "", "reference": ""}]
     shown_to_shopper = display.sync_paying(db, cart_id, mobile)
-    return render(
-        "pos/till.html", shown_to_shopper=shown_to_shopper, lines=lines, totals=total, message=message, message_kind=kind, matches=matches,
+    answer = render(
+        "pos/_till_parts.html" if parts else "pos/till.html", oob=parts, shown_to_shopper=shown_to_shopper, lines=lines, totals=total, message=message, message_kind=kind, matches=matches,
         trade_lines=traded, trade_in_endpoint=trade_ins.form_endpoint(),
         sale_trade_ins=trade_ins.describe(db, current_app.config, sale["id"])
         if sale and any(t["kind"] == tenders.TRADE_IN for t in sale["tenders"]) else [],
@@ -73,6 +82,7 @@ def _till(db, message=None, kind="error", matches=None, sale=None, status=200, t
         mobile=mobile, mobile_kinds=tenders.MOBILE_KINDS,
         payment_codes=payment_codes.uploaded_kinds(db, current_app.instance_path),
     )
+    return (*answer, {"HX-Reswap": "none"}) if parts else answer
 
 
 def _tender_failure(db, form, result, rows=None):
@@ -102,13 +112,13 @@ def _scan(db, text):
     return carts.scan(db, _cart_id(db), text, hosts)
 
 
-def _open_for_refund(db, sale):
+def _open_for_refund(db, sale, parts=False):
     """A scanned receipt: the owner goes to the sale's refund screen; a cashier is told who may refund it."""
     if g.staff["role"] != "owner":
         return _till(db, _l("Receipt %(no)s (%(total)s): refunds are the owner’s. Ask the owner to scan it.",
                             no=sale["receipt_no"], total=format_money(sale["total_fen"], current_app.config["CURRENCY"],
                                                                        current_locale())),
-                     kind="info", found_sale=sale)
+                     kind="info", found_sale=sale, parts=parts)
     target = url_for("refunds.refund_form", sale_id=sale["id"])
     if getattr(request, "htmx", None):
         return "", 200, {"HX-Redirect": target}
@@ -119,35 +129,39 @@ def _open_for_refund(db, sale):
 @staff_only
 def scan():
     """A scan or typed entry: adds the item, lists search matches, opens a scanned receipt for refund, or says
-    what is wrong (an item link of another host is refused, :mod:`pos.scanning`)."""
+    what is wrong (an item link of another host is refused, :mod:`pos.scanning`). From the till's page (htmx)
+    the answer is the parts of the till that changed (:func:`_till` ``parts``), else the whole page."""
     db = get_db()
     form = ScanForm()
+    parts = is_fragment_request()
     result = submit(form, lambda: _scan(db, form.code.data or ""))
     if not result.ok:
-        return _till(db, first_error(form), status=result.status)
+        return _till(db, first_error(form), status=result.status, parts=parts)
     outcome, value = result.value
     if outcome == "receipt":
-        return _open_for_refund(db, value)
+        return _open_for_refund(db, value, parts)
     if outcome == "added":
-        return _till(db, _l("Added %(tag)s %(title)s", tag=value["tag"], title=value["title"]), kind="ok")
+        return _till(db, _l("Added %(tag)s %(title)s", tag=value["tag"], title=value["title"]), kind="ok",
+                     parts=parts)
     if outcome == "matches":
         if not value:
             return _till(db, _l("Nothing in stock matches “%(q)s”.", q=(form.code.data or "").strip()),
-                         status=404)
-        return _till(db, matches=value)
-    return _till(db)
+                         status=404, parts=parts)
+        return _till(db, matches=value, parts=parts)
+    return _till(db, parts=parts)
 
 
 @bp.route("/till/add/<int:item_id>", methods=["POST"])
 @staff_only
 def add(item_id):
-    """Add an item picked from the search matches."""
+    """Add an item picked from the search matches (from the till's page: the parts that changed, as a scan)."""
     db = get_db()
+    parts = is_fragment_request()
     try:
         item = carts.add_item(db, _cart_id(db), item_id)
     except DomainError as exc:
-        return _till(db, exc.message, status=exc.status)
-    return _till(db, _l("Added %(tag)s %(title)s", tag=item["tag"], title=item["title"]), kind="ok")
+        return _till(db, exc.message, status=exc.status, parts=parts)
+    return _till(db, _l("Added %(tag)s %(title)s", tag=item["tag"], title=item["title"]), kind="ok", parts=parts)
 
 
 @bp.route("/till/line/<int:line_id>/remove", methods=["POST"])

@@ -27,6 +27,7 @@ import hashlib
 import threading
 from contextlib import contextmanager
 from functools import lru_cache
+from importlib.util import find_spec
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -34,12 +35,13 @@ from flask import current_app, g
 from sqlite_utils import Migrations
 
 import core.db
+from core.lazy import lazy_module
 
-try:  # the `registry` extra (pip install 'resale-pos[registry]'); without it the registry runs on SQLite only
-    import psycopg
-    from psycopg.rows import dict_row
-except ImportError:  # pragma: no cover - the test extra installs it
-    psycopg = dict_row = None
+#: The `registry` extra (pip install 'resale-pos[registry]'); without it the registry runs on SQLite only. Imported
+#: on the first PostgreSQL connection (``core.lazy``): ``resale-pos serve`` imports this module (the CLI's registry
+#: commands) and psycopg with its libpq binding took ~0.15 s of every hub's start, which never uses it.
+psycopg = lazy_module("psycopg") if find_spec("psycopg") else None
+psycopg_rows = lazy_module("psycopg.rows") if psycopg is not None else None
 
 #: DDL tokens per dialect: ``{pk}`` an auto-numbered integer primary key, ``{ref}`` a column referencing
 #: one, ``{bytes}`` a byte string, ``{ctext}`` text compared byte by byte (hashes and ISO times compared
@@ -189,7 +191,7 @@ class Backend:
         """A new connection (:class:`Database`); the caller closes it."""
         if self.dialect == "sqlite":
             return Database("sqlite", core.db.connect(self.path, self.busy_timeout_ms))
-        conn = psycopg.connect(self.url, autocommit=True, row_factory=dict_row,
+        conn = psycopg.connect(self.url, autocommit=True, row_factory=psycopg_rows.dict_row,
                                options=f"-c lock_timeout={int(self.busy_timeout_ms)}")
         return Database("postgresql", conn)
 

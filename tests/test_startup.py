@@ -1,6 +1,6 @@
 """Start-up (issue 10 §6): what ``resale-pos serve`` imports before its first request. The heavy libraries
 only some requests need (the EPCIS hash generator with pyld/requests/lxml, the schema validator, the
-sender's HTTP client) are imported on first use through ``core.lazy``; the time itself is the bench's."""
+sender's HTTP client, the registry's PostgreSQL driver) are imported on first use through ``core.lazy``; the time itself is the bench's."""
 
 import json
 import subprocess
@@ -11,7 +11,8 @@ from pathlib import Path
 from core.lazy import lazy_module
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFERRED = ["pyld", "epcis_event_hash_generator", "jsonschema", "requests", "lxml", "aiohttp", "rfc3987"]
+DEFERRED = ["pyld", "epcis_event_hash_generator", "jsonschema", "requests", "lxml", "aiohttp", "rfc3987",
+            "psycopg"]
 
 
 def _modules_after(code):

@@ -40,8 +40,9 @@
   // The scan field. A keyboard-wedge scanner types a code and Enter, sometimes two Enters, and a vendor may
   // scan the next item before the hub has answered. Each swap replaces the scan form, and htmx drops a
   // request queued on a form that left the page, so scans arriving that fast were lost. Codes therefore go
-  // into one queue here and are posted one after another, each answer swapping the whole till; the field is
-  // emptied at once, and an empty field never posts (a scanner's second Enter).
+  // into one queue here and are posted one after another; the field is emptied at once, and an empty field
+  // never posts (a scanner's second Enter). The hub answers a scan with the till's parts that changed, swapped
+  // out of band (HX-Reswap: none, pos.views.scan); the target and select below are for a whole-till answer.
   var scanQueue = [];
   var scanBusy = false;
   function nextScan() {
