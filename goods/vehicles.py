@@ -231,6 +231,25 @@ def public_facts(db, item_id):
     return {k: facts[k] for k in keep}
 
 
+#: The commissioning event's ``ilmd`` keys for a vehicle (:func:`event_facts`), each with its stored fact.
+EVENT_FACTS = {"vin": "vin", "model": "model", "firstRegistration": "first_registration", "mileageKm": "mileage_km",
+               "useNature": "use_nature", "accident": "accident", "floodFire": "flood_fire",
+               "mortgageSeizure": "mortgage_seizure", "inspectionUntil": "inspection_until",
+               "insuranceUntil": "insurance_until", "taxUntil": "tax_until", "scrapDate": "scrap_date"}
+
+
+def event_facts(vehicle):
+    """The vehicle's public facts for the commissioning event's ``ilmd`` (the registry's provenance page shows
+    them): VIN, make/model, first registration (ISO date), mileage (int km), use nature, the three Art. 14
+    disclosures (``bool``) and the four dates (ISO; an empty scrap date is left out). Never the plate, the
+    certificate number, a signature or a person (issue 12 §2, §5).
+
+    Args:
+        vehicle: the result of :func:`clean_vehicle` (or :func:`public_facts`).
+    """
+    return {key: vehicle[fact] for key, fact in EVENT_FACTS.items() if vehicle.get(fact) is not None}
+
+
 # --- the buyer's acknowledgement and the gate --------------------------------------------------------------
 
 

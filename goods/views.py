@@ -113,13 +113,15 @@ class VehicleFields:
         return Markup(render_template("goods/_vehicle_fields.html", form=self.form))
 
     def save(self, db, item):
+        """Store the facts; returns the vehicle's public facts for the commissioning event (``None`` if none)."""
         if self.kind != "vehicle":
-            return
+            return None
         vehicles.save_vehicle(db, current_app.extensions["vault"], item["id"], self.vehicle)
         stolen.request_check(db, item["id"], [("vin", self.vehicle["vin"])])
         if not self.vehicle["vin_check_ok"]:
             flash(_l("Saved. Note: the VIN's check digit (position 9) does not match; outside China and North "
                      "America that can be right. Compare it with the registration certificate."), "warning")
+        return vehicles.event_facts(self.vehicle)  # the registry's page shows them (no plate, no person)
 
 
 def item_panel(db, item):

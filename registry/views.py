@@ -278,7 +278,7 @@ def _page(path):
     current = item_lives[-1]
     about = next((life["about"] for life in reversed(item_lives) if life["about"]), {})
     return render_template("registry/provenance.html", life=current, earlier=item_lives[:-1][::-1], about=about,
-                           epc=full)
+                           epc=full, vehicle=provenance.vehicle(about))
 
 
 @bp.route("/i/<tag>")
@@ -320,6 +320,17 @@ DETAIL_LABELS = {
     "date": _l("Date"), "result": _l("Result"),
 }
 
+#: The vehicle section (issue 12 §5): use natures as the hub records them, the Art. 14 disclosures and dates.
+USE_NATURE_LABELS = {
+    "non_operating": _l("Non-operating (private use)"), "operating": _l("Operating (commercial)"),
+    "rental": _l("Rental"), "converted": _l("Operating converted to non-operating"), "other": _l("Other"),
+}
+VEHICLE_LABELS = {
+    "accident": _l("Structural accident damage"), "floodFire": _l("Flood or fire damage"),
+    "mortgageSeizure": _l("Mortgaged or seized"), "inspectionUntil": _l("Inspection valid until"),
+    "insuranceUntil": _l("Compulsory insurance valid until"), "taxUntil": _l("Vehicle and vessel tax paid until"),
+    "scrapDate": _l("Compulsory scrap date"),
+}
 
 def _lang():
     """``"zh_CN"`` or ``"en"`` for the request (Babel may call the locale ``zh_Hans_CN``)."""
@@ -382,7 +393,8 @@ def register(app):
     @app.context_processor
     def labels():
         return {"status_labels": STATUS_LABELS, "what_labels": WHAT_LABELS, "check_labels": CHECK_LABELS,
-                "detail_labels": DETAIL_LABELS, "locale": _lang()}
+                "detail_labels": DETAIL_LABELS, "use_nature_labels": USE_NATURE_LABELS,
+                "vehicle_labels": VEHICLE_LABELS, "locale": _lang()}
 
     @app.after_request
     def remember_language(response):

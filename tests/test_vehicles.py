@@ -6,10 +6,12 @@ the public page without any person's data."""
 import base64
 import io
 import json
+import re
 from datetime import date
 
 import pypdfium2
 import pytest
+import requests
 from PIL import Image
 
 import epcis
@@ -19,7 +21,7 @@ from goods import gate, identifiers, vehicles
 from pos import cart as carts
 from pos import refunds
 from tests.conftest import OWNER_PIN, count, sell, text_of
-from tests.sync_support import shared_validator
+from tests.sync_support import Registry, drain, hub_config, shared_validator
 
 CARS = "二手车 Used cars"
 PHONES = "电子产品 Electronics"
@@ -352,3 +354,48 @@ def test_the_register_page_csv_and_pdf_are_the_owners(app, owner_client, cashier
         assert shown in text, shown
     assert PLATE not in text and BUYER not in text
     assert cashier_client.get(f"/reports/vehicle-register.pdf{query}").status_code in (302, 403)
+
+
+# --- the registry's own provenance page (issue 12 §5) ----------------------------------------------------
+
+def test_the_registry_page_shows_the_vehicle_from_its_events_and_no_one(app, owner_client, db, cars, consignor,
+                                                                        tmp_path, registry_url):
+    """A car taken in through the intake form and synced to a real registry on loopback (each back end): the
+    commissioning event carries VIN, first registration, mileage and the Art. 14 disclosures as ``ilmd`` (valid
+    against the shared schema), and the registry's ``/i/<tag>`` shows them with no plate, certificate or person."""
+    registry = Registry(tmp_path / "registry", DATABASE_URL=registry_url).start()
+    try:
+        config = hub_config(app, registry.url, RESOLVER_BASE=registry.url)
+        assert owner_client.post("/intake", data=_form(consignor=str(consignor))).status_code == 200
+        item = dict(db.execute("SELECT id, tag, uri FROM items WHERE title = '大众朗逸 2019'").fetchone())
+        assert item["uri"] == f"{registry.url}/i/{item['tag']}"
+        [event] = [json.loads(r[0]) for r in db.execute("SELECT event_json FROM outbox WHERE item_id = ?",
+                                                         (item["id"],))]
+        assert {k: v for k, v in event["ilmd"].items() if k not in ("rp:title", "rp:category", "rp:condition",
+                                                                    "rp:brand", "rp:priceFen", "rp:currency",
+                                                                    "rp:tag")} == {
+            "rp:vin": CHINA_VIN, "rp:model": "大众 朗逸 1.5L", "rp:firstRegistration": "2019-06-30",
+            "rp:mileageKm": 86000, "rp:useNature": "non_operating", "rp:accident": False, "rp:floodFire": False,
+            "rp:mortgageSeizure": True, "rp:inspectionUntil": "2027-06-30", "rp:insuranceUntil": "2027-05-31",
+            "rp:taxUntil": "2026-12-31"}
+        assert [e.message for e in shared_validator().iter_errors(
+            epcis.document([event], "2026-11-30T00:00:00.000Z"))] == []
+        drain(db, config)
+        assert db.execute("SELECT status FROM outbox WHERE item_id = ?", (item["id"],)).fetchone()[0] == "sent"
+        page = requests.get(f"{registry.url}/i/{item['tag']}", headers={"Accept-Language": "en"}, timeout=10)
+        assert page.status_code == 200
+        html = page.text
+        vehicle = html[html.index('id="vehicle">') + 13:html.index("</section>", html.index('id="vehicle"'))]
+        text = " ".join(re.sub(r"<[^>]+>", " ", vehicle).split())
+        assert text == ("Vehicle VIN LSVAG2186E2100001 Make and model 大众 朗逸 1.5L First registration 2019-06-30 "
+                        "Mileage 86,000 km Use nature Non-operating (private use) Structural accident damage No "
+                        "Flood or fire damage No Mortgaged or seized Yes Inspection valid until 2027-06-30 "
+                        "Compulsory insurance valid until 2027-05-31 Vehicle and vessel tax paid until 2026-12-31 "
+                        "Compulsory scrap date none")
+        zh = requests.get(f"{registry.url}/i/{item['tag']}", headers={"Accept-Language": "zh-CN"}, timeout=10).text
+        assert "抵押或查封" in zh and "初次登记日期" in zh
+        for hidden in (PLATE, "沪A·12345", "12345", CERT, "5678", "张伟", "13812345678"):
+            assert hidden not in html and hidden not in zh, hidden
+    finally:
+        registry.stop()
+        registry.app.extensions["registry_backend"].close_all()
