@@ -399,3 +399,55 @@ def test_the_registry_page_shows_the_vehicle_from_its_events_and_no_one(app, own
     finally:
         registry.stop()
         registry.app.extensions["registry_backend"].close_all()
+
+
+# --- one VIN / IMEI in stock once (issue 12 §2) ----------------------------------------------------------
+
+def test_a_vin_in_stock_is_refused_and_one_that_left_is_taken_with_a_warning(app, owner_client, db, car):
+    """The car fixture is in stock with :data:`CHINA_VIN`: a second intake of it is refused naming the tag and
+    writes nothing; once the car is sold it may come back (a trade-back), accepted with a warning naming the
+    earlier tag."""
+    before = {t: count(db, t) for t in ("items", "outbox", "item_identifiers", "vehicle_facts", "stolen_checks")}
+    refused = owner_client.post("/intake", data=_form(), headers={"Accept-Language": "en"})
+    assert refused.status_code == 422
+    assert (f"This VIN is already on {car['tag']}, which is in stock: one car cannot be taken in twice. Open "
+            f"{car['tag']} instead.") in text_of(refused)
+    assert {t: count(db, t) for t in before} == before
+    zh = owner_client.post("/intake", data=_form(), headers={"Accept-Language": "zh-CN"})
+    assert zh.status_code == 422 and f"此车架号已在库存商品 {car['tag']} 上" in text_of(zh)
+    vehicles.acknowledge(db, app.extensions["vault"], car["id"], name=BUYER, id_type="resident_id",
+                         id_number=BUYER_ID, acknowledged=True, signature=signature())
+    sell(app, db, car)
+    back = owner_client.post("/intake", data=_form(), headers={"Accept-Language": "en"}, follow_redirects=True)
+    assert back.status_code == 200
+    assert (f"Saved. Note: a car with this VIN was here before ({car['tag']}, no longer in stock). Check that it is "
+            "the same car coming back.") in text_of(back)
+    assert [tuple(r) for r in db.execute("SELECT i.status FROM vehicle_facts v JOIN items i ON i.id = v.item_id "
+                                         "WHERE v.vin = ? ORDER BY i.id", (CHINA_VIN,))] == [("sold",), ("available",)]
+
+
+def _phone(**over):
+    return {"title": "iPhone 12", "price": "1880", "consignor": "0", "category": PHONES, "condition": "B",
+            "device-imei": "490154203237518", "device-serial": "", "device-storage": "yes", **over}
+
+
+def test_an_imei_in_stock_is_refused_in_either_slot(app, owner_client, db):
+    assert owner_client.post("/intake", data=_phone()).status_code == 200
+    first = db.execute("SELECT id, tag FROM items WHERE title = 'iPhone 12'").fetchone()
+    before = {t: count(db, t) for t in ("items", "outbox", "item_identifiers", "device_facts", "stolen_checks")}
+    again = owner_client.post("/intake", data=_phone(), headers={"Accept-Language": "en"})
+    assert again.status_code == 422
+    message = (f"This IMEI is already on {first['tag']}, which is in stock: one device cannot be taken in twice. "
+               f"Open {first['tag']} instead.")
+    assert message in text_of(again)
+    second_slot = owner_client.post("/intake", data=_phone(**{"device-imei": "356938035643809",
+                                                              "device-imei2": "490154203237518"}),
+                                    headers={"Accept-Language": "en"})
+    assert second_slot.status_code == 422 and message in text_of(second_slot)
+    assert {t: count(db, t) for t in before} == before
+    # a different phone is fine; the first one sold may come back with a warning
+    assert owner_client.post("/intake", data=_phone(**{"device-imei": "356938035643809"})).status_code == 200
+    sell(app, db, dict(first))
+    back = owner_client.post("/intake", data=_phone(), headers={"Accept-Language": "en"}, follow_redirects=True)
+    assert back.status_code == 200 and f"a device with this IMEI was here before ({first['tag']}" in text_of(back)
+    assert count(db, "items") == before["items"] + 2
