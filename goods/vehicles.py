@@ -393,6 +393,31 @@ def refuse_void_transfer(db, row):
         raise Conflict(_l("Transfer record %(no)s is void: the sale was voided or refunded.", no=row["number"]))
 
 
+def refuse_transfer_download(db, row, staff):
+    """Refuse the transfer record (plate, certificate number, the buyer's identity) to anyone but an owner or the
+    cashier who completed that sale, during the shift it was completed in while that shift is still open (so
+    the cashier can hand the paper to the buyer; afterwards it is the owner's). Reads ``pos``'s ``sales`` and
+    ``shifts`` rows by SQL only (goods sits below pos; ``pos.sales.complete_sale`` wrote them).
+
+    Args:
+        row: the record (:func:`transfer_by_number`). staff: the signed-in member (``id``, ``role``).
+
+    Raises:
+        DomainError: status 403 with the reason.
+    """
+    if staff["role"] == "owner":
+        return
+    sale = one(db, "SELECT s.staff_id, s.shift_id, sh.closed_at FROM sales s LEFT JOIN shifts sh ON sh.id = s.shift_id "
+                   "WHERE s.id = ?", (row["sale_id"],))
+    if sale is None or sale["staff_id"] != staff["id"]:
+        raise DomainError(_l("Only the owner, or the cashier who completed this sale during their open shift, may "
+                             "download transfer record %(no)s: it carries the plate, the certificate number and the "
+                             "buyer's identity.", no=row["number"]), status=403)
+    if sale["shift_id"] is None or sale["closed_at"] is not None:
+        raise DomainError(_l("The shift in which you sold this car is closed: ask the owner for transfer record "
+                             "%(no)s.", no=row["number"]), status=403)
+
+
 def register_rows(db, start, end):
     """The vehicle register (issue 12 §6) for vehicles taken in or sold between ``start`` and ``end``
     (``datetime.date``, both included, the shop's local days: each stored UTC time is converted first).

@@ -304,9 +304,11 @@ def buyer_ack(item_id):
 @staff_only
 def transfer_pdf(number):
     """The transfer record of a vehicle sold (A4 PDF, Chinese and English): the only place plate, certificate
-    number and the buyer's identity leave the hub."""
+    number and the buyer's identity leave the hub. Staff route, but a cashier only for their own sale during
+    the open shift it was made in (:func:`goods.vehicles.refuse_transfer_download`); audited."""
     db = get_db()
     row = vehicles.transfer_by_number(db, number)
+    vehicles.refuse_transfer_download(db, row, g.staff)  # owner, or its cashier during the open shift
     vehicles.refuse_void_transfer(db, row)
     data = transfer.transfer_data(db, current_app.extensions["vault"], row)
     pdf = transfer.render_pdf(data, current_app.config)

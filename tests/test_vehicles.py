@@ -19,8 +19,9 @@ from core.errors import DomainError
 from core.settings import get_setting, set_setting
 from goods import gate, identifiers, vehicles
 from pos import cart as carts
-from pos import refunds
-from tests.conftest import OWNER_PIN, count, sell, text_of
+from pos import refunds, shifts
+from staff import accounts
+from tests.conftest import OWNER_PIN, count, login, sell, text_of
 from tests.sync_support import Registry, drain, hub_config, shared_validator
 
 CARS = "二手车 Used cars"
@@ -451,3 +452,49 @@ def test_an_imei_in_stock_is_refused_in_either_slot(app, owner_client, db):
     back = owner_client.post("/intake", data=_phone(), headers={"Accept-Language": "en"}, follow_redirects=True)
     assert back.status_code == 200 and f"a device with this IMEI was here before ({first['tag']}" in text_of(back)
     assert count(db, "items") == before["items"] + 2
+
+
+# --- who may download the transfer record (plate, certificate, buyer) ------------------------------------
+
+def _sold_car(app, db, car, staff_id, key="k1"):
+    vehicles.acknowledge(db, app.extensions["vault"], car["id"], name=BUYER, id_type="resident_id",
+                         id_number=BUYER_ID, acknowledged=True, signature=signature())
+    return sell(app, db, car, staff_id=staff_id, key=key)
+
+
+def _audited(db):
+    return [tuple(r) for r in db.execute("SELECT staff_id, subject_id FROM audit_log WHERE action = "
+                                         "'export.transfer_record' ORDER BY seq")]
+
+
+def test_a_cashier_downloads_the_transfer_record_only_of_their_own_sale_in_the_open_shift(
+        app, db, car, staff, cashier_client, owner_client):
+    _sold_car(app, db, car, staff["cashier"])
+    url = "/goods/transfers/TR-2026-0001.pdf"
+    mine = cashier_client.get(url)
+    assert mine.status_code == 200 and PLATE in pdf_text(mine.data) and BUYER_ID in pdf_text(mine.data)
+    other = accounts.create_staff(db, "Chen Cashier", "cashier", "7531")
+    colleague = app.test_client()
+    assert login(colleague, other, "7531").status_code == 302
+    refused = colleague.get(url, headers={"Accept-Language": "en"})
+    assert refused.status_code == 403 and refused.mimetype != "application/pdf"
+    assert ("Only the owner, or the cashier who completed this sale during their open shift, may download transfer "
+            "record TR-2026-0001: it carries the plate, the certificate number and the buyer's identity."
+            ) in text_of(refused)
+    zh = colleague.get(url, headers={"Accept-Language": "zh-CN"})
+    assert zh.status_code == 403 and "TR-2026-0001" in text_of(zh) and "车牌" in text_of(zh)
+    shifts.close_shift(db, staff_id=staff["owner"], counted_fen=0)
+    closed = cashier_client.get(url, headers={"Accept-Language": "en"})
+    assert closed.status_code == 403
+    assert "The shift in which you sold this car is closed: ask the owner for transfer record TR-2026-0001." in \
+        text_of(closed)
+    assert owner_client.get(url).status_code == 200
+    # the downloads that happened are audited, the refused ones are not
+    assert _audited(db) == [(staff["cashier"], "TR-2026-0001"), (staff["owner"], "TR-2026-0001")]
+
+
+def test_a_cashier_may_not_download_the_owners_sale(app, db, car, staff, cashier_client, owner_client):
+    _sold_car(app, db, car, staff["owner"])
+    assert cashier_client.get("/goods/transfers/TR-2026-0001.pdf").status_code == 403
+    assert owner_client.get("/goods/transfers/TR-2026-0001.pdf").status_code == 200
+    assert _audited(db) == [(staff["owner"], "TR-2026-0001")]
