@@ -116,7 +116,16 @@ class VehicleFields:
     def html(self):
         if self.kind != "vehicle":
             return Markup("")
-        return Markup(render_template("goods/_vehicle_fields.html", form=self.form))
+        return Markup(render_template("goods/_vehicle_fields.html", form=self.form, signed=self._signed()))
+
+    def _signed(self):
+        """Whether the posted signature is a readable PNG: a form refused for another field keeps it (in its
+        hidden input, never logged) so the seller need not sign again."""
+        try:
+            vehicles.clean_signature(self.form.signature.data)
+        except DomainError:
+            return False
+        return True
 
     def save(self, db, item):
         """Store the facts; returns the vehicle's public facts for the commissioning event (``None`` if none)."""

@@ -498,3 +498,35 @@ def test_a_cashier_may_not_download_the_owners_sale(app, db, car, staff, cashier
     assert cashier_client.get("/goods/transfers/TR-2026-0001.pdf").status_code == 403
     assert owner_client.get("/goods/transfers/TR-2026-0001.pdf").status_code == 200
     assert _audited(db) == [(staff["owner"], "TR-2026-0001")]
+
+
+# --- a refused intake keeps the seller's signature ------------------------------------------------------
+
+def test_a_refused_intake_keeps_the_signature_and_the_fixed_one_stores_it(app, owner_client, db, cars, caplog):
+    """The form is refused for a wrong VIN: the page keeps the signature in its hidden input and says it is signed
+    (the pad hidden); the fixed form sent back as the browser would stores that first signature. It is never
+    logged."""
+    first = signature()
+    refused = owner_client.post("/intake", data=_form(**{"vehicle-vin": "LSVAG2185E2100001",
+                                                         "vehicle-signature": first}),
+                                headers={"Accept-Language": "en"})
+    assert refused.status_code == 422 and count(db, "vehicle_facts") == 0
+    html = refused.get_data(as_text=True)
+    [kept] = re.findall(r'<input id="vehicle-signature" name="vehicle-signature" type="hidden" value="([^"]*)">', html)
+    assert kept == first
+    assert "Signed ✓ — Sign again" in text_of(refused)
+    assert re.search(r'<canvas id="vehicle-sigpad"[^>]* hidden>', html)
+    zh = owner_client.post("/intake", data=_form(**{"vehicle-vin": "LSVAG2185E2100001", "vehicle-signature": first}),
+                           headers={"Accept-Language": "zh-CN"})
+    assert "已签名 ✓ — 重新签名" in text_of(zh)
+    # an unreadable one is not kept: the pad is shown empty
+    bad = owner_client.post("/intake", data=_form(**{"vehicle-vin": "LSVAG2185E2100001",
+                                                     "vehicle-signature": "data:image/png;base64,AAAA"}))
+    assert 'name="vehicle-signature" type="hidden" value=""' in bad.get_data(as_text=True)
+    assert "Signed ✓" not in text_of(bad)
+    fixed = owner_client.post("/intake", data=_form(**{"vehicle-signature": kept}))
+    assert fixed.status_code == 200
+    row = db.execute("SELECT seller_signature_enc FROM vehicle_facts").fetchone()
+    assert "data:image/png;base64," + app.extensions["vault"].decrypt(row[0]) == first
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert first[30:60] not in logged
