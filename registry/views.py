@@ -14,7 +14,8 @@ Machine side (bearer token per shop, RFC 6750; problems as ``application/problem
   ``POST /stolen/recovered`` — ``{"eventID"}``, an authority's token only. ``stolen`` reports themselves
   arrive through ``/capture`` (CBV 2.0 §7.3 disposition ``stolen``), from an authority's token only.
 
-Public side: ``/i/<tag>`` and GS1 Digital Link ``/01/{gtin}/21/{serial}`` — the provenance page.
+Public side: ``/i/<tag>`` and GS1 Digital Link ``/01/{gtin}/21/{serial}`` — the provenance page;
+``/t/<no>?k=`` — a trade-in certificate, verified from its ``receiving`` event.
 """
 
 from functools import wraps
@@ -295,6 +296,21 @@ def digital_link(gtin, serial):
     return _page(f"/01/{gtin}/21/{serial}")
 
 
+@bp.route("/t/<int:cert_no>")
+def trade_in_certificate(cert_no):
+    """A trade-in certificate's QR (``{resolver}/t/{no}?k={key}``, issue 13 §3) opened at the registry: the
+    ``receiving`` event of the old item by the shop that issued it — shop, time, category, event ID; no
+    person. The number and key must match (a check hash): a guessed number or key is a 404."""
+    record = store.certificate_event(get_db(), cert_no, request.args.get("k", ""))
+    if record is None:
+        return render_template("registry/missing.html", path=f"/t/{cert_no}"), 404
+    event = record["event"]
+    facts = {"code": provenance._text(event.get("rp:certificate")) or f"TI{cert_no:06d}",
+             "category": provenance._text(event.get("rp:category")), "at": provenance._text(event.get("eventTime")),
+             "event_id": provenance._text(event.get("eventID")), "shop_name": record["shop_name"]}
+    return render_template("registry/certificate.html", cert=facts)
+
+
 @bp.route("/")
 def index():
     """A short public explanation of the registry."""
@@ -355,7 +371,8 @@ def server_problem(_exc):
     return problem(500, "Internal Server Error", "The registry could not handle this request.")
 
 
-PUBLIC_ENDPOINTS = {"registry.provenance_page", "registry.digital_link", "registry.index"}
+PUBLIC_ENDPOINTS = {"registry.provenance_page", "registry.digital_link", "registry.index",
+                    "registry.trade_in_certificate"}
 
 
 def register(app):
