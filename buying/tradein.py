@@ -72,7 +72,8 @@ def add_to_cart(db, vault, cart_id, *, seller, line, moment=None, consent=True, 
 
     Args:
         vault: ``core.crypto.Vault`` (seals the seller and the item's details).
-        seller: as for :func:`buying.sellers.clean_seller` (``name``, ``id_type``, ``id_number``, ``phone``).
+        seller: as for :func:`buying.sellers.clean_seller` (``name``, ``id_type``, ``id_number``, ``phone``,
+            ``adult_confirmed``).
         line: ``title``, ``category``, ``condition``, ``brand``, ``cost_fen`` (the trade-in value, > 0) and
             ``price_fen`` (the asking price when the shop sells it on, > 0), fen.
         consent, notice_version, signature_png: the seller was read the seller notice and accepted it (PIPL
@@ -91,7 +92,8 @@ def add_to_cart(db, vault, cart_id, *, seller, line, moment=None, consent=True, 
     if person["guardian"]:  # the till form has no guardian fields: never reached under the refuse policy
         raise DomainError(_l("A minor's trade-in needs a guardian: take it as a buy-in instead."), field="id_number")
     clean = clean_lines(db, [line])[0]
-    sealed = vault.encrypt(json.dumps({"seller": {k: person[k] for k in ("name", "id_type", "id_number", "phone")},
+    sealed = vault.encrypt(json.dumps({"seller": {k: person[k] for k in ("name", "id_type", "id_number", "phone",
+                                                                           "adult_confirmed")},
                                        "line": clean, "notice": {"version": version, "signature": base64.b64encode(
                                            signature_png).decode() if signature_png else None}},
                                       ensure_ascii=False))
