@@ -6,6 +6,7 @@ import logging
 import re
 from pathlib import Path
 
+import pypdfium2
 import pytest
 import requests
 
@@ -244,3 +245,21 @@ def test_the_certificate_qr_is_verified_at_the_registry(app, db, staff, drawer, 
     finally:
         registry.stop()
         registry.app.extensions["registry_backend"].close_all()
+
+
+@pytest.mark.parametrize("lang,label", [("en", "Trade-in against sale 1"), ("zh-CN", "以旧换新抵扣销售 1")])
+def test_the_trade_in_voucher_pdf_names_the_method_in_words(app, db, staff, drawer, make_item, cashier_client, lang,
+                                                            label):
+    bought = make_item(title="Bosch drill", price_fen=30000)
+    cashier_client.post("/buying/trade-in", data=trade_in_form(db))
+    scan(cashier_client, bought["tag"])
+    cashier_client.post("/till/complete", data=pay_form(cashier_client, quick_cash="18000"))
+    buy_in_id = db.execute("SELECT id FROM buy_ins WHERE method = 'trade_in'").fetchone()[0]
+    pdf = cashier_client.get(f"/buying/{buy_in_id}/voucher.pdf", headers={"Accept-Language": lang})
+    assert pdf.status_code == 200
+    document = pypdfium2.PdfDocument(pdf.data)
+    try:
+        text = "".join(page.get_textpage().get_text_range() for page in document)
+    finally:
+        document.close()
+    assert label in text and "trade_in" not in text
