@@ -42,7 +42,9 @@ MAX_REFERENCE = 64
 def method_label(method):
     """A payment method's name in the user's language."""
     return {"cash": _l("Cash from the drawer"), "wechat": _l("WeChat Pay transfer"),
-            "alipay": _l("Alipay transfer"), "bank": _l("Bank transfer")}.get(method, method)
+            "alipay": _l("Alipay transfer"), "bank": _l("Bank transfer"),
+            # a trade-in's buy-in (buying.tradein): its value is a tender of the sale whose receipt it names
+            "trade_in": _l("Trade-in against sale")}.get(method, method)
 
 
 def voucher_code(voucher_no):

@@ -5,7 +5,7 @@ The buy-in template writes the item rows by hand (one ``title``/``category``/``c
 """
 
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, RadioField, SelectField, StringField
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from buying.buyins import METHODS, method_label
@@ -25,6 +25,7 @@ class BuyInForm(Form):
                           validate_choice=False)
     id_number = StringField(_l("ID number"), validators=[Length(max=30)])
     phone = StringField(_l("Phone (optional)"), validators=[Optional(), Length(max=20)])
+    adult_confirmed = BooleanField(_l("The seller is 18 or older (checked on the document)"))
     guardian_name = StringField(_l("Guardian's name"), validators=[Optional(), Length(max=60)])
     guardian_id_number = StringField(_l("Guardian's resident ID number"), validators=[Optional(), Length(max=30)])
     title = ListField(validators=[no_personal_data])
@@ -71,6 +72,7 @@ class TradeInForm(Form):
                           validate_choice=False)
     id_number = StringField(_l("ID number"), validators=[Length(max=30)])
     phone = StringField(_l("Phone (optional)"), validators=[Optional(), Length(max=20)])
+    adult_confirmed = BooleanField(_l("The seller is 18 or older (checked on the document)"))
     title = StringField(_l("Item"), validators=[Length(max=80), no_personal_data])
     category = SelectField(_l("Category"), choices=[], validate_choice=False)
     condition = SelectField(_l("Condition"), choices=[], validate_choice=False)

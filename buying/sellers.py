@@ -61,7 +61,7 @@ def id_key(vault, id_type, number):
 
 
 def clean_seller(db, *, name, id_type, id_number, phone="", guardian_name="", guardian_id_type="",
-                 guardian_id_number="", moment=None):
+                 guardian_id_number="", adult_confirmed=False, moment=None):
     """Check what was typed about a seller and return it cleaned.
 
     Args:
@@ -71,10 +71,13 @@ def clean_seller(db, *, name, id_type, id_number, phone="", guardian_name="", gu
         phone: optional.
         guardian_*: only looked at when the seller is under 18 and the ``buying_minor_policy`` setting is
             ``guardian``.
+        adult_confirmed: the staff member checked on a document other than a resident ID (which shows no
+            birth date this can read) that the seller is 18 or older; without it such a seller is treated as
+            a minor (refused, or with a guardian under the ``guardian`` policy).
 
     Returns:
-        dict: ``name``, ``id_type``, ``id_number`` (compact), ``phone``, ``guardian`` (``None`` or a dict
-        ``name``, ``id_type``, ``id_number``).
+        dict: ``name``, ``id_type``, ``id_number`` (compact), ``phone``, ``adult_confirmed`` (bool),
+        ``guardian`` (``None`` or a dict ``name``, ``id_type``, ``id_number``).
 
     Raises:
         DomainError: on the field concerned (``seller_name``, ``id_type``, ``id_number``, ``phone``,
@@ -90,8 +93,16 @@ def clean_seller(db, *, name, id_type, id_number, phone="", guardian_name="", gu
     phone = clean_phone(phone)
     guardian = None
     born = birth_date(id_type, number)
-    if born is not None and age_on(born, clock.local_today(moment)) < ADULT_AGE:
-        if setting(db, "buying_minor_policy") != "guardian":
+    policy = setting(db, "buying_minor_policy")
+    unconfirmed = id_type != "resident_id" and not adult_confirmed
+    if unconfirmed and (policy != "guardian" or not (guardian_name or "").strip()):
+        raise DomainError(
+            _l("Check the date of birth on the document and tick “The seller is 18 or older”, or enter a guardian.")
+            if policy == "guardian" else
+            _l("Check the date of birth on the document and tick “The seller is 18 or older”: the shop does not "
+               "buy from minors."), field="adult_confirmed")
+    if unconfirmed or (born is not None and age_on(born, clock.local_today(moment)) < ADULT_AGE):
+        if policy != "guardian":
             raise DomainError(_l("The seller is under 18 (born %(day)s): the shop does not buy from minors.",
                                  day=born.isoformat()), field="id_number")
         if not (guardian_name or "").strip() or not (guardian_id_number or "").strip():
@@ -103,7 +114,8 @@ def clean_seller(db, *, name, id_type, id_number, phone="", guardian_name="", gu
         if g_born is not None and age_on(g_born, clock.local_today(moment)) < ADULT_AGE:
             raise DomainError(_l("The guardian must be 18 or older."), field="guardian_id_number")
         guardian = {"name": clean_name(guardian_name, "guardian_name"), "id_type": kind, "id_number": g_number}
-    return {"name": name, "id_type": id_type, "id_number": number, "phone": phone, "guardian": guardian}
+    return {"name": name, "id_type": id_type, "id_number": number, "phone": phone,
+            "adult_confirmed": bool(adult_confirmed) and id_type != "resident_id", "guardian": guardian}
 
 
 def find_seller(db, vault, id_type, number):

@@ -51,8 +51,18 @@ def certificate_token_ok(secret_key, cert_no, token):
     return hmac.compare_digest(str(token or "").encode(), certificate_token(secret_key, cert_no).encode())
 
 
+def certificate_check(secret_key, cert_no):
+    """The hash the registry finds a certificate by: hex SHA-256 of ``trade-in:{cert_no}:{token}`` (the QR's
+    ``k``, :func:`certificate_token`), as ``registry.store.certificate_check``: only someone holding the QR
+    can look it up, and the event carries no key."""
+    token = certificate_token(secret_key, cert_no)
+    return hashlib.sha256(f"trade-in:{int(cert_no)}:{token}".encode()).hexdigest()
+
+
 def certificate_url(db, config, cert_no):
-    """The certificate's QR payload: ``{resolver base}/t/{cert_no}?k={token}``."""
+    """The certificate's QR payload: ``{resolver base}/t/{cert_no}?k={token}``. With the registry as the resolver
+    the registry answers it (from the receiving event, ``registry.views.trade_in_certificate``); the hub
+    answers the same path itself (offline, or the shop's own resolver)."""
     return f"{resolver_base(db, config)}/t/{cert_no}?k={certificate_token(config['SECRET_KEY'], cert_no)}"
 
 
@@ -62,7 +72,8 @@ def add_to_cart(db, vault, cart_id, *, seller, line, moment=None, consent=True, 
 
     Args:
         vault: ``core.crypto.Vault`` (seals the seller and the item's details).
-        seller: as for :func:`buying.sellers.clean_seller` (``name``, ``id_type``, ``id_number``, ``phone``).
+        seller: as for :func:`buying.sellers.clean_seller` (``name``, ``id_type``, ``id_number``, ``phone``,
+            ``adult_confirmed``).
         line: ``title``, ``category``, ``condition``, ``brand``, ``cost_fen`` (the trade-in value, > 0) and
             ``price_fen`` (the asking price when the shop sells it on, > 0), fen.
         consent, notice_version, signature_png: the seller was read the seller notice and accepted it (PIPL
@@ -81,7 +92,8 @@ def add_to_cart(db, vault, cart_id, *, seller, line, moment=None, consent=True, 
     if person["guardian"]:  # the till form has no guardian fields: never reached under the refuse policy
         raise DomainError(_l("A minor's trade-in needs a guardian: take it as a buy-in instead."), field="id_number")
     clean = clean_lines(db, [line])[0]
-    sealed = vault.encrypt(json.dumps({"seller": {k: person[k] for k in ("name", "id_type", "id_number", "phone")},
+    sealed = vault.encrypt(json.dumps({"seller": {k: person[k] for k in ("name", "id_type", "id_number", "phone",
+                                                                           "adult_confirmed")},
                                        "line": clean, "notice": {"version": version, "signature": base64.b64encode(
                                            signature_png).decode() if signature_png else None}},
                                       ensure_ascii=False))
@@ -135,8 +147,12 @@ def complete(db, config, *, sale, lines, staff_id, moment):
                                            consignor_id=None, brand=item["brand"], staff_id=staff_id, moment=moment)
             db.execute("INSERT INTO buy_in_lines (buy_in_id, item_id, cost_fen, suggested_fen) VALUES (?, ?, ?, NULL)",
                        (buy_in_id, taken["id"], item["cost_fen"]))
-            event_id = outbox.record_buy_in(db, taken, moment=moment)
             cert_no += 1
+            # the certificate's number, category and check hash travel in the receiving event, so the
+            # registry can verify the QR (``/t/<no>?k=``) without any secret or person
+            event_id = outbox.record_buy_in(db, taken, moment=moment, extensions={
+                "certificate": certificate_code(cert_no), "category": item["category"],
+                "certificateCheck": certificate_check(config["SECRET_KEY"], cert_no)})
             db.execute("INSERT INTO trade_in_certificates (cert_no, at, sale_id, buy_in_id, item_id, category, "
                        "value_fen, event_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                        (cert_no, now, sale["id"], buy_in_id, taken["id"], item["category"], item["cost_fen"],

@@ -84,7 +84,8 @@ def _buy(db, form):
             db, current_app.config, vault(),
             seller={"name": form.seller_name.data, "id_type": form.id_type.data, "id_number": form.id_number.data,
                     "phone": form.phone.data or "", "guardian_name": form.guardian_name.data or "",
-                    "guardian_id_number": form.guardian_id_number.data or ""},
+                    "guardian_id_number": form.guardian_id_number.data or "",
+                    "adult_confirmed": bool(form.adult_confirmed.data)},
             lines=lines, method=form.method.data, reference=form.reference.data or "",
             idempotency_key=form.key.data or "", staff_id=g.staff["id"], consent=form.consent.data == "yes",
             notice_version=form.notice_version.data, signature_png=notices.parse_signature(form.signature.data))
@@ -167,7 +168,7 @@ def _add_trade_in(db, form):
     return tradein.add_to_cart(
         db, vault(), till_cart_id(db), line=line,
         seller={"name": form.seller_name.data, "id_type": form.id_type.data, "id_number": form.id_number.data,
-                "phone": form.phone.data or ""},
+                "phone": form.phone.data or "", "adult_confirmed": bool(form.adult_confirmed.data)},
         consent=form.consent.data == "yes", notice_version=form.notice_version.data,
         signature_png=notices.parse_signature(form.signature.data))
 

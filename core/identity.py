@@ -46,7 +46,8 @@ def clean_id_document(kind, number, field="id_number"):
         number: the number as typed (full-width characters, spaces and dashes allowed).
 
     Raises:
-        DomainError: unknown kind, or a number that does not fit its rule (``field``).
+        DomainError: unknown kind, a number that does not fit its rule (``field``), or a valid resident ID
+            number typed under another kind (field ``id_type``: choose the resident ID).
     """
     if kind not in ID_TYPES:
         raise DomainError(_l("Choose the type of ID document."), field="id_type")
@@ -54,6 +55,10 @@ def clean_id_document(kind, number, field="id_number"):
     if kind == "resident_id":
         _check_resident_id(value, field)
         return value
+    if is_resident_id(value):
+        # typed under another type it would escape the resident ID's own checks (its birth date: under 18)
+        raise DomainError(_l("This is a resident ID number (GB 11643): choose “Resident ID card” as the document "
+                             "type."), field="id_type")
     elif kind == "foreign_prc":
         ok = (value.startswith("9") and _gb11643_check(value)) or bool(re.fullmatch(r"[A-Z]{3}[0-9]{12}", value))
         message = _l("This is not a valid permanent residence card number (18 digits starting with 9, or 3 "
@@ -69,6 +74,16 @@ def clean_id_document(kind, number, field="id_number"):
     if not ok:
         raise DomainError(message, field=field)
     return value
+
+
+def is_resident_id(value):
+    """``value`` (compact, upper case) is a valid GB 11643-1999 resident ID number of a mainland place
+    (``stdnum.cn.ric``): length, check character, birth date and place. A Hong Kong / Macao / Taiwan residence
+    permit (810000 / 820000 / 830000) or a 2023 permanent residence card (starting with 9) uses the same check
+    character but is not a resident ID."""
+    if value[:6] in ("810000", "820000", "830000") or value.startswith("9"):
+        return False
+    return len(value) == 18 and _gb11643_check(value) and ric.is_valid(value)
 
 
 def _check_resident_id(value, field):

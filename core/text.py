@@ -47,11 +47,18 @@ class PersonalData(NamedTuple):
     value: str
 
 
+#: Chinese numerals as digits, the way a number is read out digit by digit: 一三九一二三四五六七八, with 幺 for 1
+#: (as phone numbers are spoken) and 〇/零/○ for 0. Only digit characters: 十, 百, 千 and 万 are place values
+#: (三十五元 is 35, not a digit run) and stay as they are, so such amounts never join into a number.
+CHINESE_DIGITS = {"〇": "0", "零": "0", "○": "0", "一": "1", "幺": "1", "二": "2", "三": "3", "四": "4",
+                  "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}
+
+
 def _ascii_digits(text):
-    """``text`` with full-width digits, X, spaces and dashes mapped to ASCII, one character for one, so
-    offsets stay those of the text as typed."""
-    return "".join(ch if ch.isascii() else (unicodedata.normalize("NFKC", ch) if len(unicodedata.normalize(
-        "NFKC", ch)) == 1 else ch) for ch in text)
+    """``text`` with full-width digits, X, spaces and dashes mapped to ASCII and the Chinese digit numerals of
+    :data:`CHINESE_DIGITS` to their digits, one character for one, so offsets stay those of the text as typed."""
+    return "".join(ch if ch.isascii() else CHINESE_DIGITS.get(ch) or (
+        unicodedata.normalize("NFKC", ch) if len(unicodedata.normalize("NFKC", ch)) == 1 else ch) for ch in text)
 
 
 def _chains(text):
@@ -82,7 +89,7 @@ def find_personal_data(text):
     A resident ID counts when it is valid under GB 11643-1999 (18 characters, check character, birth date
     and place: ``stdnum.cn.ric``); a mobile number when it is 11 digits ``1[3-9]…`` (optionally after
     ``+86``/``86``). Either may be written with single spaces or dashes between groups, in full-width
-    digits too. A number is only found whole: digits that are part of a longer number (a 15-digit IMEI,
+    digits or Chinese digit numerals too (``一三九一二三四五六七八``, ``幺``; :data:`CHINESE_DIGITS`), mixed. A number is only found whole: digits that are part of a longer number (a 15-digit IMEI,
     a 28-digit payment reference, a price) are not a phone number, so ``352099001761481`` and
     ``35-209900-176148-1`` are not refused.
 

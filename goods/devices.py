@@ -40,6 +40,51 @@ def clean_device(*, imei="", imei2="", serial="", storage=None):
     return {"identifiers": found, "storage": storage == "yes"}
 
 
+#: Statuses of an item still in the shop (on sale or withdrawn): its identifiers cannot be taken in again.
+IN_STOCK = ("available", "withdrawn")
+_FIELDS = {"imei": ("imei", "imei2"), "vin": ("vin",)}
+
+
+def items_with(db, kind, value):
+    """Items carrying the identifier ``(kind, value)`` (normal form, as stored), oldest first: ``id``, ``tag``,
+    ``status``."""
+    return rows(db, "SELECT i.id, i.tag, i.status FROM item_identifiers d JOIN items i ON i.id = d.item_id "
+                    "WHERE d.kind = ? AND d.value = ? ORDER BY i.id", (kind, value))
+
+
+def refuse_in_stock(db, found):
+    """Refuse identifiers already on an item in stock (one phone or car cannot be taken in twice; issue 12 §2).
+    IMEI and VIN only: a serial number is unique per maker, not across makers.
+
+    Args:
+        found: ``[(kind, value)]`` in normal form (:func:`clean_device`'s ``identifiers``, or ``("vin", VIN)``).
+
+    Returns:
+        list of ``(kind, value, [tags])`` for identifiers on items that left the shop (sold, returned, donated,
+        scrapped): a car or phone may come back; the caller warns.
+
+    Raises:
+        DomainError: an IMEI or VIN is on an item in stock; the message names its tag, ``field`` is the input.
+    """
+    earlier, seen = [], {}
+    for kind, value in found:
+        if kind not in _FIELDS:
+            continue
+        index = seen[kind] = seen.get(kind, -1) + 1
+        holders = items_with(db, kind, value)
+        in_stock = [h for h in holders if h["status"] in IN_STOCK]
+        if in_stock:
+            field = _FIELDS[kind][min(index, len(_FIELDS[kind]) - 1)]
+            if kind == "vin":
+                raise DomainError(_l("This VIN is already on %(tag)s, which is in stock: one car cannot be taken "
+                                     "in twice. Open %(tag)s instead.", tag=in_stock[0]["tag"]), field=field)
+            raise DomainError(_l("This IMEI is already on %(tag)s, which is in stock: one device cannot be taken "
+                                 "in twice. Open %(tag)s instead.", tag=in_stock[0]["tag"]), field=field)
+        if holders:
+            earlier.append((kind, value, [h["tag"] for h in holders]))
+    return earlier
+
+
 def save_device(db, item_id, device):
     """Write a device's identifiers and facts (inside the caller's transaction, the intake's).
 

@@ -231,6 +231,25 @@ def public_facts(db, item_id):
     return {k: facts[k] for k in keep}
 
 
+#: The commissioning event's ``ilmd`` keys for a vehicle (:func:`event_facts`), each with its stored fact.
+EVENT_FACTS = {"vin": "vin", "model": "model", "firstRegistration": "first_registration", "mileageKm": "mileage_km",
+               "useNature": "use_nature", "accident": "accident", "floodFire": "flood_fire",
+               "mortgageSeizure": "mortgage_seizure", "inspectionUntil": "inspection_until",
+               "insuranceUntil": "insurance_until", "taxUntil": "tax_until", "scrapDate": "scrap_date"}
+
+
+def event_facts(vehicle):
+    """The vehicle's public facts for the commissioning event's ``ilmd`` (the registry's provenance page shows
+    them): VIN, make/model, first registration (ISO date), mileage (int km), use nature, the three Art. 14
+    disclosures (``bool``) and the four dates (ISO; an empty scrap date is left out). Never the plate, the
+    certificate number, a signature or a person (issue 12 §2, §5).
+
+    Args:
+        vehicle: the result of :func:`clean_vehicle` (or :func:`public_facts`).
+    """
+    return {key: vehicle[fact] for key, fact in EVENT_FACTS.items() if vehicle.get(fact) is not None}
+
+
 # --- the buyer's acknowledgement and the gate --------------------------------------------------------------
 
 
@@ -372,6 +391,31 @@ def refuse_void_transfer(db, row):
     status = one(db, "SELECT status FROM items WHERE id = ?", (row["item_id"],))
     if status is None or status["status"] != "sold":
         raise Conflict(_l("Transfer record %(no)s is void: the sale was voided or refunded.", no=row["number"]))
+
+
+def refuse_transfer_download(db, row, staff):
+    """Refuse the transfer record (plate, certificate number, the buyer's identity) to anyone but an owner or the
+    cashier who completed that sale, during the shift it was completed in while that shift is still open (so
+    the cashier can hand the paper to the buyer; afterwards it is the owner's). Reads ``pos``'s ``sales`` and
+    ``shifts`` rows by SQL only (goods sits below pos; ``pos.sales.complete_sale`` wrote them).
+
+    Args:
+        row: the record (:func:`transfer_by_number`). staff: the signed-in member (``id``, ``role``).
+
+    Raises:
+        DomainError: status 403 with the reason.
+    """
+    if staff["role"] == "owner":
+        return
+    sale = one(db, "SELECT s.staff_id, s.shift_id, sh.closed_at FROM sales s LEFT JOIN shifts sh ON sh.id = s.shift_id "
+                   "WHERE s.id = ?", (row["sale_id"],))
+    if sale is None or sale["staff_id"] != staff["id"]:
+        raise DomainError(_l("Only the owner, or the cashier who completed this sale during their open shift, may "
+                             "download transfer record %(no)s: it carries the plate, the certificate number and the "
+                             "buyer's identity.", no=row["number"]), status=403)
+    if sale["shift_id"] is None or sale["closed_at"] is not None:
+        raise DomainError(_l("The shift in which you sold this car is closed: ask the owner for transfer record "
+                             "%(no)s.", no=row["number"]), status=403)
 
 
 def register_rows(db, start, end):

@@ -49,6 +49,7 @@ class DeviceFields:
         self.kind = kinds.kind_of(db, category) if category else "none"
         self.form = DeviceForm(formdata=formdata if formdata is not None else MultiDict(), prefix="device",
                                meta={"csrf": False})
+        self.db = db
         self.device = None
 
     def validate(self):
@@ -59,6 +60,7 @@ class DeviceFields:
         try:
             self.device = devices.clean_device(imei=self.form.imei.data, imei2=self.form.imei2.data,
                                                serial=self.form.serial.data, storage=self.form.storage.data)
+            devices.refuse_in_stock(self.db, self.device["identifiers"])  # shown under its field
         except DomainError as exc:
             apply_domain_error(self.form, exc)
             return False
@@ -71,6 +73,8 @@ class DeviceFields:
 
     def save(self, db, item):
         if self.kind == "electronics":
+            # again inside the intake's transaction: another till may have taken the same phone in meanwhile
+            _warn_earlier(devices.refuse_in_stock(db, self.device["identifiers"]))
             devices.save_device(db, item["id"], self.device)
             # the stolen-goods check is queued in the intake's own transaction (issue 12 §4)
             stolen.request_check(db, item["id"], devices.checkable(self.device["identifiers"]))
@@ -86,6 +90,7 @@ class VehicleFields:
         self.kind = kinds.kind_of(db, category) if category else "none"
         self.form = VehicleForm(formdata=formdata if formdata is not None else MultiDict(), prefix="vehicle",
                                 meta={"csrf": False})
+        self.db = db
         self.vehicle = None
 
     def validate(self):
@@ -102,6 +107,7 @@ class VehicleFields:
                 inspection_until=f.inspection_until.data, insurance_until=f.insurance_until.data,
                 tax_until=f.tax_until.data, scrap_date=f.scrap_date.data, acknowledged=bool(f.acknowledged.data),
                 signature=f.signature.data)
+            devices.refuse_in_stock(self.db, [("vin", self.vehicle["vin"])])  # shown under the VIN
         except DomainError as exc:
             apply_domain_error(self.form, exc)
             return False
@@ -110,16 +116,39 @@ class VehicleFields:
     def html(self):
         if self.kind != "vehicle":
             return Markup("")
-        return Markup(render_template("goods/_vehicle_fields.html", form=self.form))
+        return Markup(render_template("goods/_vehicle_fields.html", form=self.form, signed=self._signed()))
+
+    def _signed(self):
+        """Whether the posted signature is a readable PNG: a form refused for another field keeps it (in its
+        hidden input, never logged) so the seller need not sign again."""
+        try:
+            vehicles.clean_signature(self.form.signature.data)
+        except DomainError:
+            return False
+        return True
 
     def save(self, db, item):
+        """Store the facts; returns the vehicle's public facts for the commissioning event (``None`` if none)."""
         if self.kind != "vehicle":
-            return
+            return None
+        _warn_earlier(devices.refuse_in_stock(db, [("vin", self.vehicle["vin"])]))  # inside the transaction
         vehicles.save_vehicle(db, current_app.extensions["vault"], item["id"], self.vehicle)
         stolen.request_check(db, item["id"], [("vin", self.vehicle["vin"])])
         if not self.vehicle["vin_check_ok"]:
             flash(_l("Saved. Note: the VIN's check digit (position 9) does not match; outside China and North "
                      "America that can be right. Compare it with the registration certificate."), "warning")
+        return vehicles.event_facts(self.vehicle)  # the registry's page shows them (no plate, no person)
+
+
+def _warn_earlier(earlier):
+    """Flash a warning for each IMEI or VIN that an item which left the shop carried (it may come back)."""
+    for kind, _value, tags in earlier:
+        if kind == "vin":
+            flash(_l("Saved. Note: a car with this VIN was here before (%(tags)s, no longer in stock). Check that it "
+                     "is the same car coming back.", tags=", ".join(tags)), "warning")
+        else:
+            flash(_l("Saved. Note: a device with this IMEI was here before (%(tags)s, no longer in stock). Check "
+                     "that it is the same device coming back.", tags=", ".join(tags)), "warning")
 
 
 def item_panel(db, item):
@@ -284,9 +313,11 @@ def buyer_ack(item_id):
 @staff_only
 def transfer_pdf(number):
     """The transfer record of a vehicle sold (A4 PDF, Chinese and English): the only place plate, certificate
-    number and the buyer's identity leave the hub."""
+    number and the buyer's identity leave the hub. Staff route, but a cashier only for their own sale during
+    the open shift it was made in (:func:`goods.vehicles.refuse_transfer_download`); audited."""
     db = get_db()
     row = vehicles.transfer_by_number(db, number)
+    vehicles.refuse_transfer_download(db, row, g.staff)  # owner, or its cashier during the open shift
     vehicles.refuse_void_transfer(db, row)
     data = transfer.transfer_data(db, current_app.extensions["vault"], row)
     pdf = transfer.render_pdf(data, current_app.config)

@@ -25,7 +25,8 @@ def register_intake_fields(app, extension):
             ``None``; ``formdata``: the POSTed form or ``None`` for an empty form) returning an object with
             ``validate()`` → bool (messages kept for the page), ``html()`` → ``Markup`` (the fields, empty when
             the category needs none) and ``save(db, item)`` (called inside the intake's transaction, after the
-            item row is written; may raise ``DomainError``, which rolls the whole intake back).
+            item row is written; may raise ``DomainError``, which rolls the whole intake back; may return a dict
+            of descriptive, non-personal facts added to the commissioning event's ``ilmd``, or ``None``).
     """
     _hooks(app)["intake"].append(extension)
 

@@ -96,7 +96,9 @@ def intake(db, config, *, title, category, condition, price_fen, consignor_id=No
         do_not_discount: the item's own "do not discount" flag (``True``/``False``) over the contract's;
             ``None`` keeps the contract's.
         after_insert: optional ``after_insert(db, item)`` run inside the transaction once the item row is
-            written (``inventory.extensions``: e.g. a device's IMEI); if it raises, nothing is written.
+            written (``inventory.extensions``: e.g. a device's IMEI); if it raises, nothing is written. It may
+            return a dict of further descriptive, non-personal facts for the commissioning event's ``ilmd``
+            (e.g. a vehicle's VIN and disclosures, for the registry's provenance page); the item's own keys win.
 
     Raises:
         DomainError: invalid fields or unknown consignor.
@@ -144,11 +146,11 @@ def intake(db, config, *, title, category, condition, price_fen, consignor_id=No
         if consignor_id:
             record_item_terms(db, item_id, do_not_discount=do_not_discount, staff_id=staff_id, moment=moment)
         item = one(db, "SELECT * FROM items WHERE id = ?", (item_id,))
-        if after_insert is not None:
-            after_insert(db, item)
+        extra_ilmd = after_insert(db, item) if after_insert is not None else None
         outbox.add_event(
             db, "intake", item, moment=moment,
-            ilmd={"title": title, "category": category, "condition": condition, "brand": brand,
+            ilmd={**(extra_ilmd if isinstance(extra_ilmd, dict) else {}),
+                  "title": title, "category": category, "condition": condition, "brand": brand,
                   "priceFen": price_fen, "currency": config.get("CURRENCY", "CNY"), "tag": tag},
         )
     return item

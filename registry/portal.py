@@ -39,7 +39,7 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'se
        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 
 
-def m004_portal_snapshots(db):
+def m005_portal_snapshots(db):
     """Consignor-portal blobs by lookup id (issue 14 §5): ciphertext, the shop that published it, and a tombstone
     (``deleted_at``, the blob gone) once the link is revoked."""
     db.executescript(
@@ -56,7 +56,7 @@ def m004_portal_snapshots(db):
 
 
 #: this module's migrations, applied after :data:`registry.store.MIGRATIONS`
-MIGRATIONS = [m004_portal_snapshots]
+MIGRATIONS = [m005_portal_snapshots]
 
 
 # -- store ----------------------------------------------------------------------------------------------

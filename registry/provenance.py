@@ -100,3 +100,30 @@ def lives(records):
         current["timeline"].append({"at": at, "what": what,
                                     "check": _text(event.get("rp:check")) if what == "inspected" else None})
     return result
+
+
+#: A vehicle's facts in the commissioning event's ``ilmd`` (the hub's ``goods.vehicles.event_facts``), in the
+#: order the page lists them. Yes/no disclosures of 二手车流通管理办法 Art. 14 and its validity dates.
+VEHICLE_DISCLOSURES = ("accident", "floodFire", "mortgageSeizure")
+VEHICLE_DATES = ("inspectionUntil", "insuranceUntil", "taxUntil", "scrapDate")
+
+
+def vehicle(about):
+    """The vehicle section of a life's ``about`` (ilmd fields), or ``None`` when it names no VIN.
+
+    Returns:
+        dict: ``vin``, ``model``, ``first_registration``, ``mileage_km`` (int or ``None``), ``use_nature``,
+        ``disclosures`` (list of ``(key, bool or None)``, ``None`` when the event did not say) and ``dates``
+        (list of ``(key, str or None)``). Only what the events carry: never a plate, certificate or person.
+    """
+    vin = _text(about.get("vin"))
+    if not vin:
+        return None
+    km = about.get("mileageKm")
+    return {"vin": vin, "model": _text(about.get("model")),
+            "first_registration": _text(about.get("firstRegistration")),
+            "mileage_km": km if isinstance(km, int) and not isinstance(km, bool) else None,
+            "use_nature": _text(about.get("useNature")),
+            "disclosures": [(key, about[key] if isinstance(about.get(key), bool) else None)
+                            for key in VEHICLE_DISCLOSURES],
+            "dates": [(key, _text(about.get(key))) for key in VEHICLE_DATES]}

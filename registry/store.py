@@ -110,9 +110,16 @@ def m003_settings(db):
     db.executescript("CREATE TABLE registry_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);")
 
 
+def m004_certificates(db):
+    """Trade-in certificates (issue 13 §3): the check hash a hub puts in an item's ``receiving`` event
+    (``rp:certificateCheck``, :func:`certificate_check`) → that event, so ``/t/<no>?k=`` finds it."""
+    db.executescript("CREATE TABLE trade_in_checks (check_hash TEXT PRIMARY KEY, "
+                     "event_rowid {ref} NOT NULL REFERENCES events(id));")
+
+
 #: The registry's migrations, in order (applied at start by :meth:`registry.backend.Backend.migrate`; the DDL
 #: tokens ``{pk}``, ``{ref}``, ``{ctext}`` are :data:`registry.backend.DDL_TOKENS`).
-MIGRATIONS = [m001_registry, m002_stolen_reports, m003_settings]
+MIGRATIONS = [m001_registry, m002_stolen_reports, m003_settings, m004_certificates]
 
 
 def token_hash(token):
@@ -319,6 +326,10 @@ def _store(db, shop_id, event, capture_id, now, check_key=None):
     for epc in dict.fromkeys(event.get("epcList") or []):
         db.execute("INSERT INTO event_epcs (event_rowid, epc, epc_path) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                    (rowid, epc, urlsplit(epc).path or epc))
+    check = event.get(f"{epcis.NS_PREFIX}:certificateCheck")
+    if bare(event.get("bizStep")) == "receiving" and isinstance(check, str) and len(check) == 64:
+        db.execute("INSERT INTO trade_in_checks (check_hash, event_rowid) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                   (check.lower(), rowid))
     if check_key is not None and is_stolen_report(event):
         reference = event.get(f"{epcis.NS_PREFIX}:reportReference")
         reference = str(reference)[:100] if reference not in (None, "") else None
@@ -394,6 +405,32 @@ def events_for_epcs(db, epcs=(), paths=()):
             records.append({"event": event, "shop_id": r["shop_id"], "shop_name": r["shop_name"],
                             "recorded_at": r["recorded_at"]})
     return records
+
+
+def certificate_check(cert_no, key):
+    """The trade-in certificate's check hash: hex SHA-256 of ``trade-in:{cert_no}:{key}`` (``key``: the QR's
+    ``k``, a keyed token only the hub can make, so a number alone finds nothing). The hub's
+    ``buying.tradein`` computes the same."""
+    return hashlib.sha256(f"trade-in:{int(cert_no)}:{key}".encode()).hexdigest()
+
+
+def certificate_event(db, cert_no, key):
+    """The ``receiving`` event a trade-in certificate names, found by :func:`certificate_check`, as a record
+    (``event``, ``shop_id``, ``shop_name``, ``recorded_at``), or ``None`` (unknown number or wrong key)."""
+    if not isinstance(key, str) or not 1 <= len(key) <= 64:
+        return None
+    row = db.one(f"SELECT {db.as_bytes('e.body')} AS body, e.shop_id, s.name AS shop_name, e.recorded_at "
+                 "FROM trade_in_checks c JOIN events e ON e.id = c.event_rowid JOIN shops s ON s.id = e.shop_id "
+                 "WHERE c.check_hash = ?", (certificate_check(cert_no, key),))
+    if row is None:
+        return None
+    try:
+        event = json.loads(row["body"])
+    except (ValueError, TypeError, RecursionError):
+        return None
+    if not isinstance(event, dict):
+        return None
+    return {"event": event, "shop_id": row["shop_id"], "shop_name": row["shop_name"], "recorded_at": row["recorded_at"]}
 
 
 def event_body(db, event_id):

@@ -14,7 +14,8 @@ Machine side (bearer token per shop, RFC 6750; problems as ``application/problem
   ``POST /stolen/recovered`` — ``{"eventID"}``, an authority's token only. ``stolen`` reports themselves
   arrive through ``/capture`` (CBV 2.0 §7.3 disposition ``stolen``), from an authority's token only.
 
-Public side: ``/i/<tag>`` and GS1 Digital Link ``/01/{gtin}/21/{serial}`` — the provenance page.
+Public side: ``/i/<tag>`` and GS1 Digital Link ``/01/{gtin}/21/{serial}`` — the provenance page;
+``/t/<no>?k=`` — a trade-in certificate, verified from its ``receiving`` event.
 """
 
 from functools import wraps
@@ -278,7 +279,7 @@ def _page(path):
     current = item_lives[-1]
     about = next((life["about"] for life in reversed(item_lives) if life["about"]), {})
     return render_template("registry/provenance.html", life=current, earlier=item_lives[:-1][::-1], about=about,
-                           epc=full)
+                           epc=full, vehicle=provenance.vehicle(about))
 
 
 @bp.route("/i/<tag>")
@@ -293,6 +294,21 @@ def digital_link(gtin, serial):
     if not (gtin.isdigit() and len(gtin) == 14 and serial.isdigit()):
         abort(404)
     return _page(f"/01/{gtin}/21/{serial}")
+
+
+@bp.route("/t/<int:cert_no>")
+def trade_in_certificate(cert_no):
+    """A trade-in certificate's QR (``{resolver}/t/{no}?k={key}``, issue 13 §3) opened at the registry: the
+    ``receiving`` event of the old item by the shop that issued it — shop, time, category, event ID; no
+    person. The number and key must match (a check hash): a guessed number or key is a 404."""
+    record = store.certificate_event(get_db(), cert_no, request.args.get("k", ""))
+    if record is None:
+        return render_template("registry/missing.html", path=f"/t/{cert_no}"), 404
+    event = record["event"]
+    facts = {"code": provenance._text(event.get("rp:certificate")) or f"TI{cert_no:06d}",
+             "category": provenance._text(event.get("rp:category")), "at": provenance._text(event.get("eventTime")),
+             "event_id": provenance._text(event.get("eventID")), "shop_name": record["shop_name"]}
+    return render_template("registry/certificate.html", cert=facts)
 
 
 @bp.route("/")
@@ -320,6 +336,17 @@ DETAIL_LABELS = {
     "date": _l("Date"), "result": _l("Result"),
 }
 
+#: The vehicle section (issue 12 §5): use natures as the hub records them, the Art. 14 disclosures and dates.
+USE_NATURE_LABELS = {
+    "non_operating": _l("Non-operating (private use)"), "operating": _l("Operating (commercial)"),
+    "rental": _l("Rental"), "converted": _l("Operating converted to non-operating"), "other": _l("Other"),
+}
+VEHICLE_LABELS = {
+    "accident": _l("Structural accident damage"), "floodFire": _l("Flood or fire damage"),
+    "mortgageSeizure": _l("Mortgaged or seized"), "inspectionUntil": _l("Inspection valid until"),
+    "insuranceUntil": _l("Compulsory insurance valid until"), "taxUntil": _l("Vehicle and vessel tax paid until"),
+    "scrapDate": _l("Compulsory scrap date"),
+}
 
 def _lang():
     """``"zh_CN"`` or ``"en"`` for the request (Babel may call the locale ``zh_Hans_CN``)."""
@@ -349,7 +376,8 @@ def server_problem(_exc):
     return problem(500, "Internal Server Error", "The registry could not handle this request.")
 
 
-PUBLIC_ENDPOINTS = {"registry.provenance_page", "registry.digital_link", "registry.index"}
+PUBLIC_ENDPOINTS = {"registry.provenance_page", "registry.digital_link", "registry.index",
+                    "registry.trade_in_certificate"}
 
 
 def register(app):
@@ -387,7 +415,8 @@ def register(app):
     @app.context_processor
     def labels():
         return {"status_labels": STATUS_LABELS, "what_labels": WHAT_LABELS, "check_labels": CHECK_LABELS,
-                "detail_labels": DETAIL_LABELS, "locale": _lang()}
+                "detail_labels": DETAIL_LABELS, "use_nature_labels": USE_NATURE_LABELS,
+                "vehicle_labels": VEHICLE_LABELS, "locale": _lang()}
 
     @app.after_request
     def remember_language(response):

@@ -163,15 +163,16 @@ def record_inspection(db, item, *, check, passed, details=None, moment=None):
                      extensions={"check": check, **{k: v for k, v in _details(details).items()}})
 
 
-def record_buy_in(db, item, *, moment=None):
+def record_buy_in(db, item, *, moment=None, extensions=None):
     """Outbox event for an item the shop bought from a walk-in seller: ``OBSERVE`` / ``receiving`` / ``active``
     (design brief §5 table, CBV 2.0 §7.2 ``receiving``), received at this shop, with the shop as the new
     ``owning_party`` in ``destinationList`` (:func:`shop_location`) and ``rp:acquisition`` = ``purchase``. It
     follows the item's commissioning event. No seller appears in it, not even as a hash (the seller is a
     private person, not a trading party; their identity stays encrypted in the hub). Call inside the buy-in's
-    transaction. Returns the event ID."""
+    transaction. ``extensions``: further non-personal ``rp:`` fields (a trade-in's certificate number, category
+    and check hash). Returns the event ID."""
     return add_event(db, "buy_in", item, moment=moment, destinations=[("owning_party", shop_location(db))],
-                     extensions={"acquisition": "purchase"})
+                     extensions={"acquisition": "purchase", **(extensions or {})})
 
 
 def record_refund(db, item, *, moment=None, amount_fen=None, currency="CNY"):

@@ -22,7 +22,9 @@ from flask import g
 from buying import buyins
 from consignment import agreements, portal
 from core import clock
+from core.settings import get_setting, set_setting
 from core.web import access_level
+from goods import vehicles
 from inventory import gallery
 from pos import cart as carts
 from pos import display
@@ -30,6 +32,7 @@ from printing import jobs, printers
 from staff import accounts
 from terms import markdowns
 from tests.conftest import CASHIER_PIN, OWNER_PIN, jpeg_bytes, login, sell
+from tests.test_vehicles import CARS, fields, signature
 
 #: The endpoint Flask adds for ``static/``: public by design (stylesheets, scripts, icons).
 STATIC = "static"
@@ -71,7 +74,9 @@ def _fixture_values(app, db, staff, consignor, make_item):
         "token": token,
         "photo_id": photo_id,
         "buy_in_id": buy_in["id"],
-        "number": "TR-2026-0001",  # a vehicle's transfer record (goods.transfer_pdf): none yet, a 404 once reached
+        # a vehicle's transfer record (goods.transfer_pdf): none yet, a 404 once reached; staff-declared, but the
+        # view itself refuses a cashier other than the seller in the open shift (see OWN_SALE_ONLY below)
+        "number": "TR-2026-0001",
         "cert_no": 1,
         "seller_id": buy_in["seller"]["id"],
         "portal_token": portal.open_link(db, app.extensions["vault"], consignor, staff_id=staff["owner"])["token"],
@@ -224,3 +229,27 @@ def test_money_and_administration_are_declared_owner_only(app):
                 assert access_level(view, method) == "owner", f"{method} {rule.rule}"
                 checked += 1
     assert checked >= 30
+
+
+#: Staff-declared endpoints whose view narrows it further to the owner or the cashier who made the sale, during
+#: its open shift (issue 12: the transfer record carries plate, certificate number and the buyer's identity).
+OWN_SALE_ONLY = {"goods.transfer_pdf"}
+
+
+def test_own_sale_endpoints_refuse_a_cashier_another_members_sale(app, db, staff, make_item, cashier_client,
+                                                                 owner_client):
+    """Declared staff (so the matrix above reaches them), yet a cashier is answered 403 for the owner's sale."""
+    assert {r.endpoint for r in app.url_map.iter_rules() if r.endpoint in OWN_SALE_ONLY} == OWN_SALE_ONLY
+    for endpoint in OWN_SALE_ONLY:
+        assert access_level(app.view_functions[endpoint], "GET") == "staff"
+    set_setting(db, "categories", [*get_setting(db, "categories"), CARS])
+    set_setting(db, "regulated_kinds", {CARS: "vehicle"})
+    clean = vehicles.clean_vehicle(**fields())
+    car = make_item(title="Matrix car", price_fen=5880000, category=CARS, after_insert=lambda db_, item:
+                    vehicles.save_vehicle(db_, app.extensions["vault"], item["id"], clean))
+    vehicles.acknowledge(db, app.extensions["vault"], car["id"], name="李娜", id_type="resident_id",
+                         id_number="11010519491231002X", acknowledged=True, signature=signature())
+    sell(app, db, car, staff_id=staff["owner"], key="matrix-car")
+    number = db.execute("SELECT number FROM vehicle_transfers").fetchone()[0]
+    assert cashier_client.get(f"/goods/transfers/{number}.pdf").status_code == 403
+    assert owner_client.get(f"/goods/transfers/{number}.pdf").status_code == 200

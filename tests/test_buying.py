@@ -353,3 +353,53 @@ def test_the_cash_movements_rebuild_keeps_old_rows_and_the_payouts_pointing_at_t
         db.execute("INSERT INTO cash_movements (shift_id, at, kind, amount_fen) VALUES (1, 'x', 'bogus', 1)")
     assert "cash_movements_shift" in {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     db.close()
+
+
+# --- a resident ID typed as another document, and the age of a seller without one -------------------------
+
+@pytest.mark.parametrize("kind", ["passport", "hmt_permit", "foreign_prc"])
+def test_a_resident_id_number_typed_as_another_document_is_refused(app, kind):
+    from core.identity import clean_id_document
+
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        for typed in (ID, "110105 19491231 002x", "１１０１０５１９４９１２３１００２Ｘ"):
+            with pytest.raises(DomainError) as refused:
+                clean_id_document(kind, typed)
+            assert refused.value.field == "id_type"
+            assert str(refused.value.message) == ("This is a resident ID number (GB 11643): choose “Resident ID card” "
+                                                  "as the document type.")
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        with pytest.raises(DomainError) as zh:
+            clean_id_document(kind, ID)
+        assert str(zh.value.message) == "这是居民身份证号码（GB 11643）：请选择“居民身份证”作为证件类型。"
+    # near misses stay what they are: a wrong check character as a passport, the permits and cards of their own
+    assert clean_id_document("passport", "110105194912310021") == "110105194912310021"
+    assert clean_id_document("hmt_permit", "810000199001010019") == "810000199001010019"
+    assert clean_id_document("foreign_prc", "912345199001010013") == "912345199001010013"
+    assert clean_id_document("resident_id", ID) == ID
+
+
+def test_a_seller_without_a_resident_id_needs_the_staffs_age_check_or_a_guardian(app, db, staff, open_drawer):
+    passport = {"id_type": "passport", "id_number": "E12345678"}
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        with pytest.raises(DomainError) as unticked:
+            buy(app, db, staff, **passport)
+        assert unticked.value.field == "adult_confirmed"
+        assert str(unticked.value.message) == ("Check the date of birth on the document and tick “The seller is 18 "
+                                               "or older”: the shop does not buy from minors.")
+        with pytest.raises(DomainError) as typed_as_passport:  # the minor's resident ID typed as a passport
+            buy(app, db, staff, id_type="passport", id_number=resident_id(clock.local_today() - timedelta(days=3650)),
+                adult_confirmed=True)
+        assert typed_as_passport.value.field == "id_type"
+    assert count(db, "buy_ins") == count(db, "sellers") == count(db, "items") == 0
+    done = buy(app, db, staff, **passport, adult_confirmed=True)
+    assert done["guardian"] is None and count(db, "buy_ins") == 1
+    with transaction(db):
+        save_setting(db, "buying_minor_policy", "guardian")
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        with pytest.raises(DomainError) as either:
+            buy(app, db, staff, **passport, key="b2")
+        assert either.value.field == "adult_confirmed" and str(either.value.message) == (
+            "Check the date of birth on the document and tick “The seller is 18 or older”, or enter a guardian.")
+    with_guardian = buy(app, db, staff, **passport, key="b3", guardian_name="王建国", guardian_id_number=ID)
+    assert with_guardian["guardian"]["id_number_masked"] == "110***********002X"

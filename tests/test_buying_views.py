@@ -176,3 +176,17 @@ def test_a_buy_in_queues_the_voucher_and_the_worker_prints_it_on_the_receipt_pri
     assert db.execute("SELECT status FROM print_jobs WHERE id = ?", (job["id"],)).fetchone()[0] == "done"
     assert "SG000001" in printed and "欧***" in printed and "110***********002X" in printed
     assert NAME not in printed and ID not in printed and PHONE not in printed
+
+
+def test_a_passport_seller_needs_the_age_box_ticked_on_the_form(cashier_client, db, drawer):
+    data = form(db, id_type="passport", id_number="E12345678")
+    refused = cashier_client.post("/buying/new", data=data, headers={"Accept-Language": "en"})
+    assert refused.status_code == 422 and count(db, "buy_ins") == 0
+    html = refused.get_data(as_text=True)
+    block = html[html.index('id="adult-confirmed"'):]
+    assert "tick “The seller is 18 or older”" in block[:block.index("</div>\n        </div>")]
+    as_passport = cashier_client.post("/buying/new", data=form(db, id_type="passport", adult_confirmed="y"),
+                                      headers={"Accept-Language": "en"})  # form()'s number is a resident ID
+    assert as_passport.status_code == 422 and "choose “Resident ID card” as the document type" in text_of(as_passport)
+    assert cashier_client.post("/buying/new", data={**data, "adult_confirmed": "y"}).status_code == 302
+    assert count(db, "buy_ins") == 1

@@ -184,9 +184,37 @@ def guarded(field):
     ("110105194912310021", []),             # 18 digits, wrong check character
     ("11010519491231002", []),              # 17 digits
     ("2026-11-29 13:45 A17-0042", []),
+    # Chinese digit numerals, as a phone number is written out or read aloud (幺 for 1), mixed with digits
+    ("电话一三九八七六五四三二一", [("phone", PHONE)]),
+    ("幺三九 八七六五 四三二幺", [("phone", "13987654321")]),
+    ("1三9-8七6五-4三2一", [("phone", PHONE)]),
+    ("１三９８７６５四三二一", [("phone", PHONE)]),       # full-width digits and numerals mixed
+    ("找王先生：一三九　八七六五　四三二一", [("phone", PHONE)]),  # ideographic spaces
+    ("+86 一三九八七六五四三二一", [("phone", "86" + PHONE)]),
+    ("一一〇一〇五一九四九一二三一〇〇二X", [("id_number", ID)]),
+    # near misses that stay: amounts and ordinals with place values, too few or too many digits
+    ("三十五元", []),
+    ("一百三十九元八角", []),
+    ("二〇二六年十一月二十九日", []),
+    ("第一二三四五六七八九章", []),          # 9 digits
+    ("一三九八七六五四三二", []),            # 10 digits
+    ("一三九八七六五四三二一〇", []),        # 12 digits
+    ("一二三四五六七八九〇一", []),          # 11 digits but 12…: no mainland mobile prefix
+    ("九成新 一手 三年保修", []),
 ])
 def test_what_counts_as_an_id_or_phone_number(text, found):
     assert [(item.kind, item.value) for item in find_personal_data(text)] == found
+
+
+def test_a_phone_number_in_chinese_numerals_is_refused_with_the_phone_message(owner_client, db):
+    from core.settings import get_setting
+
+    data = {"title": "旧冰箱 联系一三九八七六五四三二一", "price": "800", "consignor": "0",
+            "category": get_setting(db, "categories")[1], "condition": "B", "brand": ""}
+    refused = owner_client.post("/intake", data=data)
+    assert refused.status_code == 422 and PHONE_MESSAGE in text_of(refused) and count(db, "items") == 0
+    assert owner_client.post("/intake", data={**data, "title": "旧冰箱 三十五元"}).status_code == 200
+    assert [r[0] for r in db.execute("SELECT title FROM items")] == ["旧冰箱 三十五元"]
 
 
 def test_redaction_keeps_the_rest_of_the_text_and_masks_each_number():

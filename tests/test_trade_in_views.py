@@ -6,7 +6,9 @@ import logging
 import re
 from pathlib import Path
 
+import pypdfium2
 import pytest
+import requests
 
 from buying.tradein import certificate_url
 from core.settings import get_setting
@@ -15,6 +17,7 @@ from pos.sales import shop_receipt_url
 from printing import documents
 from tests.conftest import count, text_of
 from tests.escpos_decode import decode
+from tests.sync_support import Registry, drain, hub_config
 from tests.test_buying import ID, NAME, PHONE
 from tests.test_privacy import PNG
 
@@ -198,3 +201,65 @@ def test_the_seller_is_read_the_notice_and_the_acknowledgement_is_kept_with_the_
     seller_id = db.execute("SELECT seller_id FROM buy_ins WHERE method = 'trade_in'").fetchone()[0]
     assert [tuple(r) for r in db.execute("SELECT kind, version, subject_id, signature_png FROM notice_acks "
                                          "WHERE kind = 'seller'")] == [("seller", 1, seller_id, PNG)]
+
+
+def test_the_certificate_qr_is_verified_at_the_registry(app, db, staff, drawer, make_item, cashier_client, fixed_clock,
+                                                        tmp_path, registry_url):
+    """Issue 13 §3: the trade-in is synced to a real registry on loopback (each back end); the certificate's QR,
+    decoded from the printed receipt's raster image, opens at the registry a page with the shop, the time and
+    the category of the old item's ``receiving`` event — no seller; a guessed number or key is a 404. The hub's
+    own ``/t/`` page keeps working (offline)."""
+    registry = Registry(tmp_path / "registry", DATABASE_URL=registry_url).start()
+    try:
+        config = hub_config(app, registry.url, RESOLVER_BASE=registry.url)
+        bought = make_item(title="Bosch drill", price_fen=30000)
+        cashier_client.post("/buying/trade-in", data=trade_in_form(db))
+        scan(cashier_client, bought["tag"])
+        assert cashier_client.post("/till/complete", data=pay_form(cashier_client, quick_cash="18000")).status_code \
+            == 200
+        drain(db, config)
+        assert db.execute("SELECT count(*) FROM outbox WHERE status != 'sent'").fetchone()[0] == 0
+        sale_id = db.execute("SELECT id FROM sales").fetchone()[0]
+        with app.app_context():
+            data = documents.job_bytes(db, dict(app.config, PRINT_LOCALE="en"), "receipt", {"sale_id": sale_id},
+                                       dict(PRINTER, qr_mode="bitmap"))
+        qrs = decode(data).qr_from_images()
+        [url] = [q for q in qrs if "/t/" in q]
+        assert re.fullmatch(re.escape(registry.url) + r"/t/1\?k=[0-9a-f]{12}", url)
+        page = requests.get(url, headers={"Accept-Language": "en"}, timeout=10)
+        assert page.status_code == 200
+        text = " ".join(re.sub(r"<[^>]+>", " ", page.text).split())
+        event_id = db.execute("SELECT event_id FROM trade_in_certificates").fetchone()[0]
+        category = get_setting(db, "categories")[2]
+        assert (f"Trade-in certificate TI000001 Verified at the registry Shop 旧物小铺 Old Things Handed in "
+                f"Nov 30, 2026, 7:59:00 AM Category {category} The shop recorded receiving this item (EPCIS "
+                f"receiving event): {event_id}") in text
+        zh = requests.get(url, headers={"Accept-Language": "zh-CN"}, timeout=10).text
+        assert "以旧换新凭证" in zh
+        for planted in (NAME, ID, PHONE, ID[-4:], PHONE[-4:]):
+            assert planted not in page.text and planted not in zh, planted
+        key = url.rsplit("=", 1)[1]
+        for guess in ("/t/1?k=000000000000", f"/t/2?k={key}", "/t/1", f"/t/1?k={key[:-1]}"):
+            assert requests.get(registry.url + guess, timeout=10).status_code == 404, guess
+        assert app.test_client().get(url[url.index("/t/"):]).status_code == 200  # the hub's own page, offline
+    finally:
+        registry.stop()
+        registry.app.extensions["registry_backend"].close_all()
+
+
+@pytest.mark.parametrize("lang,label", [("en", "Trade-in against sale 1"), ("zh-CN", "以旧换新抵扣销售 1")])
+def test_the_trade_in_voucher_pdf_names_the_method_in_words(app, db, staff, drawer, make_item, cashier_client, lang,
+                                                            label):
+    bought = make_item(title="Bosch drill", price_fen=30000)
+    cashier_client.post("/buying/trade-in", data=trade_in_form(db))
+    scan(cashier_client, bought["tag"])
+    cashier_client.post("/till/complete", data=pay_form(cashier_client, quick_cash="18000"))
+    buy_in_id = db.execute("SELECT id FROM buy_ins WHERE method = 'trade_in'").fetchone()[0]
+    pdf = cashier_client.get(f"/buying/{buy_in_id}/voucher.pdf", headers={"Accept-Language": lang})
+    assert pdf.status_code == 200
+    document = pypdfium2.PdfDocument(pdf.data)
+    try:
+        text = "".join(page.get_textpage().get_text_range() for page in document)
+    finally:
+        document.close()
+    assert label in text and "trade_in" not in text

@@ -6,10 +6,12 @@ the public page without any person's data."""
 import base64
 import io
 import json
+import re
 from datetime import date
 
 import pypdfium2
 import pytest
+import requests
 from PIL import Image
 
 import epcis
@@ -17,9 +19,10 @@ from core.errors import DomainError
 from core.settings import get_setting, set_setting
 from goods import gate, identifiers, vehicles
 from pos import cart as carts
-from pos import refunds
-from tests.conftest import OWNER_PIN, count, sell, text_of
-from tests.sync_support import shared_validator
+from pos import refunds, shifts
+from staff import accounts
+from tests.conftest import OWNER_PIN, count, login, sell, text_of
+from tests.sync_support import Registry, drain, hub_config, shared_validator
 
 CARS = "二手车 Used cars"
 PHONES = "电子产品 Electronics"
@@ -352,3 +355,178 @@ def test_the_register_page_csv_and_pdf_are_the_owners(app, owner_client, cashier
         assert shown in text, shown
     assert PLATE not in text and BUYER not in text
     assert cashier_client.get(f"/reports/vehicle-register.pdf{query}").status_code in (302, 403)
+
+
+# --- the registry's own provenance page (issue 12 §5) ----------------------------------------------------
+
+def test_the_registry_page_shows_the_vehicle_from_its_events_and_no_one(app, owner_client, db, cars, consignor,
+                                                                        tmp_path, registry_url):
+    """A car taken in through the intake form and synced to a real registry on loopback (each back end): the
+    commissioning event carries VIN, first registration, mileage and the Art. 14 disclosures as ``ilmd`` (valid
+    against the shared schema), and the registry's ``/i/<tag>`` shows them with no plate, certificate or person."""
+    registry = Registry(tmp_path / "registry", DATABASE_URL=registry_url).start()
+    try:
+        config = hub_config(app, registry.url, RESOLVER_BASE=registry.url)
+        assert owner_client.post("/intake", data=_form(consignor=str(consignor))).status_code == 200
+        item = dict(db.execute("SELECT id, tag, uri FROM items WHERE title = '大众朗逸 2019'").fetchone())
+        assert item["uri"] == f"{registry.url}/i/{item['tag']}"
+        [event] = [json.loads(r[0]) for r in db.execute("SELECT event_json FROM outbox WHERE item_id = ?",
+                                                         (item["id"],))]
+        assert {k: v for k, v in event["ilmd"].items() if k not in ("rp:title", "rp:category", "rp:condition",
+                                                                    "rp:brand", "rp:priceFen", "rp:currency",
+                                                                    "rp:tag")} == {
+            "rp:vin": CHINA_VIN, "rp:model": "大众 朗逸 1.5L", "rp:firstRegistration": "2019-06-30",
+            "rp:mileageKm": 86000, "rp:useNature": "non_operating", "rp:accident": False, "rp:floodFire": False,
+            "rp:mortgageSeizure": True, "rp:inspectionUntil": "2027-06-30", "rp:insuranceUntil": "2027-05-31",
+            "rp:taxUntil": "2026-12-31"}
+        assert [e.message for e in shared_validator().iter_errors(
+            epcis.document([event], "2026-11-30T00:00:00.000Z"))] == []
+        drain(db, config)
+        assert db.execute("SELECT status FROM outbox WHERE item_id = ?", (item["id"],)).fetchone()[0] == "sent"
+        page = requests.get(f"{registry.url}/i/{item['tag']}", headers={"Accept-Language": "en"}, timeout=10)
+        assert page.status_code == 200
+        html = page.text
+        vehicle = html[html.index('id="vehicle">') + 13:html.index("</section>", html.index('id="vehicle"'))]
+        text = " ".join(re.sub(r"<[^>]+>", " ", vehicle).split())
+        assert text == ("Vehicle VIN LSVAG2186E2100001 Make and model 大众 朗逸 1.5L First registration 2019-06-30 "
+                        "Mileage 86,000 km Use nature Non-operating (private use) Structural accident damage No "
+                        "Flood or fire damage No Mortgaged or seized Yes Inspection valid until 2027-06-30 "
+                        "Compulsory insurance valid until 2027-05-31 Vehicle and vessel tax paid until 2026-12-31 "
+                        "Compulsory scrap date none")
+        zh = requests.get(f"{registry.url}/i/{item['tag']}", headers={"Accept-Language": "zh-CN"}, timeout=10).text
+        assert "抵押或查封" in zh and "初次登记日期" in zh
+        for hidden in (PLATE, "沪A·12345", "12345", CERT, "5678", "张伟", "13812345678"):
+            assert hidden not in html and hidden not in zh, hidden
+    finally:
+        registry.stop()
+        registry.app.extensions["registry_backend"].close_all()
+
+
+# --- one VIN / IMEI in stock once (issue 12 §2) ----------------------------------------------------------
+
+def test_a_vin_in_stock_is_refused_and_one_that_left_is_taken_with_a_warning(app, owner_client, db, car):
+    """The car fixture is in stock with :data:`CHINA_VIN`: a second intake of it is refused naming the tag and
+    writes nothing; once the car is sold it may come back (a trade-back), accepted with a warning naming the
+    earlier tag."""
+    before = {t: count(db, t) for t in ("items", "outbox", "item_identifiers", "vehicle_facts", "stolen_checks")}
+    refused = owner_client.post("/intake", data=_form(), headers={"Accept-Language": "en"})
+    assert refused.status_code == 422
+    assert (f"This VIN is already on {car['tag']}, which is in stock: one car cannot be taken in twice. Open "
+            f"{car['tag']} instead.") in text_of(refused)
+    assert {t: count(db, t) for t in before} == before
+    zh = owner_client.post("/intake", data=_form(), headers={"Accept-Language": "zh-CN"})
+    assert zh.status_code == 422 and f"此车架号已在库存商品 {car['tag']} 上" in text_of(zh)
+    vehicles.acknowledge(db, app.extensions["vault"], car["id"], name=BUYER, id_type="resident_id",
+                         id_number=BUYER_ID, acknowledged=True, signature=signature())
+    sell(app, db, car)
+    back = owner_client.post("/intake", data=_form(), headers={"Accept-Language": "en"}, follow_redirects=True)
+    assert back.status_code == 200
+    assert (f"Saved. Note: a car with this VIN was here before ({car['tag']}, no longer in stock). Check that it is "
+            "the same car coming back.") in text_of(back)
+    assert [tuple(r) for r in db.execute("SELECT i.status FROM vehicle_facts v JOIN items i ON i.id = v.item_id "
+                                         "WHERE v.vin = ? ORDER BY i.id", (CHINA_VIN,))] == [("sold",), ("available",)]
+
+
+def _phone(**over):
+    return {"title": "iPhone 12", "price": "1880", "consignor": "0", "category": PHONES, "condition": "B",
+            "device-imei": "490154203237518", "device-serial": "", "device-storage": "yes", **over}
+
+
+def test_an_imei_in_stock_is_refused_in_either_slot(app, owner_client, db):
+    assert owner_client.post("/intake", data=_phone()).status_code == 200
+    first = db.execute("SELECT id, tag FROM items WHERE title = 'iPhone 12'").fetchone()
+    before = {t: count(db, t) for t in ("items", "outbox", "item_identifiers", "device_facts", "stolen_checks")}
+    again = owner_client.post("/intake", data=_phone(), headers={"Accept-Language": "en"})
+    assert again.status_code == 422
+    message = (f"This IMEI is already on {first['tag']}, which is in stock: one device cannot be taken in twice. "
+               f"Open {first['tag']} instead.")
+    assert message in text_of(again)
+    second_slot = owner_client.post("/intake", data=_phone(**{"device-imei": "356938035643809",
+                                                              "device-imei2": "490154203237518"}),
+                                    headers={"Accept-Language": "en"})
+    assert second_slot.status_code == 422 and message in text_of(second_slot)
+    assert {t: count(db, t) for t in before} == before
+    # a different phone is fine; the first one sold may come back with a warning
+    assert owner_client.post("/intake", data=_phone(**{"device-imei": "356938035643809"})).status_code == 200
+    sell(app, db, dict(first))
+    back = owner_client.post("/intake", data=_phone(), headers={"Accept-Language": "en"}, follow_redirects=True)
+    assert back.status_code == 200 and f"a device with this IMEI was here before ({first['tag']}" in text_of(back)
+    assert count(db, "items") == before["items"] + 2
+
+
+# --- who may download the transfer record (plate, certificate, buyer) ------------------------------------
+
+def _sold_car(app, db, car, staff_id, key="k1"):
+    vehicles.acknowledge(db, app.extensions["vault"], car["id"], name=BUYER, id_type="resident_id",
+                         id_number=BUYER_ID, acknowledged=True, signature=signature())
+    return sell(app, db, car, staff_id=staff_id, key=key)
+
+
+def _audited(db):
+    return [tuple(r) for r in db.execute("SELECT staff_id, subject_id FROM audit_log WHERE action = "
+                                         "'export.transfer_record' ORDER BY seq")]
+
+
+def test_a_cashier_downloads_the_transfer_record_only_of_their_own_sale_in_the_open_shift(
+        app, db, car, staff, cashier_client, owner_client):
+    _sold_car(app, db, car, staff["cashier"])
+    url = "/goods/transfers/TR-2026-0001.pdf"
+    mine = cashier_client.get(url)
+    assert mine.status_code == 200 and PLATE in pdf_text(mine.data) and BUYER_ID in pdf_text(mine.data)
+    other = accounts.create_staff(db, "Chen Cashier", "cashier", "7531")
+    colleague = app.test_client()
+    assert login(colleague, other, "7531").status_code == 302
+    refused = colleague.get(url, headers={"Accept-Language": "en"})
+    assert refused.status_code == 403 and refused.mimetype != "application/pdf"
+    assert ("Only the owner, or the cashier who completed this sale during their open shift, may download transfer "
+            "record TR-2026-0001: it carries the plate, the certificate number and the buyer's identity."
+            ) in text_of(refused)
+    zh = colleague.get(url, headers={"Accept-Language": "zh-CN"})
+    assert zh.status_code == 403 and "TR-2026-0001" in text_of(zh) and "车牌" in text_of(zh)
+    shifts.close_shift(db, staff_id=staff["owner"], counted_fen=0)
+    closed = cashier_client.get(url, headers={"Accept-Language": "en"})
+    assert closed.status_code == 403
+    assert "The shift in which you sold this car is closed: ask the owner for transfer record TR-2026-0001." in \
+        text_of(closed)
+    assert owner_client.get(url).status_code == 200
+    # the downloads that happened are audited, the refused ones are not
+    assert _audited(db) == [(staff["cashier"], "TR-2026-0001"), (staff["owner"], "TR-2026-0001")]
+
+
+def test_a_cashier_may_not_download_the_owners_sale(app, db, car, staff, cashier_client, owner_client):
+    _sold_car(app, db, car, staff["owner"])
+    assert cashier_client.get("/goods/transfers/TR-2026-0001.pdf").status_code == 403
+    assert owner_client.get("/goods/transfers/TR-2026-0001.pdf").status_code == 200
+    assert _audited(db) == [(staff["owner"], "TR-2026-0001")]
+
+
+# --- a refused intake keeps the seller's signature ------------------------------------------------------
+
+def test_a_refused_intake_keeps_the_signature_and_the_fixed_one_stores_it(app, owner_client, db, cars, caplog):
+    """The form is refused for a wrong VIN: the page keeps the signature in its hidden input and says it is signed
+    (the pad hidden); the fixed form sent back as the browser would stores that first signature. It is never
+    logged."""
+    first = signature()
+    refused = owner_client.post("/intake", data=_form(**{"vehicle-vin": "LSVAG2185E2100001",
+                                                         "vehicle-signature": first}),
+                                headers={"Accept-Language": "en"})
+    assert refused.status_code == 422 and count(db, "vehicle_facts") == 0
+    html = refused.get_data(as_text=True)
+    [kept] = re.findall(r'<input id="vehicle-signature" name="vehicle-signature" type="hidden" value="([^"]*)">', html)
+    assert kept == first
+    assert "Signed ✓ — Sign again" in text_of(refused)
+    assert re.search(r'<canvas id="vehicle-sigpad"[^>]* hidden>', html)
+    zh = owner_client.post("/intake", data=_form(**{"vehicle-vin": "LSVAG2185E2100001", "vehicle-signature": first}),
+                           headers={"Accept-Language": "zh-CN"})
+    assert "已签名 ✓ — 重新签名" in text_of(zh)
+    # an unreadable one is not kept: the pad is shown empty
+    bad = owner_client.post("/intake", data=_form(**{"vehicle-vin": "LSVAG2185E2100001",
+                                                     "vehicle-signature": "data:image/png;base64,AAAA"}))
+    assert 'name="vehicle-signature" type="hidden" value=""' in bad.get_data(as_text=True)
+    assert "Signed ✓" not in text_of(bad)
+    fixed = owner_client.post("/intake", data=_form(**{"vehicle-signature": kept}))
+    assert fixed.status_code == 200
+    row = db.execute("SELECT seller_signature_enc FROM vehicle_facts").fetchone()
+    assert "data:image/png;base64," + app.extensions["vault"].decrypt(row[0]) == first
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert first[30:60] not in logged

@@ -15,7 +15,9 @@
 //   data-conn-select="selector"        select: show only the elements matching `selector` whose data-conn
 //                                      is the chosen value (the printer form's connection fields)
 //   data-signature-pad="#input"        canvas: draw with a finger; the form's submit puts a PNG data URL
-//                                      into #input; a [data-signature-clear] button in the form clears it
+//                                      into #input; a [data-signature-clear] button in the form clears it;
+//                                      a value already in #input (kept from a refused submit, shown by
+//                                      [data-signature-kept]) stays until the pad is drawn on or cleared
 //   data-theme-switch                  button: screen auto (the device's setting) → dark → light → high
 //                                      contrast (outdoors), kept per device; its data-label-auto / -dark /
 //                                      -light / -contrast texts become its label
@@ -167,15 +169,23 @@
       ctx.beginPath(); ctx.moveTo(last[0], last[1]); ctx.lineTo(p[0], p[1]); ctx.stroke();
       last = p; drawn = true;
     });
+    var input = document.querySelector(canvas.getAttribute("data-signature-pad"));
+    // a signature kept from a refused submit ([data-signature-kept]) stays until the pad is drawn on or cleared
+    var touched = !(input && input.value);
     function store() {  // after each stroke too: an htmx form reads its values before a submit listener runs
-      var input = document.querySelector(canvas.getAttribute("data-signature-pad"));
-      if (input) input.value = drawn ? canvas.toDataURL("image/png") : "";
+      if (input && touched) input.value = drawn ? canvas.toDataURL("image/png") : "";
     }
-    canvas.addEventListener("pointerup", function () { last = null; store(); });
+    canvas.addEventListener("pointerup", function () { last = null; touched = true; store(); });
     var form = canvas.closest("form");
     if (!form) return;
-    var clear = form.querySelector("[data-signature-clear]");
-    if (clear) clear.addEventListener("click", function () { ctx.clearRect(0, 0, canvas.width, canvas.height); drawn = false; store(); });
+    form.querySelectorAll("[data-signature-clear]").forEach(function (clear) {
+      clear.addEventListener("click", function () {
+        ctx.clearRect(0, 0, canvas.width, canvas.height); drawn = false; touched = true; store();
+        canvas.hidden = false;
+        form.querySelectorAll("[data-signature-kept]").forEach(function (el) { el.hidden = true; });
+        form.querySelectorAll("[data-signature-tools]").forEach(function (el) { el.hidden = false; });
+      });
+    });
     form.addEventListener("submit", store);
   }
 
