@@ -16,7 +16,7 @@ from flask import Flask, request
 from core.config import read_or_create_secret
 from core.i18n import AreaBabel
 from core.paths import package_dir
-from registry import backend, store, views
+from registry import backend, reservation_views, store, views
 
 LANGUAGES = ["zh_CN", "en"]
 
@@ -120,4 +120,5 @@ def create_registry_app(config=None):
     app.teardown_appcontext(backend.close_db)
 
     views.register(app)
+    reservation_views.register(app)  # online reservations (issue 14 §3): their own tables and routes
     return app
