@@ -16,25 +16,21 @@ nothing (``ON CONFLICT DO NOTHING``) and that shopper is told the item was just 
 **Personal data**: a shopper gives no account and nothing that identifies them; an optional first name
 (:func:`clean_first_name`: letters only, at most :data:`FIRST_NAME_MAX` characters) travels to the hub so staff
 can greet them, and is dropped here as soon as the hub has answered. Nothing about a reservation goes into an
-EPCIS event. The code (:func:`new_code`: 12 Crockford base-32 characters, 60 random bits) is the shopper's only
-key to the status page.
+EPCIS event. The code (:mod:`epcis.reservation_codes`: 12 Crockford base-32 characters, 60 random bits) is
+the shopper's only key to the status page.
 
 Shops opt in from their hub (``PUT /reservations/settings``): ``enabled``, ``holdHours``, ``address`` (the
 shop's public address, shown to a shopper whose reservation is confirmed).
 """
 
-import re
-import secrets
 import unicodedata
 from datetime import timedelta
 
 from core import clock
 from core.text import find_personal_data, strip_invisible
+from epcis import reservation_codes
 from registry import provenance, store
 
-#: Crockford's base 32 (no I, L, O, U): what a code is made of.
-ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-CODE_LENGTH = 12
 FIRST_NAME_MAX = 20
 #: Hold hours a shop may publish, and the default until it does.
 HOLD_HOURS_RANGE = (1, 168)
@@ -101,27 +97,8 @@ class Refused(Exception):
 
 # -- codes and names ------------------------------------------------------------------------------------
 
-def new_code():
-    """A fresh reservation code: 12 characters of :data:`ALPHABET` (60 random bits, ``secrets``), grouped
-    ``XXXX-XXXX-XXXX`` for reading aloud."""
-    raw = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
-    return format_code(raw)
-
-
-def format_code(compact):
-    """``K7QM3XPDW9TA`` → ``K7QM-3XPD-W9TA``."""
-    return "-".join(compact[i:i + 4] for i in range(0, len(compact), 4))
-
-
-def normal_code(text):
-    """A typed code in its stored form (``XXXX-XXXX-XXXX``), or ``None`` when it cannot be one: case,
-    spaces and dashes are ignored and Crockford's look-alikes read as digits (O → 0, I and L → 1)."""
-    if not isinstance(text, str) or len(text) > 40:
-        return None
-    compact = re.sub(r"[\s\-]", "", text).upper().translate(str.maketrans("OIL", "011"))
-    if len(compact) != CODE_LENGTH or any(ch not in ALPHABET for ch in compact):
-        return None
-    return format_code(compact)
+new_code, format_code, normal_code = reservation_codes.new_code, reservation_codes.format_code, \
+    reservation_codes.normal_code
 
 
 _NAME_PUNCTUATION = set(" -'’.·")
