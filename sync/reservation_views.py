@@ -37,7 +37,7 @@ def page():
 def save():
     """The owner saves whether the shop takes reservations and for how many hours it holds an item."""
     form = ReservationSettingsForm()
-    hours = optional_int(form.hold_hours.data) if (form.hold_hours.data or "").strip().isdigit() else -1
+    hours = optional_int((form.hold_hours.data or "").strip())  # not a number: None, refused by the domain
     result = submit(form, lambda: reservations.save_settings(get_db(), enabled=bool(form.enabled.data),
                                                              hold_hours=hours), "hold_hours")
     if not result.ok:

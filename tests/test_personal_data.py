@@ -40,6 +40,7 @@ NOT_FREE_TEXT = {
     "ConsignorForm.number": "consignor number such as A17",
     "ConsignorForm.split": "a percentage",
     "ContractForm.split": "a percentage",
+    "ReservationSettingsForm.hold_hours": "a whole number of hours (1–168)",
     "SettingsForm.store_credit_bonus": "a percentage",
     "SettingsForm.market_commission": "a percentage",
     "MarkdownForm.discount": "a percentage",

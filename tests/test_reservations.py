@@ -325,6 +325,11 @@ def test_owner_settings_are_validated_and_published(app, db, registry, owner_cli
     response = owner_client.post("/reservations/settings", data={"enabled": "y", "hold_hours": "500"})
     assert response.status_code == 422 and "1 to 168 hours" in text_of(response)
     assert reservations.settings(db) == {"enabled": False, "hold_hours": 24}
+    for typed in ("²", "99999999999999999999999", "-1", "", "24h", "0"):
+        response = owner_client.post("/reservations/settings", data={"enabled": "y", "hold_hours": typed})
+        assert response.status_code == 422 and "1 to 168 hours" in text_of(response), typed
+    assert reservations.settings(db) == {"enabled": False, "hold_hours": 24}
+    assert owner_client.post("/reservations/settings", data={"hold_hours": "２４"}).status_code == 303  # full-width
     assert cashier_client.post("/reservations/settings", data={"enabled": "y", "hold_hours": "2"}).status_code == 403
     assert owner_client.post("/reservations/settings", data={"enabled": "y", "hold_hours": "2"}).status_code == 303
     assert reservations.settings(db) == {"enabled": True, "hold_hours": 2}
