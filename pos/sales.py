@@ -75,7 +75,6 @@ def complete_sale(db, config, *, cart_id, entries, idempotency_key, staff_id=Non
         lines = carts.lines(db, cart_id, moment)
         if not lines:
             raise DomainError(_l("The cart is empty. Scan an item first."))
-        reservations.expire_due(db, moment, [line["id"] for line in lines])  # a hold past its time ends first
         for line in lines:
             if not line["available"]:
                 raise Conflict(_l("%(tag)s “%(title)s” was just sold at another till. Remove it from the cart; "
@@ -85,8 +84,8 @@ def complete_sale(db, config, *, cart_id, entries, idempotency_key, staff_id=Non
         carts.refuse_blocked(stolen.sale_blockers(db, [line["id"] for line in lines]))
         # held for an online reservation: only under its code (checked again here, in the write lock: the hub
         # may have confirmed a reservation since the scan)
-        carts.refuse_blocked(reservations.sale_blockers(
-            db, [(line["id"], line["tag"], line["reservation_code"]) for line in lines]))
+        carts.refuse_blocked(reservations.sale_blockers(  # and a hold past its time ends here, first
+            db, [(line["id"], line["tag"], line["reservation_code"]) for line in lines], expire_at=moment))
         total = carts.totals(lines)
         if expected_total_fen is not None and expected_total_fen != total["total_fen"]:
             raise Conflict(_l("The total changed while paying (a price or discount was edited). Check the cart "
@@ -132,7 +131,8 @@ def complete_sale(db, config, *, cart_id, entries, idempotency_key, staff_id=Non
             record_event(db, line["id"], "sold", staff_id, moment, receipt_no=receipt_no, net_fen=line["net_fen"])
             event = prepared.get(_event_key(line, currency)) or _sale_event(db, line, moment, currency, location)
             outbox.write_event(db, "sale", line["id"], event)
-        reservations.mark_sold(db, [line["id"] for line in lines], sale_id, moment)  # sold to the reserving shopper
+        if any(line["reservation_code"] for line in lines):  # sold to the reserving shopper: the hold ends
+            reservations.mark_sold(db, [line["id"] for line in lines], sale_id, moment)
         record_sale(db, lines, sale_id=sale_id, receipt_no=receipt_no, moment=moment)  # goods: transfer records
         for tender in payment["tenders"]:
             db.execute("INSERT INTO tenders (sale_id, kind, amount_fen, given_fen, reference) VALUES (?, ?, ?, ?, ?)",

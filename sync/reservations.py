@@ -97,7 +97,7 @@ def save_settings(db, *, enabled, hold_hours):
 
 def holds(db, item_ids):
     """The held reservations of ``item_ids``: ``{item_id: {"id", "code", "hold_until"}}``. A hold past its
-    time still counts until :func:`expire_due` ends it (the sale runs that first)."""
+    time still counts until :func:`expire_due` ends it (a sale ends it itself: :func:`sale_blockers` ``expire_at``)."""
     ids = list(item_ids)
     if not ids:
         return {}
@@ -106,17 +106,24 @@ def holds(db, item_ids):
     return {r["held_item"]: {"id": r["id"], "code": r["code"], "hold_until": r["hold_until"]} for r in found}
 
 
-def sale_blockers(db, lines):
+def sale_blockers(db, lines, expire_at=None):
     """Why held items must not be sold, as messages (empty: none held, or each sold under its own code).
 
     Args:
         lines: ``[(item_id, tag, reservation_code or None)]`` — the cart's lines, or one item being scanned.
+        expire_at: inside the sale's transaction, its moment (aware ``datetime``): a hold past its time is
+            ended there and then as ``expired`` (with its event, before the sale's). A hold past its time
+            never blocks (at scan it is left for the sale or the expiry worker to end).
     """
     lines = list(lines)
     held = holds(db, [item_id for item_id, _tag, _code in lines])
     messages = []
     for item_id, tag, code in lines:
         hold = held.get(item_id)
+        if hold and hold["hold_until"] <= clock.iso(expire_at or clock.now()):  # its time is over: no block
+            if expire_at is not None:
+                _end(db, {"id": hold["id"], "item_id": item_id}, "expired", expire_at)
+            continue
         if hold and hold["code"] != code:
             messages.append(_l("%(tag)s is held for an online reservation, code %(code)s. Sell it only to that "
                                "shopper: type their code in the scan field. Staff can release the hold on the "

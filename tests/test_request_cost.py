@@ -19,9 +19,11 @@ from terms import markdowns
 #: ``core.i18n.in_language``, once per request), and since vehicles (goods.gate.record_sale) one more read of
 #: that setting per sale, to write a sold vehicle's transfer record; since trade-ins (pos.trade_ins) one read
 #: of the cart's trade-in lines per till redraw and one inside the sale; since pos m007 one trigger program per
-#: sold line (``cart_lines_follow_stock``: SQLite runs its WHEN clause and the trace reports it as the UPDATE).
-STATEMENTS_SCAN_3RD = 21
-STATEMENTS_COMPLETE = 54
+#: sold line (``cart_lines_follow_stock``: SQLite runs its WHEN clause and the trace reports it as the UPDATE);
+#: since online reservations (sync.reservations) one read of the item's hold at scan and one of the cart's
+#: holds inside the sale.
+STATEMENTS_SCAN_3RD = 22
+STATEMENTS_COMPLETE = 55
 
 
 @pytest.fixture

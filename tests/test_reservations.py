@@ -397,3 +397,16 @@ def test_sold_items_and_items_of_shops_not_taking_reservations_offer_no_form(reg
     response = requests.post(f"{registry.url}/i/A17-0042-X/reserve", data={}, allow_redirects=False, timeout=10)
     assert response.status_code == 409 and "no longer for sale" in requests.post(
         f"{registry.url}/i/A17-0042-X/reserve?lang=en", data={}, timeout=10).text
+
+
+def test_a_sale_after_the_hold_time_ends_the_hold_first(app, db, hub, registry, make_item, fixed_clock):
+    """The expiry worker has not run yet: the sale itself ends the hold, its event before the sale's."""
+    item = make_item()
+    drain(db, hub)
+    code = code_of(reserve_online(registry, item))
+    drain(db, hub)
+    fixed_clock.advance(hours=24)
+    sell(app, db, item, key="right-after")
+    assert tuple(hub_row(db, code))[:1] == ("expired",)
+    kinds = [r[0] for r in db.execute("SELECT kind FROM outbox WHERE item_id = ? ORDER BY id", (item["id"],))]
+    assert kinds == ["intake", "reservation", "reservation_end", "sale"]
