@@ -75,6 +75,7 @@ from staff import views as staff_views
 from staff.accounts import has_any_staff
 from staff.views import load_staff
 from sync import migrations as sync_migrations
+from sync import reservation_views as sync_reservation_views
 from sync import views as sync_views
 
 csrf = CSRFProtect()
@@ -99,7 +100,7 @@ AREAS = [
     (inventory, inventory_migrations.migrations, [inventory_views]),
     (goods, goods_migrations.migrations, [goods_views]),
     (pos, pos_migrations.migrations, [pos_views, shift_views, refund_views, display_views, settings_views]),
-    (sync, sync_migrations.migrations, [sync_views]),
+    (sync, sync_migrations.migrations, [sync_views, sync_reservation_views]),
     (printing, printing_migrations.migrations, [printing_views]),
     (consignment, consignment_migrations.migrations, [consignment_views]),
     (buying, buying_migrations.migrations, [buying_views]),

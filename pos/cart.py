@@ -16,7 +16,7 @@ from core.money import percent_of
 from goods.gate import sale_blockers
 from inventory import items as inventory_items
 from inventory import tags
-from sync import stolen
+from sync import reservations, stolen
 from terms.contracts import is_do_not_discount, terms_from_json
 from terms.markdowns import load_rules
 from terms.pricing import current_price, split_line
@@ -39,7 +39,8 @@ def scan(db, cart_id, text, hosts=None):
     """Handle one scan or typed entry at the till.
 
     Args:
-        text: a tag code, our item URL, a Digital Link URI, or search words.
+        text: a tag code, our item URL, a Digital Link URI, an online reservation code (the held item goes in
+            the cart under that code: :func:`sync.reservations.hold_for_code`), or search words.
         hosts: where item URLs may come from (``inventory.tags.parse_scan``; ``pos.scanning.trusted_hosts``).
 
     Returns:
@@ -51,6 +52,9 @@ def scan(db, cart_id, text, hosts=None):
         NotFound: no item with that tag.
         Conflict: the item is sold (or otherwise not for sale) or already in this cart.
     """
+    hold = reservations.hold_for_code(db, text)  # the shopper's online reservation code (sync.reservations)
+    if hold is not None:
+        return ("added", add_item(db, cart_id, hold["item_id"], reservation_code=hold["code"]))
     kind, value = tags.parse_scan(text, hosts)
     if kind == "search":
         if not value:
@@ -65,12 +69,16 @@ def scan(db, cart_id, text, hosts=None):
     return ("added", add_item(db, cart_id, item["id"]))
 
 
-def add_item(db, cart_id, item_id):
+def add_item(db, cart_id, item_id, reservation_code=None):
     """Put an available item in the cart and return it.
+
+    Args:
+        reservation_code: the online reservation the item is sold under (a held item sells only with its
+            code: ``sync.reservations.sale_blockers``); given for an item already in the cart, the line takes it.
 
     Raises:
         NotFound: unknown item. Conflict: not available, a sale check refuses it (a stolen-goods hit:
-            ``sync.stolen.sale_blockers``), or already in this cart.
+            ``sync.stolen.sale_blockers``; held for another shopper's online reservation), or already in this cart.
     """
     with transaction(db, durable=False):  # the cart is scratch state: no fsync per scan
         item = one(db, "SELECT * FROM items WHERE id = ?", (item_id,))
@@ -81,10 +89,15 @@ def add_item(db, cart_id, item_id):
         for blocker in sale_blockers(db, item):  # regulated goods (goods.gate): e.g. no passed data erasure
             raise Conflict(blocker)
         refuse_blocked(stolen.sale_blockers(db, item_id))
+        refuse_blocked(reservations.sale_blockers(db, [(item_id, item["tag"], reservation_code)]))
         if db.execute("SELECT 1 FROM cart_lines WHERE cart_id = ? AND item_id = ?", (cart_id, item_id)).fetchone():
+            if reservation_code:
+                db.execute("UPDATE cart_lines SET reservation_code = ? WHERE cart_id = ? AND item_id = ?",
+                           (reservation_code, cart_id, item_id))
+                return item
             raise Conflict(_l("%(tag)s is already in the cart.", tag=item["tag"]))
-        db.execute("INSERT INTO cart_lines (cart_id, item_id, added_at) VALUES (?, ?, ?)",
-                   (cart_id, item_id, clock.iso()))
+        db.execute("INSERT INTO cart_lines (cart_id, item_id, added_at, reservation_code) VALUES (?, ?, ?, ?)",
+                   (cart_id, item_id, clock.iso(), reservation_code))
     return item
 
 
@@ -161,7 +174,7 @@ def lines(db, cart_id, moment=None):
     not per line.
     """
     result = []
-    found = rows(db, "SELECT l.id AS line_id, l.discount_fen AS line_discount_fen, l.discount_bps, "
+    found = rows(db, "SELECT l.id AS line_id, l.discount_fen AS line_discount_fen, l.discount_bps, l.reservation_code, "
                      "i.*, c.number AS consignor_number, t.terms_json AS line_terms_json FROM cart_lines l "
                      "JOIN items i ON i.id = l.item_id LEFT JOIN consignors c ON c.id = i.consignor_id "
                      "LEFT JOIN item_terms t ON t.item_id = i.id WHERE l.cart_id = ? ORDER BY l.id", (cart_id,))

@@ -257,3 +257,10 @@ def m007_carts_follow_stock(db):
         END;
         """
     )
+
+
+@migrations()
+def m008_cart_line_reservation(db):
+    """A cart line may carry the online reservation code it is sold under (issue 14 §3): an item held for a
+    reservation (``sync.reservations``) sells only to the shopper who gives that code at the till."""
+    db.execute("ALTER TABLE cart_lines ADD COLUMN reservation_code TEXT")

@@ -23,7 +23,7 @@ from pos import tenders as tender_rules
 from pos import trade_ins
 from pos.drawer import record_cash_movement
 from pos.shifts import cash_summary, ensure_open_shift
-from sync import journal, outbox, stolen
+from sync import journal, outbox, reservations, stolen
 
 
 def complete_sale(db, config, *, cart_id, entries, idempotency_key, staff_id=None, moment=None, locale="zh_CN",
@@ -51,7 +51,8 @@ def complete_sale(db, config, *, cart_id, entries, idempotency_key, staff_id=Non
         DomainError: empty cart, bad tenders, trade-in lines without an item bought, a trade-in payout larger
             than the drawer should hold (field ``tender``), or a refusal of the trade-in's area.
         Conflict: an item in the cart was sold (or withdrawn) meanwhile, or a sale check refuses it (a
-            stolen-goods hit found after it was scanned: ``sync.stolen.sale_blockers``) — nothing is
+            stolen-goods hit found after it was scanned: ``sync.stolen.sale_blockers``; held for an online
+            reservation confirmed since, sold without its code: ``sync.reservations.sale_blockers``) — nothing is
             written; the message names the item or the reason.
     """
     if not idempotency_key or len(idempotency_key) > 64:
@@ -81,6 +82,10 @@ def complete_sale(db, config, *, cart_id, entries, idempotency_key, staff_id=Non
             for blocker in sale_blockers(db, line, moment):  # regulated goods (goods.gate); nothing is written
                 raise Conflict(blocker)
         carts.refuse_blocked(stolen.sale_blockers(db, [line["id"] for line in lines]))
+        # held for an online reservation: only under its code (checked again here, in the write lock: the hub
+        # may have confirmed a reservation since the scan)
+        carts.refuse_blocked(reservations.sale_blockers(  # and a hold past its time ends here, first
+            db, [(line["id"], line["tag"], line["reservation_code"]) for line in lines], expire_at=moment))
         total = carts.totals(lines)
         if expected_total_fen is not None and expected_total_fen != total["total_fen"]:
             raise Conflict(_l("The total changed while paying (a price or discount was edited). Check the cart "
@@ -126,6 +131,8 @@ def complete_sale(db, config, *, cart_id, entries, idempotency_key, staff_id=Non
             record_event(db, line["id"], "sold", staff_id, moment, receipt_no=receipt_no, net_fen=line["net_fen"])
             event = prepared.get(_event_key(line, currency)) or _sale_event(db, line, moment, currency, location)
             outbox.write_event(db, "sale", line["id"], event)
+        if any(line["reservation_code"] for line in lines):  # sold to the reserving shopper: the hold ends
+            reservations.mark_sold(db, [line["id"] for line in lines], sale_id, moment)
         record_sale(db, lines, sale_id=sale_id, receipt_no=receipt_no, moment=moment)  # goods: transfer records
         for tender in payment["tenders"]:
             db.execute("INSERT INTO tenders (sale_id, kind, amount_fen, given_fen, reference) VALUES (?, ?, ?, ?, ?)",

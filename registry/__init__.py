@@ -16,7 +16,7 @@ from flask import Flask, request
 from core.config import read_or_create_secret
 from core.i18n import AreaBabel
 from core.paths import package_dir
-from registry import backend, catalogue, catalogue_views, feed, portal, store, views
+from registry import backend, catalogue, catalogue_views, feed, portal, reservation_views, store, views
 
 LANGUAGES = ["zh_CN", "en"]
 
@@ -124,4 +124,5 @@ def create_registry_app(config=None):
     catalogue_views.register(app)
     feed.register(app)
     portal.register(app)
+    reservation_views.register(app)  # online reservations (issue 14 §3): their own tables and routes
     return app

@@ -51,9 +51,10 @@ def lives(records):
         later ``details`` event), ``taken_in_at``,
         ``sold_at``, ``sold_price_fen``, ``left_at``, ``outcome`` (``returned``/``donated``/``scrapped``),
         ``status`` (``in_stock``, ``sold``, ``withdrawn``, ``returned``, ``donated``, ``scrapped``), ``inspections``
-        (``at``, ``check``, ``passed``, ``details``) and ``timeline`` (``at``, ``what``, ``check``) with ``what`` one
+        (``at``, ``check``, ``passed``, ``details``), ``reserved`` (held for an online reservation per the last
+        ``reserving`` event) and ``timeline`` (``at``, ``what``, ``check``) with ``what`` one
         of ``taken_in``, ``inspected``, ``corrected``, ``withdrawn``, ``sold``, ``refunded``, ``returned``,
-        ``donated``, ``scrapped``, ``observed``.
+        ``donated``, ``scrapped``, ``reserved``, ``hold_released``, ``observed``.
     """
     result = []
     for record in records:
@@ -65,7 +66,7 @@ def lives(records):
                 or (step == "commissioning" and current["taken_in_at"])):
             current = {"shop_id": record["shop_id"], "shop_name": record["shop_name"], "about": {},
                        "taken_in_at": None, "sold_at": None, "sold_price_fen": None, "left_at": None,
-                       "outcome": None, "status": "in_stock", "inspections": [], "timeline": []}
+                       "outcome": None, "status": "in_stock", "reserved": False, "inspections": [], "timeline": []}
             result.append(current)
         what = "observed"
         if step == "commissioning":
@@ -78,7 +79,7 @@ def lives(records):
                                            "details": _ours(event, skip=("check",))})
             what = "inspected"
         elif step == "retail_selling":
-            current["sold_at"], current["status"] = at, "sold"
+            current["sold_at"], current["status"], current["reserved"] = at, "sold", False
             price = event.get("rp:priceFen")
             current["sold_price_fen"] = price if isinstance(price, int) and not isinstance(price, bool) else None
             what = "sold"
@@ -89,6 +90,9 @@ def lives(records):
             # the hub's facts corrected after intake (its ``details_change``) replace what commissioning said
             current["about"].update(_ours(event, skip=("fact", "changed")))
             what = "corrected"
+        elif step == "reserving":  # held for an online reservation, or the hold ended (issue 14 §3)
+            current["reserved"] = disposition == "reserved"
+            what = "reserved" if current["reserved"] else "hold_released"
         elif step == "holding" and disposition == "non_sellable_other":  # the hub's ``withdrawal``
             current["status"] = what = "withdrawn"
         elif step in ("departing", "destroying") or event.get("action") == "DELETE":

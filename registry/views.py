@@ -326,6 +326,7 @@ WHAT_LABELS = {
     "refunded": _l("Returned by the buyer, back in stock"), "returned": _l("Returned to its owner"),
     "donated": _l("Donated"), "scrapped": _l("Scrapped"), "observed": _l("Seen"),
     "corrected": _l("Details corrected"), "withdrawn": _l("Withdrawn from sale"),
+    "reserved": _l("Reserved online, held by the shop"), "hold_released": _l("Hold ended, for sale again"),
 }
 CHECK_LABELS = {
     "appraisal": _l("Appraisal"), "test": _l("Function test"), "data_erasure": _l("Data erasure verified"),

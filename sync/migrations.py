@@ -159,3 +159,35 @@ def m006_portal_outbox(db):
         CREATE INDEX portal_outbox_pending ON portal_outbox(status, created_at);
         """
     )
+
+
+@migrations()
+def m007_online_reservations(db):
+    """Online reservations the hub collected from the registry (issue 14 §3; ``sync.reservations``). A
+    ``held`` row holds its item: ``held_item`` is the item's id while held (``UNIQUE``: one hold per item)
+    and ``NULL`` otherwise. The shopper's optional first name is kept encrypted with the hub's PII key
+    (``first_name_sealed``) and dropped when the reservation ends. ``answer_sent``: the registry has the
+    row's current state."""
+    db.executescript(
+        """
+        CREATE TABLE online_reservations (
+            id INTEGER PRIMARY KEY,
+            code TEXT NOT NULL UNIQUE,
+            item_id INTEGER REFERENCES items(id),
+            epc TEXT NOT NULL,
+            first_name_sealed BLOB,
+            status TEXT NOT NULL CHECK (status IN ('held', 'declined', 'released', 'expired', 'sold')),
+            reason TEXT,
+            requested_at TEXT NOT NULL,
+            collected_at TEXT NOT NULL,
+            hold_until TEXT,
+            ended_at TEXT,
+            sale_id INTEGER,
+            held_item INTEGER UNIQUE,
+            answer_sent INTEGER NOT NULL DEFAULT 0,
+            CHECK ((status = 'held') = (held_item IS NOT NULL))
+        );
+        CREATE INDEX online_reservations_item ON online_reservations(item_id);
+        CREATE INDEX online_reservations_unsent ON online_reservations(answer_sent, id);
+        """
+    )

@@ -34,6 +34,10 @@ FACTS = {
     "details_change": ("OBSERVE", "other", "sellable_accessible"),
     # taken off sale by the owner, still in the shop (CBV 2.0 ``holding``; ``non_sellable_other``)
     "withdrawal": ("OBSERVE", "holding", "non_sellable_other"),
+    # held for an online reservation, and the hold ended (released, expired) (design brief §5 table; CBV 2.0
+    # ``reserving``: ``reserved``, then ``sellable_accessible``; no reservation code, no name in either)
+    "reservation": ("OBSERVE", "reserving", "reserved"),
+    "reservation_end": ("OBSERVE", "reserving", "sellable_accessible"),
 }
 
 

@@ -200,6 +200,18 @@ def registry_request(session, method, url, timeout, **kwargs):
     return response
 
 
+#: Further steps of every pass, run after the outbox is drained, with the pass's session and backoff:
+#: name → ``step(db, config, session, base_url, timeout)``; a step raises :class:`RegistryUnavailable` as the
+#: sender does. Registered by areas at start (``sync.views.register``: ``sync.reservations.exchange``).
+PASS_STEPS = {}
+
+
+def add_pass_step(name, step):
+    """Run ``step`` in every pass after the outbox (see :data:`PASS_STEPS`); registering a name again
+    replaces it."""
+    PASS_STEPS[name] = step
+
+
 class _Pass:
     """One pass of the sender over one database connection (see the module docstring)."""
 
@@ -352,6 +364,8 @@ class _Pass:
             if batch:
                 self.send(batch)
         catalogue.publish(self.db, self._publish_request, self.base)  # after the events: the items are there
+        for step in list(PASS_STEPS.values()):
+            step(self.db, self.config, self.session, self.base, self.timeout)
         return self.sent, self.rejected
 
     def _publish_request(self, method, url, **kwargs):

@@ -32,6 +32,7 @@ KIND_LABELS = {
     "intake": _l("Taken in"), "inspection": _l("Inspection"), "sale": _l("Sale"), "refund": _l("Refund"),
     "consignor_return": _l("Returned to consignor"), "donation": _l("Donated"), "scrap": _l("Scrapped"),
     "details_change": _l("Details corrected"), "withdrawal": _l("Withdrawn from sale"),
+    "reservation": _l("Reserved online"), "reservation_end": _l("Reservation hold ended"),
 }
 
 

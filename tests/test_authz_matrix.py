@@ -30,6 +30,7 @@ from pos import cart as carts
 from pos import display
 from printing import jobs, printers
 from staff import accounts
+from sync import reservations
 from terms import markdowns
 from tests.conftest import CASHIER_PIN, OWNER_PIN, jpeg_bytes, login, sell
 from tests.test_vehicles import CARS, fields, signature
@@ -65,7 +66,14 @@ def _fixture_values(app, db, staff, consignor, make_item):
         seller={"name": "王秀英", "id_type": "resident_id", "id_number": "11010519491231002X"}, method="wechat",
         reference="4200000001", lines=[{"title": "Matrix radio", "category": item["category"], "condition": "B",
                                         "brand": "", "price_fen": 5000, "cost_fen": 2000}])
+    # an item held for an online reservation (sync.reservations), for its release route
+    vase = make_item(title="Matrix vase")
+    reservations.save_settings(db, enabled=True, hold_hours=24)
+    reservations.decide(db, {"code": "K7QM-3XPD-W9TA", "epc": vase["uri"], "firstName": None,
+                             "createdAt": clock.iso(), "expiresAt": clock.iso(clock.now() + timedelta(hours=1))})
+    reservation_id = db.execute("SELECT id FROM online_reservations WHERE code = 'K7QM-3XPD-W9TA'").fetchone()[0]
     return {
+        "reservation_id": reservation_id,
         "item_id": item["id"], "consignor_id": consignor, "sale_id": sale["id"], "receipt_no": sale["receipt_no"],
         "tag": item["tag"], "gtin": "06901234567892", "serial": item["id"], "name": "sales-by-day",
         "code": "en", "filename": "css/app.css", "agreement_id": agreement_id, "rule_id": rule_id,

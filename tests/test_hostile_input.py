@@ -14,6 +14,7 @@ HUGE = "99999999999999999999999"  # beyond SQLite's 64-bit INTEGER
     ("get", f"/items/{HUGE}"), ("get", f"/consignors/{HUGE}"), ("get", f"/sales/{HUGE}/receipt"),
     ("get", f"/shifts/{HUGE}/z"), ("get", f"/qr/{HUGE}.png"), ("post", f"/till/add/{HUGE}"),
     ("post", f"/till/line/{HUGE}/remove"), ("get", f"/01/12345678901234/21/{HUGE}"),
+    ("post", f"/reservations/{HUGE}/release"),
 ])
 def test_ids_too_large_for_the_database_are_not_found(owner_client, method, url):
     assert getattr(owner_client, method)(url).status_code == 404

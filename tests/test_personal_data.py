@@ -41,6 +41,7 @@ NOT_FREE_TEXT = {
     "PortalLinkForm.action": "the pressed button: make or revoke (anything else makes a link)",
     "ConsignorForm.split": "a percentage",
     "ContractForm.split": "a percentage",
+    "ReservationSettingsForm.hold_hours": "a whole number of hours (1–168)",
     "SettingsForm.store_credit_bonus": "a percentage",
     "SettingsForm.market_commission": "a percentage",
     "MarkdownForm.discount": "a percentage",

@@ -22,8 +22,10 @@ from terms import markdowns
 #: sold line (``cart_lines_follow_stock``: SQLite runs its WHEN clause and the trace reports it as the UPDATE).
 #: Since the till's cart is checked once per request (``pos.views._cart_id`` kept on ``g``) and the shop's name is
 #: read only by a page that shows it (``app._ShopName``; the till's answers do not), two reads fewer each.
-STATEMENTS_SCAN_3RD = 19
-STATEMENTS_COMPLETE = 52
+#: Since online reservations (sync.reservations) one read of the item's hold at scan and one of the cart's holds
+#: inside the sale.
+STATEMENTS_SCAN_3RD = 20
+STATEMENTS_COMPLETE = 53
 
 
 @pytest.fixture
