@@ -23,7 +23,7 @@ from flask import (
 )
 from flask_babel import lazy_gettext as _l
 
-from core import clock, notices
+from core import clock, jsonld, notices
 from core.backup import register_json_columns
 from core.db import get_db, transaction
 from core.errors import DomainError
@@ -32,7 +32,7 @@ from core.i18n import current_locale, in_language, register_label_names
 from core.money import format_money, parse_percent_bps
 from core.settings import condition_meaning, get_setting, set_setting
 from core.web import access, add_nav, background, is_fragment_request, owner_only, public, render, staff_only
-from inventory import categories, extensions, gallery, jsonld, labels, listing, photos
+from inventory import categories, extensions, gallery, labels, listing, photos
 from inventory import consignors as consignor_actions
 from inventory import items as item_actions
 from inventory.forms import (

@@ -27,7 +27,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 import epcis
-from core import clock
+from core import clock, jsonld
 from core.money import format_money
 from epcis import identifiers
 from registry import provenance, store
@@ -279,7 +279,26 @@ def _page(path):
     current = item_lives[-1]
     about = next((life["about"] for life in reversed(item_lives) if life["about"]), {})
     return render_template("registry/provenance.html", life=current, earlier=item_lives[:-1][::-1], about=about,
-                           epc=full, vehicle=provenance.vehicle(about))
+                           epc=full, vehicle=provenance.vehicle(about), structured=_structured(current, about, full))
+
+
+#: the item's state from its events → ``items.status`` words of :func:`core.jsonld.product`
+_JSONLD_STATUS = {"in_stock": "available", "sold": "sold"}
+
+
+def _structured(life, about, page_url):
+    """schema.org ``Product`` / ``Offer`` of the page (issue 12 §5), from the shop's own description in the events
+    (title, tag, category, condition, brand, model, asking price) and the shop's name; ``None`` when the events
+    carry no title or price. No person: the events hold none."""
+    title, price = provenance._text(about.get("title")), about.get("priceFen")
+    if not title or not isinstance(price, int) or isinstance(price, bool):
+        return None
+    item = {"title": title, "tag": provenance._text(about.get("tag")) or "", "status":
+            _JSONLD_STATUS.get(life["status"], "gone"), "brand": provenance._text(about.get("brand")),
+            "model": provenance._text(about.get("model")), "condition": provenance._text(about.get("condition"))}
+    return jsonld.product(item, price_fen=price, currency=provenance._text(about.get("currency")) or "CNY",
+                          page_url=page_url, category=provenance._text(about.get("category")) or "",
+                          shop_name=life["shop_name"] or "")
 
 
 @bp.route("/i/<tag>")

@@ -12,9 +12,10 @@ from pathlib import Path
 import brotli
 from PIL import Image
 
+from core import jsonld
 from core.db import transaction
 from core.settings import get_setting, set_setting
-from inventory import items, jsonld, photos
+from inventory import items, photos
 from tests.conftest import jpeg_bytes, sell
 
 

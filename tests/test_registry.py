@@ -138,6 +138,30 @@ def test_provenance_page_from_events_with_earlier_life(client):
     assert client.get("/i/A17-0001-7?lang=en").headers.get("Set-Cookie", "").startswith("lang=en")
 
 
+def test_the_registry_page_carries_schema_org_product_json_ld(client):
+    epc = "http://localhost/i/A17-0001-7"
+    _life(client, epc, AUTH, "10")
+    page = client.get("/i/A17-0001-7", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    blocks = re.findall(r'<script type="application/ld\+json">(.*?)</script>', page, flags=re.DOTALL)
+    assert len(blocks) == 1
+    assert json.loads(blocks[0]) == {
+        "@context": "https://schema.org", "@type": "Product", "name": "Huawei P30 手机", "sku": "A17-0001-7",
+        "url": epc, "category": "电子产品 Electronics", "itemCondition": "https://schema.org/UsedCondition",
+        "brand": {"@type": "Brand", "name": "Huawei"},
+        "additionalProperty": [{"@type": "PropertyValue", "name": "condition grade", "value": "B"}],
+        "offers": {"@type": "Offer", "url": epc, "price": "880.00", "priceCurrency": "CNY",
+                   "availability": "https://schema.org/SoldOut", "itemCondition": "https://schema.org/UsedCondition",
+                   "seller": {"@type": "Organization", "name": "旧物小铺 Old Things"}}}
+    other = "http://localhost/i/B2-0001-4"
+    assert capture(client, [ev(epc=other, ilmd={"title": "Lamp", "priceFen": 1500, "currency": "CNY"})]).status_code == 202
+    data = json.loads(re.search(r'ld\+json">(.*?)</script>', client.get("/i/B2-0001-4").get_data(as_text=True)).group(1))
+    assert data["offers"]["availability"] == "https://schema.org/InStock" and data["offers"]["price"] == "15.00"
+    assert "brand" not in data and "additionalProperty" not in data
+    untitled = "http://localhost/i/C3-0001-1"
+    assert capture(client, [ev(epc=untitled, ilmd={"title": "Chair"})]).status_code == 202
+    assert "ld+json" not in client.get("/i/C3-0001-1").get_data(as_text=True)  # no price in the events: no offer
+
+
 def test_digital_link_and_missing_item(client):
     epc = "http://localhost/01/06901234000019/21/42"
     assert capture(client, [ev(epc=epc, ilmd={"title": "Lamp"})]).status_code == 202
