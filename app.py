@@ -18,7 +18,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from htmx_flask import Htmx
 from markupsafe import escape
-from werkzeug.routing import IntegerConverter
 
 import buying
 import consignment
@@ -55,7 +54,7 @@ from core.logs import protect_logs
 from core.money import format_money
 from core.paths import package_dir
 from core.settings import get_setting, set_setting
-from core.web import SessionCookie, access_level, badge_templates, is_fragment_request, nav_items, render
+from core.web import BoundedInt, SessionCookie, access_level, badge_templates, is_fragment_request, nav_items, render
 from core.workers import register_worker
 from goods import migrations as goods_migrations
 from goods import views as goods_views
@@ -79,15 +78,6 @@ from sync import reservation_views as sync_reservation_views
 from sync import views as sync_views
 
 csrf = CSRFProtect()
-
-
-class BoundedInt(IntegerConverter):
-    """``<int:…>`` limited to SQLite's 64-bit INTEGER: a longer number in a URL is no such page (404)
-    instead of an ``OverflowError`` when it reaches the database."""
-
-    def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", 2**63 - 1)
-        super().__init__(url_map, *args, **kwargs)
 
 
 #: The hub's areas, one list for everything built from them, in schema order (a later area's tables may

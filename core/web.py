@@ -10,12 +10,22 @@ from urllib.parse import urlsplit
 
 from flask import current_app, g, has_request_context, render_template, request
 from flask.sessions import SecureCookieSessionInterface
+from werkzeug.routing import IntegerConverter
 from werkzeug.urls import iri_to_uri
 
 #: Where a view's access declaration is kept (see :func:`access`).
 ACCESS_ATTR = "_resale_access"
 #: Who may use an endpoint: anyone, any logged-in staff member, or an owner.
 LEVELS = ("public", "staff", "owner")
+
+
+class BoundedInt(IntegerConverter):
+    """``<int:…>`` limited to SQLite's 64-bit INTEGER: a longer number in a URL (the hub's and the registry's) is no such page (404)
+    instead of an ``OverflowError`` when it reaches the database."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def is_fragment_request():

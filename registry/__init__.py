@@ -16,6 +16,7 @@ from flask import Flask, request
 from core.config import read_or_create_secret
 from core.i18n import AreaBabel
 from core.paths import package_dir
+from core.web import BoundedInt
 from registry import backend, catalogue, catalogue_views, feed, portal, reservation_views, store, views
 
 LANGUAGES = ["zh_CN", "en"]
@@ -98,6 +99,7 @@ def create_registry_app(config=None):
     instance.mkdir(parents=True, exist_ok=True)
     app = Flask("registry", instance_path=str(instance), template_folder=str(package_dir("templates")),
                 static_folder=None)
+    app.url_map.converters["int"] = BoundedInt  # a number past 64 bits in a URL is a 404, as on the hub
     app.config.update(DEFAULTS)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(package_dir("registry") / "translations")
     app.config.update(config)

@@ -60,6 +60,10 @@ def test_items_citywide_per_shop_and_paged(client):
     assert len({i["epc"] for p in paged for i in p["items"]}) == 4
     assert api(client, f"/api/v1/shops/{shop_id}/items", category="相机").get_json()["total"] == 1
     assert api(client, f"/api/v1/shops/{shop_id + 1}/items").status_code == 404
+    for huge in (2**63, 2**96):  # past SQLite's 64-bit INTEGER: no such shop, not an OverflowError (500)
+        assert api(client, f"/api/v1/shops/{huge}/items").status_code == 404
+        assert client.get(f"/shops/{huge}").status_code == 404
+        assert client.get(f"/t/{huge}", query_string={"k": "x"}).status_code == 404
     shops = api(client, "/api/v1/shops").get_json()["shops"]
     assert [(s["name"], s["address"], s["hours"]) for s in shops] == [
         ("旧物小铺 Old Things", "上海市徐汇区漕溪北路 88 号", "10:00–19:00")]
