@@ -215,7 +215,7 @@ def test_other_areas_register_their_settings_pages_as_links(app, owner_client, c
     html = owner_client.get("/settings").get_data(as_text=True)
     links = re.findall(r'<li><a href="([^"]+)">', html.split('id="more-settings"')[1])
     assert links == ["/printing", "/till/payment-codes", "/staff", "/consignment/contracts/0", "/goods/settings",
-                     "/privacy/settings", "/buying/settings", "/audit"]
+                     "/reservations", "/privacy/settings", "/buying/settings", "/settings/catalogue", "/audit"]
     assert cashier_client.get("/settings").status_code == 403
     assert cashier_client.post("/settings", data=FULL).status_code == 403
 

@@ -2,6 +2,8 @@
 (htmx swap), says what is wrong with a mistyped VIN, takes the seller's signature on the canvas and saves; at
 the till the car is refused until the buyer has acknowledged the disclosures, and the cashier sees why."""
 
+import base64
+
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -78,17 +80,22 @@ def test_a_car_is_taken_in_through_the_form_and_the_till_waits_for_the_buyer(liv
     assert error.inner_text().startswith("The check digit (position 9) does not match the other 16 characters")
     assert page.input_value("#vehicle-vin") == "LSVAG2185E2100001"
     page.fill("#vehicle-vin", "ＬＳＶＡＧ２１８６Ｅ２１００００１")  # full-width, as a Chinese keyboard types it
-    sign(page, "#vehicle-sigpad")  # the canvas is new after the refused post
+    # the refused post kept the seller's signature: no signing again, the pad stays folded away
+    assert page.locator("#vehicle-signed").inner_text().startswith("Signed ✓")
+    assert page.locator("#vehicle-sigpad").is_hidden()
+    assert page.input_value("#vehicle-signature").startswith("data:image/png;base64,")
     page.locator("#intake-form button[type=submit]").first.click()
     saved = page.locator("#last-item", has_text="大众朗逸")
     saved.wait_for()
     tag = saved.locator(".tag-code").inner_text().strip()
     db = connect(live_server.app.config["DATABASE"])
     try:
-        row = db.execute("SELECT v.vin, v.mileage_km, v.plate_enc FROM vehicle_facts v JOIN items i ON i.id = "
-                         "v.item_id WHERE i.tag = ?", (tag,)).fetchone()
+        row = db.execute("SELECT v.vin, v.mileage_km, v.plate_enc, v.seller_signature_enc FROM vehicle_facts v "
+                         "JOIN items i ON i.id = v.item_id WHERE i.tag = ?", (tag,)).fetchone()
         assert (row[0], row[1]) == ("LSVAG2186E2100001", 86000)
         assert live_server.app.extensions["vault"].decrypt(row[2]) == "沪A12345"
+        signature = base64.b64decode(live_server.app.extensions["vault"].decrypt(row[3]))
+        assert signature.startswith(b"\x89PNG\r\n\x1a\n")  # the one kept from the refused post
         assert db.execute("SELECT count(*) FROM stolen_checks WHERE kind = 'vin'").fetchone()[0] == 1
     finally:
         db.close()
