@@ -290,15 +290,11 @@ def _call(session, method, url, timeout, body=None):
     """One request; the parsed JSON answer, or ``None`` when the registry has no reservations (404/405/501)
     or refused the body (400/413/422, logged). Raises ``sync.sender.RegistryUnavailable`` as the sender
     does (network, 401/403/408/429, 5xx)."""
-    try:
-        response = session.request(method, url, timeout=timeout, data=None if body is None else json.dumps(body),
-                                   headers={"Content-Type": "application/json"} if body is not None else None)
-    except sender.requests.RequestException as exc:
-        raise sender.RegistryUnavailable(f"{method} {url}: {exc.__class__.__name__}") from exc
+    response = sender.registry_request(session, method, url, timeout, absent=(404, 405, 501),
+                                       data=None if body is None else json.dumps(body),
+                                       headers={"Content-Type": "application/json"} if body is not None else None)
     if response.status_code in (404, 405, 501):
         return None
-    if response.status_code >= 500 or response.status_code in (401, 403, 408, 425, 429):
-        raise sender.RegistryUnavailable(f"{method} {url}: HTTP {response.status_code}", sender._retry_after(response))
     if response.status_code >= 400:
         requests_log.warning("registry refused %s %s: HTTP %s", method, url, response.status_code)
         return None

@@ -182,12 +182,17 @@ def make_session(config):
     return session
 
 
-def registry_request(session, method, url, timeout, **kwargs):
+def registry_request(session, method, url, timeout, *, absent=(), **kwargs):
     """One request to the registry; the ``requests.Response`` unless the registry is unavailable.
+
+    Args:
+        absent: statuses that mean "this registry does not offer that" for a message the standard does not
+            require (the catalogue, reservations: 404/405, 501): returned, not raised, so the caller skips it
+            instead of holding the pass as if the registry were away.
 
     Raises:
         RegistryUnavailable: a network error or timeout, a malformed ``REGISTRY_URL``, any ``5xx`` or a
-            status in :data:`TRANSIENT` (with the ``Retry-After`` seconds when sent).
+            status in :data:`TRANSIENT` (with the ``Retry-After`` seconds when sent), unless in ``absent``.
     """
     try:
         response = session.request(method, url, timeout=timeout, **kwargs)
@@ -195,6 +200,8 @@ def registry_request(session, method, url, timeout, **kwargs):
         raise RegistryUnavailable(f"{method} {url}: {exc.__class__.__name__}") from exc
     except ValueError as exc:  # urllib3 refuses a malformed REGISTRY_URL
         raise RegistryUnavailable(f"REGISTRY_URL is not a valid address: {exc}") from exc
+    if response.status_code in absent:
+        return response
     if response.status_code >= 500 or response.status_code in TRANSIENT:
         raise RegistryUnavailable(f"{method} {url}: HTTP {response.status_code}", _retry_after(response))
     return response
@@ -371,12 +378,7 @@ class _Pass:
     def _publish_request(self, method, url, **kwargs):
         """A catalogue message (:func:`sync.catalogue.publish`): as :meth:`_request`, except that 404/405 is
         answered (a registry without a catalogue), not taken for the registry being away."""
-        try:
-            return self._request(method, url, **kwargs)
-        except RegistryUnavailable as exc:
-            if exc.reason.endswith(("HTTP 404", "HTTP 405")):
-                return _NotOffered()
-            raise
+        return registry_request(self.session, method, url, self.timeout, absent=(404, 405), **kwargs)
 
     def readable(self, raw_rows):
         """Decode rows read with ``outbox.RAW_COLUMNS`` (:func:`sync.outbox.decode`), quarantining each one
@@ -390,12 +392,6 @@ class _Pass:
                     self.quarantined += 1
                     log.warning("outbox event %s quarantined: %s", row["id"], exc.reason)
         return good
-
-
-class _NotOffered:
-    """The answer of a registry that has no city catalogue (404/405 to its endpoints)."""
-
-    status_code = 404
 
 
 def _chunks(seq, size):
