@@ -24,6 +24,7 @@ from urllib.parse import urljoin
 from core import clock
 from core.db import one, rows, transaction
 from core.settings import get_some, set_setting
+from sync import sender
 from sync.state import get_state, set_state
 
 log = logging.getLogger("resale.sync")
@@ -82,6 +83,15 @@ def listed(db, item_id):
 
 def _digest(body):
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def pass_step(db, config, session, base, timeout):
+    """The sender's pass step (:func:`sync.sender.add_pass_step`, after the outbox: the items are there):
+    :func:`publish` over the pass's session, a 404/405 answered as "no catalogue at this registry"."""
+    def request(method, url, **kwargs):
+        return sender.registry_request(session, method, url, timeout, absent=(404, 405), **kwargs)
+
+    return publish(db, request, base)
 
 
 def publish(db, request, base):

@@ -48,7 +48,7 @@ import epcis
 from core import clock
 from core.db import connect, rows, transaction
 from core.lazy import lazy_module
-from sync import catalogue, outbox
+from sync import outbox
 from sync.state import get_state, registry_config, set_state
 
 requests = lazy_module("requests")  # on the first send (core.lazy): not needed until there is a registry
@@ -209,7 +209,8 @@ def registry_request(session, method, url, timeout, *, absent=(), **kwargs):
 
 #: Further steps of every pass, run after the outbox is drained, with the pass's session and backoff:
 #: name → ``step(db, config, session, base_url, timeout)``; a step raises :class:`RegistryUnavailable` as the
-#: sender does. Registered by areas at start (``sync.views.register``: ``sync.reservations.exchange``).
+#: sender does. Registered by areas at start, in this order: ``sync.views.register`` (``sync.catalogue.pass_step``),
+#: ``sync.reservation_views.register`` (``sync.reservations.exchange``).
 PASS_STEPS = {}
 
 
@@ -370,15 +371,9 @@ class _Pass:
                 size += length
             if batch:
                 self.send(batch)
-        catalogue.publish(self.db, self._publish_request, self.base)  # after the events: the items are there
         for step in list(PASS_STEPS.values()):
             step(self.db, self.config, self.session, self.base, self.timeout)
         return self.sent, self.rejected
-
-    def _publish_request(self, method, url, **kwargs):
-        """A catalogue message (:func:`sync.catalogue.publish`): as :meth:`_request`, except that 404/405 is
-        answered (a registry without a catalogue), not taken for the registry being away."""
-        return registry_request(self.session, method, url, self.timeout, absent=(404, 405), **kwargs)
 
     def readable(self, raw_rows):
         """Decode rows read with ``outbox.RAW_COLUMNS`` (:func:`sync.outbox.decode`), quarantining each one

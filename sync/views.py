@@ -11,7 +11,7 @@ from core.backup import register_json_columns, register_restore_check
 from core.db import get_db
 from core.web import add_badge, background, owner_only, render, staff_only
 from core.workers import register_worker, wake_worker
-from sync import journal, portal, sender, state, stolen
+from sync import catalogue, journal, portal, sender, state, stolen
 
 bp = Blueprint("sync", __name__)
 
@@ -132,6 +132,7 @@ def register(app):
     # no navigation entry: the sync badge on every staff page links to /sync (the owner's nav fits one row)
     add_badge(app, "sync/_badge.html")
     register_worker(app, "sync", sender.worker_step, float(app.config.get("SYNC_INTERVAL", 15)))
+    sender.add_pass_step("catalogue", catalogue.pass_step)  # the shop profile and listing switches
     register_worker(app, "stolen-check", stolen.worker_step, float(app.config.get("SYNC_INTERVAL", 15)))
     register_worker(app, "portal", portal.worker_step, float(app.config.get("SYNC_INTERVAL", 15)))
     app.add_template_global(stolen_status)
