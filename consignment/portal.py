@@ -5,7 +5,7 @@ from home from the registry **as ciphertext only**.
 A link is made (and renewed, and revoked) by the owner from the consignor's page, audited
 (``portal.link_open`` / ``portal.link_revoke``, :mod:`core.audit`). Making one draws:
 
-* a **token** of 128 bits (``secrets.token_urlsafe(16)``), kept only as its SHA-256 (``token_hash``), like the
+* a **token** of 128 bits (``core.crypto.new_link_token``), kept only as its SHA-256 (``core.crypto.link_token_hash``), like the
   customer display link (``pos.display``): the hub's page is ``/portal/<token>`` (public, by the token only).
   It is shown once, when the link is made;
 * the registry's **lookup id**, derived from the token (:func:`lookup_id`: SHA-256 under its own label,
@@ -37,6 +37,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask_babel import lazy_gettext as _l
 
 from core import audit, clock
+from core.crypto import link_token_hash, new_link_token
 from core.db import one, rows, transaction
 from core.errors import DomainError, NotFound
 from core.settings import get_setting
@@ -65,10 +66,6 @@ def unb64url(text):
     """base64url text with or without padding → ``bytes``. Raises ``ValueError`` (binascii.Error) when unreadable."""
     text = str(text or "")
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _token_hash(token):
-    return hashlib.sha256(str(token or "").encode("utf-8")).hexdigest()
 
 
 def lookup_id(token):
@@ -209,7 +206,7 @@ def open_link(db, vault, consignor_id, *, staff_id, moment=None, currency="CNY")
         NotFound: unknown consignor. DomainError: the consignor's data was erased.
     """
     moment = moment or clock.now()
-    token = secrets.token_urlsafe(16)
+    token = new_link_token()
     key = AESGCM.generate_key(bit_length=256)
     lookup = lookup_id(token)
     with transaction(db):
@@ -221,7 +218,7 @@ def open_link(db, vault, consignor_id, *, staff_id, moment=None, currency="CNY")
         _revoke(db, consignor_id, staff_id, moment)
         db.execute("INSERT INTO portal_links (consignor_id, token_hash, lookup_id, key_sealed, created_at, created_by) "
                    "VALUES (?, ?, ?, ?, ?, ?)",
-                   (consignor_id, _token_hash(token), lookup, vault.encrypt(b64url(key)), clock.iso(moment), staff_id))
+                   (consignor_id, link_token_hash(token), lookup, vault.encrypt(b64url(key)), clock.iso(moment), staff_id))
         _publish(db, vault, _live(db, consignor_id), moment, currency)
         audit.record(db, staff_id, "portal.link_open", "consignor", consignor_id, moment=moment)
     return {"token": token, "lookup_id": lookup, "key": key}
@@ -268,7 +265,7 @@ def consignor_for_token(db, token):
     if not token or len(token) > 64:
         return None
     row = one(db, "SELECT consignor_id FROM portal_links WHERE token_hash = ? AND revoked_at IS NULL",
-              (_token_hash(token),))
+              (link_token_hash(token),))
     return row["consignor_id"] if row else None
 
 

@@ -7,6 +7,7 @@ files in the instance folder, never in the database.
 
 import hashlib
 import hmac
+import secrets
 
 from cryptography.fernet import Fernet, InvalidToken
 
@@ -47,6 +48,18 @@ class Vault:
         """
         digest = hmac.new(self._hash_key, f"{kind}:{local_id}".encode(), hashlib.sha256).hexdigest()
         return f"urn:resale-pos:party:{kind}:{digest[:32]}"
+
+
+def new_link_token():
+    """A fresh token for a link given to someone outside the staff (the customer display, a consignor's portal):
+    128 random bits as url-safe text (22 characters). Keep only :func:`link_token_hash` of it."""
+    return secrets.token_urlsafe(16)
+
+
+def link_token_hash(token):
+    """The SHA-256 (hex) of a link token, what the hub stores: a leaked database does not open the links.
+    ``None`` or ``""`` hash as the empty text (matches no stored link)."""
+    return hashlib.sha256(str(token or "").encode("utf-8")).hexdigest()
 
 
 def new_fernet_key():

@@ -9,12 +9,11 @@ logging in, so the link is a capability: a random token of 128 bits, kept only a
 QR — never a consignor, a cashier's name or any other personal data.
 """
 
-import hashlib
 import json
-import secrets
 from datetime import timedelta
 
 from core import clock
+from core.crypto import link_token_hash, new_link_token
 from core.db import transaction
 from pos import cart as carts
 from pos import sales as sale_rules
@@ -23,15 +22,11 @@ from pos import sales as sale_rules
 THANKS_FOR = timedelta(minutes=2)
 
 
-def _digest(token):
-    return hashlib.sha256(str(token or "").encode()).hexdigest()
-
-
 def open_display(db, cart_id):
     """A new display link token for ``cart_id`` (url-safe text); any earlier link of this cart stops working."""
-    token = secrets.token_urlsafe(16)
+    token = new_link_token()
     with transaction(db, durable=False):
-        db.execute("UPDATE carts SET display_hash = ? WHERE id = ?", (_digest(token), cart_id))
+        db.execute("UPDATE carts SET display_hash = ? WHERE id = ?", (link_token_hash(token), cart_id))
     return token
 
 
@@ -65,7 +60,7 @@ def find_cart(db, token):
     """The ``(cart id, staff id)`` whose display link is ``token``, or ``None`` (unknown, replaced, closed)."""
     if not token:
         return None
-    row = db.execute("SELECT id, staff_id FROM carts WHERE display_hash = ?", (_digest(token),)).fetchone()
+    row = db.execute("SELECT id, staff_id FROM carts WHERE display_hash = ?", (link_token_hash(token),)).fetchone()
     return (row[0], row[1]) if row else None
 
 
