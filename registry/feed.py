@@ -30,6 +30,8 @@ ANONYMOUS_RATE = "30/minute"
 #: Largest change number a cursor may name (JSON's safe integers).
 MAX_CURSOR = 2**53 - 1
 MAX_TEXT = 100
+#: A text filter holds no NUL: PostgreSQL refuses one in any text value, so no item could match it.
+TEXT_PATTERN = "^[^\\u0000]*$"
 
 
 def _platform():
@@ -70,8 +72,10 @@ def _text(name):
     text = request.args.get(name)
     if text is None or text == "":
         return None
-    if len(text) > MAX_TEXT or "\x00" in text:
+    if len(text) > MAX_TEXT:
         raise BadQuery(f"{name} must be at most {MAX_TEXT} characters.")
+    if "\x00" in text:
+        raise BadQuery(f"{name} must not contain a NUL character.")
     return text
 
 
@@ -194,10 +198,10 @@ _PAGING = [
     _param("per_page", "integer", "Items per page.", minimum=1, maximum=catalogue.MAX_PER_PAGE),
 ]
 _FILTERS = [
-    _param("q", "string", "Search words (Chinese or English); every word must occur.", maxLength=MAX_TEXT),
-    _param("category", "string", "Exact category.", maxLength=MAX_TEXT),
-    _param("condition", "string", "Exact condition grade.", maxLength=MAX_TEXT),
-    _param("district", "string", "Exact district of the shop.", maxLength=MAX_TEXT),
+    _param("q", "string", "Search words (Chinese or English); every word must occur.", maxLength=MAX_TEXT, pattern=TEXT_PATTERN),
+    _param("category", "string", "Exact category.", maxLength=MAX_TEXT, pattern=TEXT_PATTERN),
+    _param("condition", "string", "Exact condition grade.", maxLength=MAX_TEXT, pattern=TEXT_PATTERN),
+    _param("district", "string", "Exact district of the shop.", maxLength=MAX_TEXT, pattern=TEXT_PATTERN),
     _param("min_price_fen", "integer", "Lowest price, in fen (1/100 yuan).", minimum=0, maximum=10**12),
     _param("max_price_fen", "integer", "Highest price, in fen.", minimum=0, maximum=10**12),
 ]

@@ -71,6 +71,10 @@ def test_items_citywide_per_shop_and_paged(client):
                 {"shop": "abc"}):
         response = api(client, "/api/v1/items", **bad)
         assert response.status_code == 400 and response.mimetype == "application/problem+json", bad
+    nul = api(client, "/api/v1/items", condition="B\x00")  # the document's pattern says so too
+    assert nul.status_code == 400 and nul.get_json()["detail"] == "condition must not contain a NUL character."
+    long = api(client, "/api/v1/items", q="x" * 101).get_json()["detail"]
+    assert long == "q must be at most 100 characters."
 
 
 def test_changes_since_a_cursor_say_what_to_add_and_remove(client):
