@@ -15,6 +15,9 @@ from core.db import LONGEST_LOCK_MS
 
 log = logging.getLogger("resale.workers")
 
+# Two workers can set a new longest in the same moment; they share one ``.part`` file, so one writes at a time.
+_REPORT_LOCK = threading.Lock()
+
 
 def register_worker(app, name, step, interval_seconds):
     """Register ``step(app)`` to run every ``interval_seconds`` in a background thread.
@@ -79,7 +82,10 @@ def _loop(app, name, step, interval, stop, trigger, delay_seconds=0):
         except Exception:  # a worker must never die; the error is logged and retried next round
             log.exception("worker %s failed", name)
         if LONGEST_LOCK_MS.get(name) != longest:
-            _report_locks(app)
+            try:
+                _report_locks(app)
+            except OSError:  # a diagnostics file must not stop the worker (e.g. a full or read-only disk)
+                log.warning("worker %s could not write worker-locks.json", name)
         trigger.wait(wait)
 
 
@@ -90,5 +96,6 @@ def _report_locks(app):
     names = [name for name, _step, _interval in app.extensions.get("resale_workers", [])]
     folder = Path(app.instance_path)
     tmp = folder / "worker-locks.json.part"
-    tmp.write_text(json.dumps({n: round(LONGEST_LOCK_MS[n], 2) for n in names if n in LONGEST_LOCK_MS}))
-    tmp.replace(folder / "worker-locks.json")
+    with _REPORT_LOCK:
+        tmp.write_text(json.dumps({n: round(LONGEST_LOCK_MS[n], 2) for n in names if n in LONGEST_LOCK_MS}))
+        tmp.replace(folder / "worker-locks.json")
