@@ -21,15 +21,19 @@ from core.backup import BackupError, backup, check_backup, restore, restore_chec
 from core.db import close_thread_connections, connect, hold_open, transaction
 from core.errors import Conflict, DomainError
 from core.files import restrict_new_files
+from core.lazy import lazy_module
 from core.logs import protect_logs
 from core.settings import get_setting, set_setting
 from core.views import app_version
 from core.workers import start_workers
-from registry import catalogue as registry_catalogue
-from registry import create_registry_app, store
 from staff import accounts
 from sync import journal, sender
 from sync.state import registry_config, summary
+
+# The reference registry is another app: only its own commands load it, not ``serve`` (core.lazy; issue 10 §6).
+registry_app = lazy_module("registry")
+registry_catalogue = lazy_module("registry.catalogue")
+store = lazy_module("registry.store")
 
 INSTANCE = click.option("--instance", type=click.Path(file_okay=False, path_type=Path), default=None,
                         help="Instance folder (database, keys, photos, backups).")
@@ -408,7 +412,7 @@ def _registry_app(instance, database_url):
         config["INSTANCE_PATH"] = str(instance)
     if database_url:
         config["DATABASE_URL"] = database_url
-    return create_registry_app(config)
+    return registry_app.create_registry_app(config)
 
 
 def _register(app, name, role):

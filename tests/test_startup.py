@@ -1,6 +1,6 @@
 """Start-up (issue 10 §6): what ``resale-pos serve`` imports before its first request. The heavy libraries
 only some requests need (the EPCIS hash generator with pyld/requests/lxml, the schema validator, the
-sender's HTTP client, the registry's PostgreSQL driver) are imported on first use through ``core.lazy``; the time itself is the bench's."""
+sender's HTTP client, the registry's PostgreSQL driver; numpy, which sqlite-utils would import) are imported on first use through ``core.lazy``; the time itself is the bench's."""
 
 import json
 import subprocess
@@ -12,7 +12,9 @@ from core.lazy import lazy_module
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFERRED = ["pyld", "epcis_event_hash_generator", "jsonschema", "requests", "lxml", "aiohttp", "rfc3987",
-            "psycopg"]
+            "psycopg",
+            "numpy", "pandas",  # sqlite-utils imports them when installed, for types the hub never inserts
+            "registry"]  # the reference registry: another app, loaded by the `registry` commands only
 
 
 def _modules_after(code):
@@ -128,3 +130,16 @@ def test_workers_setting_a_new_longest_lock_together_write_one_whole_report(app)
     finally:
         for i in range(8):
             LONGEST_LOCK_MS.pop(f"w{i}", None)
+
+
+def test_sqlite_utils_imported_without_numpy_still_builds_and_fills_tables_and_numpy_imports_later():
+    loaded = _modules_after(
+        "import core, sqlite_utils, sqlite_utils.db, sys\n"
+        "assert 'numpy' not in sys.modules and sqlite_utils.db.np is None\n"
+        "db = sqlite_utils.Database(memory=True)\n"
+        "db['t'].insert({'id': 1, 'price_fen': 1250, 'title': '旧相机'}, pk='id')\n"
+        "assert list(db.query('SELECT price_fen, title FROM t')) == [{'price_fen': 1250, 'title': '旧相机'}]\n"
+        "assert db['t'].columns_dict == {'id': int, 'price_fen': int, 'title': str}\n"
+        "import numpy\n"
+        "assert numpy.int64(3) + 1 == 4\n")
+    assert {"sqlite_utils", "numpy"} <= loaded
