@@ -39,6 +39,10 @@ MAX_BLOB = 256 * 1024
 _sources = []
 
 
+#: Statuses of a registry that does not offer the portal (``sync.sender.registry_request``'s ``absent``).
+ABSENT = (404, 405, 501)
+
+
 def register_snapshot_source(source):
     """Register ``source(db, vault, moment, config)``: called at the start of each pass to queue changed
     snapshots (with :func:`queue_put`, in its own transactions). A higher area registers it at start (once per
@@ -86,13 +90,16 @@ def _send(db, config, session):
     for row in rows(db, "SELECT lookup_id, action, blob, created_at FROM portal_outbox WHERE status = 'pending' "
                         "ORDER BY created_at, lookup_id"):
         url = urljoin(base, f"portal/{row['lookup_id']}")
+        # a registry without the portal (another EPCIS 2.0 repository: 404/405/501) settles the row as rejected
+        # instead of holding every later pass as if the registry were away
         if row["action"] == "put":
             response = sender.registry_request(session, "PUT", url, timeout, data=bytes(row["blob"]),
-                                               headers={"Content-Type": "application/octet-stream"})
+                                               headers={"Content-Type": "application/octet-stream"},
+                                               absent=ABSENT)
             ok = response.status_code in (200, 201, 204)
         else:
-            response = sender.registry_request(session, "DELETE", url, timeout)
-            ok = response.status_code in (200, 204, 410)
+            response = sender.registry_request(session, "DELETE", url, timeout, absent=ABSENT)
+            ok = response.status_code in (200, 204, 404, 410)  # 404: nothing there to delete
         with transaction(db):  # only if the row was not replaced meanwhile (same created_at)
             if ok:
                 db.execute("UPDATE portal_outbox SET status = 'sent', sent_at = ?, last_error = NULL "

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 from cryptography.exceptions import InvalidTag
+from flask import Flask
 
 from consignment import erasure, payouts, portal
 from core import clock
@@ -256,3 +257,27 @@ def test_the_clock_moves_markdowns_from_coming_into_the_price(app, db, planted):
     data = portal.snapshot(db, planted["consignor"], later)
     by_title = {i["title"]: i for i in data["items"]}
     assert by_title[TITLES[1]]["price_fen"] == 20000 and by_title[TITLES[1]]["coming"] == []
+
+
+def test_a_registry_without_the_portal_settles_the_snapshot_as_rejected_not_retried_forever(app, db, planted, staff):
+    """Another EPCIS 2.0 repository has no ``/portal``: its 501 used to count as "registry away", so every pass
+    backed off and retried the same snapshot for ever."""
+    bare = Flask("bare-epcis")
+    asked = []
+
+    @bare.route("/portal/<lookup>", methods=["PUT", "DELETE"])
+    def no_portal(lookup):
+        asked.append(lookup)
+        return "not implemented", 501
+
+    server = ServerThread(bare)
+    try:
+        app.config.update(REGISTRY_URL=server.url, REGISTRY_TOKEN=TOKEN)
+        made = portal.open_link(db, app.extensions["vault"], planted["consignor"], staff_id=staff["owner"])
+        result = _publish(app, db)
+        assert result["status"] == "ok" and asked == [made["lookup_id"]]
+        row = publisher.status(db, made["lookup_id"])
+        assert (row["action"], row["status"], row["last_error"]) == ("put", "rejected", "HTTP 501")
+        assert _publish(app, db)["status"] == "idle" and asked == [made["lookup_id"]]  # not asked again
+    finally:
+        server.stop()
