@@ -13,6 +13,7 @@ from PIL import Image
 
 from core.db import transaction
 from core.settings import set_setting
+from goods import files
 from inventory import gallery, photos
 from sync import catalogue, sender
 from tests.conftest import sell
@@ -205,8 +206,6 @@ def test_a_refused_photo_is_not_sent_again_until_it_changes(app, db, registry, l
 def test_only_item_photos_are_published_never_report_files(app, db, registry, listed_shop, make_item):
     """An erasure report or certificate file (goods.files, in reports/) is never the item's photo: the hub sends
     the item_photos' first one only, and an item without one sends nothing."""
-    from goods import files
-
     item = make_item(title="iPhone 12")
     report = files.store(app.instance_path, camera_jpeg(800, 600, colour=(250, 250, 10)))
     assert db.execute("SELECT photo FROM items WHERE id = ?", (item["id"],)).fetchone()[0] is None
