@@ -7,6 +7,8 @@ published, and when); this module only shows and saves the choices.
 - ``POST /items/<id>/listing`` (staff) — the item's switch: follow the shop, list, or do not list.
 """
 
+from pathlib import Path
+
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -18,6 +20,7 @@ from core.forms import Form, NoPersonalData, submit
 from core.web import add_settings_link, owner_only, render, staff_only
 from inventory import extensions
 from inventory import items as item_actions
+from inventory import photos
 from sync import catalogue
 
 bp = Blueprint("listing", __name__)
@@ -83,9 +86,19 @@ def item_panel(db, item):
                                   listed=catalogue.listed(db, item["id"]), choice=choice))
 
 
+def catalogue_photo_source(config, name):
+    """The photo source of :func:`sync.catalogue.register_photo_source`: the catalogue copy of stored photo
+    ``name`` (:func:`inventory.photos.catalogue_photo`) from ``config["PHOTO_DIR"]`` (set by :func:`register`:
+    the instance's ``photos/``), or ``None``. Only item photos are there: never a report file or a signature."""
+    folder = (config or {}).get("PHOTO_DIR")
+    return photos.catalogue_photo(folder, name) if folder else None
+
+
 def register(app):
-    """Register the pages, the item page's section and the settings link."""
+    """Register the pages, the item page's section, the settings link and the catalogue's photo source."""
     app.register_blueprint(bp)
+    app.config.setdefault("PHOTO_DIR", str(Path(app.instance_path) / "photos"))
+    catalogue.register_photo_source(catalogue_photo_source)
     extensions.register_item_panel(app, item_panel)
     add_settings_link(app, "listing.settings", _l("City catalogue"),
                       _l("List the shop's stock in the city's online catalogue, item by item if you like."), order=70)

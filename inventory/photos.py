@@ -1,4 +1,10 @@
-"""Item photos: taken with the tablet camera, resized on the hub and stored in the instance folder."""
+"""Item photos: taken with the tablet camera, resized on the hub and stored in the instance folder.
+
+Only the photos staff attach to an item (``item_photos``, :mod:`inventory.gallery`) live here. Report files of
+erasure records and certificates (``goods.files``, ``{instance}/reports/``), signatures and anything about a
+person are kept elsewhere and never pass through this module — so the city catalogue, which gets an item's
+first photo through :func:`catalogue_photo`, can never be sent one of them.
+"""
 
 import io
 import uuid
@@ -76,6 +82,42 @@ def ensure_small(instance_path, name):
         with Image.open(folder / name) as image:
             _save_small(image.convert("RGB"), folder / small)
     return small
+
+
+#: The city catalogue's derivative (issue 14 §2): at most this many px on its long side, JPEG, at most this many
+#: bytes (the registry takes up to 100 kB: ``registry.photos.MAX_BYTES``).
+CATALOGUE_SIDE_PX = 480
+CATALOGUE_MAX_BYTES = 40_000
+
+
+def catalogue_photo(folder, name):
+    """The small copy of stored photo ``name`` the hub publishes to the city catalogue: made from the stored
+    photo in ``folder`` (the instance's ``photos/``) at most :data:`CATALOGUE_SIDE_PX` px on its long side, its
+    EXIF rotation applied, as a baseline JPEG of at most :data:`CATALOGUE_MAX_BYTES` (quality lowered from 80 in
+    steps until it fits) with no metadata at all: no EXIF (GPS, camera owner), no ICC profile, no comment. The
+    same photo always gives the same bytes.
+
+    Returns:
+        dict: ``data`` (bytes), ``content_type`` (``"image/jpeg"``), ``width``, ``height`` (px); ``None`` when the
+        file is missing or cannot be read (the caller skips the photo).
+    """
+    if not name or "/" in name or ".." in name:
+        return None
+    path = Path(folder) / name
+    try:
+        with Image.open(path) as original:
+            image = ImageOps.exif_transpose(original)
+            image.thumbnail((CATALOGUE_SIDE_PX, CATALOGUE_SIDE_PX))
+            image = image.convert("RGB")
+    except (FileNotFoundError, UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return None
+    image.info.clear()  # nothing of the original's metadata travels on
+    for quality in (80, 70, 60, 50, 40, 30):
+        buffer = io.BytesIO()
+        image.save(buffer, format="JPEG", quality=quality, optimize=True, exif=b"")
+        if buffer.tell() <= CATALOGUE_MAX_BYTES:
+            break
+    return {"data": buffer.getvalue(), "content_type": "image/jpeg", "width": image.width, "height": image.height}
 
 
 def remove_photo(instance_path, name):

@@ -105,8 +105,32 @@ def m001_catalogue(db):
     )
 
 
+def m002_photos(db):
+    """One small photo per listed item, as the hub publishes it (``PUT /catalogue/photo``; :mod:`registry.photos`):
+    the bytes themselves (a row, not a file: every registry process behind a load balancer serves it), their
+    SHA-256 (``digest``: the public URL is content-addressed), type and size in pixels. Keyed like the item
+    switches, so a photo may arrive before the item's events and applies once they do."""
+    db.executescript(
+        """
+        CREATE TABLE catalogue_photos (
+            shop_id {ref} NOT NULL REFERENCES shops(id),
+            epc TEXT NOT NULL,
+            digest {ctext} NOT NULL,
+            content_type TEXT NOT NULL,
+            width INTEGER NOT NULL,
+            height INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            data {bytes} NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (epc, shop_id)
+        );
+        CREATE INDEX catalogue_photos_digest ON catalogue_photos(digest);
+        """
+    )
+
+
 #: The catalogue's migrations (their own set, ``catalogue``, applied after the registry's own).
-MIGRATIONS = [m001_catalogue]
+MIGRATIONS = [m001_catalogue, m002_photos]
 
 
 # -- deriving the catalogue from events --------------------------------------------------------------------
@@ -283,10 +307,13 @@ def publish_listing(db, shop_id, body):
 # -- reading it -------------------------------------------------------------------------------------------
 
 _SHOWN = ("c.status = 'in_stock' AND COALESCE(f.listed, s.listed) = 1")
+_PHOTO_JOIN = "LEFT JOIN catalogue_photos p ON p.epc = c.epc AND p.shop_id = c.shop_id"
 _FROM = ("FROM catalogue_items c JOIN catalogue_shops s ON s.shop_id = c.shop_id "
-         "LEFT JOIN catalogue_listing f ON f.epc = c.epc AND f.shop_id = c.shop_id")
+         f"LEFT JOIN catalogue_listing f ON f.epc = c.epc AND f.shop_id = c.shop_id {_PHOTO_JOIN}")
 _COLUMNS = ("c.id, c.epc, c.path, c.tag, c.title, c.category, c.condition, c.brand, c.model, c.price_fen, "
-            "c.currency, c.taken_in_at, c.seq, c.shop_id, s.name AS shop_name, s.district")
+            "c.currency, c.taken_in_at, c.seq, c.shop_id, s.name AS shop_name, s.district, "
+            "p.digest AS photo_digest, p.content_type AS photo_type, p.width AS photo_width, "
+            "p.height AS photo_height")
 
 
 def _like(term):
@@ -342,7 +369,9 @@ def search(db, *, q=None, category=None, condition=None, shop_id=None, district=
     Returns:
         dict: ``items`` (list of dicts: ``id``, ``epc``, ``path``, ``tag``, ``title``, ``category``,
         ``condition``, ``brand``, ``model``, ``price_fen``, ``currency``, ``taken_in_at``, ``shop_id``,
-        ``shop_name``, ``district``), ``total``, ``page``, ``per_page``, ``pages``.
+        ``shop_name``, ``district``, and the item's photo: ``photo_digest``, ``photo_type``, ``photo_width``,
+        ``photo_height``, all ``None`` without one; :func:`registry.photos.photo_path`), ``total``, ``page``,
+        ``per_page``, ``pages``.
 
     Raises:
         ValueError: ``page`` or ``per_page`` out of range (callers check with :func:`page_number` first).
@@ -409,7 +438,7 @@ def changes(db, since=0, limit=MAX_PER_PAGE, shop_id=None):
     rows = db.rows(f"SELECT {_COLUMNS}, CASE WHEN {_SHOWN} THEN 1 ELSE 0 END AS shown "
                    "FROM catalogue_items c LEFT JOIN catalogue_shops s ON s.shop_id = c.shop_id "
                    "LEFT JOIN catalogue_listing f ON f.epc = c.epc AND f.shop_id = c.shop_id "
-                   f"WHERE c.seq > ?{shop_sql} ORDER BY c.seq LIMIT ?",
+                   f"{_PHOTO_JOIN} WHERE c.seq > ?{shop_sql} ORDER BY c.seq LIMIT ?",
                    [since, *([shop_id] if shop_id is not None else []), limit])
     return rows, (rows[-1]["seq"] if rows else since)
 

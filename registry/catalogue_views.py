@@ -11,15 +11,21 @@ Hub side (the shop's bearer token, JSON; kept apart from EPCIS capture: these ar
 - ``PUT /catalogue/profile`` — the shop's public profile and its "list my stock" switch
   (:func:`registry.catalogue.publish_profile`).
 - ``PUT /catalogue/listing`` — per-item switches (:func:`registry.catalogue.publish_listing`).
+- ``PUT /catalogue/photo?epc=<item URI>`` — the item's small photo, the image itself as the body (``image/jpeg``
+  or ``image/webp``; :func:`registry.photos.check` says what is taken, anything else is a 413/415/422 problem and
+  nothing is stored); ``DELETE /catalogue/photo?epc=…`` — drop it. Both idempotent.
+
+Public: ``GET /catalogue/photos/<sha256>.jpg|webp`` — a photo, while an item shown in the catalogue holds it
+(:func:`registry.photos.served`), ``immutable`` with an ``ETag``; 404 otherwise.
 """
 
 from urllib.parse import quote
 
-from flask import Blueprint, g, jsonify, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 
 from core.money import MoneyError, parse_money
-from registry import catalogue, store, views
+from registry import catalogue, photos, store, views
 from registry.backend import get_db
 
 bp = Blueprint("catalogue", __name__)
@@ -130,6 +136,59 @@ def put_listing():
     except catalogue.ProfileRefused as exc:
         return views.problem(400, "Bad listing", str(exc))
     return jsonify({"stored": count})
+
+
+@bp.route("/catalogue/photo", methods=["PUT"])
+@views.shop_required
+def put_photo():
+    """The hub publishes an item's photo (see :func:`registry.photos.store_photo`); answers its public URL and
+    facts (``digest``, ``width``, ``height``, ``size``, ``content_type``)."""
+    try:
+        if (request.content_length or 0) > photos.MAX_BYTES:
+            raise photos.PhotoRefused(413, f"A photo is at most {photos.MAX_BYTES} bytes.")
+        facts = photos.store_photo(get_db(), g.shop["id"], request.args.get("epc"), views._body(),
+                                   request.mimetype)
+    except photos.PhotoRefused as exc:
+        return views.problem(exc.status, "Bad photo", str(exc))
+    path = photos.photo_path({"photo_digest": facts["digest"], "photo_type": facts["content_type"]})
+    return jsonify({**facts, "epc": request.args["epc"], "url": request.host_url.rstrip("/") + path})
+
+
+@bp.route("/catalogue/photo", methods=["DELETE"])
+@views.shop_required
+def delete_photo():
+    """The hub takes an item's photo back (removed, or the item no longer listed); 204 whether or not there was
+    one."""
+    try:
+        photos.remove_photo(get_db(), g.shop["id"], request.args.get("epc"))
+    except photos.PhotoRefused as exc:
+        return views.problem(exc.status, "Bad photo", str(exc))
+    return "", 204
+
+
+@bp.route("/catalogue/photos/<name>")
+def photo(name):
+    """A catalogue photo by its content (``<sha256>.jpg``): cached as immutable; 404 when no item shown in the
+    catalogue holds it (unlisted, sold, or never sent)."""
+    digest, _dot, extension = name.partition(".")
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        abort(404)
+    found = photos.served(get_db(), digest, extension)
+    if found is None:
+        abort(404)
+    data, content_type = found
+    response = current_app.response_class(data, mimetype=content_type)
+    response.set_etag(digest)
+    response.headers["Cache-Control"] = f"public, max-age={int(current_app.config.get('PHOTO_MAX_AGE', photos.MAX_AGE))}, immutable"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response.make_conditional(request)
+
+
+@bp.app_template_global()
+def catalogue_photo(row):
+    """A catalogue row's photo for an ``<img>``: ``{"src", "width", "height"}`` or ``None``."""
+    path = photos.photo_path(row)
+    return {"src": path, "width": row["photo_width"], "height": row["photo_height"]} if path else None
 
 
 PUBLIC = {"catalogue.catalogue_page", "catalogue.shop_page"}  # HTML errors; the feed keeps problem+json

@@ -19,7 +19,7 @@ from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from registry import catalogue, views
+from registry import catalogue, photos, views
 from registry.backend import get_db
 
 bp = Blueprint("feed", __name__)
@@ -93,9 +93,18 @@ def _item(row):
     return {"epc": row["epc"], "tag": row["tag"], "title": row["title"], "category": row["category"],
             "condition": row["condition"], "brand": row["brand"], "model": row["model"],
             "price_fen": row["price_fen"], "currency": row["currency"] or current_app.config["CURRENCY"],
-            "taken_in_at": row["taken_in_at"], "provenance_url": base + row["path"],
+            "taken_in_at": row["taken_in_at"], "provenance_url": base + row["path"], "image": _image(row, base),
             "shop": {"id": row["shop_id"], "name": row["shop_name"], "district": row["district"] or "",
                      "url": base + url_for("catalogue.shop_page", shop_id=row["shop_id"])}}
+
+
+def _image(row, base):
+    """The item's photo as the feed gives it (``url``, ``width``, ``height``, ``content_type``), or ``None``."""
+    path = photos.photo_path(row)
+    if path is None:
+        return None
+    return {"url": base + path, "width": row["photo_width"], "height": row["photo_height"],
+            "content_type": row["photo_type"]}
 
 
 #: The query parameters each operation takes (anything else is a 400: a misspelt filter is not ignored).
@@ -227,7 +236,7 @@ def openapi_document(server):
     shop_ref = {"type": "object", "required": ["id", "name", "district", "url"], "properties": {
         "id": {"type": "integer"}, "name": {"type": "string"}, "district": {"type": "string"},
         "url": {"type": "string", "format": "uri"}}}
-    item = {"type": "object", "required": ["epc", "title", "price_fen", "currency", "provenance_url", "shop"],
+    item = {"type": "object", "required": ["epc", "title", "price_fen", "currency", "provenance_url", "image", "shop"],
             "properties": {
                 "epc": {"type": "string", "description": "The item's URI (its EPC in the registry's events)."},
                 "tag": _nullable("string"), "title": _nullable("string"), "category": _nullable("string"),
@@ -236,7 +245,15 @@ def openapi_document(server):
                 "currency": {"type": "string", "minLength": 3, "maxLength": 3},
                 "taken_in_at": _nullable("string"),
                 "provenance_url": {"type": "string", "format": "uri"},
+                "image": {"oneOf": [{"$ref": "#/components/schemas/Image"}, {"type": "null"}],
+                          "description": "The shop's small photo of the item (null: none was published)."},
                 "shop": shop_ref}}
+    image = {"type": "object", "required": ["url", "width", "height", "content_type"], "properties": {
+        "url": {"type": "string", "format": "uri", "description": "Content-addressed: the bytes at a URL never "
+                "change (Cache-Control immutable, ETag); a new photo has a new URL."},
+        "width": {"type": "integer", "minimum": 1, "maximum": photos.MAX_SIDE_PX},
+        "height": {"type": "integer", "minimum": 1, "maximum": photos.MAX_SIDE_PX},
+        "content_type": {"type": "string", "enum": sorted(photos.TYPES)}}}
     page = {"type": "object", "required": ["items", "total", "page", "per_page", "pages"], "properties": {
         "items": {"type": "array", "items": {"$ref": "#/components/schemas/Item"}},
         "total": {"type": "integer", "minimum": 0}, "page": {"type": "integer", "minimum": 1},
@@ -261,7 +278,7 @@ def openapi_document(server):
         "servers": [{"url": server}],
         "components": {
             "securitySchemes": {"apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}},
-            "schemas": {"Item": item, "ItemPage": page, "Shop": shop, "Change": change, "Problem": problem},
+            "schemas": {"Item": item, "Image": image, "ItemPage": page, "Shop": shop, "Change": change, "Problem": problem},
         },
         "security": security,
         "paths": {

@@ -30,7 +30,7 @@ import epcis
 from core import clock, jsonld
 from core.money import format_money
 from epcis import identifiers
-from registry import provenance, store
+from registry import photos, provenance, store
 from registry.backend import get_db
 
 bp = Blueprint("registry", __name__)
@@ -278,8 +278,10 @@ def _page(path):
     item_lives = provenance.lives(records)
     current = item_lives[-1]
     about = next((life["about"] for life in reversed(item_lives) if life["about"]), {})
+    photo = photos.for_page(db, full, path)
     return render_template("registry/provenance.html", life=current, earlier=item_lives[:-1][::-1], about=about,
-                           epc=full, vehicle=provenance.vehicle(about), structured=_structured(current, about, full))
+                           epc=full, vehicle=provenance.vehicle(about), structured=_structured(current, about, full),
+                           photo=photo)
 
 
 #: the item's state from its events → ``items.status`` words of :func:`core.jsonld.product`

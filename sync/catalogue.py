@@ -14,12 +14,29 @@ for switches changed since they were last acknowledged. Both are idempotent, so 
 same message again next pass; offline for days, the newest state goes out once the registry is reachable.
 A registry without a catalogue (404/405, e.g. another EPCIS 2.0 repository) is remembered and not asked again
 until the settings change.
+
+**Photos.** Each listed item's first photo (``items.photo``: the first of the photos staff attached to the item
+itself, ``item_photos``) goes to the registry as a small copy — at most 480 px, JPEG, no EXIF or other metadata,
+made by the registered *photo source* (:func:`register_photo_source`; ``inventory`` registers
+``inventory.photos.catalogue_photo``) — with ``PUT /catalogue/photo?epc=<item URI>``, once. Nothing else is ever
+sent: not the item's other photos, not report files of erasure records or certificates (``goods.files``), not
+signatures. Whether a photo shows a person or a document cannot be told by the hub; staff attach photos of the
+goods, and the item page says the first one is published. Table ``catalogue_photos`` (``sync`` m008) keeps what
+the registry acknowledged per item; what is wanted is read from ``items`` and the switches at each pass (an item
+for sale, listed, with a photo → that photo; else none), so the durable state is the database itself: a photo
+added, changed or removed while offline for days goes out once, when the registry is reachable, and an item
+taken off the catalogue (switch off, listing off, sold, withdrawn) has its photo deleted there
+(``DELETE /catalogue/photo?epc=``). Each acknowledgement is recorded in its own transaction right after its 2xx,
+so a failure part-way keeps what was done; a photo answered with a lost response is sent again, which the
+registry takes as a no-op (same bytes). A 4xx refusal (413/415/422…) is kept with its reason in
+``refused_photo`` and not retried until the photo changes; 429/5xx/network errors stop the pass (the sender's
+backoff). At most :data:`PHOTO_BATCH` photos per pass.
 """
 
 import hashlib
 import json
 import logging
-from urllib.parse import urljoin
+from urllib.parse import quote, urljoin
 
 from core import clock
 from core.db import one, rows, transaction
@@ -35,6 +52,17 @@ PROFILE_SETTINGS = {"shop_name": "name", "shop_address": "address", "opening_hou
 #: Longest district name (characters).
 MAX_DISTRICT = 40
 LISTING_BATCH = 200
+#: Photos sent (or deleted) per pass at most; the next pass goes on (a shop listing its stock for the first time).
+PHOTO_BATCH = 50
+
+_photo_sources = []
+
+
+def register_photo_source(source):
+    """Register ``source(config, name)`` → the catalogue copy of stored photo ``name`` (a dict with ``data``
+    bytes, ``content_type``, ``width``, ``height``; ``None`` when the file is gone). The area that owns the photo
+    files registers it at start (``inventory.listing.register``); registering again replaces it."""
+    _photo_sources[:] = [source]
 
 
 def profile(db):
@@ -91,15 +119,16 @@ def pass_step(db, config, session, base, timeout):
     def request(method, url, **kwargs):
         return sender.registry_request(session, method, url, timeout, absent=(404, 405), **kwargs)
 
-    return publish(db, request, base)
+    return publish(db, request, base, config)
 
 
-def publish(db, request, base):
+def publish(db, request, base, config=None):
     """Send what changed (see the module docstring). ``request(method, url, **kwargs)`` is the sender's
     (:func:`sync.sender.registry_request` bound to its session): it raises
     :class:`sync.sender.RegistryUnavailable` when the registry is offline, which leaves everything pending.
-    Returns ``{"profile": bool, "items": n}``: what the registry acknowledged in this call."""
-    done = {"profile": False, "items": 0}
+    ``config``: the app config, for the photo source (:func:`register_photo_source`).
+    Returns ``{"profile": bool, "items": n, "photos": n}``: what the registry acknowledged in this call."""
+    done = {"profile": False, "items": 0, "photos": 0}
     body = profile(db)
     state = get_state(db)
     digest = _digest(body)
@@ -133,7 +162,130 @@ def publish(db, request, base):
                     db.execute("UPDATE catalogue_item_listing SET published_at = updated_at "
                                "WHERE item_id = ? AND updated_at = ?", (r["item_id"], r["updated_at"]))
             done["items"] = len(pending)
+            set_state(db, catalogue_published_at=clock.iso())
         else:
             set_state(db, catalogue_error=f"listing: HTTP {response.status_code}")
             log.warning("registry refused %d catalogue switches: HTTP %s", len(pending), response.status_code)
+    done["photos"] = publish_photos(db, request, base, config)
     return done
+
+
+def _wanted_sql(db):
+    """SQL (and its parameters) of each item's wanted catalogue photo against what the registry holds: rows
+    ``item_id``, ``uri``, ``wanted`` (a file name, or ``NULL``: none), ``held`` (acknowledged), ``known`` (1 when
+    a ``catalogue_photos`` row exists), ``refused_photo``. An item is wanted with its photo when it is for sale
+    (``available``), listed (its switch, else the shop's) and has a photo."""
+    shop = int(bool(get_some(db, ["catalogue_listed"])["catalogue_listed"]))
+    return ("SELECT i.id AS item_id, i.uri, CASE WHEN i.status = 'available' AND COALESCE(l.listed, ?) = 1 "
+            "AND i.photo IS NOT NULL AND i.photo != '' THEN i.photo END AS wanted, p.photo AS held, "
+            "p.item_id IS NOT NULL AS known, p.refused_photo FROM items i "
+            "LEFT JOIN catalogue_item_listing l ON l.item_id = i.id "
+            "LEFT JOIN catalogue_photos p ON p.item_id = i.id"), (shop,)
+
+
+def _pending_photos_sql(db):
+    inner, params = _wanted_sql(db)
+    return (f"SELECT * FROM ({inner}) WHERE (wanted IS NOT NULL AND wanted IS NOT held "
+            "AND wanted IS NOT refused_photo) OR (wanted IS NULL AND held IS NOT NULL)"), params
+
+
+def publish_photos(db, request, base, config):
+    """Send each pending photo change (see the module docstring), at most :data:`PHOTO_BATCH`; ``request`` as
+    :func:`publish`. Returns how many the registry acknowledged. Raises
+    :class:`sync.sender.RegistryUnavailable` as ``request`` does (what was acknowledged before stays recorded).
+    """
+    sql, params = _pending_photos_sql(db)
+    pending = rows(db, f"{sql} ORDER BY item_id LIMIT ?", (*params, PHOTO_BATCH))
+    acknowledged = 0
+    for row in pending:
+        url = urljoin(base, "catalogue/photo?epc=" + quote(row["uri"], safe=""))
+        if row["wanted"] is None:
+            response = request("DELETE", url)
+            if response.status_code in (404, 405):
+                return _no_photos(db, acknowledged)
+            if not 200 <= response.status_code < 300:  # refused (4xx): nothing to keep asking it to remove
+                log.warning("registry refused an item photo's removal: HTTP %s", response.status_code)
+            _record(db, row["item_id"], photo=None, digest=None, width=None, height=None, size=None)
+            acknowledged += 1
+            continue
+        copy = _photo_sources[0](config, row["wanted"]) if _photo_sources else None
+        if copy is None:
+            _refuse(db, row["item_id"], row["wanted"], "the photo file is missing on the hub")
+            continue
+        response = request("PUT", url, data=copy["data"], headers={"Content-Type": copy["content_type"]})
+        if response.status_code in (404, 405):
+            return _no_photos(db, acknowledged)
+        if 200 <= response.status_code < 300:
+            _record(db, row["item_id"], photo=row["wanted"], digest=hashlib.sha256(copy["data"]).hexdigest(),
+                    width=copy["width"], height=copy["height"], size=len(copy["data"]))
+            acknowledged += 1
+        else:
+            reason = _reason(response)
+            _refuse(db, row["item_id"], row["wanted"], reason)
+            log.warning("registry refused an item photo: HTTP %s", response.status_code)
+    if acknowledged:
+        set_state(db, catalogue_published_at=clock.iso(), catalogue_photo_error=None)
+    return acknowledged
+
+
+def _no_photos(db, acknowledged):
+    set_state(db, catalogue_photo_error="the registry does not take photos (HTTP 404/405)")
+    return acknowledged
+
+
+def _reason(response):
+    """The registry's reason (problem ``detail``), short, else the status."""
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        detail = None
+    return f"HTTP {response.status_code}: {str(detail)[:200]}" if detail else f"HTTP {response.status_code}"
+
+
+def _record(db, item_id, *, photo, digest, width, height, size):
+    with transaction(db):
+        db.execute("INSERT INTO catalogue_photos (item_id, photo, digest, width, height, bytes, published_at) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(item_id) DO UPDATE SET photo = excluded.photo, "
+                   "digest = excluded.digest, width = excluded.width, height = excluded.height, "
+                   "bytes = excluded.bytes, published_at = excluded.published_at, refused_photo = NULL, "
+                   "refused_reason = NULL, refused_at = NULL", (item_id, photo, digest, width, height, size, clock.iso()))
+
+
+def _refuse(db, item_id, photo, reason):
+    with transaction(db):
+        db.execute("INSERT INTO catalogue_photos (item_id, refused_photo, refused_reason, refused_at) "
+                   "VALUES (?, ?, ?, ?) ON CONFLICT(item_id) DO UPDATE SET refused_photo = excluded.refused_photo, "
+                   "refused_reason = excluded.refused_reason, refused_at = excluded.refused_at",
+                   (item_id, photo, reason, clock.iso()))
+
+
+def publication(db):
+    """What the sync page shows of the city catalogue.
+
+    Returns:
+        dict: ``active`` (the shop lists its stock, or ever published, or an item's switch lists it),
+        ``listed`` (the shop's switch), ``items_listed`` (items for sale meant to be listed), ``photos_published``
+        (of those, photos the registry holds as they are now), ``photos_pending`` (photo changes waiting,
+        removals included), ``photos_refused`` (refused, with ``refused``: up to 20 dicts ``tag``, ``title``,
+        ``reason``), ``published_at`` (last acknowledgement, ISO) and ``error`` (last problem, or ``None``).
+    """
+    state = get_state(db)
+    shop = bool(get_some(db, ["catalogue_listed"])["catalogue_listed"])
+    active = shop or bool(state.get("catalogue_profile_hash")) or bool(
+        one(db, "SELECT 1 AS x FROM catalogue_item_listing WHERE listed = 1"))
+    inner, params = _wanted_sql(db)
+    counts = one(db, f"SELECT (SELECT count(*) FROM items i LEFT JOIN catalogue_item_listing l ON l.item_id = i.id "
+                     "WHERE i.status = 'available' AND COALESCE(l.listed, ?) = 1) AS items, "
+                     f"(SELECT count(*) FROM ({inner}) WHERE wanted IS NOT NULL AND wanted = held) AS published, "
+                     f"(SELECT count(*) FROM ({inner}) WHERE wanted IS NOT NULL AND wanted IS refused_photo) AS refused",
+                 (int(shop), *params, *params))
+    pending_sql, pending_params = _pending_photos_sql(db)
+    pending = one(db, f"SELECT count(*) AS n FROM ({pending_sql})", pending_params)["n"]
+    refused = rows(db, f"SELECT i.tag, i.title, p.refused_reason AS reason FROM ({inner}) w "
+                       "JOIN items i ON i.id = w.item_id JOIN catalogue_photos p ON p.item_id = w.item_id "
+                       "WHERE w.wanted IS NOT NULL AND w.wanted IS w.refused_photo ORDER BY p.refused_at DESC LIMIT 20",
+                   params)
+    return {"active": active, "listed": shop, "items_listed": counts["items"], "photos_published": counts["published"],
+            "photos_pending": pending, "photos_refused": counts["refused"], "refused": refused,
+            "published_at": state.get("catalogue_published_at"),
+            "error": state.get("catalogue_error") or state.get("catalogue_photo_error")}

@@ -191,3 +191,29 @@ def m007_online_reservations(db):
         CREATE INDEX online_reservations_unsent ON online_reservations(answer_sent, id);
         """
     )
+
+
+@migrations()
+def m008_catalogue_photos(db):
+    """What the registry holds of each item's catalogue photo (issue 14 §2; ``sync.catalogue``): ``photo`` the
+    file name (``items.photo``) whose small copy the registry acknowledged (``NULL``: it holds none, a removal
+    was acknowledged), with the copy's SHA-256, size in px and bytes and when; ``refused_photo`` a photo the
+    registry (or the hub: file missing) would not take, with the reason, not sent again until the photo
+    changes. No row: never sent. What is *wanted* is read from ``items`` and the listing switches at each
+    pass, so a photo added, changed or removed offline goes out once the registry is reachable."""
+    db.executescript(
+        """
+        CREATE TABLE catalogue_photos (
+            item_id INTEGER PRIMARY KEY REFERENCES items(id),
+            photo TEXT,
+            digest TEXT,
+            width INTEGER,
+            height INTEGER,
+            bytes INTEGER,
+            published_at TEXT,
+            refused_photo TEXT,
+            refused_reason TEXT,
+            refused_at TEXT
+        );
+        """
+    )

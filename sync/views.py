@@ -56,10 +56,11 @@ def journal_line(sale_id):
 @bp.route("/sync")
 @staff_only
 def status():
-    """The sync status page: state, pending, oldest pending age, last success, rejected events, and the
-    events set aside because the hub could not read them (quarantined)."""
+    """The sync status page: state, pending, oldest pending age, last success, what is published to the city
+    catalogue (:func:`sync.catalogue.publication`), rejected events, and the events set aside because the hub
+    could not read them (quarantined)."""
     return render("sync/status.html", summary=sync_summary(), rejected=state.rejected_events(get_db()),
-                  quarantined=state.quarantined_events(get_db()),
+                  quarantined=state.quarantined_events(get_db()), catalogue=catalogue.publication(get_db()),
                   registry_url=state.registry_url(get_db(), current_app.config),
                   settings_url=_settings_url())
 

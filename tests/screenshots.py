@@ -532,13 +532,80 @@ def audit_screens(browser, base, out, lang, pins):
         context.close()
 
 
+def demo_photo(index, size=(1200, 900)):
+    """A made-up product photo (JPEG bytes): a tinted backdrop with a rounded object, different per ``index``."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    palette = [((236, 226, 208), (150, 96, 48)), ((214, 228, 236), (40, 90, 140)), ((230, 236, 214), (90, 130, 50)),
+               ((240, 220, 220), (170, 50, 60)), ((226, 222, 240), (90, 70, 150)), ((238, 232, 214), (60, 60, 60))]
+    back, thing = palette[index % len(palette)]
+    image = Image.new("RGB", size, back)
+    draw = ImageDraw.Draw(image)
+    w, h = size
+    draw.rectangle((0, int(h * .72), w, h), fill=tuple(max(0, c - 30) for c in back))  # a table top
+    draw.rounded_rectangle((int(w * .28), int(h * .2), int(w * .72), int(h * .8)), radius=int(w * .06), fill=thing)
+    draw.ellipse((int(w * .4), int(h * .32), int(w * .6), int(h * .5)), fill=tuple(min(255, c + 70) for c in thing))
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=88)
+    return buffer.getvalue()
+
+
+def catalogue_setup(demo, folder):
+    """A registry on loopback holding the demo shop's catalogue: listing on, a photo on each item for sale but
+    one, a few sync passes. Returns ``(registry, demo item rows with a photo)``; stop the registry after."""
+    from core.db import connect, transaction
+    from core.settings import set_setting
+    from inventory import gallery
+    from sync import catalogue, sender
+    from tests.sync_support import Registry
+
+    registry = Registry(Path(folder) / "registry", shops={"screens-token": "旧物小铺"}).start()
+    db = connect(demo.app.config["DATABASE"])
+    try:
+        catalogue.save_shop_choice(db, True, "徐汇区")
+        with transaction(db):
+            set_setting(db, "registry_url", registry.url)  # the sync page shows the registry as set
+        items = db.execute("SELECT id, tag, title FROM items WHERE status = 'available' ORDER BY id DESC").fetchall()
+        with_photo = [item for index, item in enumerate(items) if index != 2]  # one card without a photo
+        for index, item in enumerate(with_photo):
+            gallery.add_photo(db, demo.app.instance_path, item["id"], demo_photo(index))
+        config = {**demo.app.config, "REGISTRY_URL": registry.url, "REGISTRY_TOKEN": "screens-token"}
+        for _ in range(3):
+            sender.sync_once(db, config, force=True)
+    finally:
+        db.close()
+    return registry, with_photo
+
+
+def catalogue_screens(browser, demo, registry, out, lang, items):
+    """The city catalogue with photos at the registry and the hub's sync page, on a phone."""
+    context = browser.new_context(viewport={"width": PHONE[0], "height": PHONE[1]}, device_scale_factor=1, locale=lang,
+                                  is_mobile=True, has_touch=True, extra_http_headers={"Accept-Language": lang})
+    page = context.new_page()
+    code = "zh_CN" if lang == "zh-CN" else "en"
+    page.goto(f"{registry.url}/catalogue?lang={code}")
+    page.wait_for_load_state("networkidle")
+    shoot(page, out, "phone-catalogue", full=False)
+    shoot(page, out, "phone-catalogue-full")
+    page.goto(f"{registry.url}/i/{items[0]['tag']}?lang={code}")
+    page.wait_for_load_state("networkidle")
+    shoot(page, out, "phone-catalogue-item")
+    login(page, demo.url, "Owner", demo.pins["owner"])
+    page.goto(f"{demo.url}/sync")
+    shoot(page, out, "phone-sync")
+    context.close()
+
+
 def main(argv=None):
     """Take the screenshots."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", nargs="?", default="/tmp/shots")
     parser.add_argument("--lang", default="zh-CN", choices=["zh-CN", "en", "both"])
     parser.add_argument("--only", default="", help="comma-separated screens: setup,login,intake,items,item,"
-                        "consignors,till,tags,staff,error,public,tablet,item_edit,buying,tradein,goods,vehicle,settings,audit,privacy")
+                        "consignors,till,tags,staff,error,public,tablet,item_edit,buying,tradein,goods,vehicle,settings,audit,privacy,"
+                        "catalogue")
     args = parser.parse_args(argv)
     reason = chromium_missing_reason()
     if reason:
@@ -552,12 +619,15 @@ def main(argv=None):
         demo = demo_server(folder)
         empty = start_live_server(Path(folder) / "empty", seed=False)
         browser = launch_chromium(playwright)
+        registry = photo_items = None
         try:
             from core.db import connect
 
             db = connect(demo.app.config["DATABASE"])
             rows = db.execute("SELECT id, tag, status FROM items ORDER BY id").fetchall()
             db.close()
+            if not only or "catalogue" in only:
+                registry, photo_items = catalogue_setup(demo, folder)
             for lang in langs:
                 out = Path(args.out) / lang
                 out.mkdir(parents=True, exist_ok=True)
@@ -580,8 +650,10 @@ def main(argv=None):
                     audit_screens(browser, demo.url, out, lang, demo.pins)
                 if not only or "privacy" in only:
                     privacy_screens(browser, demo.url, out, lang, demo.pins)
+                if registry is not None:
+                    catalogue_screens(browser, demo, registry, out, lang, photo_items)
                 if only and only <= {"tablet", "item_edit", "buying", "tradein", "goods", "vehicle", "settings", "audit",
-                                     "privacy"}:
+                                     "privacy", "catalogue"}:
                     continue
                 for size_name, size in SIZES.items():
                     screens(browser, demo.url, empty.url, out, size_name, size, lang, demo.pins, only)
@@ -599,6 +671,8 @@ def main(argv=None):
                     shoot(page, out, "phone-error")
                     context.close()
         finally:
+            if registry is not None:
+                registry.stop()
             browser.close()
             demo.stop()
             empty.stop()

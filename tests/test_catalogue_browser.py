@@ -1,6 +1,7 @@
 """The city catalogue in Chromium on a phone (390×844), both languages: search → an item's page → the shop's page,
 nothing wider than the screen. Screenshots go to ``$SCREENSHOT_DIR`` when set (docs/screenshots has a set)."""
 
+import io
 import json
 import os
 import threading
@@ -8,10 +9,11 @@ from pathlib import Path
 
 import pytest
 import waitress
+from PIL import Image
 
 from registry import create_registry_app
 from tests.sync_support import TOKEN
-from tests.test_registry_catalogue import STOCK, intake, profile
+from tests.test_registry_catalogue import BASE, STOCK, intake, profile
 
 PHONE = (390, 844)
 
@@ -25,6 +27,10 @@ def live_registry(tmp_path):
     capture(client, STOCK + [intake("A17-0006-2", "旧书 鲁迅全集 1981 年版", price=36000,
                                     time="2026-11-26T02:00:00.000Z")])
     profile(client, map_url="")
+    photo = io.BytesIO()
+    Image.new("RGB", (480, 360), (150, 96, 48)).save(photo, format="JPEG")
+    assert client.put("/catalogue/photo", query_string={"epc": BASE + "A17-0006-2"}, data=photo.getvalue(),
+                      headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "image/jpeg"}).status_code == 200
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=2)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -55,11 +61,16 @@ def test_search_an_item_and_its_shop_on_a_phone(browser, new_page, live_registry
     titles = page.locator("ul.items h2").all_inner_texts()
     assert titles == ["旧书 鲁迅全集 1981 年版", "旧书包", "旧书 红楼梦 上册"]
     assert page.locator("#count").inner_text() == ("3 件在售" if lang == "zh_CN" else "3 items for sale")
+    photo = page.locator("ul.items li img")  # the one item with a photo: decoded, drawn as a 6rem thumbnail
+    assert photo.count() == 1 and photo.get_attribute("alt") == "旧书 鲁迅全集 1981 年版"
+    assert photo.evaluate("img => img.complete && img.naturalWidth") == 480
+    assert photo.evaluate("img => Math.round(img.getBoundingClientRect().width)") == 96
     assert _fits(page)
     _shoot(page, f"catalogue-phone-{lang}")
     page.locator("ul.items h2 a", has_text="鲁迅全集").click()
     page.wait_for_url(lambda url: url.endswith("/i/A17-0006-2"))
     assert page.locator("#status").inner_text() == ("在售" if lang == "zh_CN" else "In stock")
+    assert page.locator("#photo").evaluate("img => img.complete && img.naturalHeight") == 360
     assert _fits(page)
     _shoot(page, f"catalogue-item-phone-{lang}")
     page.go_back()

@@ -2,6 +2,7 @@
 since a cursor, API keys (unknown, forged, revoked → 401) with per-key rate limits — and schemathesis against the
 OpenAPI 3.1 document a real registry serves on loopback (no 5xx, every response as documented)."""
 
+import io
 import json
 import threading
 
@@ -10,6 +11,7 @@ import requests
 import schemathesis
 import waitress
 from hypothesis import HealthCheck, settings
+from PIL import Image
 
 from registry import catalogue
 from registry.backend import get_db
@@ -135,6 +137,10 @@ def live_schema(registry):
     profile(client)
     client.put("/catalogue/profile", data=json.dumps({"name": "二手书店 Book Corner", "listed": True}),
                headers={"Authorization": "Bearer other-shop", "Content-Type": "application/json"})
+    photo = io.BytesIO()  # one item with a photo, so responses carry an Image as well as null
+    Image.new("RGB", (320, 240), (90, 60, 30)).save(photo, format="JPEG")
+    assert client.put("/catalogue/photo", query_string={"epc": STOCK[0]["epcList"][0]}, data=photo.getvalue(),
+                      headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "image/jpeg"}).status_code == 200
     # real waitress on loopback, as `registry serve` runs it: a fixed pool of threads, each keeping its connection
     server = waitress.create_server(registry, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
