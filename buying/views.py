@@ -124,6 +124,15 @@ def _buy(db, form, extras, checked):
         error = DomainError(_l("Check the fields marked below; nothing was saved."))
         error.row = refused[0]
         raise error
+    first = {}
+    for index in sorted(checked):  # the same phone or car typed on two rows (intake would refuse the second)
+        for claim in dict.fromkeys(c for extra in extras[index] for c in extra.claims()):
+            if claim in first:
+                error = DomainError(_l("Item %(n)d has the same IMEI or VIN as item %(m)d: one device cannot be "
+                                       "bought twice.", n=index + 1, m=first[claim] + 1))
+                error.row = index
+                raise error
+            first[claim] = index
     positions = [line.pop("row") for line in lines]
 
     def after_insert(db_, index, item):  # inside the buy-in's transaction: a refusal rolls all of it back

@@ -67,6 +67,12 @@ class DeviceFields:
             return False
         return True
 
+    def claims(self):
+        """The validated IMEIs (no other item in stock may carry one; a serial is unique per maker only)."""
+        if self.kind != "electronics" or self.device is None:
+            return []
+        return [(kind, value) for kind, value in self.device["identifiers"] if kind == "imei"]
+
     def html(self):
         if self.kind != "electronics":
             return Markup("")
@@ -114,6 +120,12 @@ class VehicleFields:
             apply_domain_error(self.form, exc)
             return False
         return ok
+
+    def claims(self):
+        """The validated VIN (one car cannot be in stock twice)."""
+        if self.kind != "vehicle" or self.vehicle is None:
+            return []
+        return [("vin", self.vehicle["vin"])]
 
     def html(self):
         if self.kind != "vehicle":

@@ -28,7 +28,10 @@ def register_intake_fields(app, extension):
             before the names and ids of the extension's inputs, e.g. ``"row2-"`` when one form takes in several
             items, ``""`` on the intake form) returning an object with
             ``validate()`` → bool (messages kept for the page), ``html()`` → ``Markup`` (the fields, empty when
-            the category needs none) and ``save(db, item)`` (called inside the intake's transaction, after the
+            the category needs none), ``claims()`` → the ``(kind, value)`` identifiers that, once validated, no
+            other item in stock may carry (``goods``: IMEI, VIN; ``[]`` for none), so that a form taking in
+            several items at once can refuse the same one typed on two rows before anything is written, and
+            ``save(db, item)`` (called inside the intake's transaction, after the
             item row is written; may raise ``DomainError``, which rolls the whole intake back; may return a dict
             of descriptive, non-personal facts added to the commissioning event's ``ilmd``, or ``None``).
     """
