@@ -5,7 +5,9 @@ One buy-in, one transaction (``core.db.transaction``; a crash leaves all of it o
 1. the seller (:mod:`buying.sellers`: found again by the keyed hash of their document, or created; name,
    number and phone encrypted);
 2. each item taken in as shop stock through :func:`inventory.items.intake` with ``consignor_id=None`` (its
-   history row and its EPCIS commissioning event), then its cost in ``buy_in_lines`` and an EPCIS
+   history row and its EPCIS commissioning event; with the caller's ``after_insert``, the regulated-goods
+   fields of its category — a phone's IMEI and storage, which the till's erasure gate and the stolen-goods
+   check then use as for a consigned one), then its cost in ``buy_in_lines`` and an EPCIS
    ``receiving`` event with the shop as the new owner (:func:`sync.outbox.record_buy_in`; no personal data);
 3. the payment: cash from the drawer of the open shift (a ``cash_movements`` row of kind ``buy_in``,
    :func:`pos.drawer.record_cash_movement`; refused with no open shift or more than the drawer should hold,
@@ -118,7 +120,7 @@ def clean_payment(method, reference):
 
 
 def create_buy_in(db, config, vault, *, seller, lines, method, reference="", idempotency_key, staff_id=None,
-                  moment=None, consent=True, notice_version=None, signature_png=None):
+                  moment=None, consent=True, notice_version=None, signature_png=None, after_insert=None):
     """Buy items from a seller; return the buy-in (:func:`get_buy_in`) with ``warnings``.
 
     Args:
@@ -133,6 +135,11 @@ def create_buy_in(db, config, vault, *, seller, lines, method, reference="", ide
             notice_version: the version the form showed (:func:`core.notices.check_version`, ``None``: the one
             in force); signature_png: their signature under it (PNG bytes) or ``None``. The acknowledgement is
             stored in the buy-in's transaction (:func:`core.notices.record_ack`, kept after any purge).
+        after_insert: optional ``after_insert(db, index, item)`` for line ``index`` (of ``lines``), run inside the
+            buy-in's transaction once that item's row is written, as :func:`inventory.items.intake`'s
+            ``after_insert``: the regulated-goods fields of its category (``inventory.extensions``: a phone's
+            IMEI and storage, a car's VIN…). It may return non-personal facts for the commissioning event's
+            ``ilmd``; if it raises, nothing of the buy-in is written.
 
     Returns:
         dict: :func:`get_buy_in`, plus ``warnings``: ``[(line index, valuation)]`` for lines whose cost is
@@ -141,8 +148,8 @@ def create_buy_in(db, config, vault, *, seller, lines, method, reference="", ide
     Raises:
         DomainError: no consent (field ``consent``), a notice newer than the one shown, bad seller, line or
             payment (on its field; ``row`` for a line), a seller under 18, no
-            open shift for cash, or more cash than the drawer should hold (field ``method``). Nothing is
-            written then.
+            open shift for cash, more cash than the drawer should hold (field ``method``), or a refusal of
+            ``after_insert`` (``row`` set to its line). Nothing is written then.
     """
     moment = moment or clock.now()
     key = (idempotency_key or "").strip()
@@ -188,10 +195,15 @@ def create_buy_in(db, config, vault, *, seller, lines, method, reference="", ide
             (voucher_no, clock.iso(moment), staff_id, seller_id, total, method, reference, movement_id, key,
              vault.encrypt(guardian.get("name")), guardian.get("id_type"), vault.encrypt(guardian.get("id_number"))),
         ).lastrowid
-        for line, judgement in zip(clean, judged):
-            item = inventory_items.intake(db, config, title=line["title"], category=line["category"],
-                                          condition=line["condition"], price_fen=line["price_fen"], consignor_id=None,
-                                          brand=line["brand"], staff_id=staff_id, moment=moment)
+        for index, (line, judgement) in enumerate(zip(clean, judged)):
+            hook = (lambda db_, item, index=index: after_insert(db_, index, item)) if after_insert else None
+            try:
+                item = inventory_items.intake(db, config, title=line["title"], category=line["category"],
+                                              condition=line["condition"], price_fen=line["price_fen"],
+                                              consignor_id=None, brand=line["brand"], staff_id=staff_id,
+                                              moment=moment, after_insert=hook)
+            except DomainError as exc:
+                raise _line_error(exc, index) from None
             db.execute("INSERT INTO buy_in_lines (buy_in_id, item_id, cost_fen, suggested_fen) VALUES (?, ?, ?, ?)",
                        (buy_in_id, item["id"], line["cost_fen"], judgement["suggested_fen"]))
             outbox.record_buy_in(db, item, moment=moment)

@@ -5,10 +5,14 @@
   condition, value and asking price > 0, no personal data in the title) and put in the till's cart as a
   trade-in line (:mod:`pos.trade_ins`): title, category and value in clear, the seller and item details
   sealed with the vault (Fernet) in the line's payload. Nothing is bought yet; the line can be removed.
+* **Regulated kinds** (a phone, a car): the item's intake extensions (:mod:`inventory.extensions`, ``goods``:
+  IMEI / serial and storage, VIN…) are shown under the item with the prefix :data:`ITEM_PREFIX` and checked by
+  the form as at intake; what was typed in them is sealed with the line and, when the sale completes, checked
+  again (another till may have taken the same phone in meanwhile) and saved with the item.
 * **Completing the sale** (:func:`complete`, registered with ``pos.trade_ins.register``, run inside
   :func:`pos.sales.complete_sale`'s transaction): one buy-in per seller (``method`` = ``trade_in``, the
   sale's id; the buy-in's total is the trade-in value), each old item taken in as shop stock with its cost
-  (``inventory.items.intake``, ``buy_in_lines``), its EPCIS ``receiving`` event with the shop as the new owner
+  (``inventory.items.intake``, ``buy_in_lines``) and its regulated-goods fields, its EPCIS ``receiving`` event with the shop as the new owner
   (:func:`sync.outbox.record_buy_in`), and a numbered **trade-in certificate** naming that event. ``pos`` writes
   the sale, the ``trade_in`` tender and any drawer payout in the same transaction.
 * **The certificate** (``TI000001``): anyone with its QR (``/t/<no>?k=<token>``, a keyed token as on
@@ -23,6 +27,7 @@ import json
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import MultiDict
 
 from buying import sellers
 from buying.buyins import clean_lines, voucher_code
@@ -30,9 +35,13 @@ from core import clock, notices
 from core.db import one, rows
 from core.errors import DomainError, NotFound
 from core.settings import get_setting, resolver_base
+from inventory import extensions
 from inventory import items as inventory_items
 from pos import trade_ins
 from sync import outbox
+
+#: The input-name prefix of the trade-in item's regulated-goods fields (``item-device-imei``).
+ITEM_PREFIX = "item-"
 
 
 def certificate_code(cert_no):
@@ -66,8 +75,22 @@ def certificate_url(db, config, cert_no):
     return f"{resolver_base(db, config)}/t/{cert_no}?k={certificate_token(config['SECRET_KEY'], cert_no)}"
 
 
+def item_extras(db, category, formdata):
+    """The trade-in item's intake extensions (:func:`inventory.extensions.bind_intake`, prefix
+    :data:`ITEM_PREFIX`) for ``category`` (none for a category not in the list); ``formdata``: the POSTed
+    form, the sealed fields (a ``MultiDict``) or ``None`` for empty fields."""
+    category = category if category in get_setting(db, "categories") else None
+    return extensions.bind_intake(current_app, db, category, formdata, prefix=ITEM_PREFIX)
+
+
+def extra_fields(formdata):
+    """What was typed in the item's regulated-goods fields: ``[(name, value)]`` of the inputs named with
+    :data:`ITEM_PREFIX`, to seal with the line (:func:`add_to_cart`)."""
+    return [(name, value) for name, values in formdata.lists() if name.startswith(ITEM_PREFIX) for value in values]
+
+
 def add_to_cart(db, vault, cart_id, *, seller, line, moment=None, consent=True, notice_version=None,
-                signature_png=None):
+                signature_png=None, extra_fields=()):
     """Check a trade-in and add it to the till's cart; return the cart line's id.
 
     Args:
@@ -79,6 +102,9 @@ def add_to_cart(db, vault, cart_id, *, seller, line, moment=None, consent=True, 
         consent, notice_version, signature_png: the seller was read the seller notice and accepted it (PIPL
             Art. 17), as for a buy-in (:func:`buying.buyins.create_buy_in`); sealed with the line, the
             acknowledgement is stored when the sale completes (:func:`complete`), once the seller has a row.
+        extra_fields: the item's regulated-goods fields as typed (:func:`extra_fields` of the post, which the
+            form has checked with :func:`item_extras`), sealed with the line; :func:`complete` checks and saves
+            them with the item.
 
     Raises:
         DomainError: no consent (field ``consent``), a notice newer than the one shown, a bad seller field
@@ -95,7 +121,8 @@ def add_to_cart(db, vault, cart_id, *, seller, line, moment=None, consent=True, 
     sealed = vault.encrypt(json.dumps({"seller": {k: person[k] for k in ("name", "id_type", "id_number", "phone",
                                                                            "adult_confirmed")},
                                        "line": clean, "notice": {"version": version, "signature": base64.b64encode(
-                                           signature_png).decode() if signature_png else None}},
+                                           signature_png).decode() if signature_png else None},
+                                       "extra": [[name, value] for name, value in extra_fields]},
                                       ensure_ascii=False))
     return trade_ins.add(db, cart_id, title=clean["title"], category=clean["category"], value_fen=clean["cost_fen"],
                          payload=sealed)
@@ -103,7 +130,8 @@ def add_to_cart(db, vault, cart_id, *, seller, line, moment=None, consent=True, 
 
 def _unseal(vault, line):
     data = json.loads(vault.decrypt(line["payload"]))
-    return data["seller"], data["line"], data.get("notice")
+    # "extra": the regulated-goods fields as typed (a line sealed before they were asked for has none)
+    return data["seller"], dict(data["line"], extra=data.get("extra") or []), data.get("notice")
 
 
 def complete(db, config, *, sale, lines, staff_id, moment):
@@ -142,9 +170,18 @@ def complete(db, config, *, sale, lines, staff_id, moment):
              f"trade-in:{sale['id']}:{index}", sale["id"]),
         ).lastrowid
         for item in items:
-            taken = inventory_items.intake(db, config, title=item["title"], category=item["category"],
-                                           condition=item["condition"], price_fen=item["price_fen"],
-                                           consignor_id=None, brand=item["brand"], staff_id=staff_id, moment=moment)
+            # checked again now (another till may have taken the same phone in since) and saved with the item;
+            # the form asked for them (buying.views.trade_in), as the intake form does: without any, none
+            extras = item_extras(db, item["category"], MultiDict([tuple(pair) for pair in item["extra"]])) \
+                if item["extra"] else []
+            if not all([extra.validate() for extra in extras]):
+                raise DomainError(_l("The trade-in “%(title)s” can no longer be taken in as typed (is its IMEI or "
+                                     "VIN now on an item in stock?): remove it from the sale and add it again.",
+                                     title=item["title"]), field="tender")
+            taken = inventory_items.intake(
+                db, config, title=item["title"], category=item["category"], condition=item["condition"],
+                price_fen=item["price_fen"], consignor_id=None, brand=item["brand"], staff_id=staff_id, moment=moment,
+                after_insert=(lambda db_, row, extras=extras: extensions.save_intake(extras, db_, row)))
             db.execute("INSERT INTO buy_in_lines (buy_in_id, item_id, cost_fen, suggested_fen) VALUES (?, ?, ?, NULL)",
                        (buy_in_id, taken["id"], item["cost_fen"]))
             cert_no += 1

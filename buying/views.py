@@ -3,6 +3,12 @@ print), the list of buy-ins, the owner's margin report (page and CSV) and buying
 
 Routes stay thin: they read the Flask-WTF forms, call :mod:`buying.buyins` / :mod:`buying.valuation` through
 :func:`core.forms.submit` and render. Nothing here logs or shows a seller in clear.
+
+Regulated kinds apply to bought items too (issue 13 §1): each item row of the buy-in form, and the till's
+trade-in item, shows the intake extensions of its category (:mod:`inventory.extensions`, registered by
+``goods``: a phone's IMEI / serial and storage, a car's VIN and disclosures), with the row's own input prefix
+(``row2-device-imei``; the trade-in's ``item-device-imei``). They are validated as on the intake form and saved
+in the buy-in's transaction; the rules are goods', never repeated here.
 """
 
 import io
@@ -11,6 +17,7 @@ import uuid
 from flask import Blueprint, abort, current_app, flash, g, redirect, request, send_file, url_for
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
+from markupsafe import Markup
 
 from buying import buyins, tradein, valuation
 from buying.forms import BuyInForm, BuyingSettingsForm, TradeInForm
@@ -24,6 +31,7 @@ from core.i18n import current_locale, in_language
 from core.money import MoneyError, format_money, parse_money, parse_percent_bps
 from core.settings import get_setting
 from core.web import add_nav, add_settings_link, owner_only, public, render, staff_only
+from inventory import extensions
 from pos.views import till_cart_id
 from printing import documents as print_documents
 from printing.jobs import enqueue_safely
@@ -50,6 +58,32 @@ def money(fen):
     return format_money(fen, current_app.config["CURRENCY"], current_locale())
 
 
+def _filled(row):
+    """Whether an item row was typed in (a row left blank is skipped, whatever its category and condition)."""
+    return any(row[name].strip() for name in ("title", "brand", "price", "cost"))
+
+
+def row_prefix(index):
+    """The input-name prefix of item row ``index``'s extension fields (``row0-``: ``row0-device-imei``)."""
+    return f"row{index}-"
+
+
+def _bind_row(db, index, category, formdata):
+    """Row ``index``'s intake extensions (:func:`inventory.extensions.bind_intake`) for ``category`` as chosen
+    (none asked for a category not in the list); ``formdata``: the POSTed form or ``None`` (empty fields)."""
+    category = category if category in get_setting(db, "categories") else None
+    return extensions.bind_intake(current_app, db, category, formdata, prefix=row_prefix(index))
+
+
+def _row_extras(db, rows, formdata):
+    """``{row index: [bound intake extensions]}`` of the form's item rows (see :func:`_bind_row`)."""
+    return {index: _bind_row(db, index, row["category"], formdata) for index, row in enumerate(rows)}
+
+
+def _extras_html(extras):
+    return Markup("").join(extra.html() for extra in extras)
+
+
 def _parse_lines(rows):
     """Item rows as typed → lines for :func:`buying.buyins.create_buy_in` (money in fen). Rows left blank are
     skipped.
@@ -59,7 +93,7 @@ def _parse_lines(rows):
     """
     lines = []
     for index, row in enumerate(rows):
-        if not any(row[name].strip() for name in ("title", "brand", "price", "cost")):
+        if not _filled(row):
             continue
         line = {"title": row["title"], "category": row["category"], "condition": row["condition"],
                 "brand": row["brand"]}
@@ -75,10 +109,35 @@ def _parse_lines(rows):
     return lines
 
 
-def _buy(db, form):
+def _buy(db, form, extras, checked):
+    """Buy what the form holds; ``extras``: :func:`_row_extras`; ``checked``: ``{row index: the row's extensions
+    validated}`` for the rows typed in.
+
+    Raises:
+        DomainError: as :func:`buying.buyins.create_buy_in` (``row``: the row's index in the form); a row whose
+            regulated fields were refused (their messages are under them) before anything is written.
+    """
     rows = form.rows()
     lines = _parse_lines(rows)
+    refused = [index for index, ok in sorted(checked.items()) if not ok]
+    if refused:
+        error = DomainError(_l("Check the fields marked below; nothing was saved."))
+        error.row = refused[0]
+        raise error
+    first = {}
+    for index in sorted(checked):  # the same phone or car typed on two rows (intake would refuse the second)
+        for claim in dict.fromkeys(c for extra in extras[index] for c in extra.claims()):
+            if claim in first:
+                error = DomainError(_l("Item %(n)d has the same IMEI or VIN as item %(m)d: one device cannot be "
+                                       "bought twice.", n=index + 1, m=first[claim] + 1))
+                error.row = index
+                raise error
+            first[claim] = index
     positions = [line.pop("row") for line in lines]
+
+    def after_insert(db_, index, item):  # inside the buy-in's transaction: a refusal rolls all of it back
+        return extensions.save_intake(extras.get(positions[index], ()), db_, item)
+
     try:
         return buyins.create_buy_in(
             db, current_app.config, vault(),
@@ -88,7 +147,8 @@ def _buy(db, form):
                     "adult_confirmed": bool(form.adult_confirmed.data)},
             lines=lines, method=form.method.data, reference=form.reference.data or "",
             idempotency_key=form.key.data or "", staff_id=g.staff["id"], consent=form.consent.data == "yes",
-            notice_version=form.notice_version.data, signature_png=notices.parse_signature(form.signature.data))
+            notice_version=form.notice_version.data, signature_png=notices.parse_signature(form.signature.data),
+            after_insert=after_insert)
     except DomainError as exc:
         row = getattr(exc, "row", None)
         if row is not None and row < len(positions):
@@ -98,15 +158,20 @@ def _buy(db, form):
         raise
 
 
-def _form_page(db, form, status=200, row_errors=None, rows=None):
+def _form_page(db, form, status=200, row_errors=None, rows=None, extras=None):
     rows = rows if rows is not None else form.rows()
     if not rows:
         rows = [dict.fromkeys(LINE_FIELDS, "") for _ in range(START_ROWS)]
+    extras = dict(extras or {})
+    for index, row in enumerate(rows):  # a row added just now (or a GET) has no extension fields bound yet
+        if index not in extras:
+            extras[index] = _bind_row(db, index, row["category"], None)
     notice = notices.current_notice(db, "seller")
     form.notice_version.data = str(notice["version"])
     return render("buying/form.html", notice=notice, notice_text=notices.notice_text(notice, current_locale()),
                   form=form, typed=typed_values(form), errors=field_errors(form),
                   rows=rows, row_errors=row_errors or {}, categories=get_setting(db, "categories"),
+                  row_extras={index: _extras_html(bound) for index, bound in extras.items()},
                   conditions=get_setting(db, "conditions"), guardian=setting(db, "buying_minor_policy") == "guardian",
                   recent=buyins.recent_buy_ins(db, limit=8), status=status)
 
@@ -119,9 +184,14 @@ def new():
     if request.method == "GET":
         return _form_page(db, BuyInForm(formdata=None, data={"key": uuid.uuid4().hex}))
     form = BuyInForm()
+    rows = form.rows()
+    extras = _row_extras(db, rows, request.form)
     if form.add_row.data:
-        return _form_page(db, form, rows=form.rows() + [dict.fromkeys(LINE_FIELDS, "")])
-    outcome = submit(form, lambda: _buy(db, form), "seller_name")
+        return _form_page(db, form, rows=rows + [dict.fromkeys(LINE_FIELDS, "")], extras=extras)
+    # each typed row's regulated fields are checked (all of them, so each shows its messages) as at intake
+    checked = {index: all([extra.validate() for extra in extras[index]]) for index, row in enumerate(rows)
+               if _filled(row)}
+    outcome = submit(form, lambda: _buy(db, form, extras, checked), "seller_name")
     if outcome.ok:
         done = outcome.value
         flash(lazy_ngettext("Bought %(num)d item for %(total)s: voucher %(voucher)s.",
@@ -136,27 +206,46 @@ def new():
     row_errors = {}
     row = getattr(outcome.error, "row", None)
     if outcome.error is not None and row is not None:
-        row_errors = {row: {outcome.error.field or "title": outcome.error.message}}
+        # a line's own field, or "other" for the row as a whole (its regulated fields: their messages are there)
+        key = outcome.error.field if outcome.error.field in LINE_FIELDS else "other"
+        row_errors = {row: {key: outcome.error.message}}
         field = getattr(form, outcome.error.field or "", None)
-        if field is not None:
-            field.errors = [e for e in field.errors if e is not outcome.error.message]
+        field = form.seller_name if field is None else field  # where submit() put it
+        field.errors = [e for e in field.errors if e is not outcome.error.message]
     for name in ("title", "brand"):  # a free-text guard's message belongs beside the first row
         if getattr(form, name).errors and not row_errors:
             row_errors = {0: {name: getattr(form, name).errors[0]}}
-    return _form_page(db, form, status=outcome.status, row_errors=row_errors)
+    return _form_page(db, form, status=outcome.status, row_errors=row_errors, extras=extras)
 
 
-def _trade_in_page(db, form, status=200):
+@bp.route("/new/extra")
+@staff_only
+def row_extra():
+    """One item row's regulated-goods fields for the category just chosen (htmx, on changing a row's category):
+    ``row`` (the row's index) and ``category``. Empty for a category that needs none."""
+    db = get_db()
+    index = request.args.get("row", type=int)
+    if index is None or not 0 <= index < buyins.MAX_LINES:
+        abort(404)
+    return render("buying/_row_extra.html", index=index,
+                  extra=_extras_html(_bind_row(db, index, request.args.get("category"), None)))
+
+
+def _trade_in_page(db, form, status=200, extras=None):
     form.category.choices = [("", _l("Choose…"))] + [(c, in_language(c)) for c in get_setting(db, "categories")]
     form.condition.choices = [("", _l("Choose…"))] + [(c, c) for c in get_setting(db, "conditions")]
     notice = notices.current_notice(db, "seller")
     if not form.notice_version.data:
         form.notice_version.data = str(notice["version"])
+    if extras is None:
+        extras = tradein.item_extras(db, form.category.data, None)
     return render("buying/trade_in.html", form=form, status=status, notice=notice,
-                  notice_text=notices.notice_text(notice, current_locale()))
+                  notice_text=notices.notice_text(notice, current_locale()), extra=_extras_html(extras))
 
 
-def _add_trade_in(db, form):
+def _add_trade_in(db, form, extras_ok):
+    if not extras_ok:  # the regulated fields' own messages are under them
+        raise DomainError(_l("Check the fields marked below; nothing was saved."), field="category")
     line = {"title": form.title.data, "category": form.category.data, "condition": form.condition.data,
             "brand": form.brand.data or ""}
     for name in ("cost", "price"):
@@ -170,7 +259,7 @@ def _add_trade_in(db, form):
         seller={"name": form.seller_name.data, "id_type": form.id_type.data, "id_number": form.id_number.data,
                 "phone": form.phone.data or "", "adult_confirmed": bool(form.adult_confirmed.data)},
         consent=form.consent.data == "yes", notice_version=form.notice_version.data,
-        signature_png=notices.parse_signature(form.signature.data))
+        signature_png=notices.parse_signature(form.signature.data), extra_fields=tradein.extra_fields(request.form))
 
 
 @bp.route("/trade-in", methods=["GET", "POST"])
@@ -182,12 +271,22 @@ def trade_in():
     if request.method == "GET":
         return _trade_in_page(db, TradeInForm(formdata=None))
     form = TradeInForm()
-    outcome = submit(form, lambda: _add_trade_in(db, form), "seller_name")
+    extras = tradein.item_extras(db, form.category.data, request.form)
+    extras_ok = all([extra.validate() for extra in extras])  # each one shows its messages, as at intake
+    outcome = submit(form, lambda: _add_trade_in(db, form, extras_ok), "seller_name")
     if outcome.ok:
         flash(_l("Trade-in added: %(title)s, %(value)s off the total.", title=form.title.data.strip(),
                  value=money(parse_money(form.cost.data))), "success")
         return redirect(url_for("pos.till"))
-    return _trade_in_page(db, form, status=outcome.status)
+    return _trade_in_page(db, form, status=outcome.status, extras=extras)
+
+
+@bp.route("/trade-in/extra")
+@staff_only
+def trade_in_extra():
+    """The trade-in item's regulated-goods fields for the category just chosen (htmx, on changing it)."""
+    return render("buying/_trade_in_extra.html",
+                  extra=_extras_html(tradein.item_extras(get_db(), request.args.get("category"), None)))
 
 
 @public_bp.route("/t/<int:cert_no>")

@@ -45,9 +45,10 @@ class DeviceFields:
     """The intake form's device fields (:func:`inventory.extensions.register_intake_fields`): shown and
     required when the chosen category's kind is ``electronics``; saved in the intake's transaction."""
 
-    def __init__(self, db, category, formdata):
+    def __init__(self, db, category, formdata, prefix=""):
         self.kind = kinds.kind_of(db, category) if category else "none"
-        self.form = DeviceForm(formdata=formdata if formdata is not None else MultiDict(), prefix="device",
+        self.prefix = prefix
+        self.form = DeviceForm(formdata=formdata if formdata is not None else MultiDict(), prefix=f"{prefix}device",
                                meta={"csrf": False})
         self.db = db
         self.device = None
@@ -66,10 +67,16 @@ class DeviceFields:
             return False
         return True
 
+    def claims(self):
+        """The validated IMEIs (no other item in stock may carry one; a serial is unique per maker only)."""
+        if self.kind != "electronics" or self.device is None:
+            return []
+        return [(kind, value) for kind, value in self.device["identifiers"] if kind == "imei"]
+
     def html(self):
         if self.kind != "electronics":
             return Markup("")
-        return Markup(render_template("goods/_device_fields.html", form=self.form))
+        return Markup(render_template("goods/_device_fields.html", form=self.form, prefix=self.prefix))
 
     def save(self, db, item):
         if self.kind == "electronics":
@@ -86,9 +93,10 @@ class VehicleFields:
     chosen category's kind is ``vehicle``; saved (plate, certificate, signature encrypted) and the VIN queued
     for the stolen-goods check in the intake's transaction."""
 
-    def __init__(self, db, category, formdata):
+    def __init__(self, db, category, formdata, prefix=""):
         self.kind = kinds.kind_of(db, category) if category else "none"
-        self.form = VehicleForm(formdata=formdata if formdata is not None else MultiDict(), prefix="vehicle",
+        self.prefix = prefix
+        self.form = VehicleForm(formdata=formdata if formdata is not None else MultiDict(), prefix=f"{prefix}vehicle",
                                 meta={"csrf": False})
         self.db = db
         self.vehicle = None
@@ -113,10 +121,17 @@ class VehicleFields:
             return False
         return ok
 
+    def claims(self):
+        """The validated VIN (one car cannot be in stock twice)."""
+        if self.kind != "vehicle" or self.vehicle is None:
+            return []
+        return [("vin", self.vehicle["vin"])]
+
     def html(self):
         if self.kind != "vehicle":
             return Markup("")
-        return Markup(render_template("goods/_vehicle_fields.html", form=self.form, signed=self._signed()))
+        return Markup(render_template("goods/_vehicle_fields.html", form=self.form, signed=self._signed(),
+                                      prefix=self.prefix))
 
     def _signed(self):
         """Whether the posted signature is a readable PNG: a form refused for another field keeps it (in its

@@ -84,19 +84,8 @@ def _take_in(db, form, extras=(), extras_ok=True):
         title=form.title.data, category=form.category.data, condition=form.condition.data,
         price_fen=form.price.data, consignor_id=form.consignor.data or None, brand=form.brand.data or "",
         staff_id=g.staff["id"], do_not_discount=True if form.do_not_discount.data else None,
-        after_insert=(lambda db_, item: _save_extras(db_, item, extras)) if extras else None,
+        after_insert=(lambda db_, item: extensions.save_intake(extras, db_, item)) if extras else None,
     )
-
-
-def _save_extras(db, item, extras):
-    """Save each registered extension's fields (inside the intake's transaction); returns the non-personal
-    facts they give for the commissioning event's ``ilmd`` (see :func:`inventory.items.intake`)."""
-    ilmd = {}
-    for extra in extras:
-        facts = extra.save(db, item)
-        if isinstance(facts, dict):
-            ilmd.update(facts)
-    return ilmd
 
 
 @bp.route("/intake", methods=["GET", "POST"])

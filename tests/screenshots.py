@@ -300,6 +300,10 @@ def buying_screens(browser, base, out, lang, pins):
         page.fill("#price-0", "300")
         page.fill("#cost-0", "0")
         page.wait_for_selector("#valuation-0 .valuation-box")
+        # electronics: the row asks for the device fields (goods' intake extensions), as the intake form does
+        page.wait_for_selector("#row0-device-serial")
+        page.fill("#row0-device-serial", "WM2-0042117")
+        page.locator("label:has(> input[name='row0-device-storage'][value=no]) span").click()
         shoot(page, out, f"{size_name}-buy-in-valuation")
         page.select_option("#method", "wechat")
         page.click("#buy-submit")
@@ -321,6 +325,42 @@ def buying_screens(browser, base, out, lang, pins):
         context.close()
 
 
+BUYING_DEVICE_SIZES = {"landscape": (1280, 800), "phone": PHONE}
+
+
+def buying_device_screens(browser, base, out, lang, pins):
+    """The buy-in form with a phone's row (the device fields of the electronics category: IMEI, serial,
+    storage), then refused for a wrong IMEI check digit, at 1280×800 and 390×844."""
+    for size_name, (width, height) in BUYING_DEVICE_SIZES.items():
+        context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1,
+                                      locale=lang, extra_http_headers={"Accept-Language": lang},
+                                      is_mobile=size_name == "phone", has_touch=size_name == "phone")
+        page = context.new_page()
+        login(page, base, "Owner", pins["owner"])
+        page.goto(f"{base}/buying/new")
+        page.fill("#seller_name", "王秀英")
+        page.fill("#id_number", "11010519491231002X")
+        page.fill("#title-0", "iPhone 12 64G 蓝色")
+        page.select_option("#category-0", "电子产品 Electronics")
+        page.select_option("#condition-0", index=2)
+        page.fill("#brand-0", "Apple")
+        page.fill("#price-0", "1880")
+        page.fill("#cost-0", "1200")
+        page.wait_for_selector("#row0-device-imei")
+        page.fill("#row0-device-imei", "490154203237519")
+        page.locator("label:has(> input[name='row0-device-storage'][value=yes]) span").click()
+        page.wait_for_selector("#valuation-0 .valuation-box")
+        page.locator("#row-0").scroll_into_view_if_needed()
+        shoot(page, out, f"{size_name}-buy-in-phone")
+        page.locator("input[name=consent][value=yes]").check()
+        page.select_option("#method", "wechat")
+        page.fill("#reference", "4200000123")
+        page.click("#buy-submit")
+        page.wait_for_selector("#row0-device-fields .field-error")
+        shoot(page, out, f"{size_name}-buy-in-phone-error")
+        context.close()
+
+
 def tradein_screens(browser, base, out, lang, pins):
     """A trade-in visit (issue 13 §3): the till's Trade-in form, the till with the trade-in line, the receipt as
     the receipt printer prints it (PNG) and the public certificate, at 1280×800 and 800×1280 (certificate on a
@@ -335,7 +375,7 @@ def tradein_screens(browser, base, out, lang, pins):
         page.fill("#seller_name", "王秀英")
         page.fill("#id_number", "11010519491231002X")
         page.fill("#title", "Philips 电水壶 HD9316")
-        page.select_option("#category", index=3)
+        page.select_option("#category", index=4)
         page.select_option("#condition", index=2)
         page.fill("#cost", "5")
         page.fill("#price", "39")
@@ -604,8 +644,8 @@ def main(argv=None):
     parser.add_argument("out", nargs="?", default="/tmp/shots")
     parser.add_argument("--lang", default="zh-CN", choices=["zh-CN", "en", "both"])
     parser.add_argument("--only", default="", help="comma-separated screens: setup,login,intake,items,item,"
-                        "consignors,till,tags,staff,error,public,tablet,item_edit,buying,tradein,goods,vehicle,settings,audit,privacy,"
-                        "catalogue")
+                        "consignors,till,tags,staff,error,public,tablet,item_edit,buying,buying_device,tradein,goods,vehicle,settings,"
+                        "audit,privacy,catalogue")
     args = parser.parse_args(argv)
     reason = chromium_missing_reason()
     if reason:
@@ -638,6 +678,8 @@ def main(argv=None):
                                       next(r["id"] for r in rows if r["status"] == "available"))
                 if not only or "buying" in only:
                     buying_screens(browser, demo.url, out, lang, demo.pins)
+                if not only or "buying_device" in only:
+                    buying_device_screens(browser, demo.url, out, lang, demo.pins)
                 if not only or "tradein" in only:
                     tradein_screens(browser, demo.url, out, lang, demo.pins)
                 if not only or "goods" in only:
@@ -652,8 +694,8 @@ def main(argv=None):
                     privacy_screens(browser, demo.url, out, lang, demo.pins)
                 if registry is not None:
                     catalogue_screens(browser, demo, registry, out, lang, photo_items)
-                if only and only <= {"tablet", "item_edit", "buying", "tradein", "goods", "vehicle", "settings", "audit",
-                                     "privacy", "catalogue"}:
+                if only and only <= {"tablet", "item_edit", "buying", "buying_device", "tradein", "goods", "vehicle",
+                                     "settings", "audit", "privacy", "catalogue"}:
                     continue
                 for size_name, size in SIZES.items():
                     screens(browser, demo.url, empty.url, out, size_name, size, lang, demo.pins, only)

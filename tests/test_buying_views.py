@@ -25,7 +25,10 @@ def form(db, **changes):
     data = {"key": "web-1", "seller_name": NAME, "id_type": "resident_id", "id_number": ID, "phone": PHONE,
             "title": ["Sony Walkman WM-2", "Casio F-91W"], "category": [category, category],
             "condition": ["B", "A"], "brand": ["Sony", "Casio"], "price": ["300", "88"], "cost": ["120", "35.50"],
-            "method": "cash", "reference": "", "consent": "yes"}
+            "method": "cash", "reference": "", "consent": "yes",
+            # electronics (goods.kinds' default): each row's device fields, as the intake form asks for them
+            "row0-device-serial": "WM2-0042117", "row0-device-storage": "no",
+            "row1-device-serial": "F91W-593", "row1-device-storage": "no"}
     data.update(changes)
     return data
 

@@ -23,7 +23,7 @@ def setup_shop(server, price_fen):
             shifts.open_shift(db, float_fen=50000, staff_id=server.owner)
         category = get_setting(db, "categories")[1]
         return items.intake(db, server.app.config, title="Bosch 电钻", category=category, condition="A",
-                            price_fen=price_fen, staff_id=server.owner)["tag"], get_setting(db, "categories")[2]
+                            price_fen=price_fen, staff_id=server.owner)["tag"], get_setting(db, "categories")[3]
     finally:
         db.close()
 

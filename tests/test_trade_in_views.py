@@ -33,7 +33,9 @@ def drawer(db, staff):
 def trade_in_form(db, **changes):
     data = {"seller_name": NAME, "id_type": "resident_id", "id_number": ID, "phone": PHONE,
             "title": "Old Philips kettle", "category": get_setting(db, "categories")[2], "condition": "B",
-            "brand": "Philips", "cost": "120", "price": "99", "consent": "yes"}
+            "brand": "Philips", "cost": "120", "price": "99", "consent": "yes",
+            # electronics (goods.kinds' default): the device fields, as the intake form asks for them
+            "item-device-serial": "HD9316-0001", "item-device-storage": "no"}
     data.update(changes)
     return data
 

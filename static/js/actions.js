@@ -15,7 +15,8 @@
 //   data-conn-select="selector"        select: show only the elements matching `selector` whose data-conn
 //                                      is the chosen value (the printer form's connection fields)
 //   data-signature-pad="#input"        canvas: draw with a finger; the form's submit puts a PNG data URL
-//                                      into #input; a [data-signature-clear] button in the form clears it;
+//                                      into #input; a [data-signature-clear] button in the form (or in its
+//                                      closest [data-signature-group]) clears it;
 //                                      a value already in #input (kept from a refused submit, shown by
 //                                      [data-signature-kept]) stays until the pad is drawn on or cleared
 //   data-theme-switch                  button: screen auto (the device's setting) → dark → light → high
@@ -178,12 +179,14 @@
     canvas.addEventListener("pointerup", function () { last = null; touched = true; store(); });
     var form = canvas.closest("form");
     if (!form) return;
-    form.querySelectorAll("[data-signature-clear]").forEach(function (clear) {
+    // a form with two pads (a buy-in's privacy notice and a car's disclosures) groups each with its buttons
+    var group = canvas.closest("[data-signature-group]") || form;
+    group.querySelectorAll("[data-signature-clear]").forEach(function (clear) {
       clear.addEventListener("click", function () {
         ctx.clearRect(0, 0, canvas.width, canvas.height); drawn = false; touched = true; store();
         canvas.hidden = false;
-        form.querySelectorAll("[data-signature-kept]").forEach(function (el) { el.hidden = true; });
-        form.querySelectorAll("[data-signature-tools]").forEach(function (el) { el.hidden = false; });
+        group.querySelectorAll("[data-signature-kept]").forEach(function (el) { el.hidden = true; });
+        group.querySelectorAll("[data-signature-tools]").forEach(function (el) { el.hidden = false; });
       });
     });
     form.addEventListener("submit", store);
