@@ -1,12 +1,16 @@
 """The shopper's provenance page, built only from the events the registry holds.
 
-An item's *lives* are runs of events by one shop: a new life starts when another shop records the same
-item URI, or when the item is commissioned again. For each life: what the item is (the commissioning
+An item's *lives* are runs of events by one shop: a new life starts when the item is commissioned again, or
+when another shop takes it in (``commissioning``/``receiving``) after the current life ended (sold, returned to
+its consignor, donated, scrapped) — the rule :func:`registry.store.ownership_problems` enforces at capture;
+another shop's event that breaks it (stored before the rule) is left out. An authority's event (an
+inspection) joins the current life and never starts or takes over one. For each life: what the item is (the commissioning
 event's ``ilmd``), inspections (``inspecting``, ``conformant``/``non_conformant``), when it was taken in,
 sold, refunded or left the shop, and the shop's name. Never a person: events carry no personal data and
 parties only as opaque hashes, which the page does not show.
 """
 
+from registry import store
 from registry.store import bare
 
 NS = "rp:"
@@ -14,6 +18,8 @@ NS = "rp:"
 
 #: How the item can leave a life (``rp:outcome``); anything else stored is shown as a plain "left".
 OUTCOMES = ("returned", "donated", "scrapped")
+#: A life's statuses after which the item has left that shop, so another shop may take it in.
+ENDED = ("sold",) + OUTCOMES
 
 
 def _scalar(value):
@@ -62,7 +68,11 @@ def lives(records):
         step, disposition = bare(_text(event.get("bizStep"))), bare(_text(event.get("disposition")))
         at = _text(event.get("eventTime"))
         current = result[-1] if result else None
-        if (current is None or current["shop_id"] != record["shop_id"]
+        foreign = current is not None and current["shop_id"] != record["shop_id"]
+        if foreign and record.get("role") != "authority" and not (
+                current["status"] in ENDED and step in store.BEGINNING_STEPS):
+            continue  # another shop's event on an item it does not hold (store.ownership_problems)
+        if (current is None or (foreign and record.get("role") != "authority")
                 or (step == "commissioning" and current["taken_in_at"])):
             current = {"shop_id": record["shop_id"], "shop_name": record["shop_name"], "about": {},
                        "taken_in_at": None, "sold_at": None, "sold_price_fen": None, "left_at": None,

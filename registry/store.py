@@ -242,11 +242,9 @@ def capture(db, shop_id, raw, behaviour="rollback", max_events=500, max_depth=ep
         if not event_id:
             reasons.append("eventID is required (the CBV 2.0 event hash)")
         if reasons:
-            errors.append({"type": "https://ref.gs1.org/standards/epcis/2.0.0/ValidationException",
-                           "title": "Invalid event", "status": 400, "eventID": event_id, "index": index,
-                           "detail": "; ".join(reasons)[:1000]})
+            errors.append(_refusal(index, event_id, reasons))
         else:
-            good.append(event)
+            good.append((index, event))
     if errors and behaviour == "rollback":
         raise CaptureRefused(400, "Invalid events", f"{len(errors)} of {len(events)} events are invalid; "
                              "nothing was captured (GS1-Capture-Error-Behaviour: rollback).", errors)
@@ -254,9 +252,21 @@ def capture(db, shop_id, raw, behaviour="rollback", max_events=500, max_depth=ep
     now = clock.iso()
     stored = duplicates = 0
     with db.transaction():
-        if not errors or behaviour == "proceed":
-            db.lock_keys(event["eventID"] for event in good)  # PostgreSQL: overlapping batches queue, never deadlock
-            for event in good:
+        if not errors or behaviour == "proceed":  # (rollback with errors raised above)
+            # PostgreSQL: overlapping batches queue, never deadlock; an EPC's ownership is read and written as one step
+            db.lock_keys([event["eventID"] for _, event in good]
+                         + ["epc " + epc for _, event in good for epc in event.get("epcList") or []
+                            if isinstance(epc, str)])
+            for index, event in good:
+                # checked in the transaction, event by event, so an earlier event of this capture counts
+                taken = ownership_problems(db, shop_id, role, event)
+                if taken:
+                    errors.append(_refusal(index, event["eventID"], taken))
+                    if behaviour == "rollback":
+                        raise CaptureRefused(400, "Invalid events", f"{len(errors)} of {len(events)} events are "
+                                             "invalid; nothing was captured (GS1-Capture-Error-Behaviour: "
+                                             "rollback).", errors)
+                    continue
                 stored_now = _store(db, shop_id, event, job_id, now, check_key)
                 stored += stored_now
                 duplicates += 1 - stored_now
@@ -310,6 +320,71 @@ def stolen_problems(event, role, check_key):
     return []
 
 
+#: BizSteps that end a shop's stay with an item (as :func:`registry.provenance.lives` reads them): sold,
+#: left alive (``departing``: returned to its consignor, donated) or scrapped (``destroying``, or any ``DELETE``).
+ENDING_STEPS = ("retail_selling", "departing", "destroying")
+#: BizSteps with which a shop takes in an item (the hub's ``intake``: ``commissioning``; ``buy_in``, trade-in:
+#: ``receiving``; ``sync.outbox.FACTS``): the only ones that may start a new life on another shop's EPC.
+BEGINNING_STEPS = ("commissioning", "receiving")
+
+
+def current_stay(db, epc):
+    """Who holds ``epc`` now, from the shops' stored events (an authority's never make a stay).
+
+    Returns:
+        ``None`` when no shop has recorded it, else dict ``shop_id``, ``ended`` (bool: the stay ended per
+        :data:`ENDING_STEPS`; a refund, ``receiving``, opens it again) and ``last_time`` (UTC ISO text of the
+        stay's latest event). A foreign event stored before this rule existed that it would refuse is skipped.
+    """
+    rows = db.rows("SELECT e.shop_id, e.biz_step, e.action, e.event_time FROM event_epcs x "
+                   "JOIN events e ON e.id = x.event_rowid JOIN shops s ON s.id = e.shop_id "
+                   "WHERE x.epc = ? AND s.role <> 'authority' ORDER BY e.event_time, e.id", (epc,))
+    stay = None
+    for row in rows:
+        step = row["biz_step"]
+        if stay is None or stay["shop_id"] != row["shop_id"]:
+            if stay is not None and not (stay["ended"] and step in BEGINNING_STEPS):
+                continue
+            stay = {"shop_id": row["shop_id"], "ended": False, "last_time": row["event_time"]}
+        stay["last_time"] = row["event_time"]
+        if step in ENDING_STEPS or row["action"] == "DELETE":
+            stay["ended"] = True
+        elif step in BEGINNING_STEPS:
+            stay["ended"] = False
+    return stay
+
+
+def ownership_problems(db, shop_id, role, event):
+    """Why ``event`` (dict) may not be added for ``shop_id``: empty when every EPC of its ``epcList`` is
+    unknown, in the shop's own current stay, or in another shop's *ended* stay and the event begins a new
+    one (:data:`BEGINNING_STEPS`) no earlier than that stay's last event. An ``authority`` is never refused
+    here, nor an event already stored (a duplicate, counted as such). The message names the EPC only (design brief: no personal data in answers)."""
+    if role == "authority" or not isinstance(event, dict):
+        return []
+    if db.one("SELECT 1 AS known FROM events WHERE event_id = ?", (event.get("eventID"),)):
+        return []  # the very event is stored already (eventID = its hash): a duplicate changes nothing
+    step, when = bare(event.get("bizStep")), _utc(event.get("eventTime", ""))
+    problems = []
+    for epc in dict.fromkeys(e for e in event.get("epcList") or [] if isinstance(e, str)):
+        stay = current_stay(db, epc)
+        if stay is None or stay["shop_id"] == shop_id:
+            continue
+        if not stay["ended"]:
+            problems.append(f"{epc} belongs to another shop, which still holds it")
+        elif step not in BEGINNING_STEPS:
+            problems.append(f"{epc} belongs to another shop until taken in (bizStep commissioning or receiving)")
+        elif when < stay["last_time"]:
+            problems.append(f"{epc} belongs to another shop at that eventTime (before it left that shop)")
+    return problems
+
+
+def _refusal(index, event_id, reasons):
+    """One per-event error of a capture job (EPCIS 2.0 §12.6.2 ``ValidationException``)."""
+    return {"type": "https://ref.gs1.org/standards/epcis/2.0.0/ValidationException",
+            "title": "Invalid event", "status": 400, "eventID": event_id, "index": index,
+            "detail": "; ".join(reasons)[:1000]}
+
+
 def _store(db, shop_id, event, capture_id, now, check_key=None):
     """Insert one valid event unless its ``eventID`` is known; returns 1 when stored, 0 for a duplicate.
     A ``stolen`` report (already checked by :func:`stolen_problems`) also gets one ``stolen_reports`` row
@@ -360,7 +435,10 @@ def capture_one(db, shop_id, event, check_key=None):
     if problems or stolen:
         raise CaptureRefused(400, "Invalid event", "; ".join(chain(*problems.values(), stolen))[:1000])
     with db.transaction():
-        db.lock_keys([body["eventID"]])
+        db.lock_keys([body["eventID"]] + ["epc " + e for e in body.get("epcList") or [] if isinstance(e, str)])
+        taken = ownership_problems(db, shop_id, _role(db, shop_id), body)
+        if taken:
+            raise CaptureRefused(400, "Invalid event", "; ".join(taken)[:1000])
         stored = _store(db, shop_id, body, None, clock.iso(), check_key)
     return "created" if stored else "exists"
 
@@ -380,8 +458,8 @@ def get_job(db, job_id, shop_id=None):
 
 def events_for_epcs(db, epcs=(), paths=()):
     """Stored events whose ``epcList`` holds one of ``epcs`` (full URIs) or whose EPC's path is one of
-    ``paths``, oldest first, each as a dict: ``event`` (the JSON), ``shop_id``, ``shop_name``,
-    ``recorded_at``. A row whose body is not a JSON object (damaged, or not UTF-8) is left out."""
+    ``paths``, oldest first, each as a dict: ``event`` (the JSON), ``shop_id``, ``shop_name`` (the name the
+    city registered, ``shops.name``), ``role`` (``shop`` or ``authority``), ``recorded_at``. A row whose body is not a JSON object (damaged, or not UTF-8) is left out."""
     clauses, params = [], []
     if epcs:
         clauses.append(f"x.epc IN ({','.join('?' * len(epcs))})")
@@ -392,7 +470,7 @@ def events_for_epcs(db, epcs=(), paths=()):
     if not clauses:
         return []
     found = db.rows(f"SELECT DISTINCT e.id, {db.as_bytes('e.body')} AS body, e.shop_id, s.name AS shop_name, "
-                    "e.recorded_at, e.event_time "
+                    "s.role, e.recorded_at, e.event_time "
                     "FROM event_epcs x JOIN events e ON e.id = x.event_rowid JOIN shops s ON s.id = e.shop_id "
                     f"WHERE {' OR '.join(clauses)} ORDER BY e.event_time, e.id", params)
     records = []
@@ -403,7 +481,7 @@ def events_for_epcs(db, epcs=(), paths=()):
             continue  # a damaged row says nothing about the item; the others still do
         if isinstance(event, dict):
             records.append({"event": event, "shop_id": r["shop_id"], "shop_name": r["shop_name"],
-                            "recorded_at": r["recorded_at"]})
+                            "role": r["role"], "recorded_at": r["recorded_at"]})
     return records
 
 
