@@ -19,16 +19,31 @@ Hubs (bearer token; problems as ``application/problem+json``):
   ``{"results": [{code, status, accepted}]}``.
 """
 
+import hashlib
+import hmac
+import math
+import time
+from urllib.parse import urlsplit
+
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
+from flask_limiter.util import get_remote_address
 
-from registry import reservations, store, views
+from registry import feed, reservations, store, views
 from registry.backend import get_db
 
 bp = Blueprint("reservations", __name__)
 
 #: Largest reserve form body (bytes): a first name and nothing else.
 FORM_LIMIT = 4096
+#: Reserve POSTs per client address (Flask-Limiter notation, ``;`` between limits; config ``RESERVE_RATE``):
+#: without it one client held every item in the city in under a second.
+RESERVE_RATE = "5/minute;20/day"
+#: Reserve POSTs per shop, from all clients together (config ``RESERVE_SHOP_RATE``): a ceiling for a
+#: flood from many addresses, well above what a shop's real shoppers send.
+RESERVE_SHOP_RATE = "30/minute;300/day"
+#: ``Sec-Fetch-Site`` values of a form posted from the registry's own pages (or typed/bookmarked).
+SAME_SITE = {"same-origin", "none"}
 
 MESSAGES = {
     "unknown_item": _l("There are no records of this item."),
@@ -39,6 +54,9 @@ MESSAGES = {
     "bad_name": _l("A first name has only letters (at most %(n)d), no digits or other signs. You may leave it "
                    "empty.", n=reservations.FIRST_NAME_MAX),
     "too_large": _l("That was too much text. Give a first name only, or nothing."),
+    "too_many_active": _l("You already have as many reservations waiting or held as one person may. Collect "
+                          "or let one end first."),
+    "cross_site": _l("This reservation was sent from another website. Reserve from the item's page here."),
 }
 STATE_LABELS = {
     "pending": _l("Waiting for the shop"), "confirmed": _l("Held for you"), "declined": _l("Declined by the shop"),
@@ -71,18 +89,79 @@ def _form(tag, status, message=None, typed="", records=None):
     return _private(response)
 
 
+def _reserve_rate():
+    return current_app.config.get("RESERVE_RATE") or RESERVE_RATE
+
+
+def _client_key():
+    return f"reserve:{get_remote_address()}"
+
+
+def _shop_rate():
+    return current_app.config.get("RESERVE_SHOP_RATE") or RESERVE_SHOP_RATE
+
+
+def _shop_key():
+    """The limiter key of the item's shop (``reserve-shop:<id>``; ``reserve-shop:-`` for an unknown item)."""
+    item = reservations.item_state(_records(request.view_args["tag"]))
+    return f"reserve-shop:{item['shop_id'] if item else '-'}"
+
+
+def _records(tag):
+    if "reserve_records" not in g:
+        g.reserve_records = reservations.records_for_tag(get_db(), request.host_url, tag)
+    return g.reserve_records
+
+
+def client_hash():
+    """The shopper's client address as a keyed hash (HMAC-SHA256 under the registry's secret, hex): what the
+    cap on active reservations counts by; the address itself is never stored (PIPL)."""
+    key = current_app.extensions["stolen_check_key"]
+    return hmac.new(key, b"reservation-client\0" + get_remote_address().encode(), hashlib.sha256).hexdigest()
+
+
+def _too_many(limit):
+    """The 429 page in the shopper's language, with ``Retry-After`` (seconds until the window resets)."""
+    retry = max(1, math.ceil(limit.reset_at - time.time()))
+    response = current_app.make_response((render_template("registry/rate_limited.html", retry=retry), 429))
+    response.headers["Retry-After"] = str(retry)
+    return _private(response)
+
+
+def cross_site():
+    """Whether this POST comes from another site's page (``Sec-Fetch-Site`` or ``Origin`` not the registry's
+    own origin, ``request.host_url`` or ``PUBLIC_URL``): such a form could reserve for a visitor who never
+    asked. A request with neither header (curl, old browsers) is let through; the rate limits still apply."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None and site not in SAME_SITE:
+        return True
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return False
+    own = {urlsplit(request.host_url)._replace(path="").geturl().rstrip("/")}
+    if current_app.config.get("PUBLIC_URL"):
+        own.add(urlsplit(current_app.config["PUBLIC_URL"])._replace(path="").geturl().rstrip("/"))
+    return origin.rstrip("/") not in own
+
+
 @bp.route("/i/<tag>/reserve", methods=["GET", "POST"])
+@feed.limiter.limit(_reserve_rate, key_func=_client_key, methods=["POST"], on_breach=_too_many)
+@feed.limiter.limit(_shop_rate, key_func=_shop_key, methods=["POST"], on_breach=_too_many)
 def reserve(tag):
-    """The reserve form (GET) and a shopper's reservation (POST ``first_name``)."""
+    """The reserve form (GET) and a shopper's reservation (POST ``first_name``); a cross-site POST is a 403
+    (:func:`cross_site`), past ``RESERVE_RATE`` per client address a 429 page."""
     if request.method == "GET":
         return _form(tag, 200)
+    if cross_site():
+        return _form(tag, 403, MESSAGES["cross_site"])
     if (request.content_length or 0) > FORM_LIMIT:
         return _form(tag, 413, MESSAGES["too_large"])
     typed = request.form.get("first_name", "")
     db = get_db()
-    records = reservations.records_for_tag(db, request.host_url, tag)
+    records = _records(tag)
     try:
-        code = reservations.reserve(db, records, typed)
+        code = reservations.reserve(db, records, typed, client_key=client_hash(), active_cap=current_app.config.get(
+            "RESERVE_ACTIVE_PER_CLIENT", reservations.ACTIVE_PER_CLIENT))
     except reservations.Refused as exc:
         return _form(tag, exc.status, MESSAGES.get(exc.code), typed[:reservations.FIRST_NAME_MAX * 2], records)
     return _private(redirect(url_for("reservations.status_page", code=code), 303))

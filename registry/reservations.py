@@ -81,8 +81,21 @@ def r001_reservations(db):
     )
 
 
+def r002_client_key(db):
+    """Each active reservation's client key (a keyed hash of the shopper's address, never the address:
+    :func:`reserve`), so one client can hold only :data:`ACTIVE_PER_CLIENT` at a time; ``NULL`` once it ends."""
+    db.executescript(
+        """
+        ALTER TABLE reservations ADD COLUMN client_key TEXT;
+        CREATE INDEX reservations_client ON reservations(client_key);
+        """
+    )
+
+
 #: The reservations' migrations (their own set, ``reservations``, applied after the registry's own).
-MIGRATIONS = [r001_reservations]
+MIGRATIONS = [r001_reservations, r002_client_key]
+#: Default cap of pending or confirmed reservations per client key (config ``RESERVE_ACTIVE_PER_CLIENT``).
+ACTIVE_PER_CLIENT = 3
 
 
 class Refused(Exception):
@@ -181,7 +194,8 @@ def expire_due(db, now=None, *, epc=None, shop_id=None):
     if shop_id is not None:
         clauses.append("shop_id = ?")
         params.append(shop_id)
-    cur = db.execute("UPDATE reservations SET status = 'expired', active_epc = NULL, first_name = NULL, ended_at = ? "
+    cur = db.execute("UPDATE reservations SET status = 'expired', active_epc = NULL, first_name = NULL, "
+                     "client_key = NULL, ended_at = ? "
                      f"WHERE {' AND '.join(clauses)}", params)
     return cur.rowcount
 
@@ -219,18 +233,23 @@ def offer(db, records, now=None):
     return {"available": active_for(db, item["epc"], now) is None, "hold_hours": settings["hold_hours"]}
 
 
-def reserve(db, records, first_name=None, now=None):
+def reserve(db, records, first_name=None, now=None, *, client_key=None, active_cap=ACTIVE_PER_CLIENT):
     """A shopper reserves the item whose event records are ``records``; returns the new reservation's code.
 
     Args:
         records: the item's events (:func:`registry.store.events_for_epcs`), oldest first.
         first_name: optional, as typed (:func:`clean_first_name`).
+        client_key: a keyed hash (hex text) of the shopper's client address, or ``None`` (no cap); stored on
+            the reservation while it is active and dropped when it ends (PIPL: no address is kept).
+        active_cap: most pending or confirmed reservations one ``client_key`` may have.
 
     Raises:
         Refused: 404 ``unknown_item`` (no events), 409 ``not_for_sale`` (sold, withdrawn, returned, held per
             the events), 403 ``not_offered`` (the shop does not take reservations), 422 ``bad_name``,
             409 ``taken`` (a reservation of the item is pending or confirmed — also when another shopper's
-            insert won the same moment: ``active_epc`` is ``UNIQUE``).
+            insert won the same moment: ``active_epc`` is ``UNIQUE``), 429 ``too_many_active`` (this client
+            already has ``active_cap`` active reservations; two inserts at the same moment may both pass —
+            the per-address rate limit bounds that).
     """
     item = item_state(records)
     if item is None:
@@ -245,11 +264,17 @@ def reserve(db, records, first_name=None, now=None):
     code = new_code()
     with db.transaction():
         expire_due(db, moment, epc=item["epc"])
+        if client_key is not None:
+            expire_due(db, moment)  # the client's own ended ones must not count against it
+            held = db.one("SELECT COUNT(*) AS n FROM reservations WHERE client_key = ? "
+                          "AND status IN ('pending', 'confirmed')", (client_key,))["n"]
+            if held >= active_cap:
+                raise Refused(429, "too_many_active")
         found = db.one(
             "INSERT INTO reservations (code, shop_id, epc, title, first_name, status, active_epc, created_at, "
-            "expires_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
+            "expires_at, client_key) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
             (code, item["shop_id"], item["epc"], (item["title"] or "")[:200] or None, name, item["epc"],
-             clock.iso(moment), clock.iso(moment + timedelta(hours=settings["hold_hours"]))))
+             clock.iso(moment), clock.iso(moment + timedelta(hours=settings["hold_hours"])), client_key))
     if found is None:
         raise Refused(409, "taken")
     return code
@@ -365,7 +390,7 @@ def answer(db, shop_id, body, now=None):
                                    (item["hold_until"], item["hold_until"], now_text, row["id"]))
                 else:
                     db.execute("UPDATE reservations SET status = ?, reason = ?, active_epc = NULL, first_name = NULL, "
-                               "answered_at = COALESCE(answered_at, ?), ended_at = ? WHERE id = ?",
+                               "client_key = NULL, answered_at = COALESCE(answered_at, ?), ended_at = ? WHERE id = ?",
                                (wanted, item["reason"], now_text, now_text, row["id"]))
                 current = wanted if accepted else current
             else:

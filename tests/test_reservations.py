@@ -2,7 +2,10 @@
 reservation in its sync pass (real HTTP on loopback) and holds the item, the till refuses it to others and
 sells it under the shopper's code; the races between the online and the offline sale."""
 
+import hashlib
+import hmac
 import json
+import re
 import threading
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -25,12 +28,29 @@ SHOP = "旧物小铺 Old Things"
 ADDRESS = "上海市徐汇区漕溪北路 88 号 Caoxi Rd N 88"
 
 
+#: The flood limits out of the way for tests of other things (the ``strict_registry`` keeps the defaults).
+LOOSE = {"RESERVE_RATE": "1000/minute", "RESERVE_SHOP_RATE": "1000/minute"}
+
+
+def _registry(tmp_path, request, config):
+    backend = getattr(request, "param", "sqlite")
+    url = request.getfixturevalue("postgres").url() if backend == "postgresql" else None
+    return Registry(tmp_path / "registry", DATABASE_URL=url, **config).start()
+
+
 @pytest.fixture
 def registry(tmp_path, request):
     """The registry on loopback, on SQLite or (indirect parameter ``"postgresql"``) PostgreSQL."""
-    backend = getattr(request, "param", "sqlite")
-    url = request.getfixturevalue("postgres").url() if backend == "postgresql" else None
-    reg = Registry(tmp_path / "registry", DATABASE_URL=url).start()
+    reg = _registry(tmp_path, request, LOOSE)
+    yield reg
+    reg.stop()
+    reg.app.extensions["registry_backend"].close_all()
+
+
+@pytest.fixture
+def strict_registry(tmp_path, request):
+    """The registry with its default reservation limits."""
+    reg = _registry(tmp_path, request, {})
     yield reg
     reg.stop()
     reg.app.extensions["registry_backend"].close_all()
@@ -410,3 +430,77 @@ def test_a_sale_after_the_hold_time_ends_the_hold_first(app, db, hub, registry, 
     assert tuple(hub_row(db, code))[:1] == ("expired",)
     kinds = [r[0] for r in db.execute("SELECT kind FROM outbox WHERE item_id = ? ORDER BY id", (item["id"],))]
     assert kinds == ["intake", "reservation", "reservation_end", "sale"]
+
+
+def _decline(registry, code):
+    response = requests.post(f"{registry.url}/reservations/answers", headers={"Authorization": f"Bearer {TOKEN}"},
+                             json={"answers": [{"code": code, "status": "declined", "reason": "sold"}]}, timeout=10)
+    assert response.json()["results"][0]["accepted"] is True
+
+
+@pytest.mark.parametrize("registry", ["sqlite", "postgresql"], indirect=True)
+def test_one_client_holds_at_most_three_and_only_a_keyed_hash_of_its_address(registry):
+    tags = [f"A17-00{n:02d}-X" for n in range(9)]
+    for tag in tags:
+        _commission(registry, f"https://shop.example.cn/i/{tag}")
+    _publish(registry)
+    answers = [requests.post(f"{registry.url}/i/{tag}/reserve?lang=en", data={}, allow_redirects=False, timeout=10)
+               for tag in tags]
+    assert [r.status_code for r in answers] == [303, 303, 303] + [429] * 6
+    assert "as many reservations waiting or held as one person may" in answers[3].text
+    expected = hmac.new(registry.app.extensions["stolen_check_key"], b"reservation-client\x00" + b"127.0.0.1",
+                        hashlib.sha256).hexdigest()
+    rows = registry_rows(registry, "SELECT code, client_key FROM reservations ORDER BY id")
+    assert [r["client_key"] for r in rows] == [expected] * 3
+    dump = json.dumps(registry_rows(registry, "SELECT * FROM reservations"))
+    assert "127.0.0.1" not in dump
+    _decline(registry, rows[0]["code"])  # the reservation ends: its key is dropped and the client may reserve again
+    assert registry_rows(registry, "SELECT client_key FROM reservations WHERE code = ?", (rows[0]["code"],)) == [
+        {"client_key": None}]
+    assert reserve_online(registry, {"uri": f"https://shop.example.cn/i/{tags[3]}"}).status_code == 303
+    assert reserve_online(registry, {"uri": f"https://shop.example.cn/i/{tags[4]}"}).status_code == 429
+
+
+@pytest.mark.parametrize("registry", ["sqlite", "postgresql"], indirect=True)
+def test_cross_site_reserve_posts_are_refused(registry):
+    _commission(registry, "https://shop.example.cn/i/A17-0042-X")
+    _publish(registry)
+    url = f"{registry.url}/i/A17-0042-X/reserve?lang=en"
+    for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"},
+                    {"Sec-Fetch-Site": "same-site"}, {"Origin": "null"}):
+        response = requests.post(url, data={}, headers=headers, allow_redirects=False, timeout=10)
+        assert response.status_code == 403, headers
+        assert "sent from another website" in response.text
+    assert registry_rows(registry, "SELECT count(*) AS n FROM reservations") == [{"n": 0}]
+    same = requests.post(url, data={}, headers={"Origin": registry.url, "Sec-Fetch-Site": "same-origin"},
+                         allow_redirects=False, timeout=10)
+    assert same.status_code == 303
+
+
+def test_reserve_posts_are_rate_limited_per_address_with_a_page_in_both_languages(strict_registry):
+    registry = strict_registry
+    _commission(registry, "https://shop.example.cn/i/A17-0042-X")
+    url = f"{registry.url}/i/A17-0042-X/reserve"
+    statuses = [requests.post(url, data={}, allow_redirects=False, timeout=10).status_code for _ in range(5)]
+    assert statuses == [403] * 5  # not opted in; each still counts
+    over = requests.post(url + "?lang=en", data={}, timeout=10)
+    assert over.status_code == 429
+    assert 1 <= int(over.headers["Retry-After"]) <= 60
+    assert "Too many reservations from this connection" in over.text
+    shown = int(re.search(r"wait (\d+) seconds", over.text).group(1))
+    assert abs(shown - int(over.headers["Retry-After"])) <= 1  # the limiter rounds its header a moment later
+    zh = requests.post(url + "?lang=zh_CN", data={}, timeout=10)
+    assert zh.status_code == 429 and "预订" in zh.text and "Too many" not in zh.text
+    assert requests.get(url, timeout=10).status_code == 200  # the form itself is not limited
+
+
+def test_reserve_posts_are_limited_per_shop_from_all_addresses(tmp_path):
+    reg = Registry(tmp_path / "registry", RESERVE_RATE="1000/minute", RESERVE_SHOP_RATE="2/minute").start()
+    try:
+        _commission(reg, "https://shop.example.cn/i/A17-0042-X")
+        url = f"{reg.url}/i/A17-0042-X/reserve"
+        assert [requests.post(url, data={}, allow_redirects=False, timeout=10).status_code
+                for _ in range(3)] == [403, 403, 429]
+    finally:
+        reg.stop()
+        reg.app.extensions["registry_backend"].close_all()
