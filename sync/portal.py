@@ -39,10 +39,6 @@ MAX_BLOB = 256 * 1024
 _sources = []
 
 
-#: Statuses of a registry that does not offer the portal (``sync.sender.registry_request``'s ``absent``).
-ABSENT = (404, 405, 501)
-
-
 def register_snapshot_source(source):
     """Register ``source(db, vault, moment, config)``: called at the start of each pass to queue changed
     snapshots (with :func:`queue_put`, in its own transactions). A higher area registers it at start (once per
@@ -95,10 +91,10 @@ def _send(db, config, session):
         if row["action"] == "put":
             response = sender.registry_request(session, "PUT", url, timeout, data=bytes(row["blob"]),
                                                headers={"Content-Type": "application/octet-stream"},
-                                               absent=ABSENT)
+                                               absent=sender.NOT_OFFERED)
             ok = response.status_code in (200, 201, 204)
         else:
-            response = sender.registry_request(session, "DELETE", url, timeout, absent=ABSENT)
+            response = sender.registry_request(session, "DELETE", url, timeout, absent=sender.NOT_OFFERED)
             ok = response.status_code in (200, 204, 404, 410)  # 404: nothing there to delete
         with transaction(db):  # only if the row was not replaced meanwhile (same created_at)
             if ok:

@@ -290,7 +290,7 @@ def _call(session, method, url, timeout, body=None):
     """One request; the parsed JSON answer, or ``None`` when the registry has no reservations (404/405/501)
     or refused the body (400/413/422, logged). Raises ``sync.sender.RegistryUnavailable`` as the sender
     does (network, 401/403/408/429, 5xx)."""
-    response = sender.registry_request(session, method, url, timeout, absent=(404, 405, 501),
+    response = sender.registry_request(session, method, url, timeout, absent=sender.NOT_OFFERED,
                                        data=None if body is None else json.dumps(body),
                                        headers={"Content-Type": "application/json"} if body is not None else None)
     if response.status_code in (404, 405, 501):

@@ -60,6 +60,9 @@ DEFAULT_LIMIT_BYTES = 1_000_000
 #: Statuses that mean "try again later" (RFC 9110 §15.5.9 408, RFC 6585 §4 429, §15.6 5xx; 401/403: the
 #: token is wrong or revoked — staff must fix the configuration, events must not be dropped meanwhile).
 TRANSIENT = {401, 403, 404, 405, 408, 425, 429}
+#: What a registry that does not offer an optional message (reservations, the portal) answers: ``absent`` of
+#: :func:`registry_request`.
+NOT_OFFERED = (404, 405, 501)
 
 
 class RegistryUnavailable(Exception):
