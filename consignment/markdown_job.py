@@ -24,7 +24,7 @@ from datetime import timedelta
 from core import clock
 from core.db import transaction
 from core.settings import get_setting, set_setting
-from inventory.items import record_event
+from inventory.items import record_events
 from terms.contracts import terms_for_item
 from terms.markdowns import age_days, load_rules, markdown_bps, marked_down_price, step_days
 from terms.settings import RECHECK_KEY
@@ -179,10 +179,13 @@ def _price_batch(db, ids, moment, staff_id, progress=None):
             changed = [row["id"] for row, *_ in changes]
             if load_rules(db) != rules or _read(db, changed) != [row for row, *_ in changes]:
                 changes = _changes(db, _read(db, ids), moment, load_rules(db))  # moved meanwhile (rare)
-        for row, bps, new_price, old_price in changes:
-            record_event(db, row["id"], "markdown", staff_id, moment, old_fen=old_price, new_fen=new_price,
-                         discount_bps=bps, days=age_days(row, moment))
-            db.execute("INSERT INTO item_markdowns (item_id, discount_bps, price_fen, at) VALUES (?, ?, ?, ?) "
+        if changes:  # two statements, however many items (see inventory.items.record_events)
+            record_events(db, "markdown", [(row["id"], {"old_fen": old_price, "new_fen": new_price, "discount_bps": bps,
+                                                        "days": age_days(row, moment)})
+                                           for row, bps, new_price, old_price in changes], staff_id, moment)
+            db.execute("INSERT INTO item_markdowns (item_id, discount_bps, price_fen, at) "
+                       "SELECT value ->> '$[0]', value ->> '$[1]', value ->> '$[2]', ? FROM json_each(?) WHERE true "
                        "ON CONFLICT(item_id) DO UPDATE SET discount_bps = excluded.discount_bps, "
-                       "price_fen = excluded.price_fen, at = excluded.at", (row["id"], bps, new_price, at))
+                       "price_fen = excluded.price_fen, at = excluded.at",
+                       (at, json.dumps([[row["id"], bps, new_price] for row, bps, new_price, _ in changes])))
     return len(changes)

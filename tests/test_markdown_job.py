@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from consignment import markdown_job
+from core.db import transaction
 from core.settings import get_setting
 from inventory import consignors
 from inventory import items as inventory_items
@@ -170,3 +171,25 @@ def test_full_pass_resumes_and_restarts_when_a_rule_changes(app, db, staff, cons
 
 def scalar(db, sql, params=()):
     return db.execute(sql, params).fetchone()[0]
+
+
+def test_history_rows_written_in_one_statement_equal_those_written_one_by_one(app, db, staff, make_item):
+    """``inventory.items.record_events`` (the job's two statements under the lock) writes exactly the rows
+    ``record_event`` writes one by one: same item, time, staff, kind and JSON text, in the same order."""
+    a, b = make_item(title="旧书", price_fen=1000), make_item(title="Lamp", price_fen=2500)
+    entries = [(b["id"], {"old_fen": 2500, "new_fen": 2250, "discount_bps": 1000, "days": 31}),
+               (a["id"], {"old_fen": 1000, "new_fen": 800, "discount_bps": 2000, "days": 62, "note": "降价"})]
+    query = "SELECT item_id, at, staff_id, kind, data FROM item_events WHERE kind = ? ORDER BY id"
+    with transaction(db):
+        for item_id, data in entries:
+            inventory_items.record_event(db, item_id, "markdown", staff["owner"], T0, **data)
+    one_by_one = [tuple(r) for r in db.execute(query, ("markdown",))]
+    with transaction(db):
+        db.execute("DELETE FROM item_events WHERE kind = 'markdown'")
+        inventory_items.record_events(db, "markdown", entries, staff["owner"], T0)
+    assert [tuple(r) for r in db.execute(query, ("markdown",))] == one_by_one
+    assert one_by_one == [
+        (b["id"], "2026-06-01T02:00:00.000Z", staff["owner"], "markdown",
+         '{"old_fen": 2500, "new_fen": 2250, "discount_bps": 1000, "days": 31}'),
+        (a["id"], "2026-06-01T02:00:00.000Z", staff["owner"], "markdown",
+         '{"old_fen": 1000, "new_fen": 800, "discount_bps": 2000, "days": 62, "note": "降价"}')]
