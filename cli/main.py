@@ -23,6 +23,7 @@ from core.errors import Conflict, DomainError
 from core.files import restrict_new_files
 from core.lazy import lazy_module
 from core.logs import protect_logs
+from core.memory import limit_malloc_arenas
 from core.settings import get_setting, set_setting
 from core.views import app_version
 from core.workers import start_workers
@@ -149,6 +150,7 @@ def main():
               help="The HTTPS front's port (with --behind-proxy). Env: RESALE_HTTPS_PORT.")
 def serve(instance, host, port, threads, demo, no_workers, behind_proxy, https_port):
     """Serve the app with waitress and print the address other tablets open."""
+    limit_malloc_arenas()  # before any thread is started: see core.memory
     app = _app(instance)
     _remember_address(app, host, port)  # first: the demo items' QR URLs are built from it
     if demo and load_demo(app):
