@@ -520,13 +520,32 @@ def registry_add_platform(instance, database_url, name, rate):
     click.echo(f"Platform {name} registered, {rate}. API key (shown once): {key}")
 
 
+@registry.command("list-platforms")
+@REGISTRY_INSTANCE
+@REGISTRY_DATABASE
+def registry_list_platforms(instance, database_url):
+    """List the feed's platform keys, oldest first: key id, name, rate limit, when made, live or revoked (never
+    a secret: a lost key is revoked and a new one added)."""
+    app = _registry_app(instance, database_url)
+    db = app.extensions["registry_backend"].connect()
+    try:
+        rows = registry_catalogue.platforms(db)
+    finally:
+        db.close()
+    if not rows:
+        click.echo("No platform keys. Add one with: resale-pos registry add-platform --name …")
+    for row in rows:
+        state = f"revoked {row['revoked_at']}" if row["revoked_at"] else "live"
+        click.echo(f"rpk_{row['key_id']}  {row['name']}  {row['rate_limit']}  made {row['created_at']}  {state}")
+
+
 @registry.command("revoke-platform")
 @REGISTRY_INSTANCE
 @REGISTRY_DATABASE
 @click.argument("key")
 def registry_revoke_platform(instance, database_url, key):
-    """Revoke a platform's feed API key: KEY is its key id (the 12 hex digits after rpk_) or the whole key
-    add-platform printed. From then on the key gets 401 from every registry process (a row: no restart).
+    """Revoke a platform's feed API key: KEY is its key id (the 12 hex digits after rpk_; list-platforms shows
+    them) or the whole key add-platform printed. From then on the key gets 401 from every registry process (a row: no restart).
     Exit status 1 when no live key has that id."""
     text = key.strip()
     parts = registry_catalogue.split_key(text)

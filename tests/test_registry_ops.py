@@ -300,10 +300,12 @@ def test_docs_table_lists_every_setting_with_its_option_and_default():
 
 # -- 4. revoking a platform's key ---------------------------------------------------------------------------------
 
-def test_revoke_platform_command_makes_the_key_401(tmp_path, registry_url):
+def test_revoke_platform_command_makes_the_key_401_and_list_platforms_shows_it(tmp_path, registry_url):
     folder = tmp_path / "reg"
     base = ["--instance", str(folder)] + (["--database-url", registry_url] if registry_url else [])
     runner = CliRunner()
+    assert runner.invoke(cli_main.main, ["registry", "list-platforms", *base]).output == (
+        "No platform keys. Add one with: resale-pos registry add-platform --name …\n")
     added = runner.invoke(cli_main.main, ["registry", "add-platform", *base, "--name", "Xianyu", "--rate",
                                           "5/minute"])
     assert added.exit_code == 0, added.output
@@ -325,6 +327,12 @@ def test_revoke_platform_command_makes_the_key_401(tmp_path, registry_url):
                                 "already).\n")
         assert _rows(app, "SELECT name, revoked_at IS NOT NULL AS revoked FROM platform_keys") == [
             {"name": "Xianyu", "revoked": True}]
+        [row] = _rows(app, "SELECT created_at, revoked_at FROM platform_keys")
+        listed = runner.invoke(cli_main.main, ["registry", "list-platforms", *base])
+        assert listed.exit_code == 0, listed.output
+        assert listed.output == (f"rpk_{key_id}  Xianyu  5/minute  made {row['created_at']}  revoked "
+                                 f"{row['revoked_at']}\n")
+        assert key.split(".", 1)[1] not in listed.output
     finally:
         app.extensions["registry_backend"].close_all()
     bad = runner.invoke(cli_main.main, ["registry", "revoke-platform", *base, "Xianyu"])
