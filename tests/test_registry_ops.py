@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 import epcis
 from cli import main as cli_main
-from registry import catalogue, create_registry_app, settings
+from registry import catalogue, create_registry_app, feed, reservation_views, reservations, settings
 from tests.sync_support import TOKEN
 from tests.test_registry_catalogue import LOC, STOCK, capture, profile
 from tests.test_reservations import _commission, _publish
@@ -293,6 +293,11 @@ def test_docs_table_lists_every_setting_with_its_option_and_default():
     rows = [line.split(" | ") for line in text.splitlines() if line.startswith("| `RESALE_REGISTRY_")]
     documented = {r[0].strip("| `"): (r[1].strip("` "), r[2].strip()) for r in rows}
     assert documented == {f"RESALE_REGISTRY_{s.name}": (s.option, s.default) for s in settings.SETTINGS}
+    defaults = {s.name: s.default.strip("`") for s in settings.SETTINGS}  # the table's defaults are the code's
+    assert (defaults["FEED_ANONYMOUS_RATE"], defaults["RESERVE_RATE"], defaults["RESERVE_SHOP_RATE"],
+            int(defaults["RESERVE_ACTIVE_PER_CLIENT"]), defaults["RATELIMIT_STORAGE_URI"]) == (
+        feed.ANONYMOUS_RATE, reservation_views.RESERVE_RATE, reservation_views.RESERVE_SHOP_RATE,
+        reservations.ACTIVE_PER_CLIENT, "memory://")
     help_text = CliRunner().invoke(cli_main.main, ["registry", "serve", "--help"]).output
     for s in settings.SETTINGS:
         assert s.option in help_text and f"RESALE_REGISTRY_{s.name}" in " ".join(help_text.split())
