@@ -18,6 +18,7 @@ from click.testing import CliRunner
 import epcis
 from cli import main as cli_main
 from registry import catalogue, create_registry_app, feed, reservation_views, reservations, settings
+from tests.browser import serve
 from tests.sync_support import TOKEN
 from tests.test_registry_catalogue import LOC, STOCK, capture, profile
 from tests.test_reservations import _commission, _publish
@@ -33,11 +34,13 @@ class Live:
     def __init__(self, app, options):
         self.app = app
         self.server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4, **options)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=serve, args=(self.server, self.stopping), daemon=True)
         self.thread.start()
         self.url = f"http://127.0.0.1:{self.server.effective_port}"
 
     def close(self):
+        self.stopping.set()  # a close landing in waitress's select() is the end, not an error (tests.browser.serve)
         self.server.close()
         self.thread.join(5)
         self.app.extensions["registry_backend"].close_all()
