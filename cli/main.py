@@ -34,6 +34,7 @@ from sync.state import registry_config, summary
 # The reference registry is another app: only its own commands load it, not ``serve`` (core.lazy; issue 10 §6).
 registry_app = lazy_module("registry")
 registry_catalogue = lazy_module("registry.catalogue")
+registry_settings = lazy_module("registry.settings")
 store = lazy_module("registry.store")
 
 INSTANCE = click.option("--instance", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -407,9 +408,8 @@ REGISTRY_DATABASE = click.option("--database-url", envvar="REGISTRY_DATABASE_URL
                                       "in the registry folder); also $REGISTRY_DATABASE_URL.")
 
 
-def _registry_app(instance, database_url):
-    """The registry app for a command: its folder and database URL when given."""
-    config = {}
+def _registry_app(instance, database_url, **config):
+    """The registry app for a command: its folder and database URL when given, and ``config``."""
     if instance:
         config["INSTANCE_PATH"] = str(instance)
     if database_url:
@@ -426,19 +426,62 @@ def _register(app, name, role):
         db.close()
 
 
+def _setting_option(option, name, help_text, metavar):
+    """A ``registry serve`` option for setting ``name`` of :data:`registry.settings.SETTINGS`, also read from
+    ``RESALE_REGISTRY_<name>``; a value that cannot be used is a usage error (exit status 2) naming the option,
+    never echoing the value (a storage URI may carry a password). Checked only when the command runs, so the
+    ``registry`` package loads for the registry's commands only."""
+
+    def checked(_ctx, _param, value):
+        if value is None or value == "":
+            return None
+        try:
+            return registry_settings.check(name, value)
+        except registry_settings.SettingError as exc:
+            raise click.BadParameter(f"{exc.problem} (also $RESALE_REGISTRY_{name}).") from None
+
+    return click.option(option, name, envvar=f"RESALE_REGISTRY_{name}", callback=checked, default=None,
+                        metavar=metavar, help=f"{help_text} Env: RESALE_REGISTRY_{name}.")
+
+
 @registry.command("serve")
 @REGISTRY_INSTANCE
 @REGISTRY_DATABASE
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8090, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
-def registry_serve(instance, database_url, host, port, threads):
+@_setting_option("--public-url", "PUBLIC_URL", "The registry's public base URL (https://registry.city.example): "
+                 "item URIs and links are built from it, never from a request's Host.", "URL")
+@_setting_option("--trusted-proxy", "TRUSTED_PROXY", "The load balancer's address as the registry sees it, or * "
+                 "(any peer): believe its X-Forwarded-For/-Proto. Without it they are dropped.", "ADDRESS")
+@_setting_option("--trusted-proxy-count", "TRUSTED_PROXY_COUNT", "Proxies in front that add to X-Forwarded-For "
+                 "(default 1; with --trusted-proxy).", "N")
+@_setting_option("--ratelimit-storage-uri", "RATELIMIT_STORAGE_URI", "Rate-limit counts: memory:// (default, per "
+                 "process) or one redis://… / memcached://… store shared by all processes.", "URI")
+@_setting_option("--feed-anonymous-rate", "FEED_ANONYMOUS_RATE", "Feed requests without a valid key, per client "
+                 "address (default 30/minute).", "RATE")
+@_setting_option("--reserve-rate", "RESERVE_RATE", "Reserve POSTs per client address (default 5/minute;20/day).",
+                 "RATE")
+@_setting_option("--reserve-shop-rate", "RESERVE_SHOP_RATE", "Reserve POSTs per shop (default 30/minute;300/day).",
+                 "RATE")
+@_setting_option("--reserve-active-per-client", "RESERVE_ACTIVE_PER_CLIENT", "Most active reservations per client "
+                 "address (default 3).", "N")
+def registry_serve(instance, database_url, host, port, threads, **given):
     """Serve the registry with waitress (put it behind a TLS-terminating proxy on the internet; on PostgreSQL
-    run several, on one or more machines, behind a load balancer: they share nothing but the database)."""
-    app = _registry_app(instance, database_url)
+    run several, on one or more machines, behind a load balancer: they share nothing but the database).
+    Settings: docs/registry.md (each option also as RESALE_REGISTRY_<NAME>)."""
+    if given["TRUSTED_PROXY_COUNT"] is not None and given["TRUSTED_PROXY"] is None:
+        raise click.UsageError("--trusted-proxy-count needs --trusted-proxy (the load balancer's address).")
+    app = _registry_app(instance, database_url, **{s.name: given[s.name] for s in registry_settings.SETTINGS
+                                                   if s.app and given[s.name] is not None})
+    proxy = registry_settings.waitress_options(given["TRUSTED_PROXY"], given["TRUSTED_PROXY_COUNT"] or 1)
     where = app.config["DATABASE"] or "PostgreSQL"  # never the URL: it may carry a password
     click.echo(f"Registry on http://{host}:{port}/ — data in {where}")
-    waitress_serve(app, host=host, port=port, threads=threads, ident="resale-registry")
+    click.echo("Public URL: " + (app.config.get("PUBLIC_URL") or "none set (links follow each request's Host)"))
+    if "trusted_proxy" in proxy:
+        click.echo(f"Client addresses from X-Forwarded-For of {proxy['trusted_proxy']}, "
+                   f"{proxy['trusted_proxy_count']} prox{'y' if proxy['trusted_proxy_count'] == 1 else 'ies'}.")
+    waitress_serve(app, host=host, port=port, threads=threads, ident="resale-registry", **proxy)
 
 
 @registry.command("add-shop")
@@ -477,6 +520,50 @@ def registry_add_platform(instance, database_url, name, rate):
     finally:
         db.close()
     click.echo(f"Platform {name} registered, {rate}. API key (shown once): {key}")
+
+
+@registry.command("list-platforms")
+@REGISTRY_INSTANCE
+@REGISTRY_DATABASE
+def registry_list_platforms(instance, database_url):
+    """List the feed's platform keys, oldest first: key id, name, rate limit, when made, live or revoked (never
+    a secret: a lost key is revoked and a new one added)."""
+    app = _registry_app(instance, database_url)
+    db = app.extensions["registry_backend"].connect()
+    try:
+        rows = registry_catalogue.platforms(db)
+    finally:
+        db.close()
+    if not rows:
+        click.echo("No platform keys. Add one with: resale-pos registry add-platform --name …")
+    for row in rows:
+        state = f"revoked {row['revoked_at']}" if row["revoked_at"] else "live"
+        click.echo(f"rpk_{row['key_id']}  {row['name']}  {row['rate_limit']}  made {row['created_at']}  {state}")
+
+
+@registry.command("revoke-platform")
+@REGISTRY_INSTANCE
+@REGISTRY_DATABASE
+@click.argument("key")
+def registry_revoke_platform(instance, database_url, key):
+    """Revoke a platform's feed API key: KEY is its key id (the 12 hex digits after rpk_; list-platforms shows
+    them) or the whole key add-platform printed. From then on the key gets 401 from every registry process (a row: no restart).
+    Exit status 1 when no live key has that id."""
+    text = key.strip()
+    parts = registry_catalogue.split_key(text)
+    key_id = parts[0] if parts else text.removeprefix("rpk_")
+    if not (len(key_id) == 12 and all(c in "0123456789abcdef" for c in key_id)):
+        raise click.BadParameter("give the key id (12 hex digits, as in rpk_<key id>.…) or the whole key.",
+                                 param_hint="KEY")
+    app = _registry_app(instance, database_url)
+    db = app.extensions["registry_backend"].connect()
+    try:
+        revoked = registry_catalogue.revoke_platform(db, key_id)
+    finally:
+        db.close()
+    if not revoked:
+        raise click.ClickException(f"No live platform key has the id {key_id} (unknown, or revoked already).")
+    click.echo(f"Platform key rpk_{key_id} revoked: the feed answers it 401 from now on.")
 
 
 if __name__ == "__main__":

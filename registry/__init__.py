@@ -17,7 +17,7 @@ from core.config import read_or_create_secret
 from core.i18n import AreaBabel
 from core.paths import package_dir
 from core.web import BoundedInt
-from registry import backend, catalogue, catalogue_views, feed, portal, reservation_views, store, views
+from registry import backend, catalogue, catalogue_views, feed, portal, reservation_views, settings, store, views
 
 LANGUAGES = ["zh_CN", "en"]
 
@@ -84,7 +84,9 @@ def create_registry_app(config=None):
             (``postgresql://…`` or ``sqlite:///…``; see :func:`database_url`), ``DATABASE`` (path of the SQLite
             file), ``SHOPS`` ({bearer token: shop name}), ``AUTHORITIES`` ({bearer token:
             authority name}), ``STOLEN_CHECK_KEY`` (hex; else ``stolen-check.key`` in the instance folder),
-            ``CAPTURE_LIMIT`` (events), ``CAPTURE_SIZE_LIMIT`` (bytes).
+            ``CAPTURE_LIMIT`` (events), ``CAPTURE_SIZE_LIMIT`` (bytes); the settings of
+            :data:`registry.settings.SETTINGS` (``PUBLIC_URL``, ``RATELIMIT_STORAGE_URI``, the rate limits …),
+            checked by :func:`registry.settings.check_app_config`.
 
     Returns:
         flask.Flask: the app, its database migrated and configured shops registered; ``DATABASE_URL`` and
@@ -93,8 +95,9 @@ def create_registry_app(config=None):
 
     Raises:
         registry.backend.Unsupported: a database URL of another kind, or PostgreSQL without psycopg.
+        registry.settings.SettingError: a setting that cannot be used (before anything is opened or written).
     """
-    config = dict(config or {})
+    config = settings.check_app_config(config or {})
     instance = Path(config.pop("INSTANCE_PATH", None) or default_instance_path()).resolve()
     instance.mkdir(parents=True, exist_ok=True)
     app = Flask("registry", instance_path=str(instance), template_folder=str(package_dir("templates")),

@@ -66,11 +66,13 @@ def is_postgresql(url):
 
 
 def sqlite_path(url):
-    """The file of a SQLite URL (``sqlite:///abs/path`` or a plain path) as a string."""
+    """The file of a SQLite URL (``sqlite:///abs/path``, also ``sqlite:////abs/path`` as
+    :func:`default_url` writes it, or a plain path) as a string: ``/abs/path``, one leading slash (a path
+    ``//tmp/…`` names the same file but was printed and stored so)."""
     text = str(url)
     if text.lower().startswith("sqlite:"):
-        parts = urlsplit(text)
-        return unquote(parts.path)
+        path = unquote(urlsplit(text).path)
+        return "/" + path.lstrip("/") if path.startswith("/") else path
     return text
 
 

@@ -504,3 +504,11 @@ def revoke_platform(db, key_id):
         cur = db.execute("UPDATE platform_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL",
                          (clock.iso(), key_id))
     return cur.rowcount == 1
+
+
+def platforms(db):
+    """Every platform key, oldest first, as dicts ``key_id``, ``name``, ``rate_limit``, ``created_at``,
+    ``revoked_at`` (``None`` while live): what ``resale-pos registry list-platforms`` shows. Never the secret
+    or its hash."""
+    return db.rows("SELECT key_id, name, rate_limit, created_at, revoked_at FROM platform_keys "
+                   "ORDER BY created_at, key_id")

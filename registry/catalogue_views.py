@@ -151,7 +151,7 @@ def put_photo():
     except photos.PhotoRefused as exc:
         return views.problem(exc.status, "Bad photo", str(exc))
     path = photos.photo_path({"photo_digest": facts["digest"], "photo_type": facts["content_type"]})
-    return jsonify({**facts, "epc": request.args["epc"], "url": request.host_url.rstrip("/") + path})
+    return jsonify({**facts, "epc": request.args["epc"], "url": views.public_base() + path})
 
 
 @bp.route("/catalogue/photo", methods=["DELETE"])

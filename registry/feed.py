@@ -10,9 +10,11 @@ Every ``/api/v1`` call needs a platform's API key in ``X-API-Key`` (``rpk_<key i
 ``resale-pos registry add-platform`` or the ``PLATFORM_KEYS`` setting, stored only hashed). A missing, unknown,
 malformed, forged (known id, wrong secret) or revoked key is answered 401 ``application/problem+json``. Each key has
 its own rate limit (Flask-Limiter, keyed by the key id; 429 problem + ``Retry-After`` beyond it); requests with
-no valid key share a limit per client address. The limiter's counts live in ``RATELIMIT_STORAGE_URI`` (default
-``memory://``, per process: behind a load balancer of *n* processes a key may get up to *n* times its limit; a
-city points all processes at one ``redis://`` or ``memcached://`` store).
+no valid key share a limit per client address (``request.remote_addr``: behind a load balancer, ``registry serve
+--trusted-proxy``). The limiter's counts live in ``RATELIMIT_STORAGE_URI`` (default ``memory://``, per process:
+behind a load balancer of *n* processes a key may get up to *n* times its limit; a city points all processes at
+one ``redis://`` or ``memcached://`` store). Links are built on ``PUBLIC_URL`` when set
+(:func:`registry.views.public_base`).
 """
 
 from flask import Blueprint, current_app, g, jsonify, request, url_for
@@ -89,7 +91,7 @@ def _filters(shop_id=None):
 
 
 def _item(row):
-    base = request.host_url.rstrip("/")
+    base = views.public_base()
     return {"epc": row["epc"], "tag": row["tag"], "title": row["title"], "category": row["category"],
             "condition": row["condition"], "brand": row["brand"], "model": row["model"],
             "price_fen": row["price_fen"], "currency": row["currency"] or current_app.config["CURRENCY"],
@@ -151,7 +153,7 @@ def items():
 @_guarded
 def shops():
     """The shops that list their stock."""
-    base = request.host_url.rstrip("/")
+    base = views.public_base()
     return jsonify({"shops": [{"id": s["shop_id"], "name": s["name"], "address": s["address"], "hours": s["hours"],
                                "district": s["district"], "map_url": s["map_url"] or None,
                                "url": base + url_for("catalogue.shop_page", shop_id=s["shop_id"])}
@@ -186,7 +188,7 @@ def changes():
 @bp.route("/openapi.json")
 def openapi():
     """The OpenAPI 3.1 description of the feed."""
-    response = jsonify(openapi_document(request.host_url.rstrip("/")))
+    response = jsonify(openapi_document(views.public_base()))
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
 

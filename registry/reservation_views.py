@@ -81,7 +81,7 @@ def _private(response):
 
 
 def _form(tag, status, message=None, typed="", records=None):
-    records = records if records is not None else reservations.records_for_tag(get_db(), request.host_url, tag)
+    records = records if records is not None else reservations.records_for_tag(get_db(), views.public_base(), tag)
     item = reservations.item_state(records)
     offer = reservations.offer(get_db(), records)
     response = current_app.make_response((render_template(
@@ -109,7 +109,7 @@ def _shop_key():
 
 def _records(tag):
     if "reserve_records" not in g:
-        g.reserve_records = reservations.records_for_tag(get_db(), request.host_url, tag)
+        g.reserve_records = reservations.records_for_tag(get_db(), views.public_base(), tag)
     return g.reserve_records
 
 
@@ -130,18 +130,17 @@ def _too_many(limit):
 
 def cross_site():
     """Whether this POST comes from another site's page (``Sec-Fetch-Site`` or ``Origin`` not the registry's
-    own origin, ``request.host_url`` or ``PUBLIC_URL``): such a form could reserve for a visitor who never
-    asked. A request with neither header (curl, old browsers) is let through; the rate limits still apply."""
+    own origin: ``PUBLIC_URL`` when set, else ``request.host_url``): such a form could reserve for a visitor who
+    never asked. A request with neither header (curl, old browsers) is let through; the rate limits still
+    apply."""
     site = request.headers.get("Sec-Fetch-Site")
     if site is not None and site not in SAME_SITE:
         return True
     origin = request.headers.get("Origin")
     if origin is None:
         return False
-    own = {urlsplit(request.host_url)._replace(path="").geturl().rstrip("/")}
-    if current_app.config.get("PUBLIC_URL"):
-        own.add(urlsplit(current_app.config["PUBLIC_URL"])._replace(path="").geturl().rstrip("/"))
-    return origin.rstrip("/") not in own
+    own = urlsplit(views.public_base())._replace(path="").geturl().rstrip("/")
+    return origin.rstrip("/") != own
 
 
 @bp.route("/i/<tag>/reserve", methods=["GET", "POST"])
@@ -220,7 +219,7 @@ def reservation_offer():
     tag = (request.view_args or {}).get("tag")
     if request.endpoint != "registry.provenance_page" or not tag:
         return None
-    return reservations.offer(get_db(), reservations.records_for_tag(get_db(), request.host_url, tag))
+    return reservations.offer(get_db(), reservations.records_for_tag(get_db(), views.public_base(), tag))
 
 
 def register(app):

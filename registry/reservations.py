@@ -400,7 +400,8 @@ def answer(db, shop_id, body, now=None):
     return results
 
 
-def records_for_tag(db, host_url, tag):
-    """The event records of the item at ``/i/{tag}`` (the provenance page's lookup)."""
+def records_for_tag(db, base_url, tag):
+    """The event records of the item at ``/i/{tag}`` (the provenance page's lookup): those of the URI
+    ``{base_url}/i/{tag}`` (``base_url``: :func:`registry.views.public_base`), else of any URI with that path."""
     path = f"/i/{tag}"
-    return store.events_for_epcs(db, [host_url.rstrip("/") + path]) or store.events_for_epcs(db, paths=[path])
+    return store.events_for_epcs(db, [base_url.rstrip("/") + path]) or store.events_for_epcs(db, paths=[path])

@@ -36,6 +36,12 @@ from registry.backend import get_db
 bp = Blueprint("registry", __name__)
 
 
+def public_base():
+    """The registry's base URL without a trailing slash: ``PUBLIC_URL`` when set (production: a forged ``Host``
+    or a proxy's own address changes nothing), else the request's ``host_url`` (development, tests)."""
+    return current_app.config.get("PUBLIC_URL") or request.host_url.rstrip("/")
+
+
 def problem(status, title, detail="", **extra):
     """An RFC 9457 problem response."""
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
@@ -268,7 +274,7 @@ def healthz():
 
 def _page(path):
     """Render the provenance page for the item whose URI ends with ``path``."""
-    full = request.host_url.rstrip("/") + path
+    full = public_base() + path
     db = get_db()
     records = store.events_for_epcs(db, [full])
     if not records:
