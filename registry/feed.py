@@ -321,6 +321,9 @@ def register(app):
     """Register the feed, its rate limiter and the platforms configured in ``PLATFORM_KEYS``
     (``{key: {"name": …, "rate_limit": "60/minute"}}``)."""
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    # a shared store (Redis, memcached) that goes away: each process counts in memory until it is back, rather
+    # than every limited request failing with a 500
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     limiter.init_app(app)
     app.register_blueprint(bp)
     db = app.extensions["registry_backend"].connect()

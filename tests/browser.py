@@ -18,6 +18,7 @@ script (``python -m tests.screenshots``) can use them outside pytest.
 
 import os
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,6 +61,21 @@ def serve(server, stopping):
     except OSError:
         if not stopping.is_set():
             raise
+
+
+@contextmanager
+def running(server):
+    """Run a waitress ``server`` on a thread for the ``with`` block, then close it and wait for the thread:
+    ``with running(create_server(app, port=0)) as server: …``."""
+    stopping = threading.Event()
+    thread = threading.Thread(target=serve, args=(server, stopping), daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        stopping.set()  # a close landing in waitress's select() is the end, not an error (serve)
+        server.close()
+        thread.join(5)
 
 
 def start_live_server(instance, seed=True, shop_name="旧物小铺 Test Stall"):

@@ -4,7 +4,6 @@ nothing wider than the screen. Screenshots go to ``$SCREENSHOT_DIR`` when set (d
 import io
 import json
 import os
-import threading
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ import waitress
 from PIL import Image
 
 from registry import create_registry_app
+from tests.browser import running
 from tests.sync_support import TOKEN
 from tests.test_registry_catalogue import BASE, STOCK, intake, profile
 
@@ -31,12 +31,8 @@ def live_registry(tmp_path):
     Image.new("RGB", (480, 360), (150, 96, 48)).save(photo, format="JPEG")
     assert client.put("/catalogue/photo", query_string={"epc": BASE + "A17-0006-2"}, data=photo.getvalue(),
                       headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "image/jpeg"}).status_code == 200
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(5)
+    with running(waitress.create_server(app, host="127.0.0.1", port=0, threads=2)) as server:
+        yield f"http://127.0.0.1:{server.effective_port}"
     app.extensions["registry_backend"].close_all()
 
 

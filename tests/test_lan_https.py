@@ -12,8 +12,8 @@ import shutil
 import socket
 import ssl
 import subprocess
-import threading
 import time
+from contextlib import ExitStack
 
 import pytest
 import requests
@@ -23,6 +23,7 @@ from waitress import create_server
 from app import create_app
 from cli.main import main, waitress_proxy_options
 from core import lan_https
+from tests.browser import running
 from tests.conftest import text_of
 
 CADDY = shutil.which("caddy")
@@ -78,9 +79,9 @@ def https_hub(tmp_path):
             pytest.fail("caddy must be installed in CI (Makefile system-deps)")
         pytest.skip("caddy is not installed")
     app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "BACKGROUND_WORKERS": False})
-    server = create_server(app, host="127.0.0.1", port=0, threads=2, **waitress_proxy_options(True))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
+    stack = ExitStack()
+    server = stack.enter_context(running(create_server(app, host="127.0.0.1", port=0, threads=2,
+                                                       **waitress_proxy_options(True))))
     https_port = free_port()
     config = tmp_path / "Caddyfile"
     config.write_text(lan_https.caddyfile(instance_path=app.instance_path, addresses=["127.0.0.1"],
@@ -107,8 +108,7 @@ def https_hub(tmp_path):
     caddy.terminate()
     caddy.wait(timeout=10)
     caddy.stderr.close()
-    server.close()
-    thread.join(timeout=5)
+    stack.close()
 
 
 def test_the_hub_answers_over_https_with_its_own_ca(https_hub):

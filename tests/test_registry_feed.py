@@ -4,7 +4,6 @@ OpenAPI 3.1 document a real registry serves on loopback (no 5xx, every response 
 
 import io
 import json
-import threading
 
 import pytest
 import requests
@@ -15,6 +14,7 @@ from PIL import Image
 
 from registry import catalogue
 from registry.backend import get_db
+from tests.browser import running
 from tests.sync_support import TOKEN
 from tests.test_registry_catalogue import STOCK, capture, intake, observe, profile
 
@@ -142,16 +142,10 @@ def live_schema(registry):
     assert client.put("/catalogue/photo", query_string={"epc": STOCK[0]["epcList"][0]}, data=photo.getvalue(),
                       headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "image/jpeg"}).status_code == 200
     # real waitress on loopback, as `registry serve` runs it: a fixed pool of threads, each keeping its connection
-    server = waitress.create_server(registry, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.effective_port}"
-    try:
+    with running(waitress.create_server(registry, host="127.0.0.1", port=0, threads=4)) as server:
+        url = f"http://127.0.0.1:{server.effective_port}"
         assert requests.get(url + "/openapi.json", timeout=5).status_code == 200
         yield schemathesis.openapi.from_url(url + "/openapi.json")
-    finally:
-        server.close()
-        thread.join(5)
 
 
 schema = schemathesis.pytest.from_fixture("live_schema")

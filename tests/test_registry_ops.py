@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import re
+import socket
 import threading
 from pathlib import Path
 
@@ -354,3 +355,18 @@ def test_registry_env_example_lists_every_setting_and_parses():
     for s in settings.SETTINGS:  # each example value passes the start's check
         settings.check(s.name, listed[f"RESALE_REGISTRY_{s.name}"])
     assert "#REGISTRY_DATABASE_URL=postgresql://" in text
+
+
+def test_a_shared_limit_store_that_is_down_falls_back_to_counting_in_memory(tmp_path, registry_url):
+    """``RATELIMIT_STORAGE_URI`` pointing at a memcached nobody answers on: the feed still answers (401 for an
+    anonymous client, then 429 past its rate, counted in this process) instead of a 500 per request."""
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app = _app(tmp_path, registry_url, RATELIMIT_STORAGE_URI=f"memcached://127.0.0.1:{port}",
+               FEED_ANONYMOUS_RATE="2/minute")
+    client = app.test_client()
+    try:
+        assert [client.get("/api/v1/items").status_code for _ in range(3)] == [401, 401, 429]
+    finally:
+        app.extensions["registry_backend"].close_all()
