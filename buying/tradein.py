@@ -49,30 +49,66 @@ def certificate_code(cert_no):
     return f"TI{int(cert_no):06d}"
 
 
-def certificate_token(secret_key, cert_no):
-    """HMAC-SHA256(secret_key, "trade-in:{cert_no}"), first 12 hex digits (as :func:`pos.sales.receipt_token`)."""
+#: The key of certificates issued before 2026-12 (QR ``k``): 12 hex digits, 48 bits. Still accepted for the
+#: certificates printed with it (``trade_in_certificates.key_version`` 1), never for a newer one.
+KEY_LEGACY = 1
+#: The key of new certificates: 16 bytes of the HMAC, 128 bits, as 22 base64url characters (RFC 4648 §5,
+#: unpadded). 48 bits could be walked by a patient guesser at a public URL; 128 bits cannot, and the QR's
+#: payload grows by 10 characters only (it stays a version-4/5 symbol at error correction M).
+KEY_CURRENT = 2
+
+
+def certificate_token(secret_key, cert_no, version=KEY_CURRENT):
+    """The certificate's QR key ``k``: HMAC-SHA256(secret_key, "trade-in:{cert_no}") — for ``version``
+    :data:`KEY_CURRENT` its first 16 bytes in unpadded base64url (22 characters), for :data:`KEY_LEGACY` its
+    first 12 hex digits (as :func:`pos.sales.receipt_token`).
+
+    Raises:
+        ValueError: an unknown ``version``.
+    """
     key = secret_key.encode() if isinstance(secret_key, str) else secret_key
-    return hmac.new(key, f"trade-in:{cert_no}".encode(), hashlib.sha256).hexdigest()[:12]
+    digest = hmac.new(key, f"trade-in:{cert_no}".encode(), hashlib.sha256).digest()
+    if version == KEY_CURRENT:
+        return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
+    if version == KEY_LEGACY:
+        return digest.hex()[:12]
+    raise ValueError(f"unknown certificate key version {version!r}")
 
 
-def certificate_token_ok(secret_key, cert_no, token):
-    """True when ``token`` is :func:`certificate_token` of ``cert_no`` (constant-time compare)."""
-    return hmac.compare_digest(str(token or "").encode(), certificate_token(secret_key, cert_no).encode())
+def certificate_token_ok(secret_key, cert_no, token, version=KEY_CURRENT):
+    """True when ``token`` (text from the QR's ``k``, any length) is :func:`certificate_token` of ``cert_no``
+    with the certificate's own key ``version`` (a legacy key opens only a legacy certificate), compared with
+    ``hmac.compare_digest`` (constant time)."""
+    return hmac.compare_digest(str(token or "").encode(), certificate_token(secret_key, cert_no, version).encode())
 
 
-def certificate_check(secret_key, cert_no):
+def certificate_key_version(db, cert_no):
+    """The key version a certificate was issued with (:data:`KEY_LEGACY` or :data:`KEY_CURRENT`), or ``None``
+    for no such certificate (also for a number beyond SQLite's integers, as typed into a URL)."""
+    if not 0 < cert_no < 2 ** 63:
+        return None
+    row = one(db, "SELECT key_version FROM trade_in_certificates WHERE cert_no = ?", (cert_no,))
+    return None if row is None else row["key_version"]
+
+
+def certificate_check(secret_key, cert_no, version=KEY_CURRENT):
     """The hash the registry finds a certificate by: hex SHA-256 of ``trade-in:{cert_no}:{token}`` (the QR's
-    ``k``, :func:`certificate_token`), as ``registry.store.certificate_check``: only someone holding the QR
-    can look it up, and the event carries no key."""
-    token = certificate_token(secret_key, cert_no)
+    ``k``, :func:`certificate_token` of ``version``), as ``registry.store.certificate_check``: only someone
+    holding the QR can look it up, and the event carries no key. The registry does not care about the key's
+    length, so old and new certificates verify there alike."""
+    token = certificate_token(secret_key, cert_no, version)
     return hashlib.sha256(f"trade-in:{int(cert_no)}:{token}".encode()).hexdigest()
 
 
-def certificate_url(db, config, cert_no):
-    """The certificate's QR payload: ``{resolver base}/t/{cert_no}?k={token}``. With the registry as the resolver
-    the registry answers it (from the receiving event, ``registry.views.trade_in_certificate``); the hub
-    answers the same path itself (offline, or the shop's own resolver)."""
-    return f"{resolver_base(db, config)}/t/{cert_no}?k={certificate_token(config['SECRET_KEY'], cert_no)}"
+def certificate_url(db, config, cert_no, version=None):
+    """The certificate's QR payload: ``{resolver base}/t/{cert_no}?k={token}`` with the key ``version`` it was
+    issued with (``None``: read it from ``trade_in_certificates``; a number not issued yet gets
+    :data:`KEY_CURRENT`). With the registry as the resolver the registry answers it (from the receiving event,
+    ``registry.views.trade_in_certificate``); the hub answers the same path itself (offline, or the shop's own
+    resolver)."""
+    if version is None:
+        version = certificate_key_version(db, cert_no) or KEY_CURRENT
+    return f"{resolver_base(db, config)}/t/{cert_no}?k={certificate_token(config['SECRET_KEY'], cert_no, version)}"
 
 
 def item_extras(db, category, formdata):
@@ -189,21 +225,25 @@ def complete(db, config, *, sale, lines, staff_id, moment):
             # registry can verify the QR (``/t/<no>?k=``) without any secret or person
             event_id = outbox.record_buy_in(db, taken, moment=moment, extensions={
                 "certificate": certificate_code(cert_no), "category": item["category"],
-                "certificateCheck": certificate_check(config["SECRET_KEY"], cert_no)})
+                "certificateCheck": certificate_check(config["SECRET_KEY"], cert_no, KEY_CURRENT)})
             db.execute("INSERT INTO trade_in_certificates (cert_no, at, sale_id, buy_in_id, item_id, category, "
-                       "value_fen, event_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       "value_fen, event_id, key_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (cert_no, now, sale["id"], buy_in_id, taken["id"], item["category"], item["cost_fen"],
-                        event_id))
+                        event_id, KEY_CURRENT))
 
 
 def describe(db, config, sale_id):
     """The traded-in items of a sale (the ``describe`` hook of :mod:`pos.trade_ins`): ``title``, ``category``,
     ``value_fen``, ``tag``, ``certificate`` (code), ``cert_no``, ``certificate_url``, ``voucher``. No seller."""
-    found = rows(db, "SELECT c.cert_no, c.category, c.value_fen, i.title, i.tag, b.voucher_no "
+    found = rows(db, "SELECT c.cert_no, c.key_version, c.category, c.value_fen, i.title, i.tag, b.voucher_no "
                      "FROM trade_in_certificates c JOIN items i ON i.id = c.item_id JOIN buy_ins b ON b.id = c.buy_in_id "
                      "WHERE c.sale_id = ? ORDER BY c.cert_no", (sale_id,))
-    return [dict(row, certificate=certificate_code(row["cert_no"]), voucher=voucher_code(row["voucher_no"]),
-                 certificate_url=certificate_url(db, config, row["cert_no"])) for row in found]
+    described = []
+    for row in found:
+        version = row.pop("key_version")  # each certificate keeps the key it was printed with
+        described.append(dict(row, certificate=certificate_code(row["cert_no"]), voucher=voucher_code(row["voucher_no"]),
+                              certificate_url=certificate_url(db, config, row["cert_no"], version)))
+    return described
 
 
 def public_certificate(db, cert_no):

@@ -294,10 +294,14 @@ def trade_in_extra():
 def certificate(cert_no):
     """The trade-in certificate anyone with its QR may open (a subsidy office): the old item's category, the
     time, the shop and the EPCIS ``receiving`` event id; no personal data, no price. Needs the keyed token
-    ``k`` (as the e-receipt), so certificate numbers cannot be walked; prints on A4 (``@page``)."""
-    if not tradein.certificate_token_ok(current_app.config["SECRET_KEY"], cert_no, request.args.get("k", "")):
-        abort(404)
+    ``k`` (as the e-receipt, 128 bits; a certificate printed with a 48-bit key keeps opening with that key
+    only: :data:`buying.tradein.KEY_LEGACY`), so certificate numbers cannot be walked; prints on A4 (``@page``).
+    An unknown number and a wrong key are the same 404."""
     db = get_db()
+    version = tradein.certificate_key_version(db, cert_no)
+    if version is None or not tradein.certificate_token_ok(current_app.config["SECRET_KEY"], cert_no,
+                                                           request.args.get("k", ""), version):
+        abort(404)
     cert = tradein.public_certificate(db, cert_no)
     url = tradein.certificate_url(db, current_app.config, cert_no)
     return render("buying/certificate.html", cert=cert, cert_url=url, cert_qr=qr_svg(url))
