@@ -35,6 +35,7 @@ from core import clock, notices
 from core.db import one, rows
 from core.errors import DomainError, NotFound
 from core.settings import get_setting, resolver_base
+from goods.identifiers import mask
 from inventory import extensions
 from inventory import items as inventory_items
 from pos import trade_ins
@@ -126,7 +127,7 @@ def extra_fields(formdata):
 
 
 def add_to_cart(db, vault, cart_id, *, seller, line, moment=None, consent=True, notice_version=None,
-                signature_png=None, extra_fields=()):
+                signature_png=None, extra_fields=(), claims=()):
     """Check a trade-in and add it to the till's cart; return the cart line's id.
 
     Args:
@@ -141,10 +142,14 @@ def add_to_cart(db, vault, cart_id, *, seller, line, moment=None, consent=True, 
         extra_fields: the item's regulated-goods fields as typed (:func:`extra_fields` of the post, which the
             form has checked with :func:`item_extras`), sealed with the line; :func:`complete` checks and saves
             them with the item.
+        claims: the ``(kind, value)`` identifiers of the item that no other item may carry (the validated
+            extensions' ``claims()``: IMEIs, the VIN), sealed with the line.
 
     Raises:
         DomainError: no consent (field ``consent``), a notice newer than the one shown, a bad seller field
-            (wrong ID check character, under 18 …) or item field, on its field; nothing is added.
+            (wrong ID check character, under 18 …) or item field, on its field; an IMEI or VIN that another
+            trade-in line of this cart already has (field ``imei`` / ``vin``, ``exc.claim`` the identifier, the
+            message naming that line: :func:`refuse_claimed`); nothing is added.
     """
     moment = moment or clock.now()
     if not consent:
@@ -154,7 +159,9 @@ def add_to_cart(db, vault, cart_id, *, seller, line, moment=None, consent=True, 
     if person["guardian"]:  # the till form has no guardian fields: never reached under the refuse policy
         raise DomainError(_l("A minor's trade-in needs a guardian: take it as a buy-in instead."), field="id_number")
     clean = clean_lines(db, [line])[0]
-    sealed = vault.encrypt(json.dumps({"seller": {k: person[k] for k in ("name", "id_type", "id_number", "phone",
+    claims = list(dict.fromkeys((str(kind), str(value)) for kind, value in claims))
+    refuse_claimed(db, vault, cart_id, claims)
+    sealed = vault.encrypt(json.dumps({"claims": [list(claim) for claim in claims], "seller": {k: person[k] for k in ("name", "id_type", "id_number", "phone",
                                                                            "adult_confirmed")},
                                        "line": clean, "notice": {"version": version, "signature": base64.b64encode(
                                            signature_png).decode() if signature_png else None},
@@ -164,10 +171,87 @@ def add_to_cart(db, vault, cart_id, *, seller, line, moment=None, consent=True, 
                          payload=sealed)
 
 
+#: A trade-in's identifiers that one item only may carry, by kind: the word the messages use for it.
+_CLAIM_NAMES = {"imei": "IMEI", "vin": "VIN"}
+
+
+def cart_claims(db, vault, cart_id):
+    """The identifiers the cart's trade-in lines carry: ``{(kind, value): (position, title)}``, ``position``
+    counting the trade-in lines from 1 in the order added (as the till lists them). A line sealed before its
+    claims were sealed with it has them worked out from its regulated-goods fields."""
+    found = {}
+    for position, line in enumerate(trade_ins.lines(db, cart_id), start=1):
+        data = json.loads(vault.decrypt(line["payload"]))
+        if "claims" in data:
+            claims = [tuple(claim) for claim in data["claims"]]
+        else:
+            claims = []
+            for extra in item_extras(db, line["category"], MultiDict([tuple(p) for p in data.get("extra") or []])):
+                extra.validate()  # what claims() reads; a refusal since (now in stock) still names the identifier
+                claims += extra.claims()
+        for claim in claims:
+            found.setdefault(claim, (position, line["title"]))
+    return found
+
+
+def refuse_claimed(db, vault, cart_id, claims):
+    """Refuse a new trade-in whose IMEI or VIN another trade-in line of the cart already has (one phone or car is
+    handed in once; issue 13 §3). Call before adding the line.
+
+    Args:
+        claims: the new item's ``(kind, value)`` identifiers (extensions' ``claims()``).
+
+    Raises:
+        DomainError: field ``imei`` or ``vin``, ``claim`` the identifier; the message names the earlier line by
+            its position and title (the line is in the cart: nothing about it is invented).
+    """
+    if not claims:
+        return
+    taken = cart_claims(db, vault, cart_id)
+    for claim in claims:
+        if claim in taken:
+            position, title = taken[claim]
+            if claim[0] == "vin":
+                message = _l("This VIN is already on trade-in %(n)d “%(title)s” of this sale: one car cannot be "
+                             "traded in twice.", n=position, title=title)
+            else:
+                message = _l("This IMEI is already on trade-in %(n)d “%(title)s” of this sale: one device cannot "
+                             "be traded in twice.", n=position, title=title)
+            error = DomainError(message, field=claim[0])
+            error.claim = claim
+            raise error
+
+
 def _unseal(vault, line):
     data = json.loads(vault.decrypt(line["payload"]))
     # "extra": the regulated-goods fields as typed (a line sealed before they were asked for has none)
     return data["seller"], dict(data["line"], extra=data.get("extra") or []), data.get("notice")
+
+
+def refuse_sold_here(db, sale_id, claims):
+    """Refuse a trade-in of the very item the shopper is buying: an IMEI or VIN of ``claims`` carried by an item
+    sold in sale ``sale_id`` (the trade-in line was added before that item was scanned; once sold in this
+    transaction it is no longer "in stock" for the intake's own check). Call inside the sale's transaction.
+
+    Args:
+        claims: ``{(kind, value): (position, title)}`` of the sale's trade-in lines.
+
+    Raises:
+        DomainError: field ``tender``; the message names the trade-in, the identifier masked and the sold
+            item's tag (an item of the cart, which the rollback leaves in stock).
+    """
+    if not claims:
+        return
+    for row in rows(db, "SELECT l.tag, d.kind, d.value FROM sale_lines l JOIN item_identifiers d "
+                        "ON d.item_id = l.item_id WHERE l.sale_id = ? ORDER BY l.id, d.id", (sale_id,)):
+        claim = (row["kind"], row["value"])
+        if claim in claims:
+            position, title = claims[claim]
+            raise DomainError(_l("Trade-in %(n)d “%(title)s” has the %(kind)s (%(masked)s) of %(tag)s, which the "
+                                 "shopper is buying in this sale: an item cannot be traded in and bought at once. "
+                                 "Remove one of them; nothing was saved.", n=position, title=title,
+                                 kind=_CLAIM_NAMES.get(row["kind"], row["kind"]), masked=mask(row["value"]),
+                                 tag=row["tag"]), field="tender")
 
 
 def complete(db, config, *, sale, lines, staff_id, moment):
@@ -180,15 +264,39 @@ def complete(db, config, *, sale, lines, staff_id, moment):
 
     Raises:
         DomainError: a seller no longer passes the rules (e.g. the line was added before midnight of an 18th
-            birthday's eve — checked again at this moment); the sale is then rolled back.
+            birthday's eve — checked again at this moment); an item's regulated fields no longer pass (its IMEI
+            or VIN taken in at another till since); two lines with the same IMEI or VIN (named by position,
+            title and the identifier masked, :func:`goods.identifiers.mask`); a trade-in of an item sold in this
+            sale (:func:`refuse_sold_here`). All are checked before anything is taken in; the sale is then
+            rolled back.
     """
     vault = current_app.extensions["vault"]
-    groups = {}
-    for line in lines:
+    groups, seen = {}, {}
+    # every line is checked before any old item is taken in: a refusal names only what is in the cart or in
+    # stock, never an item of this sale's own intake (the rollback removes those)
+    for position, line in enumerate(lines, start=1):
         seller, item, notice = _unseal(vault, line)
         person = sellers.clean_seller(db, moment=moment, **seller)
+        # checked again now (another till may have taken the same phone in since) and saved with the item;
+        # the form asked for them (buying.views.trade_in), as the intake form does: without any, none
+        extras = item_extras(db, item["category"], MultiDict([tuple(pair) for pair in item["extra"]])) \
+            if item["extra"] else []
+        if not all([extra.validate() for extra in extras]):
+            raise DomainError(_l("The trade-in “%(title)s” can no longer be taken in as typed (is its IMEI or "
+                                 "VIN now on an item in stock?): remove it from the sale and add it again.",
+                                 title=item["title"]), field="tender")
+        for claim in dict.fromkeys(c for extra in extras for c in extra.claims()):
+            if claim in seen:  # two lines added at once from two screens, or sealed before add_to_cart checked
+                first, first_title = seen[claim]
+                raise DomainError(_l("Trade-ins %(m)d “%(first)s” and %(n)d “%(title)s” have the same %(kind)s "
+                                     "(%(masked)s): one item cannot be traded in twice. Remove trade-in %(n)d; "
+                                     "nothing was saved.", m=first, first=first_title, n=position,
+                                     title=item["title"], kind=_CLAIM_NAMES.get(claim[0], claim[0]),
+                                     masked=mask(claim[1])), field="tender")
+            seen[claim] = (position, item["title"])
         key = sellers.id_key(vault, person["id_type"], person["id_number"])
-        groups.setdefault(key, (person, [], notice))[1].append(item)
+        groups.setdefault(key, (person, [], notice))[1].append((item, extras))
+    refuse_sold_here(db, sale["id"], seen)
     cert_no = db.execute("SELECT COALESCE(max(cert_no), 0) FROM trade_in_certificates").fetchone()[0]
     now = clock.iso(moment)
     for index, (person, items, notice) in enumerate(groups.values()):
@@ -202,18 +310,10 @@ def complete(db, config, *, sale, lines, staff_id, moment):
         buy_in_id = db.execute(
             "INSERT INTO buy_ins (voucher_no, at, staff_id, seller_id, total_fen, method, reference, "
             "idempotency_key, sale_id) VALUES (?, ?, ?, ?, ?, 'trade_in', ?, ?, ?)",
-            (voucher_no, now, staff_id, seller_id, sum(i["cost_fen"] for i in items), str(sale["receipt_no"]),
+            (voucher_no, now, staff_id, seller_id, sum(i["cost_fen"] for i, _ in items), str(sale["receipt_no"]),
              f"trade-in:{sale['id']}:{index}", sale["id"]),
         ).lastrowid
-        for item in items:
-            # checked again now (another till may have taken the same phone in since) and saved with the item;
-            # the form asked for them (buying.views.trade_in), as the intake form does: without any, none
-            extras = item_extras(db, item["category"], MultiDict([tuple(pair) for pair in item["extra"]])) \
-                if item["extra"] else []
-            if not all([extra.validate() for extra in extras]):
-                raise DomainError(_l("The trade-in “%(title)s” can no longer be taken in as typed (is its IMEI or "
-                                     "VIN now on an item in stock?): remove it from the sale and add it again.",
-                                     title=item["title"]), field="tender")
+        for item, extras in items:
             taken = inventory_items.intake(
                 db, config, title=item["title"], category=item["category"], condition=item["condition"],
                 price_fen=item["price_fen"], consignor_id=None, brand=item["brand"], staff_id=staff_id, moment=moment,
