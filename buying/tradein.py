@@ -155,9 +155,8 @@ def add_to_cart(db, vault, cart_id, *, seller, line, moment=None, consent=True, 
     if not consent:
         raise DomainError(_l("The seller must be read the privacy notice and accept it."), field="consent")
     version = notices.check_version(db, "seller", notice_version)
-    person = sellers.clean_seller(db, moment=moment, **seller)
-    if person["guardian"]:  # the till form has no guardian fields: never reached under the refuse policy
-        raise DomainError(_l("A minor's trade-in needs a guardian: take it as a buy-in instead."), field="id_number")
+    # the till's form has no guardian fields: a minor is refused, or sent to the buy-in form (guardian policy)
+    person = sellers.clean_seller(db, moment=moment, guardian_form=False, **seller)
     clean = clean_lines(db, [line])[0]
     claims = list(dict.fromkeys((str(kind), str(value)) for kind, value in claims))
     refuse_claimed(db, vault, cart_id, claims)
@@ -276,7 +275,7 @@ def complete(db, config, *, sale, lines, staff_id, moment):
     # stock, never an item of this sale's own intake (the rollback removes those)
     for position, line in enumerate(lines, start=1):
         seller, item, notice = _unseal(vault, line)
-        person = sellers.clean_seller(db, moment=moment, **seller)
+        person = sellers.clean_seller(db, moment=moment, guardian_form=False, **seller)
         # checked again now (another till may have taken the same phone in since) and saved with the item;
         # the form asked for them (buying.views.trade_in), as the intake form does: without any, none
         extras = item_extras(db, item["category"], MultiDict([tuple(pair) for pair in item["extra"]])) \
