@@ -361,6 +361,30 @@ def public_certificate(db, cert_no):
                 shop_address=get_setting(db, "shop_address") or "")
 
 
+def item_blockers(db, cart_id, item):
+    """The ``item_blockers`` hook of :mod:`pos.trade_ins`: refuse to scan into the cart an item whose IMEI or VIN
+    a trade-in line of the cart carries (the shopper cannot buy the phone they are handing in).
+
+    Returns:
+        list: one message naming the trade-in line (position, title), the identifier masked and the item's tag,
+        or ``[]``.
+    """
+    found = rows(db, "SELECT kind, value FROM item_identifiers WHERE item_id = ? ORDER BY id", (item["id"],))
+    if not found:
+        return []
+    claims = cart_claims(db, current_app.extensions["vault"], cart_id)
+    for row in found:
+        claim = (row["kind"], row["value"])
+        if claim in claims:
+            position, title = claims[claim]
+            return [_l("%(tag)s has the %(kind)s (%(masked)s) of trade-in %(n)d “%(title)s” in this cart: an item "
+                       "cannot be traded in and bought at once.", tag=item["tag"],
+                       kind=_CLAIM_NAMES.get(row["kind"], row["kind"]), masked=mask(row["value"]), n=position,
+                       title=title)]
+    return []
+
+
 def register():
     """Take part in the till's sales (``pos.trade_ins.register``); called from :func:`buying.views.register`."""
-    trade_ins.register(complete=complete, describe=describe, form_endpoint="buying.trade_in")
+    trade_ins.register(complete=complete, describe=describe, form_endpoint="buying.trade_in",
+                       item_blockers=item_blockers)

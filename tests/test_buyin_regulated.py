@@ -15,7 +15,7 @@ from core.errors import Conflict, DomainError
 from core.settings import get_setting, set_setting
 from goods import devices, erasure, kinds
 from pos import cart as carts
-from pos import shifts
+from pos import shifts, trade_ins
 from tests.conftest import count, sell, text_of
 from tests.test_buying import ID, NAME, PHONE
 from tests.test_trade_in_views import pay_form, scan, trade_in_form
@@ -414,17 +414,25 @@ def test_a_trade_in_of_a_phone_in_stock_or_in_the_cart_is_refused(app, cashier_c
     assert count(db, "cart_trade_ins") == 0 and counts(db) == before
 
 
-def test_a_trade_in_of_the_phone_being_bought_is_refused_at_completion(app, cashier_client, owner_client, db, staff,
-                                                                       drawer):
-    """The trade-in line came first, the phone with its IMEI was taken in and scanned after: once sold in the
-    sale's transaction it is no longer "in stock", so the intake check alone would let the shop buy back the
+def test_a_trade_in_of_the_phone_being_bought_is_refused_at_the_scan_and_at_completion(
+        app, cashier_client, owner_client, db, staff, drawer, monkeypatch):
+    """The trade-in line came first, the phone with its IMEI was taken in and scanned after: the scan is refused.
+    Should it get into the cart anyway (a scan racing the trade-in), completion refuses: once sold in the sale's
+    transaction the phone is no longer "in stock", so the intake check alone would let the shop buy back the
     phone it is selling in the same sale."""
     assert cashier_client.post("/buying/trade-in", data=phone_trade_in(db)).status_code == 302
     assert owner_client.post("/intake", data={"title": "P30 on the shelf", "price": "900", "consignor": "0",
                                               "category": PHONES, "condition": "B", "device-imei": IMEI2,
                                               "device-storage": "yes"}).status_code == 200
     shelf = dict(db.execute("SELECT id, tag FROM items WHERE title = 'P30 on the shelf'").fetchone())
+    refused = cashier_client.post("/till/scan", data={"code": shelf["tag"]}, headers={"HX-Request": "true"})
+    assert refused.status_code == 409
+    assert (f"{shelf['tag']} has the IMEI (***********3809) of trade-in 1 “Huawei P30” in this cart: an item cannot "
+            "be traded in and bought at once.") in text_of(refused)
+    assert count(db, "cart_lines") == 0
+    monkeypatch.setitem(trade_ins._hooks, "item_blockers", None)  # a scan that raced the trade-in
     scan(cashier_client, shelf["tag"])
+    assert count(db, "cart_lines", "item_id = ?", (shelf["id"],)) == 1
     before = counts(db) | {"sales": count(db, "sales")}
     done = cashier_client.post("/till/complete", data=pay_form(cashier_client, quick_cash="78000"))
     assert done.status_code == 422
