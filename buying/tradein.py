@@ -8,16 +8,19 @@
 * **Regulated kinds** (a phone, a car): the item's intake extensions (:mod:`inventory.extensions`, ``goods``:
   IMEI / serial and storage, VIN…) are shown under the item with the prefix :data:`ITEM_PREFIX` and checked by
   the form as at intake; what was typed in them is sealed with the line and, when the sale completes, checked
-  again (another till may have taken the same phone in meanwhile) and saved with the item.
+  again (another till may have taken the same phone in meanwhile) and saved with the item. One phone or car is
+  one line: an IMEI or VIN already on a trade-in line of the cart is refused when the next line is added
+  (:func:`refuse_claimed`), an item carrying one when it is scanned (:func:`item_blockers`), and completion checks
+  every line before it takes any in (so a refusal never names an item of its own rolled-back intake).
 * **Completing the sale** (:func:`complete`, registered with ``pos.trade_ins.register``, run inside
   :func:`pos.sales.complete_sale`'s transaction): one buy-in per seller (``method`` = ``trade_in``, the
   sale's id; the buy-in's total is the trade-in value), each old item taken in as shop stock with its cost
   (``inventory.items.intake``, ``buy_in_lines``) and its regulated-goods fields, its EPCIS ``receiving`` event with the shop as the new owner
   (:func:`sync.outbox.record_buy_in`), and a numbered **trade-in certificate** naming that event. ``pos`` writes
   the sale, the ``trade_in`` tender and any drawer payout in the same transaction.
-* **The certificate** (``TI000001``): anyone with its QR (``/t/<no>?k=<token>``, a keyed token as on
-  receipts, so numbers cannot be walked) sees the category, the time, the shop and the EPCIS event id —
-  no personal data (:func:`public_certificate`).
+* **The certificate** (``TI000001``): anyone with its QR (``/t/<no>?k=<token>``, a keyed 128-bit token,
+  :func:`certificate_token`, so numbers cannot be walked; certificates printed before keep their 48-bit key) sees
+  the category, the time, the shop and the EPCIS event id — no personal data (:func:`public_certificate`).
 """
 
 import base64
@@ -160,8 +163,9 @@ def add_to_cart(db, vault, cart_id, *, seller, line, moment=None, consent=True, 
     clean = clean_lines(db, [line])[0]
     claims = list(dict.fromkeys((str(kind), str(value)) for kind, value in claims))
     refuse_claimed(db, vault, cart_id, claims)
-    sealed = vault.encrypt(json.dumps({"claims": [list(claim) for claim in claims], "seller": {k: person[k] for k in ("name", "id_type", "id_number", "phone",
-                                                                           "adult_confirmed")},
+    sealed = vault.encrypt(json.dumps({"claims": [list(claim) for claim in claims],
+                                       "seller": {k: person[k] for k in ("name", "id_type", "id_number", "phone",
+                                                                         "adult_confirmed")},
                                        "line": clean, "notice": {"version": version, "signature": base64.b64encode(
                                            signature_png).decode() if signature_png else None},
                                        "extra": [[name, value] for name, value in extra_fields]},
@@ -340,7 +344,8 @@ def describe(db, config, sale_id):
     described = []
     for row in found:
         version = row.pop("key_version")  # each certificate keeps the key it was printed with
-        described.append(dict(row, certificate=certificate_code(row["cert_no"]), voucher=voucher_code(row["voucher_no"]),
+        described.append(dict(row, certificate=certificate_code(row["cert_no"]),
+                              voucher=voucher_code(row["voucher_no"]),
                               certificate_url=certificate_url(db, config, row["cert_no"], version)))
     return described
 
