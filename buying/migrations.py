@@ -115,3 +115,12 @@ def m003_seller_erasure(db):
                                       "id_number_enc": False})
     db.execute("ALTER TABLE sellers ADD COLUMN erased_at TEXT")
     db.execute("ALTER TABLE sellers ADD COLUMN restricted_at TEXT")
+
+
+@migrations()
+def m004_certificate_key_version(db):
+    """Trade-in certificates say which QR key they were printed with (``key_version``): 1 for the 48-bit keys
+    (12 hex digits) of certificates issued until now, which must keep verifying as printed; new certificates
+    are issued with version 2 (128 bits, :func:`buying.tradein.certificate_token`)."""
+    db.execute("ALTER TABLE trade_in_certificates ADD COLUMN key_version INTEGER NOT NULL DEFAULT 1 "
+               "CHECK (key_version IN (1, 2))")

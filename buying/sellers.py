@@ -61,7 +61,7 @@ def id_key(vault, id_type, number):
 
 
 def clean_seller(db, *, name, id_type, id_number, phone="", guardian_name="", guardian_id_type="",
-                 guardian_id_number="", adult_confirmed=False, moment=None):
+                 guardian_id_number="", adult_confirmed=False, moment=None, guardian_form=True):
     """Check what was typed about a seller and return it cleaned.
 
     Args:
@@ -74,6 +74,9 @@ def clean_seller(db, *, name, id_type, id_number, phone="", guardian_name="", gu
         adult_confirmed: the staff member checked on a document other than a resident ID (which shows no
             birth date this can read) that the seller is 18 or older; without it such a seller is treated as
             a minor (refused, or with a guardian under the ``guardian`` policy).
+        guardian_form: the screen has the guardian's fields (the buy-in form). ``False`` for the till's
+            trade-in, which has none: under the ``guardian`` policy a minor (or a document not confirmed) is
+            then pointed to the buy-in form instead of being asked for fields that are not there.
 
     Returns:
         dict: ``name``, ``id_type``, ``id_number`` (compact), ``phone``, ``adult_confirmed`` (bool),
@@ -94,14 +97,21 @@ def clean_seller(db, *, name, id_type, id_number, phone="", guardian_name="", gu
     guardian = None
     born = birth_date(id_type, number)
     policy = setting(db, "buying_minor_policy")
+    elsewhere = policy == "guardian" and not guardian_form  # a guardian is possible, but not on this screen
     unconfirmed = id_type != "resident_id" and not adult_confirmed
-    if unconfirmed and (policy != "guardian" or not (guardian_name or "").strip()):
+    if unconfirmed and (policy != "guardian" or elsewhere or not (guardian_name or "").strip()):
         raise DomainError(
+            _l("Check the date of birth on the document and tick “The seller is 18 or older”; a minor sells only "
+               "with a guardian, on the Buy-in form.") if elsewhere else
             _l("Check the date of birth on the document and tick “The seller is 18 or older”, or enter a guardian.")
             if policy == "guardian" else
             _l("Check the date of birth on the document and tick “The seller is 18 or older”: the shop does not "
                "buy from minors."), field="adult_confirmed")
     if unconfirmed or (born is not None and age_on(born, clock.local_today(moment)) < ADULT_AGE):
+        if elsewhere:
+            raise DomainError(_l("The seller is under 18 (born %(day)s): a minor sells only with a guardian, whose "
+                                 "name and ID the Buy-in form takes. Take the item in there instead.",
+                                 day=born.isoformat()), field="id_number")
         if policy != "guardian":
             raise DomainError(_l("The seller is under 18 (born %(day)s): the shop does not buy from minors.",
                                  day=born.isoformat()), field="id_number")

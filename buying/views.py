@@ -243,7 +243,14 @@ def _trade_in_page(db, form, status=200, extras=None):
                   notice_text=notices.notice_text(notice, current_locale()), extra=_extras_html(extras))
 
 
-def _add_trade_in(db, form, extras_ok):
+def _add_trade_in(db, form, extras, extras_ok):
+    """Add the trade-in the form holds to the till's cart (:func:`buying.tradein.add_to_cart`); ``extras``: the
+    item's bound regulated-goods fields, ``extras_ok``: all of them validated.
+
+    Raises:
+        DomainError: as ``add_to_cart``; an IMEI or VIN already on another trade-in line of the cart is shown
+            under its own input (the extension's ``refuse``) and the form says to check the fields below.
+    """
     if not extras_ok:  # the regulated fields' own messages are under them
         raise DomainError(_l("Check the fields marked below; nothing was saved."), field="category")
     line = {"title": form.title.data, "category": form.category.data, "condition": form.condition.data,
@@ -254,12 +261,22 @@ def _add_trade_in(db, form, extras_ok):
             line[f"{name}_fen"] = parse_money(text, allow_zero=True) if text.strip() else None
         except MoneyError as exc:
             raise DomainError(exc.message, field=name) from None
-    return tradein.add_to_cart(
-        db, vault(), till_cart_id(db), line=line,
-        seller={"name": form.seller_name.data, "id_type": form.id_type.data, "id_number": form.id_number.data,
-                "phone": form.phone.data or "", "adult_confirmed": bool(form.adult_confirmed.data)},
-        consent=form.consent.data == "yes", notice_version=form.notice_version.data,
-        signature_png=notices.parse_signature(form.signature.data), extra_fields=tradein.extra_fields(request.form))
+    try:
+        return tradein.add_to_cart(
+            db, vault(), till_cart_id(db), line=line,
+            seller={"name": form.seller_name.data, "id_type": form.id_type.data, "id_number": form.id_number.data,
+                    "phone": form.phone.data or "", "adult_confirmed": bool(form.adult_confirmed.data)},
+            consent=form.consent.data == "yes", notice_version=form.notice_version.data,
+            signature_png=notices.parse_signature(form.signature.data), extra_fields=tradein.extra_fields(request.form),
+            claims=[claim for extra in extras for claim in extra.claims()])
+    except DomainError as exc:
+        claim = getattr(exc, "claim", None)
+        holders = [extra for extra in extras if claim is not None and claim in extra.claims()]
+        if not holders:
+            raise
+        for extra in holders:  # beside the IMEI / VIN input, as the extension's own messages
+            extra.refuse(claim, exc.message)
+        raise DomainError(_l("Check the fields marked below; nothing was saved."), field="category") from None
 
 
 @bp.route("/trade-in", methods=["GET", "POST"])
@@ -273,7 +290,7 @@ def trade_in():
     form = TradeInForm()
     extras = tradein.item_extras(db, form.category.data, request.form)
     extras_ok = all([extra.validate() for extra in extras])  # each one shows its messages, as at intake
-    outcome = submit(form, lambda: _add_trade_in(db, form, extras_ok), "seller_name")
+    outcome = submit(form, lambda: _add_trade_in(db, form, extras, extras_ok), "seller_name")
     if outcome.ok:
         flash(_l("Trade-in added: %(title)s, %(value)s off the total.", title=form.title.data.strip(),
                  value=money(parse_money(form.cost.data))), "success")
@@ -294,10 +311,14 @@ def trade_in_extra():
 def certificate(cert_no):
     """The trade-in certificate anyone with its QR may open (a subsidy office): the old item's category, the
     time, the shop and the EPCIS ``receiving`` event id; no personal data, no price. Needs the keyed token
-    ``k`` (as the e-receipt), so certificate numbers cannot be walked; prints on A4 (``@page``)."""
-    if not tradein.certificate_token_ok(current_app.config["SECRET_KEY"], cert_no, request.args.get("k", "")):
-        abort(404)
+    ``k`` (as the e-receipt, 128 bits; a certificate printed with a 48-bit key keeps opening with that key
+    only: :data:`buying.tradein.KEY_LEGACY`), so certificate numbers cannot be walked; prints on A4 (``@page``).
+    An unknown number and a wrong key are the same 404."""
     db = get_db()
+    version = tradein.certificate_key_version(db, cert_no)
+    if version is None or not tradein.certificate_token_ok(current_app.config["SECRET_KEY"], cert_no,
+                                                           request.args.get("k", ""), version):
+        abort(404)
     cert = tradein.public_certificate(db, cert_no)
     url = tradein.certificate_url(db, current_app.config, cert_no)
     return render("buying/certificate.html", cert=cert, cert_url=url, cert_qr=qr_svg(url))

@@ -73,6 +73,14 @@ class DeviceFields:
             return []
         return [(kind, value) for kind, value in self.device["identifiers"] if kind == "imei"]
 
+    def refuse(self, claim, message):
+        """Show ``message`` under the input that holds ``claim`` (one of :meth:`claims`: the first IMEI or the
+        second); a claim this item does not make is ignored."""
+        first_imei = next((value for kind, value in self.device["identifiers"] if kind == "imei"), None) \
+            if self.device else None
+        if claim in self.claims():
+            apply_domain_error(self.form, DomainError(message, field="imei" if claim[1] == first_imei else "imei2"))
+
     def html(self):
         if self.kind != "electronics":
             return Markup("")
@@ -126,6 +134,11 @@ class VehicleFields:
         if self.kind != "vehicle" or self.vehicle is None:
             return []
         return [("vin", self.vehicle["vin"])]
+
+    def refuse(self, claim, message):
+        """Show ``message`` under the VIN when ``claim`` is this car's (:meth:`claims`)."""
+        if claim in self.claims():
+            apply_domain_error(self.form, DomainError(message, field="vin"))
 
     def html(self):
         if self.kind != "vehicle":

@@ -30,7 +30,9 @@ def register_intake_fields(app, extension):
             ``validate()`` → bool (messages kept for the page), ``html()`` → ``Markup`` (the fields, empty when
             the category needs none), ``claims()`` → the ``(kind, value)`` identifiers that, once validated, no
             other item in stock may carry (``goods``: IMEI, VIN; ``[]`` for none), so that a form taking in
-            several items at once can refuse the same one typed on two rows before anything is written, and
+            several items at once can refuse the same one typed on two rows before anything is written,
+            ``refuse(claim, message)`` → shows ``message`` under the input holding ``claim`` (one of its
+            ``claims()``; e.g. the till's trade-in, when another trade-in line of the sale has that IMEI), and
             ``save(db, item)`` (called inside the intake's transaction, after the
             item row is written; may raise ``DomainError``, which rolls the whole intake back; may return a dict
             of descriptive, non-personal facts added to the commissioning event's ``ilmd``, or ``None``).

@@ -16,6 +16,7 @@ from core.money import percent_of
 from goods.gate import sale_blockers
 from inventory import items as inventory_items
 from inventory import tags
+from pos import trade_ins
 from sync import reservations, stolen
 from terms.contracts import is_do_not_discount, terms_from_json
 from terms.markdowns import load_rules
@@ -78,7 +79,8 @@ def add_item(db, cart_id, item_id, reservation_code=None):
 
     Raises:
         NotFound: unknown item. Conflict: not available, a sale check refuses it (a stolen-goods hit:
-            ``sync.stolen.sale_blockers``; held for another shopper's online reservation), or already in this cart.
+            ``sync.stolen.sale_blockers``; held for another shopper's online reservation; the same phone or car
+            as a trade-in line of the cart: ``pos.trade_ins.item_blockers``), or already in this cart.
     """
     with transaction(db, durable=False):  # the cart is scratch state: no fsync per scan
         item = one(db, "SELECT * FROM items WHERE id = ?", (item_id,))
@@ -90,6 +92,7 @@ def add_item(db, cart_id, item_id, reservation_code=None):
             raise Conflict(blocker)
         refuse_blocked(stolen.sale_blockers(db, item_id))
         refuse_blocked(reservations.sale_blockers(db, [(item_id, item["tag"], reservation_code)]))
+        refuse_blocked(trade_ins.item_blockers(db, cart_id, item))  # e.g. the phone a trade-in line hands in
         if db.execute("SELECT 1 FROM cart_lines WHERE cart_id = ? AND item_id = ?", (cart_id, item_id)).fetchone():
             if reservation_code:
                 db.execute("UPDATE cart_lines SET reservation_code = ? WHERE cart_id = ? AND item_id = ?",

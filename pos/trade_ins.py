@@ -22,7 +22,7 @@ MAX_LINES = 10
 _hooks = {}
 
 
-def register(*, complete, describe, form_endpoint):
+def register(*, complete, describe, form_endpoint, item_blockers=None):
     """Let the area that buys the old items (``buying``) take part in trade-in sales.
 
     Args:
@@ -33,8 +33,11 @@ def register(*, complete, describe, form_endpoint):
         describe: ``describe(db, config, sale_id)`` → the sale's traded-in items for screens and receipts:
             ``[{"title", "category", "value_fen", "tag", "certificate", "certificate_url"}]`` (no personal data).
         form_endpoint: the endpoint of the form that adds a trade-in line (the till's "Trade-in" button).
+        item_blockers: ``item_blockers(db, cart_id, item)`` → messages refusing to put ``item`` (an ``items``
+            row) in a cart with trade-in lines, e.g. the same phone handed in by one of them; ``[]`` for none.
     """
-    _hooks.update(complete=complete, describe=describe, form_endpoint=form_endpoint)
+    _hooks.update(complete=complete, describe=describe, form_endpoint=form_endpoint,
+                  item_blockers=item_blockers)
 
 
 def enabled():
@@ -129,6 +132,16 @@ def complete(db, config, *, sale, lines, staff_id, moment):
     if not enabled():
         raise DomainError(_l("Trade-ins cannot be taken on this hub."), field="tender")
     _hooks["complete"](db, config, sale=sale, lines=lines, staff_id=staff_id, moment=moment)
+
+
+def item_blockers(db, cart_id, item):
+    """Why ``item`` may not join this cart because of its trade-in lines (the registered ``item_blockers``):
+    a list of messages, ``[]`` without trade-in lines or without the hook. Call inside the scan's transaction."""
+    hook = _hooks.get("item_blockers")
+    if hook is None or not db.execute("SELECT 1 FROM cart_trade_ins WHERE cart_id = ? LIMIT 1",
+                                      (cart_id,)).fetchone():
+        return []
+    return hook(db, cart_id, item)
 
 
 def describe(db, config, sale_id):

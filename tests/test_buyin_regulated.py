@@ -15,7 +15,7 @@ from core.errors import Conflict, DomainError
 from core.settings import get_setting, set_setting
 from goods import devices, erasure, kinds
 from pos import cart as carts
-from pos import shifts
+from pos import shifts, trade_ins
 from tests.conftest import count, sell, text_of
 from tests.test_buying import ID, NAME, PHONE
 from tests.test_trade_in_views import pay_form, scan, trade_in_form
@@ -314,3 +314,130 @@ def test_a_traded_in_imei_taken_in_meanwhile_refuses_the_sale_and_nothing_is_wri
     assert done.status_code in (409, 422)
     assert "“Huawei P30” can no longer be taken in as typed" in text_of(done)
     assert counts(db) | {"sales": count(db, "sales")} == before
+
+
+# --- one device or car per trade-in (issue 13 §3, bad input) ---------------------------------------------------
+
+def field_errors_of(response, name):
+    """The messages shown under the input named ``name`` (the ``field-error`` divs of its ``.field``)."""
+    html = response.get_data(as_text=True)
+    start = html.rindex('<div class="field', 0, html.index(f'name="{name}"'))
+    block = html[start:html.index("\n</div>", html.index(f'name="{name}"'))]  # the field's own closing tag
+    return [text_of_fragment(m) for m in re.findall(r'<div class="field-error" role="alert">(.*?)</div>', block)]
+
+
+def cart_titles(db):
+    return [r[0] for r in db.execute("SELECT title FROM cart_trade_ins ORDER BY id")]
+
+
+def test_a_second_trade_in_with_the_same_imei_is_refused_beside_its_field_and_the_first_kept(
+        app, cashier_client, db, staff, drawer):
+    before = counts(db)
+    assert cashier_client.post("/buying/trade-in", data=phone_trade_in(db)).status_code == 302
+    again = cashier_client.post("/buying/trade-in", data=phone_trade_in(db, title="Huawei P30 again"))
+    assert again.status_code == 422
+    assert field_errors_of(again, "item-device-imei") == [
+        "This IMEI is already on trade-in 1 “Huawei P30” of this sale: one device cannot be traded in twice."]
+    assert field_errors_of(again, "item-device-imei2") == []
+    assert field_errors_of(again, "category") == ["Check the fields marked below; nothing was saved."]
+    assert cart_titles(db) == ["Huawei P30"] and counts(db) == before
+    # typed as the second IMEI of a dual-SIM phone: the message is under that input
+    dual = cashier_client.post("/buying/trade-in", data=phone_trade_in(
+        db, title="Dual SIM", **{"item-device-imei": IMEI, "item-device-imei2": IMEI2}))
+    assert dual.status_code == 422
+    assert field_errors_of(dual, "item-device-imei") == []
+    assert field_errors_of(dual, "item-device-imei2") == [
+        "This IMEI is already on trade-in 1 “Huawei P30” of this sale: one device cannot be traded in twice."]
+    assert cart_titles(db) == ["Huawei P30"] and counts(db) == before
+    zh = cashier_client.post("/buying/trade-in", data=phone_trade_in(db, title="Huawei P30 again"),
+                             headers={"Accept-Language": "zh-CN"})
+    assert field_errors_of(zh, "item-device-imei") == ["此 IMEI 已在本次销售的以旧换新第 1 项“Huawei P30”上：同一台设备不能以旧换新两次。"]
+    # another phone is added as the second line
+    assert cashier_client.post("/buying/trade-in", data=phone_trade_in(
+        db, title="Other phone", **{"item-device-imei": IMEI})).status_code == 302
+    assert cart_titles(db) == ["Huawei P30", "Other phone"]
+
+
+def test_a_second_trade_in_with_the_same_vin_is_refused_beside_the_vin(app, cashier_client, db, staff, drawer):
+    set_setting(db, "categories", [*get_setting(db, "categories"), CARS])
+    set_setting(db, "regulated_kinds", {PHONES: "electronics", CARS: "vehicle"})
+    data = trade_in_form(db, title="大众朗逸 2019", category=CARS, brand="", cost="450", price="58800",
+                         **{f"item-vehicle-{key}": ("y" if key == "acknowledged" else value)
+                            for key, value in fields().items()})
+    del data["item-device-serial"], data["item-device-storage"]
+    assert cashier_client.post("/buying/trade-in", data=data).status_code == 302
+    before = counts(db)
+    again = cashier_client.post("/buying/trade-in", data=dict(data, title="朗逸 again",
+                                                              **{"item-vehicle-vin": CHINA_VIN.lower()}))
+    assert again.status_code == 422
+    assert field_errors_of(again, "item-vehicle-vin") == [
+        "This VIN is already on trade-in 1 “大众朗逸 2019” of this sale: one car cannot be traded in twice."]
+    assert cart_titles(db) == ["大众朗逸 2019"] and counts(db) == before
+
+
+def test_the_same_imei_on_two_lines_at_completion_names_the_lines_not_a_rolled_back_tag(
+        app, cashier_client, db, staff, drawer, make_item, monkeypatch):
+    """Two lines that got past the check at the till (two screens of one till at once): the sale is refused
+    naming both lines and the IMEI masked — no tag (the first line's item would be taken in by this very sale,
+    and the rollback removes it)."""
+    assert cashier_client.post("/buying/trade-in", data=phone_trade_in(db)).status_code == 302
+    monkeypatch.setattr("buying.tradein.refuse_claimed", lambda *args: None)
+    assert cashier_client.post("/buying/trade-in", data=phone_trade_in(db, title="Huawei P30 again")).status_code \
+        == 302
+    scan(cashier_client, make_item(title="Bosch drill", price_fen=30000)["tag"])
+    before = counts(db) | {"sales": count(db, "sales"), "trade_in_certificates": count(db, "trade_in_certificates")}
+    done = cashier_client.post("/till/complete", data=pay_form(cashier_client, quick_cash="6000"))
+    assert done.status_code == 422
+    assert ("Trade-ins 1 “Huawei P30” and 2 “Huawei P30 again” have the same IMEI (***********3809): one item "
+            "cannot be traded in twice. Remove trade-in 2; nothing was saved.") in text_of(done)
+    assert not re.search(r"\bS-\d{4}", text_of(done))  # no tag of a bought-back item: none exists
+    assert counts(db) | {"sales": count(db, "sales"),
+                         "trade_in_certificates": count(db, "trade_in_certificates")} == before
+    assert cart_titles(db) == ["Huawei P30", "Huawei P30 again"]
+
+
+def test_a_trade_in_of_a_phone_in_stock_or_in_the_cart_is_refused(app, cashier_client, owner_client, db, staff,
+                                                                  drawer):
+    assert owner_client.post("/intake", data={"title": "P30 on the shelf", "price": "900", "consignor": "0",
+                                              "category": PHONES, "condition": "B", "device-imei": IMEI2,
+                                              "device-storage": "yes"}).status_code == 200
+    shelf = dict(db.execute("SELECT id, tag FROM items WHERE title = 'P30 on the shelf'").fetchone())
+    before = counts(db)
+    message = (f"This IMEI is already on {shelf['tag']}, which is in stock: one device cannot be taken in twice. "
+               f"Open {shelf['tag']} instead.")
+    refused = cashier_client.post("/buying/trade-in", data=phone_trade_in(db))
+    assert refused.status_code == 422 and field_errors_of(refused, "item-device-imei") == [message]
+    scan(cashier_client, shelf["tag"])  # the shopper buys it and would hand "it" in as well
+    assert count(db, "cart_lines", "item_id = ?", (shelf["id"],)) == 1
+    refused = cashier_client.post("/buying/trade-in", data=phone_trade_in(db))
+    assert refused.status_code == 422 and field_errors_of(refused, "item-device-imei") == [message]
+    assert count(db, "cart_trade_ins") == 0 and counts(db) == before
+
+
+def test_a_trade_in_of_the_phone_being_bought_is_refused_at_the_scan_and_at_completion(
+        app, cashier_client, owner_client, db, staff, drawer, monkeypatch):
+    """The trade-in line came first, the phone with its IMEI was taken in and scanned after: the scan is refused.
+    Should it get into the cart anyway (a scan racing the trade-in), completion refuses: once sold in the sale's
+    transaction the phone is no longer "in stock", so the intake check alone would let the shop buy back the
+    phone it is selling in the same sale."""
+    assert cashier_client.post("/buying/trade-in", data=phone_trade_in(db)).status_code == 302
+    assert owner_client.post("/intake", data={"title": "P30 on the shelf", "price": "900", "consignor": "0",
+                                              "category": PHONES, "condition": "B", "device-imei": IMEI2,
+                                              "device-storage": "yes"}).status_code == 200
+    shelf = dict(db.execute("SELECT id, tag FROM items WHERE title = 'P30 on the shelf'").fetchone())
+    refused = cashier_client.post("/till/scan", data={"code": shelf["tag"]}, headers={"HX-Request": "true"})
+    assert refused.status_code == 409
+    assert (f"{shelf['tag']} has the IMEI (***********3809) of trade-in 1 “Huawei P30” in this cart: an item cannot "
+            "be traded in and bought at once.") in text_of(refused)
+    assert count(db, "cart_lines") == 0
+    monkeypatch.setitem(trade_ins._hooks, "item_blockers", None)  # a scan that raced the trade-in
+    scan(cashier_client, shelf["tag"])
+    assert count(db, "cart_lines", "item_id = ?", (shelf["id"],)) == 1
+    before = counts(db) | {"sales": count(db, "sales")}
+    done = cashier_client.post("/till/complete", data=pay_form(cashier_client, quick_cash="78000"))
+    assert done.status_code == 422
+    assert (f"Trade-in 1 “Huawei P30” has the IMEI (***********3809) of {shelf['tag']}, which the shopper is buying "
+            "in this sale: an item cannot be traded in and bought at once. Remove one of them; nothing was saved."
+            ) in text_of(done)
+    assert counts(db) | {"sales": count(db, "sales")} == before
+    assert db.execute("SELECT status FROM items WHERE id = ?", (shelf["id"],)).fetchone()[0] == "available"

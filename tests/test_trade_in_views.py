@@ -10,11 +10,12 @@ import pypdfium2
 import pytest
 import requests
 
-from buying.tradein import certificate_url
+from buying.tradein import certificate_token, certificate_url
 from core.settings import get_setting
 from pos import shifts
 from pos.sales import shop_receipt_url
 from printing import documents
+from printing.qr import qr_matrix
 from tests.conftest import count, text_of
 from tests.escpos_decode import decode
 from tests.sync_support import Registry, drain, hub_config
@@ -98,7 +99,11 @@ def test_the_printed_receipt_shows_both_and_the_certificate_qr(app, db, staff, d
                                   "  Scan to verify the trade-in"]
     qrs = [q.decode() if isinstance(q, bytes) else q for q in printed.qr_native]
     assert len(qrs) == 2 and qrs[0].startswith("https://shop.example.cn/r/1?k=")
-    assert re.fullmatch(r"https://shop\.example\.cn/t/1\?k=[0-9a-f]{12}", qrs[1])
+    # the certificate's key: 128 bits as 22 base64url characters (buying.tradein.KEY_CURRENT)
+    assert qrs[1] == "https://shop.example.cn/t/1?k=" + certificate_token(app.config["SECRET_KEY"], 1)
+    assert re.fullmatch(r"https://shop\.example\.cn/t/1\?k=[A-Za-z0-9_-]{22}", qrs[1])
+    # still a small symbol: version 4 (33 modules + the 4-module quiet zones), 5 dots a module on 58 mm paper
+    assert len(qr_matrix(qrs[1])) == 41 and 41 * 5 <= 384
     url = qrs[1]
     public = app.test_client().get(url[url.index("/t/"):])
     assert public.status_code == 200
@@ -227,7 +232,7 @@ def test_the_certificate_qr_is_verified_at_the_registry(app, db, staff, drawer, 
                                        dict(PRINTER, qr_mode="bitmap"))
         qrs = decode(data).qr_from_images()
         [url] = [q for q in qrs if "/t/" in q]
-        assert re.fullmatch(re.escape(registry.url) + r"/t/1\?k=[0-9a-f]{12}", url)
+        assert re.fullmatch(re.escape(registry.url) + r"/t/1\?k=[A-Za-z0-9_-]{22}", url)
         page = requests.get(url, headers={"Accept-Language": "en"}, timeout=10)
         assert page.status_code == 200
         text = " ".join(re.sub(r"<[^>]+>", " ", page.text).split())
