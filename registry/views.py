@@ -280,12 +280,14 @@ def _page(path):
     about = next((life["about"] for life in reversed(item_lives) if life["about"]), {})
     photo = photos.for_page(db, full, path)
     return render_template("registry/provenance.html", life=current, earlier=item_lives[:-1][::-1], about=about,
+                           status=provenance.shown_status(current),
                            epc=full, vehicle=provenance.vehicle(about), structured=_structured(current, about, full),
                            photo=photo)
 
 
-#: the item's state from its events → ``items.status`` words of :func:`core.jsonld.product`
-_JSONLD_STATUS = {"in_stock": "available", "sold": "sold"}
+#: the item's state shown (:func:`registry.provenance.shown_status`) → ``items.status`` words of
+#: :func:`core.jsonld.product`
+_JSONLD_STATUS = {"in_stock": "available", "reserved": "reserved", "sold": "sold"}
 
 
 def _structured(life, about, page_url):
@@ -296,7 +298,7 @@ def _structured(life, about, page_url):
     if not title or not isinstance(price, int) or isinstance(price, bool):
         return None
     item = {"title": title, "tag": provenance._text(about.get("tag")) or "", "status":
-            _JSONLD_STATUS.get(life["status"], "gone"), "brand": provenance._text(about.get("brand")),
+            _JSONLD_STATUS.get(provenance.shown_status(life), "gone"), "brand": provenance._text(about.get("brand")),
             "model": provenance._text(about.get("model")), "condition": provenance._text(about.get("condition"))}
     return jsonld.product(item, price_fen=price, currency=provenance._text(about.get("currency")) or "CNY",
                           page_url=page_url, category=provenance._text(about.get("category")) or "",
@@ -339,7 +341,7 @@ def index():
 
 
 STATUS_LABELS = {
-    "in_stock": _l("In stock"), "sold": _l("Sold"), "returned": _l("Returned to its owner"),
+    "in_stock": _l("In stock"), "reserved": _l("Reserved"), "sold": _l("Sold"), "returned": _l("Returned to its owner"),
     "donated": _l("Donated"), "scrapped": _l("Scrapped"), "withdrawn": _l("Withdrawn from sale"),
 }
 WHAT_LABELS = {

@@ -1,0 +1,139 @@
+"""The registry's public pages on both back ends: an item held for an online reservation shows "Reserved" on its
+card, its page, in JSON-LD and in the feed, and comes back in stock when the hold ends."""
+
+import json
+import re
+
+import pytest
+
+from registry import catalogue, create_registry_app
+from registry.backend import get_db
+from tests.sync_support import TOKEN
+from tests.test_registry_catalogue import AUTH, STOCK, capture, observe, profile
+
+KEY = "rpk_0123456789ab." + "k" * 24
+LAMP = "A17-0002-5"  # "Brass desk lamp", ¥120.00, in STOCK
+
+
+@pytest.fixture
+def registry(tmp_path, registry_url):
+    app = create_registry_app({"INSTANCE_PATH": str(tmp_path / "registry"), "DATABASE_URL": registry_url,
+                               "SHOPS": {TOKEN: "旧物小铺 Old Things"},
+                               "PLATFORM_KEYS": {KEY: {"name": "Platform", "rate_limit": "100000/minute"}}})
+    yield app
+    app.extensions["registry_backend"].close_all()
+
+
+@pytest.fixture
+def client(registry):
+    client = registry.test_client()
+    capture(client, STOCK)
+    assert profile(client).status_code == 200
+    settings = client.put("/reservations/settings", headers={**AUTH, "Content-Type": "application/json"},
+                          data=json.dumps({"enabled": True, "holdHours": 24, "address": "漕溪北路 88 号"}))
+    assert settings.status_code == 200
+    return client
+
+
+def hold(client, tag=LAMP, disposition="reserved", time="2026-11-24T02:00:00.000Z"):
+    """The hub's ``reserving`` event: ``reserved`` holds the item, ``sellable_accessible`` ends the hold."""
+    capture(client, [observe(tag, "reserving", disposition, time=time)])
+
+
+def text(response):
+    return response.get_data(as_text=True)
+
+
+def card(page, tag):
+    """The catalogue card (``<li>``) of ``tag``'s item."""
+    return re.search(rf'<li data-epc="https://reg.example.cn/i/{tag}".*?</li>', page, flags=re.DOTALL).group(0)
+
+
+def json_ld(page):
+    return json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.DOTALL).group(1))
+
+
+def feed_item(client, tag):
+    items = client.get("/api/v1/items", headers={"X-API-Key": KEY}).get_json()["items"]
+    return next(i for i in items if i["tag"] == tag)
+
+
+def rows(client, sql, params=()):
+    with client.application.app_context():
+        return get_db().rows(sql, params)
+
+
+def test_a_held_item_is_shown_reserved_everywhere_and_in_stock_again_when_the_hold_ends(client):
+    hold(client)
+    assert rows(client, "SELECT tag, status FROM catalogue_items ORDER BY tag") == [
+        {"tag": "A17-0001-7", "status": "in_stock"}, {"tag": LAMP, "status": "reserved"},
+        {"tag": "A17-0003-3", "status": "in_stock"}, {"tag": "A17-0004-1", "status": "in_stock"}]
+    with client.application.app_context():
+        result = catalogue.search(get_db())
+    assert (result["total"], result["reserved"]) == (4, 1)  # still shown, but not counted as for sale now
+
+    page = text(client.get("/catalogue?lang=en"))
+    assert re.search(r'id="count">(.*?)</p>', page).group(1) == "3 items for sale · 1 reserved for now"
+    lamp = card(page, LAMP)
+    assert 'data-status="reserved"' in lamp and '<span class="status reserved">Reserved</span>' in lamp
+    assert "status reserved" not in card(page, "A17-0001-7") and 'data-status="in_stock"' in card(page, "A17-0001-7")
+    zh = text(client.get("/catalogue?lang=zh_CN"))
+    assert re.search(r'id="count">(.*?)</p>', zh).group(1) == "3 件在售 · 1 件暂被预订"
+    assert '<span class="status reserved">已预订</span>' in card(zh, LAMP)
+
+    item = text(client.get(f"/i/{LAMP}?lang=en"))
+    assert '<span class="status reserved" id="status">Reserved</span>' in item
+    assert "Held for a shopper who reserved it online. If the hold ends, it is for sale again." in item
+    assert 'id="reserve"' not in item  # no reserve form for a held item
+    assert json_ld(item)["offers"]["availability"] == "https://schema.org/Reserved"
+    assert '<span class="status reserved" id="status">已预订</span>' in text(client.get(f"/i/{LAMP}?lang=zh_CN"))
+
+    assert feed_item(client, LAMP)["status"] == "reserved" and feed_item(client, "A17-0001-7")["status"] == "in_stock"
+    change = client.get("/api/v1/changes", headers={"X-API-Key": KEY}).get_json()["changes"][-1]
+    assert (change["epc"], change["available"], change["item"]["status"]) == (
+        f"https://reg.example.cn/i/{LAMP}", True, "reserved")
+
+    refused = client.post(f"/i/{LAMP}/reserve?lang=en", data={"first_name": "Wei"})
+    assert refused.status_code == 409
+    assert ("This item is reserved: the shop holds it for someone who reserved it online. If the hold ends, it can "
+            "be reserved again.") in text(refused)
+    assert 'id="held"' in text(client.get(f"/i/{LAMP}/reserve?lang=en"))
+    assert rows(client, "SELECT count(*) AS n FROM reservations") == [{"n": 0}]
+
+    hold(client, disposition="sellable_accessible", time="2026-11-25T02:00:00.000Z")  # the hold ended
+    assert rows(client, "SELECT status FROM catalogue_items WHERE tag = ?", (LAMP,)) == [{"status": "in_stock"}]
+    page = text(client.get("/catalogue?lang=en"))
+    assert re.search(r'id="count">(.*?)</p>', page).group(1) == "4 items for sale"
+    assert "status reserved" not in card(page, LAMP)
+    item = text(client.get(f"/i/{LAMP}?lang=en"))
+    assert '<span class="status in_stock" id="status">In stock</span>' in item and 'id="reserve"' in item
+    assert json_ld(item)["offers"]["availability"] == "https://schema.org/InStock"
+    assert feed_item(client, LAMP)["status"] == "in_stock"
+    change = client.get("/api/v1/changes", headers={"X-API-Key": KEY}).get_json()["changes"][-1]
+    assert (change["available"], change["item"]["status"]) == (True, "in_stock")
+
+
+def test_the_feed_documents_the_status_enum(client):
+    document = client.get("/openapi.json").get_json()
+    item = document["components"]["schemas"]["Item"]
+    assert item["properties"]["status"]["enum"] == ["in_stock", "reserved"] and "status" in item["required"]
+    assert document["info"]["version"] == "1.1.0"
+
+
+def test_a_sale_ends_the_hold_and_the_item_leaves_the_catalogue(client):
+    hold(client)
+    capture(client, [observe(LAMP, "retail_selling", "retail_sold", time="2026-11-24T05:00:00.000Z", priceFen=12000)])
+    assert rows(client, "SELECT status FROM catalogue_items WHERE tag = ?", (LAMP,)) == [{"status": "sold"}]
+    assert "Brass desk lamp" not in text(client.get("/catalogue?lang=en"))
+
+
+def test_the_migration_marks_rows_of_items_held_before_it_reserved(client):
+    hold(client)
+    with client.application.app_context():
+        db = get_db()
+        with db.transaction():  # a row as the catalogue derived it before reserved items had their own status
+            db.execute("UPDATE catalogue_items SET status = 'in_stock' WHERE tag = ?", (LAMP,))
+            before = db.scalar("SELECT seq FROM catalogue_items WHERE tag = ?", (LAMP,))
+            catalogue.m003_reserved(db)
+        after = db.rows("SELECT tag, status, seq FROM catalogue_items WHERE status != 'in_stock'")
+    assert after == [{"tag": LAMP, "status": "reserved", "seq": before + 1}]
