@@ -19,7 +19,7 @@ Public side: ``/i/<tag>`` and GS1 Digital Link ``/01/{gtin}/21/{serial}`` — th
 """
 
 from functools import wraps
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from flask import Blueprint, abort, current_app, g, jsonify, render_template, request
 from flask_babel import format_datetime, get_locale
@@ -326,12 +326,21 @@ def trade_in_certificate(cert_no):
     person. The number and key must match (a check hash): a guessed number or key is a 404."""
     record = store.certificate_event(get_db(), cert_no, request.args.get("k", ""))
     if record is None:
-        return render_template("registry/missing.html", path=f"/t/{cert_no}"), 404
+        return _keyed(current_app.make_response((render_template("registry/certificate_missing.html"), 404)))
     event = record["event"]
     facts = {"code": provenance._text(event.get("rp:certificate")) or f"TI{cert_no:06d}",
              "category": provenance._text(event.get("rp:category")), "at": provenance._text(event.get("eventTime")),
              "event_id": provenance._text(event.get("eventID")), "shop_name": record["shop_name"]}
-    return render_template("registry/certificate.html", cert=facts)
+    return _keyed(current_app.make_response(render_template("registry/certificate.html", cert=facts)))
+
+
+def _keyed(response):
+    """Headers of a page whose address carries a key (``/t/<no>?k=``): never stored by a browser or proxy
+    (``Cache-Control: no-store``), never sent on in a ``Referer`` (``no-referrer``), never indexed."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
 
 
 @bp.route("/")
@@ -383,9 +392,37 @@ def too_large(_exc):
     return problem(413, "Payload too large", f"At most {current_app.config['CAPTURE_SIZE_LIMIT']} bytes per request.")
 
 
+def _wants_html():
+    """Whether the client asked for a page rather than JSON: a browser's ``Accept`` ranks ``text/html`` above
+    JSON; a client that sends none, or ``*/*`` (curl, a hub, a platform), gets JSON."""
+    best = request.accept_mimetypes.best_match(["application/problem+json", "application/json", "text/html"])
+    return best == "text/html"
+
+
+#: The 404 page of an address under each public prefix (``None``: the page for an item, with its path).
+_MISSING_PAGES = (("/t/", "registry/certificate_missing.html"), ("/shops/", "registry/catalogue_missing_shop.html"),
+                  ("/i/", None), ("/01/", None))
+
+
+def not_found_page():
+    """The 404 page in the reader's language for the request's address: a certificate, a shop, an item, or
+    any other page of the registry. A ``/t/`` address gets the keyed headers (:func:`_keyed`)."""
+    path = request.path
+    template = next((page for prefix, page in _MISSING_PAGES if path.startswith(prefix)), "registry/not_found.html")
+    if template is None:
+        response = current_app.make_response((render_template("registry/missing.html", path=path[:200]), 404))
+    else:
+        response = current_app.make_response((render_template(template), 404))
+    return _keyed(response) if path.startswith("/t/") else response
+
+
 def http_problem(exc):
-    """Any other HTTP error of the machine interface as an RFC 9457 problem; the public pages keep HTML."""
-    if request.endpoint in PUBLIC_ENDPOINTS:
+    """Any other HTTP error of the machine interface as an RFC 9457 problem. The public pages keep HTML (a 404
+    is :func:`not_found_page`), and so does an address that matches no route when a browser asks for it."""
+    public = request.endpoint in PUBLIC_ENDPOINTS or (request.endpoint is None and _wants_html())
+    if public and exc.code == 404:
+        return not_found_page()
+    if public:
         return exc
     response = problem(exc.code or 500, exc.name, exc.description or "")
     for name in ("Allow", "Retry-After"):  # a 405's Allow (RFC 9110 §15.5.6), a 429's Retry-After: kept
@@ -435,6 +472,13 @@ def register(app):
             return format_money(fen, currency.upper(), _lang())
         except (ValueError, KeyError):
             return format_money(fen, app.config["CURRENCY"], _lang())
+
+    @app.template_global()
+    def lang_switch_url(lang):
+        """This page's address in language ``lang`` (``zh_CN``/``en``): relative, the same path, every query
+        argument kept (a search's filters, a certificate's key) but ``lang``, which is replaced."""
+        kept = [(name, value) for name, value in request.args.items(multi=True) if name != "lang"]
+        return "?" + urlencode([*kept, ("lang", lang)])
 
     @app.context_processor
     def labels():

@@ -1,18 +1,26 @@
 """The registry's public pages on both back ends: an item held for an online reservation shows "Reserved" on its
-card, its page, in JSON-LD and in the feed, and comes back in stock when the hold ends."""
+card, its page, in JSON-LD and in the feed, and comes back in stock when the hold ends; the security headers of
+every public response; HTML 404 pages for browsers (JSON for clients); the trade-in certificate with a wrong key."""
 
 import json
 import re
 
 import pytest
 
-from registry import catalogue, create_registry_app
+from core import security
+from registry import catalogue, create_registry_app, store
+from registry import portal as registry_portal
 from registry.backend import get_db
 from tests.sync_support import TOKEN
 from tests.test_registry_catalogue import AUTH, STOCK, capture, observe, profile
 
 KEY = "rpk_0123456789ab." + "k" * 24
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 LAMP = "A17-0002-5"  # "Brass desk lamp", ¥120.00, in STOCK
+POLICY = re.compile(
+    r"default-src 'self'; script-src 'self'; style-src 'self' 'nonce-([A-Za-z0-9_-]{22})'; img-src 'self'; "
+    r"font-src 'self'; connect-src 'self'; media-src 'self'; object-src 'none'; base-uri 'none'; "
+    r"form-action 'self'; frame-ancestors 'none'")
 
 
 @pytest.fixture
@@ -137,3 +145,88 @@ def test_the_migration_marks_rows_of_items_held_before_it_reserved(client):
             catalogue.m003_reserved(db)
         after = db.rows("SELECT tag, status, seq FROM catalogue_items WHERE status != 'in_stock'")
     assert after == [{"tag": LAMP, "status": "reserved", "seq": before + 1}]
+
+
+def assert_headers(response, where, referrer="strict-origin-when-cross-origin"):
+    headers = response.headers
+    match = POLICY.fullmatch(headers.get("Content-Security-Policy", ""))
+    assert match, (where, headers.get("Content-Security-Policy"))
+    assert (headers["X-Content-Type-Options"], headers["X-Frame-Options"], headers["Referrer-Policy"]) == (
+        "nosniff", "DENY", referrer), where
+    assert headers["Permissions-Policy"] == security.REGISTRY_HEADERS["Permissions-Policy"]
+    assert headers["Permissions-Policy"].startswith("camera=(), microphone=(), geolocation=()")
+    return match.group(1)
+
+
+def test_public_responses_carry_a_strict_policy_whose_nonce_is_on_every_style(client):
+    cert = observe("TI-0001", "receiving", "in_progress", certificateCheck=store.certificate_check(7, "good-key"),
+                   certificate="TI000007")
+    capture(client, [cert])
+    pages = ["/", "/catalogue?lang=en", f"/i/{LAMP}", "/shops/1", "/i/Z9-0001-X", "/nowhere", "/openapi.json",
+             "/healthz"]
+    nonces = set()
+    for url in pages:
+        response = client.get(url, headers=BROWSER)
+        nonce = assert_headers(response, url)
+        nonces.add(nonce)
+        if response.mimetype == "text/html":
+            styles = re.findall(r"<style[^>]*>", text(response))
+            assert styles and set(styles) == {f'<style nonce="{nonce}">'}, url
+            assert " style=" not in text(response) and "<script>" not in text(response), url
+        assert "Cache-Control" not in response.headers or url == "/openapi.json", url
+    assert len(nonces) == len(pages)  # a fresh nonce on every response
+    for url in ("/t/7?k=good-key", "/t/7?k=wrong", "/t/abc?k=good-key"):
+        response = client.get(url, headers=BROWSER)
+        assert_headers(response, url, referrer="no-referrer")
+        assert (response.headers["Cache-Control"], response.headers["X-Robots-Tag"]) == ("no-store", "noindex"), url
+    assert client.get("/t/7?k=good-key").status_code == 200
+    reserve = client.get(f"/i/{LAMP}/reserve")
+    assert_headers(reserve, "reserve", referrer="no-referrer")  # its own stricter policy is kept
+    portal = client.get("/p/" + "x" * 43)
+    assert portal.status_code == 404
+    assert portal.headers["Content-Security-Policy"] == registry_portal.CSP
+    assert portal.headers["Referrer-Policy"] == "no-referrer"
+
+
+NO_CERTIFICATE = ("没有与此编号和密钥相符的凭证", "No certificate matches this number and key")
+
+
+@pytest.mark.parametrize(("url", "zh", "en"), [
+    ("/t/abc", *NO_CERTIFICATE),
+    ("/t/99999999999999999999999", *NO_CERTIFICATE),
+    ("/t/12?k=x", *NO_CERTIFICATE),
+    ("/shops/abc", "没有这家店铺", "No such shop"),
+    ("/shops/999", "没有这家店铺", "No such shop"),
+    ("/nowhere/at/all", "此网址没有页面", "There is no page at this address"),
+    ("/01/123/21/42", "该物品暂无记录", "No records for this item yet"),
+])
+def test_browsers_get_an_html_404_in_their_language(client, url, zh, en):
+    for language, heading in (("zh-CN,zh;q=0.9", zh), ("en-GB,en;q=0.8", en)):
+        response = client.get(url, headers={**BROWSER, "Accept-Language": language})
+        assert (response.status_code, response.mimetype) == (404, "text/html"), url
+        assert re.search(r"<h1>(.*?)</h1>", text(response)).group(1) == heading
+
+
+def test_json_clients_keep_problems(client):
+    for headers in ({}, {"Accept": "*/*"}, {"Accept": "application/json"}):
+        response = client.get("/nowhere/at/all", headers=headers)
+        assert (response.status_code, response.mimetype) == (404, "application/problem+json")
+        assert response.get_json() == {"type": "about:blank", "title": "Not Found", "status": 404,
+                                       "detail": response.get_json()["detail"]}
+    api = client.get("/api/v1/shops/999/items", headers={**BROWSER, "X-API-Key": KEY})
+    assert (api.status_code, api.mimetype) == (404, "application/problem+json")
+
+
+def test_a_certificate_with_a_wrong_key_says_no_certificate_matches(client):
+    capture(client, [observe("TI-0001", "receiving", "in_progress", certificateCheck=store.certificate_check(
+        7, "good-key"), certificate="TI000007", category="手机")])
+    good = client.get("/t/7?k=good-key&lang=en")
+    assert good.status_code == 200 and '<span id="code">TI000007</span>' in text(good)
+    for url in ("/t/7?k=wrong-key&lang=en", "/t/7?lang=en", "/t/8?k=good-key&lang=en"):
+        wrong = client.get(url)
+        assert wrong.status_code == 404
+        assert re.search(r"<h1>(.*?)</h1>", text(wrong)).group(1) == "No certificate matches this number and key"
+        assert "No records for this item" not in text(wrong) and "TI000007" not in text(wrong)
+    assert re.search(r"<h1>(.*?)</h1>", text(client.get("/t/7?k=wrong-key&lang=zh_CN"))).group(1) == \
+        "没有与此编号和密钥相符的凭证"
+
