@@ -1,7 +1,9 @@
 """The registry's public pages on both back ends: an item held for an online reservation shows "Reserved" on its
 card, its page, in JSON-LD and in the feed, and comes back in stock when the hold ends; the security headers of
-every public response; HTML 404 pages for browsers (JSON for clients); the trade-in certificate with a wrong key."""
+every public response; the language switch keeping the query; HTML 404 pages for browsers (JSON for clients);
+the reserve form's styles on the item page; the index page's links; the trade-in certificate with a wrong key."""
 
+import html
 import json
 import re
 
@@ -188,6 +190,17 @@ def test_public_responses_carry_a_strict_policy_whose_nonce_is_on_every_style(cl
     assert portal.headers["Referrer-Policy"] == "no-referrer"
 
 
+def test_the_language_switch_keeps_the_query(client):
+    page = text(client.get("/catalogue", query_string={"q": "旧书", "category": "书籍", "page": "1", "lang": "en"}))
+    href = html.unescape(re.search(r'id="lang-switch" href="([^"]*)"', page).group(1))
+    assert href == "?q=%E6%97%A7%E4%B9%A6&category=%E4%B9%A6%E7%B1%8D&page=1&lang=zh_CN"
+    switched = text(client.get("/catalogue" + href))
+    assert 'value="旧书"' in switched and "<option value=\"书籍\" selected>" in switched
+    assert re.search(r'id="count">(.*?)</p>', switched).group(1) == "1 件在售"
+    plain = text(client.get("/?lang=zh_CN"))
+    assert html.unescape(re.search(r'id="lang-switch" href="([^"]*)"', plain).group(1)) == "?lang=en"
+
+
 NO_CERTIFICATE = ("没有与此编号和密钥相符的凭证", "No certificate matches this number and key")
 
 
@@ -215,6 +228,21 @@ def test_json_clients_keep_problems(client):
                                        "detail": response.get_json()["detail"]}
     api = client.get("/api/v1/shops/999/items", headers={**BROWSER, "X-API-Key": KEY})
     assert (api.status_code, api.mimetype) == (404, "application/problem+json")
+
+
+def test_the_item_page_styles_its_reserve_form_like_the_reserve_page(client):
+    item = text(client.get(f"/i/{LAMP}?lang=en"))
+    assert 'id="reserve"' in item
+    reserve_css = re.search(r"<style[^>]*>\s*(\.reserve label.*?)</style>", text(client.get(f"/i/{LAMP}/reserve")),
+                            re.DOTALL).group(1)
+    assert reserve_css in item and ".reserve button {" in reserve_css
+
+
+def test_the_index_links_to_the_catalogue_and_the_feed_description(client):
+    page = text(client.get("/?lang=en"))
+    assert '<a id="catalogue-link" href="/catalogue">Everything for sale in the city ›</a>' in page
+    assert '<a id="feed-docs" href="/openapi.json" type="application/json">Feed description (OpenAPI)</a>' in page
+    assert "全城在售商品" in text(client.get("/?lang=zh_CN"))
 
 
 def test_a_certificate_with_a_wrong_key_says_no_certificate_matches(client):
