@@ -2,8 +2,10 @@
 and shopping platforms read from the page (https://schema.org/Product, https://schema.org/Offer). Only facts the
 page already shows; never a person's data (no consignor, seller or buyer)."""
 
-#: ``items.status`` → schema.org ``ItemAvailability``: in stock, sold, or gone from the shop otherwise.
-AVAILABILITY = {"available": "https://schema.org/InStock", "sold": "https://schema.org/SoldOut"}
+#: ``items.status`` → schema.org ``ItemAvailability``: in stock, held for a reservation (the registry's item page
+#: while a ``reserving`` hold lasts; https://schema.org/Reserved), sold, or gone from the shop otherwise.
+AVAILABILITY = {"available": "https://schema.org/InStock", "reserved": "https://schema.org/Reserved",
+                "sold": "https://schema.org/SoldOut"}
 GONE = "https://schema.org/Discontinued"
 
 
@@ -19,7 +21,8 @@ def product(item, *, price_fen, currency, page_url, category, image_url=None, sh
     """The JSON-LD object (dict) of one item.
 
     Args:
-        item: the item row (dict): ``title``, ``tag``, ``status``, ``brand``, ``model``, ``condition``.
+        item: the item row (dict): ``title``, ``tag``, ``status`` (a key of :data:`AVAILABILITY`; any other
+            word is ``Discontinued``), ``brand``, ``model``, ``condition``.
         price_fen: the price now (integer fen, ``terms.pricing.current_price``).
         currency: ISO 4217 code (``CNY``).
         page_url: the absolute URL of the item's public page (also the offer's URL).

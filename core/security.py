@@ -13,6 +13,10 @@
 * ``Permissions-Policy``: the camera for the hub's own pages only (camera scanning at the till), every other
   powerful feature off.
 
+The reference registry (``registry``) sends the same policy through :func:`init_app` with its own
+``Referrer-Policy`` and ``Permissions-Policy`` (:data:`REGISTRY_HEADERS`), keeping a stricter header a page set
+itself (``keep_own``: the consignor portal's own CSP, a reservation's ``no-referrer``).
+
 Own code rather than Flask-Talisman: Talisman's defaults force HTTPS, HSTS and a ``Secure`` session cookie,
 all wrong for a hub served over plain HTTP on the shop's LAN (the session cookie's flags belong to
 ``staff``), so what would remain of it is the few lines below.
@@ -48,16 +52,34 @@ def csp_nonce():
     return g.csp_nonce
 
 
-def add_headers(response):
+#: The registry's public pages: no camera (nothing there scans), and a referrer that carries only the origin to
+#: other sites (a link to a map or a shop's site); pages whose address is a key set ``no-referrer`` themselves.
+REGISTRY_HEADERS = {
+    **HEADERS,
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Permissions-Policy": PERMISSIONS_POLICY.replace("camera=(self)", "camera=()"),
+}
+
+
+def add_headers(response, csp=CSP, headers=None, keep_own=False):
     """``after_request``: put the policy and the other headers on ``response`` (every response: pages,
-    fragments, JSON, files, errors)."""
-    response.headers["Content-Security-Policy"] = CSP.format(nonce=csp_nonce())
-    for name, value in HEADERS.items():
-        response.headers[name] = value
+    fragments, JSON, files, errors).
+
+    Args:
+        csp: the policy, ``{nonce}`` filled with :func:`csp_nonce`.
+        headers: ``{name: value}`` of the other headers (:data:`HEADERS` when ``None``).
+        keep_own: when true, a header the view already put on ``response`` is left as it is.
+    """
+    wanted = {"Content-Security-Policy": csp.format(nonce=csp_nonce()), **(HEADERS if headers is None else headers)}
+    for name, value in wanted.items():
+        if not (keep_own and name in response.headers):
+            response.headers[name] = value
     return response
 
 
-def init_app(app):
-    """Send the headers on every response of ``app`` and offer ``csp_nonce()`` to its templates."""
-    app.after_request(add_headers)
+def init_app(app, csp=CSP, headers=None, keep_own=False):
+    """Send the headers on every response of ``app`` and offer ``csp_nonce()`` to its templates; the
+    arguments as for :func:`add_headers` (the hub: the defaults; the registry: :data:`REGISTRY_HEADERS`,
+    ``keep_own=True``)."""
+    app.after_request(lambda response: add_headers(response, csp, headers, keep_own))
     app.add_template_global(csp_nonce)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from flask import Flask, request
 
+from core import security
 from core.config import read_or_create_secret
 from core.i18n import AreaBabel
 from core.paths import package_dir
@@ -124,6 +125,9 @@ def create_registry_app(config=None):
     finally:
         db.close()
     app.teardown_appcontext(backend.close_db)
+    # the hub's security headers (core.security), with the registry's referrer and permissions policies; a page
+    # that sets a stricter header itself keeps it (the portal's CSP, no-referrer where the address is a key)
+    security.init_app(app, headers=security.REGISTRY_HEADERS, keep_own=True)
 
     views.register(app)
     catalogue_views.register(app)

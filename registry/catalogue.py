@@ -7,8 +7,11 @@ stored event (registered as a :data:`registry.store.STORE_HOOKS` hook) and rewri
 (:func:`registry.provenance.lives`): the current life's shop, its ``ilmd`` facts (corrected by ``details``
 events) and its status. An item is **for sale** when its current life was commissioned and its status is
 ``in_stock`` (not sold, returned, donated, withdrawn, scrapped) and no event of it has the disposition
-``stolen``. It is **shown** when it is for sale, its shop has published a profile with listing on, and the
-item's own switch (``catalogue_listing``; none = the shop's default) does not say no: listing is opt-in.
+``stolen``; while the shop holds it for an online reservation its row says ``reserved``
+(:func:`registry.provenance.shown_status`). It is **shown** when it is for sale or reserved, its shop has
+published a profile with listing on, and the item's own switch (``catalogue_listing``; none = the shop's
+default) does not say no: listing is opt-in. A reserved item stays shown, marked reserved (the shopper sees it
+is taken for now, and it comes back when the hold ends), but is not counted as for sale now.
 
 Search finds Chinese and English the same way on SQLite and PostgreSQL, with no extension: the title, brand,
 model and category, NFKC-normalised and case-folded (:func:`normalise`), are cut into every character and
@@ -40,8 +43,11 @@ MAX_PAGE = 500
 #: A query longer than this (characters, after normalising) is cut; at most this many distinct grams are used.
 MAX_QUERY = 64
 MAX_GRAMS = 40
-#: Statuses an item's row may hold (``in_stock`` is the one for sale).
-STATUSES = ("in_stock", "sold", "returned", "donated", "withdrawn", "scrapped", "stolen")
+#: Statuses an item's row may hold (``in_stock`` is the one for sale; ``reserved``: in stock, held for an online
+#: reservation).
+STATUSES = ("in_stock", "reserved", "sold", "returned", "donated", "withdrawn", "scrapped", "stolen")
+#: The statuses of the items the catalogue shows.
+SHOWN_STATUSES = ("in_stock", "reserved")
 #: Shop profile fields a hub publishes (never a person: the shop's public face) and their longest length.
 PROFILE_FIELDS = {"name": 80, "address": 200, "hours": 120, "district": 40, "map_url": 300}
 _SPACE = re.compile(r"\s+")
@@ -129,8 +135,19 @@ def m002_photos(db):
     )
 
 
+def m003_reserved(db):
+    """Rows of items held for an online reservation say ``reserved`` (before, they said ``in_stock`` and the
+    catalogue showed them for sale): the in-stock rows of items with a ``reserving`` event are re-derived from
+    their events (:func:`refresh_item`; each takes a new change number, so the feed passes the change on)."""
+    held = db.rows("SELECT DISTINCT c.epc FROM catalogue_items c JOIN event_epcs x ON x.epc = c.epc "
+                   "JOIN events e ON e.id = x.event_rowid WHERE c.status = 'in_stock' AND e.biz_step = 'reserving' "
+                   "ORDER BY c.epc")
+    for row in held:
+        refresh_item(db, row["epc"])
+
+
 #: The catalogue's migrations (their own set, ``catalogue``, applied after the registry's own).
-MIGRATIONS = [m001_catalogue, m002_photos]
+MIGRATIONS = [m001_catalogue, m002_photos, m003_reserved]
 
 
 # -- deriving the catalogue from events --------------------------------------------------------------------
@@ -189,7 +206,8 @@ def refresh_item(db, epc):
             return
         status, about, shop_id, taken_in = "withdrawn", {}, None, None
     else:
-        status, about, shop_id, taken_in = life["status"], life["about"], life["shop_id"], life["taken_in_at"]
+        status, about, shop_id = provenance.shown_status(life), life["about"], life["shop_id"]
+        taken_in = life["taken_in_at"]
     if stolen:
         status = "stolen"
     title, brand, model, category = (_short(about.get(k)) for k in ("title", "brand", "model", "category"))
@@ -306,12 +324,12 @@ def publish_listing(db, shop_id, body):
 
 # -- reading it -------------------------------------------------------------------------------------------
 
-_SHOWN = ("c.status = 'in_stock' AND COALESCE(f.listed, s.listed) = 1")
+_SHOWN = ("c.status IN ('in_stock', 'reserved') AND COALESCE(f.listed, s.listed) = 1")
 _PHOTO_JOIN = "LEFT JOIN catalogue_photos p ON p.epc = c.epc AND p.shop_id = c.shop_id"
 _FROM = ("FROM catalogue_items c JOIN catalogue_shops s ON s.shop_id = c.shop_id "
          f"LEFT JOIN catalogue_listing f ON f.epc = c.epc AND f.shop_id = c.shop_id {_PHOTO_JOIN}")
 _COLUMNS = ("c.id, c.epc, c.path, c.tag, c.title, c.category, c.condition, c.brand, c.model, c.price_fen, "
-            "c.currency, c.taken_in_at, c.seq, c.shop_id, s.name AS shop_name, s.district, "
+            "c.currency, c.status, c.taken_in_at, c.seq, c.shop_id, s.name AS shop_name, s.district, "
             "p.digest AS photo_digest, p.content_type AS photo_type, p.width AS photo_width, "
             "p.height AS photo_height")
 
@@ -368,10 +386,12 @@ def search(db, *, q=None, category=None, condition=None, shop_id=None, district=
 
     Returns:
         dict: ``items`` (list of dicts: ``id``, ``epc``, ``path``, ``tag``, ``title``, ``category``,
-        ``condition``, ``brand``, ``model``, ``price_fen``, ``currency``, ``taken_in_at``, ``shop_id``,
+        ``condition``, ``brand``, ``model``, ``price_fen``, ``currency``, ``status`` (``in_stock`` or
+        ``reserved``: shown, but held for an online reservation), ``taken_in_at``, ``shop_id``,
         ``shop_name``, ``district``, and the item's photo: ``photo_digest``, ``photo_type``, ``photo_width``,
-        ``photo_height``, all ``None`` without one; :func:`registry.photos.photo_path`), ``total``, ``page``,
-        ``per_page``, ``pages``.
+        ``photo_height``, all ``None`` without one; :func:`registry.photos.photo_path`), ``total`` (items
+        matching, reserved ones included), ``reserved`` (how many of them are held), ``page``, ``per_page``,
+        ``pages``.
 
     Raises:
         ValueError: ``page`` or ``per_page`` out of range (callers check with :func:`page_number` first).
@@ -379,10 +399,12 @@ def search(db, *, q=None, category=None, condition=None, shop_id=None, district=
     if not (1 <= page <= MAX_PAGE and 1 <= per_page <= MAX_PER_PAGE):
         raise ValueError("page out of range")
     where, params = _where(q, category, condition, shop_id, district, min_fen, max_fen)
-    total = db.scalar(f"SELECT count(*) AS n {_FROM} WHERE {where}", params)
+    counts = db.one(f"SELECT count(*) AS n, COALESCE(SUM(CASE WHEN c.status = 'reserved' THEN 1 ELSE 0 END), 0) "
+                    f"AS held {_FROM} WHERE {where}", params)
+    total = counts["n"]
     items = db.rows(f"SELECT {_COLUMNS} {_FROM} WHERE {where} ORDER BY c.taken_in_at DESC, c.id DESC "
                     "LIMIT ? OFFSET ?", [*params, per_page, (page - 1) * per_page])
-    return {"items": items, "total": total, "page": page, "per_page": per_page,
+    return {"items": items, "total": total, "reserved": int(counts["held"]), "page": page, "per_page": per_page,
             "pages": max(1, -(-total // per_page))}
 
 

@@ -95,7 +95,8 @@ def _item(row):
     return {"epc": row["epc"], "tag": row["tag"], "title": row["title"], "category": row["category"],
             "condition": row["condition"], "brand": row["brand"], "model": row["model"],
             "price_fen": row["price_fen"], "currency": row["currency"] or current_app.config["CURRENCY"],
-            "taken_in_at": row["taken_in_at"], "provenance_url": base + row["path"], "image": _image(row, base),
+            "status": row["status"], "taken_in_at": row["taken_in_at"], "provenance_url": base + row["path"],
+            "image": _image(row, base),
             "shop": {"id": row["shop_id"], "name": row["shop_name"], "district": row["district"] or "",
                      "url": base + url_for("catalogue.shop_page", shop_id=row["shop_id"])}}
 
@@ -238,13 +239,17 @@ def openapi_document(server):
     shop_ref = {"type": "object", "required": ["id", "name", "district", "url"], "properties": {
         "id": {"type": "integer"}, "name": {"type": "string"}, "district": {"type": "string"},
         "url": {"type": "string", "format": "uri"}}}
-    item = {"type": "object", "required": ["epc", "title", "price_fen", "currency", "provenance_url", "image", "shop"],
+    item = {"type": "object",
+            "required": ["epc", "title", "price_fen", "currency", "status", "provenance_url", "image", "shop"],
             "properties": {
                 "epc": {"type": "string", "description": "The item's URI (its EPC in the registry's events)."},
                 "tag": _nullable("string"), "title": _nullable("string"), "category": _nullable("string"),
                 "condition": _nullable("string"), "brand": _nullable("string"), "model": _nullable("string"),
                 "price_fen": _nullable("integer", minimum=0, description="Asking price at intake, in fen."),
                 "currency": {"type": "string", "minLength": 3, "maxLength": 3},
+                "status": {"type": "string", "enum": list(catalogue.SHOWN_STATUSES), "description":
+                           "in_stock: for sale now. reserved: held by the shop for a shopper who reserved it "
+                           "online; not for sale until the hold ends (then a change says in_stock again)."},
                 "taken_in_at": _nullable("string"),
                 "provenance_url": {"type": "string", "format": "uri"},
                 "image": {"oneOf": [{"$ref": "#/components/schemas/Image"}, {"type": "null"}],
@@ -266,7 +271,8 @@ def openapi_document(server):
         "url": {"type": "string", "format": "uri"}}}
     change = {"type": "object", "required": ["seq", "epc", "available", "item"], "properties": {
         "seq": {"type": "integer"}, "epc": {"type": "string"},
-        "available": {"type": "boolean", "description": "Shown in the catalogue now; false: remove it."},
+        "available": {"type": "boolean", "description": "Shown in the catalogue now (item.status says whether it "
+                      "is for sale or reserved); false: remove it."},
         "item": {"oneOf": [{"$ref": "#/components/schemas/Item"}, {"type": "null"}]}}}
     problem = {"type": "object", "required": ["title", "status"], "properties": {
         "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
@@ -274,7 +280,7 @@ def openapi_document(server):
     security = [{"apiKey": []}]
     return {
         "openapi": "3.1.0",
-        "info": {"title": "City second-hand catalogue feed", "version": "1.0.0",
+        "info": {"title": "City second-hand catalogue feed", "version": "1.1.0",
                  "description": "What is for sale now in the city's second-hand shops that list their stock, "
                                 "derived from the EPCIS 2.0 events their hubs send. No personal data."},
         "servers": [{"url": server}],

@@ -116,6 +116,16 @@ def lives(records):
     return result
 
 
+def shown_status(life):
+    """The status a shopper sees for a life (:func:`lives`): its ``status``, except ``"reserved"`` while it is
+    ``in_stock`` and held for an online reservation (a ``reserving`` / ``reserved`` event not yet followed by a
+    ``reserving`` / ``sellable_accessible`` one, issue 14 §3). A held item is still the shop's stock, but no one
+    else can buy or reserve it until the hold ends."""
+    if life["status"] == "in_stock" and life.get("reserved"):
+        return "reserved"
+    return life["status"]
+
+
 #: A vehicle's facts in the commissioning event's ``ilmd`` (the hub's ``goods.vehicles.event_facts``), in the
 #: order the page lists them. Yes/no disclosures of 二手车流通管理办法 Art. 14 and its validity dates.
 VEHICLE_DISCLOSURES = ("accident", "floodFire", "mortgageSeizure")

@@ -5,7 +5,8 @@ Public (no account, HTML in the shopper's language):
 - ``GET /i/<tag>/reserve`` — the reserve form alone; the provenance page ``/i/<tag>`` carries the same form
   while the item is for sale and its shop takes reservations.
 - ``POST /i/<tag>/reserve`` — ``first_name`` (optional) → ``303`` to the status page; refusals answer the form
-  again with a message: ``404`` unknown item, ``409`` sold / not for sale / just reserved by someone else,
+  again with a message: ``404`` unknown item, ``409`` sold / not for sale / held for another reservation / just
+  reserved by someone else,
   ``403`` the shop does not take reservations, ``422`` a first name that is not one, ``413`` a body over 4 KiB.
 - ``GET /reservations/<code>`` — the shopper's status page: pending, confirmed (hold-until and the shop's
   address), declined, released, expired, sold. ``Cache-Control: no-store``, ``Referrer-Policy: no-referrer``
@@ -48,6 +49,8 @@ SAME_SITE = {"same-origin", "none"}
 MESSAGES = {
     "unknown_item": _l("There are no records of this item."),
     "not_for_sale": _l("This item is no longer for sale, so it cannot be reserved."),
+    "held": _l("This item is reserved: the shop holds it for someone who reserved it online. If the hold ends, "
+               "it can be reserved again."),
     "not_offered": _l("This shop does not take reservations online. Visit the shop to buy the item."),
     "taken": _l("Someone else has just reserved this item. If the shop declines or the hold ends, it can be "
                 "reserved again."),

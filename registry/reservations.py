@@ -100,7 +100,7 @@ ACTIVE_PER_CLIENT = 3
 
 class Refused(Exception):
     """A reservation cannot be made or read: ``status`` (HTTP: 404, 409, 403, 422, 400) and ``code``
-    (a key of the views' messages: ``unknown_item``, ``not_for_sale``, ``not_offered``, ``taken``,
+    (a key of the views' messages: ``unknown_item``, ``held``, ``not_for_sale``, ``not_offered``, ``taken``,
     ``bad_name``, ``unknown_code``, ``bad_request``)."""
 
     def __init__(self, status, code, detail=""):
@@ -202,8 +202,9 @@ def expire_due(db, now=None, *, epc=None, shop_id=None):
 
 def item_state(records):
     """What the reserve form needs of an item, from its event records (:func:`registry.store.events_for_epcs`):
-    ``epc`` (the item's URI as the shop sent it), ``shop_id``, ``shop_name``, ``title``, ``for_sale`` (the
-    current life is in stock and not held per the events). ``None`` without records."""
+    ``epc`` (the item's URI as the shop sent it), ``shop_id``, ``shop_name``, ``title``, ``held`` (in stock but
+    held for an online reservation per the events: :func:`registry.provenance.shown_status` ``reserved``),
+    ``for_sale`` (the current life is in stock and not held). ``None`` without records."""
     if not records:
         return None
     life = provenance.lives(records)[-1]
@@ -211,7 +212,8 @@ def item_state(records):
     epc = epcs[0] if epcs and isinstance(epcs[0], str) else None
     return {"epc": epc, "shop_id": life["shop_id"], "shop_name": life["shop_name"],
             "title": life["about"].get("title") if isinstance(life["about"].get("title"), str) else None,
-            "for_sale": life["status"] == "in_stock" and not life.get("reserved") and epc is not None}
+            "held": provenance.shown_status(life) == "reserved",
+            "for_sale": provenance.shown_status(life) == "in_stock" and epc is not None}
 
 
 def active_for(db, epc, now=None):
@@ -244,8 +246,8 @@ def reserve(db, records, first_name=None, now=None, *, client_key=None, active_c
         active_cap: most pending or confirmed reservations one ``client_key`` may have.
 
     Raises:
-        Refused: 404 ``unknown_item`` (no events), 409 ``not_for_sale`` (sold, withdrawn, returned, held per
-            the events), 403 ``not_offered`` (the shop does not take reservations), 422 ``bad_name``,
+        Refused: 404 ``unknown_item`` (no events), 409 ``held`` (held for another reservation per the
+            events: the item page says "Reserved"), 409 ``not_for_sale`` (sold, withdrawn, returned), 403 ``not_offered`` (the shop does not take reservations), 422 ``bad_name``,
             409 ``taken`` (a reservation of the item is pending or confirmed — also when another shopper's
             insert won the same moment: ``active_epc`` is ``UNIQUE``), 429 ``too_many_active`` (this client
             already has ``active_cap`` active reservations; two inserts at the same moment may both pass —
@@ -254,6 +256,8 @@ def reserve(db, records, first_name=None, now=None, *, client_key=None, active_c
     item = item_state(records)
     if item is None:
         raise Refused(404, "unknown_item")
+    if item["held"]:
+        raise Refused(409, "held")
     if not item["for_sale"]:
         raise Refused(409, "not_for_sale")
     settings = shop_settings(db, item["shop_id"])

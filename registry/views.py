@@ -19,7 +19,7 @@ Public side: ``/i/<tag>`` and GS1 Digital Link ``/01/{gtin}/21/{serial}`` — th
 """
 
 from functools import wraps
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from flask import Blueprint, abort, current_app, g, jsonify, render_template, request
 from flask_babel import format_datetime, get_locale
@@ -286,12 +286,14 @@ def _page(path):
     about = next((life["about"] for life in reversed(item_lives) if life["about"]), {})
     photo = photos.for_page(db, full, path)
     return render_template("registry/provenance.html", life=current, earlier=item_lives[:-1][::-1], about=about,
+                           status=provenance.shown_status(current),
                            epc=full, vehicle=provenance.vehicle(about), structured=_structured(current, about, full),
                            photo=photo)
 
 
-#: the item's state from its events → ``items.status`` words of :func:`core.jsonld.product`
-_JSONLD_STATUS = {"in_stock": "available", "sold": "sold"}
+#: the item's state shown (:func:`registry.provenance.shown_status`) → ``items.status`` words of
+#: :func:`core.jsonld.product`
+_JSONLD_STATUS = {"in_stock": "available", "reserved": "reserved", "sold": "sold"}
 
 
 def _structured(life, about, page_url):
@@ -302,7 +304,7 @@ def _structured(life, about, page_url):
     if not title or not isinstance(price, int) or isinstance(price, bool):
         return None
     item = {"title": title, "tag": provenance._text(about.get("tag")) or "", "status":
-            _JSONLD_STATUS.get(life["status"], "gone"), "brand": provenance._text(about.get("brand")),
+            _JSONLD_STATUS.get(provenance.shown_status(life), "gone"), "brand": provenance._text(about.get("brand")),
             "model": provenance._text(about.get("model")), "condition": provenance._text(about.get("condition"))}
     return jsonld.product(item, price_fen=price, currency=provenance._text(about.get("currency")) or "CNY",
                           page_url=page_url, category=provenance._text(about.get("category")) or "",
@@ -330,12 +332,21 @@ def trade_in_certificate(cert_no):
     person. The number and key must match (a check hash): a guessed number or key is a 404."""
     record = store.certificate_event(get_db(), cert_no, request.args.get("k", ""))
     if record is None:
-        return render_template("registry/missing.html", path=f"/t/{cert_no}"), 404
+        return _keyed(current_app.make_response((render_template("registry/certificate_missing.html"), 404)))
     event = record["event"]
     facts = {"code": provenance._text(event.get("rp:certificate")) or f"TI{cert_no:06d}",
              "category": provenance._text(event.get("rp:category")), "at": provenance._text(event.get("eventTime")),
              "event_id": provenance._text(event.get("eventID")), "shop_name": record["shop_name"]}
-    return render_template("registry/certificate.html", cert=facts)
+    return _keyed(current_app.make_response(render_template("registry/certificate.html", cert=facts)))
+
+
+def _keyed(response):
+    """Headers of a page whose address carries a key (``/t/<no>?k=``): never stored by a browser or proxy
+    (``Cache-Control: no-store``), never sent on in a ``Referer`` (``no-referrer``), never indexed."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
 
 
 @bp.route("/")
@@ -345,7 +356,7 @@ def index():
 
 
 STATUS_LABELS = {
-    "in_stock": _l("In stock"), "sold": _l("Sold"), "returned": _l("Returned to its owner"),
+    "in_stock": _l("In stock"), "reserved": _l("Reserved"), "sold": _l("Sold"), "returned": _l("Returned to its owner"),
     "donated": _l("Donated"), "scrapped": _l("Scrapped"), "withdrawn": _l("Withdrawn from sale"),
 }
 WHAT_LABELS = {
@@ -387,9 +398,37 @@ def too_large(_exc):
     return problem(413, "Payload too large", f"At most {current_app.config['CAPTURE_SIZE_LIMIT']} bytes per request.")
 
 
+def _wants_html():
+    """Whether the client asked for a page rather than JSON: a browser's ``Accept`` ranks ``text/html`` above
+    JSON; a client that sends none, or ``*/*`` (curl, a hub, a platform), gets JSON."""
+    best = request.accept_mimetypes.best_match(["application/problem+json", "application/json", "text/html"])
+    return best == "text/html"
+
+
+#: The 404 page of an address under each public prefix (``None``: the page for an item, with its path).
+_MISSING_PAGES = (("/t/", "registry/certificate_missing.html"), ("/shops/", "registry/catalogue_missing_shop.html"),
+                  ("/i/", None), ("/01/", None))
+
+
+def not_found_page():
+    """The 404 page in the reader's language for the request's address: a certificate, a shop, an item, or
+    any other page of the registry. A ``/t/`` address gets the keyed headers (:func:`_keyed`)."""
+    path = request.path
+    template = next((page for prefix, page in _MISSING_PAGES if path.startswith(prefix)), "registry/not_found.html")
+    if template is None:
+        response = current_app.make_response((render_template("registry/missing.html", path=path[:200]), 404))
+    else:
+        response = current_app.make_response((render_template(template), 404))
+    return _keyed(response) if path.startswith("/t/") else response
+
+
 def http_problem(exc):
-    """Any other HTTP error of the machine interface as an RFC 9457 problem; the public pages keep HTML."""
-    if request.endpoint in PUBLIC_ENDPOINTS:
+    """Any other HTTP error of the machine interface as an RFC 9457 problem. The public pages keep HTML (a 404
+    is :func:`not_found_page`), and so does an address that matches no route when a browser asks for it."""
+    public = request.endpoint in PUBLIC_ENDPOINTS or (request.endpoint is None and _wants_html())
+    if public and exc.code == 404:
+        return not_found_page()
+    if public:
         return exc
     response = problem(exc.code or 500, exc.name, exc.description or "")
     for name in ("Allow", "Retry-After"):  # a 405's Allow (RFC 9110 §15.5.6), a 429's Retry-After: kept
@@ -439,6 +478,13 @@ def register(app):
             return format_money(fen, currency.upper(), _lang())
         except (ValueError, KeyError):
             return format_money(fen, app.config["CURRENCY"], _lang())
+
+    @app.template_global()
+    def lang_switch_url(lang):
+        """This page's address in language ``lang`` (``zh_CN``/``en``): relative, the same path, every query
+        argument kept (a search's filters, a certificate's key) but ``lang``, which is replaced."""
+        kept = [(name, value) for name, value in request.args.items(multi=True) if name != "lang"]
+        return "?" + urlencode([*kept, ("lang", lang)])
 
     @app.context_processor
     def labels():
