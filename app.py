@@ -142,7 +142,7 @@ def create_app(config=None):
         read_or_create_secret(instance / "party-hash.key", 32),
     )
     Htmx(app)
-    core.security.init_app(app)
+    core.security.init_app(app, keep_own=True)  # the consignor portal's no-referrer stays
     csrf.init_app(app)
     core.assets.init_app(app)  # compressed text, fingerprinted immutable static files
     core.limits.init_app(app)

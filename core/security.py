@@ -79,7 +79,7 @@ def add_headers(response, csp=CSP, headers=None, keep_own=False):
 
 def init_app(app, csp=CSP, headers=None, keep_own=False):
     """Send the headers on every response of ``app`` and offer ``csp_nonce()`` to its templates; the
-    arguments as for :func:`add_headers` (the hub: the defaults; the registry: :data:`REGISTRY_HEADERS`,
-    ``keep_own=True``)."""
+    arguments as for :func:`add_headers` (the hub: the defaults with ``keep_own=True``; the registry:
+    :data:`REGISTRY_HEADERS`, ``keep_own=True``)."""
     app.after_request(lambda response: add_headers(response, csp, headers, keep_own))
     app.add_template_global(csp_nonce)

@@ -240,6 +240,8 @@ def test_owner_makes_renews_and_revokes_from_the_consignors_page(app, db, plante
     assert hub_page.status_code == 200 and "¥10.80" in body and TITLES[1] in body and "¥200.00" in body
     assert NAME not in body and PHONE not in body and "B42" not in body.replace("B42-", "")
     assert hub_page.headers["Cache-Control"] == "private, no-store"
+    assert hub_page.headers["Referrer-Policy"] == "no-referrer"  # the link is a key: not sent on to other sites
+    assert app.test_client().get("/login").headers["Referrer-Policy"] == "same-origin"
     again = owner_client.get(path).get_data(as_text=True)
     assert registry_link in again and hub_url not in again  # the hub link is shown once
     owner_client.post(path, data={"action": "revoke"})
