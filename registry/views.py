@@ -287,7 +287,8 @@ def _page(path):
     photo = photos.for_page(db, full, path)
     return render_template("registry/provenance.html", life=current, earlier=item_lives[:-1][::-1], about=about,
                            status=provenance.shown_status(current),
-                           epc=full, vehicle=provenance.vehicle(about), structured=_structured(current, about, full),
+                           epc=full, vehicle=provenance.vehicle(about),
+                           structured=_structured(current, about, full, photos.photo_path(photo) if photo else None),
                            photo=photo)
 
 
@@ -296,10 +297,11 @@ def _page(path):
 _JSONLD_STATUS = {"in_stock": "available", "reserved": "reserved", "sold": "sold"}
 
 
-def _structured(life, about, page_url):
+def _structured(life, about, page_url, photo_path=None):
     """schema.org ``Product`` / ``Offer`` of the page (issue 12 §5), from the shop's own description in the events
-    (title, tag, category, condition, brand, model, asking price) and the shop's name; ``None`` when the events
-    carry no title or price. No person: the events hold none."""
+    (title, tag, category, condition, brand, model, asking price), the shop's name and the catalogue photo
+    (``photo_path``: its path on this registry, or ``None``; an absolute URL on :func:`public_base` in ``image``);
+    ``None`` when the events carry no title or price. No person: the events hold none."""
     title, price = provenance._text(about.get("title")), about.get("priceFen")
     if not title or not isinstance(price, int) or isinstance(price, bool):
         return None
@@ -308,7 +310,8 @@ def _structured(life, about, page_url):
             "model": provenance._text(about.get("model")), "condition": provenance._text(about.get("condition"))}
     return jsonld.product(item, price_fen=price, currency=provenance._text(about.get("currency")) or "CNY",
                           page_url=page_url, category=provenance._text(about.get("category")) or "",
-                          shop_name=life["shop_name"] or "")
+                          shop_name=life["shop_name"] or "",
+                          image_url=public_base() + photo_path if photo_path else None)
 
 
 @bp.route("/i/<tag>")

@@ -4,6 +4,7 @@ for the shop's own item; served while the item is shown; in the feed with a new 
 
 import io
 import json
+import re
 
 import pytest
 from PIL import Image
@@ -135,3 +136,14 @@ def test_served_only_while_shown_and_a_delete_takes_it(listed):
 
 def test_check_names_the_limits():
     assert photos.MAX_BYTES == 100_000 and photos.MAX_SIDE_PX == 480
+
+
+def test_the_item_pages_json_ld_names_its_photo(listed):
+    """schema.org ``image`` on the item page: the absolute URL of the photo it shows; none without a photo."""
+    def structured():
+        page = listed.get("/i/A17-0001-7").get_data(as_text=True)
+        return json.loads(re.search(r'<script type="application/ld\+json"[^>]*>(.*?)</script>', page, re.S).group(1))
+
+    assert "image" not in structured()
+    digest = put(listed, image_bytes()).get_json()["digest"]
+    assert structured()["image"] == f"http://localhost/catalogue/photos/{digest}.jpg"
