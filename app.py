@@ -407,10 +407,13 @@ def _register_template_globals(app):
         merged.update(changes)
         return urlencode(merged)
 
+    # the layout asks for the top bar's entries (``nav_items()``): working them out for every render cost a
+    # fragment (a scan's parts) about as much as drawing a cart line, for a bar it does not draw
+    app.add_template_global(nav_items)
+
     @app.context_processor
     def globals_for_templates():
         return {
-            "nav_items": nav_items(),
             "badge_templates": badge_templates() if g.get("staff") else [],
             "current_staff": g.get("staff"),
             "locale": current_locale(),
