@@ -54,7 +54,8 @@ from core.logs import protect_logs
 from core.money import format_money
 from core.paths import package_dir
 from core.settings import get_setting, set_setting
-from core.web import BoundedInt, SessionCookie, access_level, badge_templates, is_fragment_request, nav_items, render
+from core.web import (BoundedInt, DictFirstEnvironment, SessionCookie, access_level, badge_templates, is_fragment_request,
+                      nav_items, render)
 from core.workers import register_worker
 from goods import migrations as goods_migrations
 from goods import views as goods_views
@@ -129,6 +130,7 @@ def create_app(config=None):
     private_dir(instance)
     secure_instance(instance)
     app = Flask(__name__, instance_path=str(instance), static_folder="static", template_folder="templates")
+    app.jinja_environment = DictFirstEnvironment  # before anything makes app.jinja_env
     app.url_map.converters["int"] = BoundedInt
     app.config.update(load_config(instance, config))
     clock.set_shop_zone(app.config["SHOP_TIMEZONE"])

@@ -204,6 +204,8 @@ def _template_gettext(eval_ctx, string, **variables):
     text = _page_translations().ugettext(string)
     if eval_ctx.autoescape:
         text = Markup(text)
+    if not variables and "%" not in text:  # nothing to format: ``text % {}`` is ``text``
+        return text
     return text % variables
 
 
