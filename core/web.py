@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, g, has_request_context, render_template, request
 from flask.sessions import SecureCookieSessionInterface
+from flask.templating import Environment
 from werkzeug.routing import IntegerConverter
 from werkzeug.urls import iri_to_uri
 
@@ -26,6 +27,26 @@ class BoundedInt(IntegerConverter):
     def __init__(self, url_map, *args, **kwargs):
         kwargs.setdefault("max", 2**63 - 1)
         super().__init__(url_map, *args, **kwargs)
+
+
+#: What ``getattr`` can find on a plain ``dict`` (its methods and the object's own attributes).
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class DictFirstEnvironment(Environment):
+    """Flask's Jinja environment, reading ``row.tag`` of a plain ``dict`` as ``row["tag"]`` without first
+    raising and catching an ``AttributeError`` (Jinja tries the attribute, then the item: ~1.8 µs against
+    0.2 µs, and a till redraw reads ~80 keys of its rows this way). The same answer as Jinja's: a plain dict
+    has no attributes but those of ``dict`` itself, which still win (``row.items`` is the method)."""
+
+    def getattr(self, obj, attribute):
+        """``obj.attribute`` in a template (see the class)."""
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
 
 
 def is_fragment_request():

@@ -13,13 +13,14 @@ bilingual key ``"服装 Clothing"`` splits into its two halves, any other key is
 """
 
 import json
+from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
 
 from core.db import transaction
 from core.errors import DomainError
 from core.i18n import bilingual_half
-from core.settings import get_some, set_setting
+from core.settings import DEFAULTS, get_some, set_setting
 from core.text import find_personal_data, strip_invisible
 
 #: The languages a category is named in, in page order.
@@ -35,10 +36,18 @@ def names_from_key(key):
     return {lang: bilingual_half(key, lang) or key for lang in LANGUAGES}
 
 
+#: The settings the categories are kept in.
+_SETTINGS = ("categories", "categories_retired", "category_names")
+
+
 def listing(db):
     """``{"active": [keys in order], "retired": [keys], "names": {key: {"zh_CN": str, "en": str}}}`` from the
     settings; a key without saved names gets :func:`names_from_key`."""
-    values = get_some(db, ["categories", "categories_retired", "category_names"])
+    return _listing_of(get_some(db, _SETTINGS))
+
+
+def _listing_of(values):
+    """:func:`listing` of the decoded settings ``values`` (``{setting: value}``, defaults filled in)."""
     active, retired = list(values["categories"] or []), list(values["categories_retired"] or [])
     saved = values["category_names"] or {}
     names = {key: {lang: (saved.get(key) or {}).get(lang) or "" for lang in LANGUAGES} for key in active + retired}
@@ -49,8 +58,21 @@ def listing(db):
 
 
 def names(db):
-    """``{key: {"zh_CN": str, "en": str}}`` for every category, active or retired (see :func:`listing`)."""
-    return listing(db)["names"]
+    """``{key: {"zh_CN": str, "en": str}}`` for every category, active or retired (see :func:`listing`).
+
+    The settings are read on every call (names saved on another tablet show at once); the names are worked
+    out once per stored text (every page that shows a category asks, once per request). The dict is shared
+    between those calls: read it, do not change it."""
+    stored = dict(db.execute(f"SELECT key, value FROM settings WHERE key IN ({', '.join('?' * len(_SETTINGS))})",
+                             _SETTINGS).fetchall())
+    return _names_of(*(stored.get(key) for key in _SETTINGS))
+
+
+@lru_cache(maxsize=8)
+def _names_of(*texts):
+    """:func:`names` of the settings' stored JSON texts (in :data:`_SETTINGS` order; ``None``: not stored)."""
+    values = {key: DEFAULTS.get(key) if text is None else json.loads(text) for key, text in zip(_SETTINGS, texts)}
+    return _listing_of(values)["names"]
 
 
 def key_for(zh, en):

@@ -375,6 +375,23 @@ def test_csrf_htmx_post_with_the_meta_token_is_accepted(csrf_app):
     assert "This form expired" in refused.get_data(as_text=True)
 
 
+def test_a_forms_csrf_token_is_signed_only_when_the_form_is_drawn(csrf_app, monkeypatch):
+    """``core.forms._TokenWhenShown``: a till scan (its answer draws no form) signs no token; a page that draws
+    a form carries Flask-WTF's token, which a post then passes with."""
+    import flask_wtf.csrf
+
+    client = csrf_login(csrf_app)
+    token = meta_token(client.get("/till").get_data(as_text=True))
+    signed = []
+    real = flask_wtf.csrf.generate_csrf
+    monkeypatch.setattr(flask_wtf.csrf, "generate_csrf", lambda *a, **k: signed.append(1) or real(*a, **k))
+    scan = client.post("/till/scan", data={"code": "walkman"}, headers={"HX-Request": "true", "X-CSRFToken": token})
+    assert (scan.status_code, signed) == (404, [])
+    drawn = form_token(client.get("/staff").get_data(as_text=True))
+    assert signed  # the page's forms and its htmx header (once signed per request, then Flask-WTF's g)
+    assert client.post("/logout", data={"csrf_token": drawn}).status_code == 302
+
+
 def test_csrf_protects_logout_and_staff_forms(csrf_app):
     client = csrf_login(csrf_app)
     assert client.post("/logout").status_code == 400

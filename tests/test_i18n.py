@@ -180,3 +180,22 @@ def test_one_english_string_has_one_chinese_translation_across_the_hub():
                     seen.setdefault(_key(message.id), {}).setdefault(_key(message.string), []).append(po.parts[-5])
     clashes = {msgid: found for msgid, found in seen.items() if len(found) > 1}
     assert clashes == {}
+
+
+@pytest.mark.parametrize("lang, expected", [
+    ("zh-CN", "降价 −&lt;b&gt;1 %|折扣|现金;降价 −&lt;b&gt;2 %|折扣|现金;/降价 −<b> %"),
+    ("en", "Markdown −&lt;b&gt;1 %|Discount|Cash;Markdown −&lt;b&gt;2 %|Discount|Cash;/Markdown −<b> %")])
+def test_template_gettext_is_jinjas_newstyle_gettext(app, lang, expected):
+    """A template's ``_()`` and ``gettext()`` (``core.i18n._template_gettext``, one call instead of Jinja's
+    context-taking pair) do what Jinja's newstyle gettext does: the page's catalog, ``%%`` is a percent sign,
+    variables escaped under autoescape and not without it, inside a loop as outside."""
+    from flask import render_template_string
+
+    from core.i18n import _template_gettext
+
+    source = ("{% for n in [1, 2] %}{{ _('Markdown −%(pct)s %%', pct='<b>' ~ n) }}|{{ _('Discount') }}|"
+              "{{ gettext('Cash') }};{% endfor %}/"
+              "{% autoescape false %}{{ _('Markdown −%(pct)s %%', pct='<b>') }}{% endautoescape %}")
+    assert app.jinja_env.globals["_"] is app.jinja_env.globals["gettext"] is _template_gettext
+    with app.test_request_context("/", headers={"Accept-Language": lang}):
+        assert render_template_string(source) == expected

@@ -2,6 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core import money
 from core.money import MoneyError, format_money, format_plain, parse_money, parse_percent_bps, split_share
 
 
@@ -39,6 +40,18 @@ def test_format_money_per_locale():
     assert format_money(1250, "EUR", "en") == "€12.50"
     assert format_plain(1205) == "12.05"
     assert format_plain(-5) == "-0.05"
+
+
+@pytest.mark.parametrize("currency, locale, shaped", [
+    ("CNY", "zh_CN", True), ("CNY", "en", True), ("USD", "en", True), ("EUR", "de", True), ("EUR", "fr", True),
+    ("CNY", "hi_IN", False), ("JPY", "zh_CN", False), ("CHF", "de_CH", False)])
+@given(fen=st.integers(min_value=-10**15, max_value=10**15))
+def test_format_money_writes_what_babel_writes(currency, locale, shaped, fen):
+    """Amounts are put in the shape Babel writes them in (checked against Babel once per process) instead of
+    Babel formatting each: the text is Babel's exactly; Babel still formats where the shape does not hold
+    (Indian grouping, yen without decimals, Swiss German, which Babel groups below a million only)."""
+    assert (money._money_shape(currency, locale) is not None) == shaped
+    assert format_money(fen, currency, locale) == money._babel_money.__wrapped__(fen, currency, locale)
 
 
 @pytest.mark.parametrize("price, bps, consignor", [

@@ -90,6 +90,21 @@ def test_a_scan_without_htmx_still_gets_the_whole_page(owner_client, make_item):
     assert 'id="scan-form"' in html and 'id="till"' in html and 'hx-swap-oob' not in html
 
 
+def test_a_category_renamed_elsewhere_shows_on_the_next_scan(app, db, owner_client, make_item):
+    """The categories' names are worked out once per stored text (``inventory.categories.names``), read on
+    every request: names saved on another tablet (another connection) show on the next scan's answer."""
+    from core.db import transaction
+    from core.settings import set_setting
+
+    first, second = make_item(title="旧书 甲"), make_item(title="旧书 乙")  # 书籍 Books
+    html = owner_client.post("/till/scan", data={"code": first["tag"]}, headers=HX).get_data(as_text=True)
+    assert html.count("· Books</div>") == 1
+    with transaction(db):
+        set_setting(db, "category_names", {"书籍 Books": {"zh_CN": "旧书", "en": "Used books"}})
+    html = owner_client.post("/till/scan", data={"code": second["tag"]}, headers=HX).get_data(as_text=True)
+    assert html.count("· Used books</div>") == 2 and "· Books</div>" not in html
+
+
 @pytest.mark.browser
 def test_till_after_scans_in_chromium_is_the_till_a_fresh_page_draws(live_server, new_page):
     from core.db import connect
