@@ -264,3 +264,12 @@ def m008_cart_line_reservation(db):
     """A cart line may carry the online reservation code it is sold under (issue 14 §3): an item held for a
     reservation (``sync.reservations``) sells only to the shopper who gives that code at the till."""
     db.execute("ALTER TABLE cart_lines ADD COLUMN reservation_code TEXT")
+
+
+@migrations()
+def m009_receipt_token_version(db):
+    """Sales say which receipt token their QR was printed with (``token_version``): 1 for the 48-bit tokens
+    (12 hex digits) of sales completed until now, whose printed receipts must keep opening; new sales get
+    version 2 (128 bits, :func:`pos.sales.receipt_token`)."""
+    db.execute("ALTER TABLE sales ADD COLUMN token_version INTEGER NOT NULL DEFAULT 1 "
+               "CHECK (token_version IN (1, 2))")

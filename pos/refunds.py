@@ -78,8 +78,9 @@ def sale_with_refunds(db, sale_id):
 def find_sale(db, secret_key, text):
     """Find the sale a refund is about from what was typed or scanned.
 
-    Accepts a receipt number (``17``), the receipt QR URL (``…/r/17?k=token``; the token must match,
-    see :func:`pos.sales.receipt_token`) or an item's tag code / item URL (its latest sale).
+    Accepts a receipt number (``17``), the receipt QR URL (``…/r/17?k=token``; the token must match, of the
+    version the sale was printed with, see :func:`pos.sales.receipt_token`) or an item's tag code / item URL
+    (its latest sale).
 
     Returns:
         dict: the sale (:func:`sale_with_refunds`).
@@ -95,7 +96,8 @@ def find_sale(db, secret_key, text):
     if match:
         number = int(match.group(1))
         token = (parse_qs(urlparse(raw).query).get("k") or [""])[0]
-        if not sale_rules.receipt_token_ok(secret_key, number, token):
+        version = sale_rules.receipt_token_version(db, number) or sale_rules.TOKEN_CURRENT  # the sale's own
+        if not sale_rules.receipt_token_ok(secret_key, number, token, version):
             raise DomainError(_l("This receipt code is not from this shop (or was mistyped)."), field="receipt")
         return sale_with_refunds(db, sale_rules.get_sale_by_receipt(db, number)["id"])
     digits = raw.lstrip("#№")

@@ -5,6 +5,7 @@ Receipt numbers are sequential without gaps: the next number is taken inside the
 transaction that writes the sale, so concurrent tills queue and a rolled-back sale uses no number.
 """
 
+import base64
 import hashlib
 import hmac
 import re
@@ -110,9 +111,10 @@ def complete_sale(db, config, *, cart_id, entries, idempotency_key, staff_id=Non
         receipt_no = db.execute("SELECT COALESCE(max(receipt_no), 0) + 1 FROM sales").fetchone()[0]
         sale_id = db.execute(
             "INSERT INTO sales (receipt_no, idempotency_key, staff_id, created_at, subtotal_fen, discount_fen, "
-            "total_fen, paid_fen, change_fen, shift_id, trade_in_payout_fen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "total_fen, paid_fen, change_fen, shift_id, trade_in_payout_fen, token_version) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (receipt_no, idempotency_key, staff_id, now, total["subtotal_fen"], total["discount_fen"],
-             total["total_fen"], payment["paid_fen"], payment["change_fen"], shift["id"], payout_fen),
+             total["total_fen"], payment["paid_fen"], payment["change_fen"], shift["id"], payout_fen, TOKEN_CURRENT),
         ).lastrowid
         for line in lines:
             updated = db.execute("UPDATE items SET status = 'sold', sold_at = ?, updated_at = ? "
@@ -194,40 +196,83 @@ def sale_by_key(db, idempotency_key):
 
 
 def get_sale_by_receipt(db, receipt_no):
-    """The sale with receipt number ``receipt_no`` (int). Raises :class:`NotFound`."""
-    row = one(db, "SELECT id FROM sales WHERE receipt_no = ?", (receipt_no,))
+    """The sale with receipt number ``receipt_no`` (int). Raises :class:`NotFound` (also for a number beyond
+    SQLite's integers, as typed or scanned, which SQLite itself would refuse with an ``OverflowError``)."""
+    row = one(db, "SELECT id FROM sales WHERE receipt_no = ?", (receipt_no,)) if 0 < receipt_no < 2 ** 63 else None
     if row is None:
         raise NotFound(_l("No sale has receipt number %(n)s.", n=receipt_no))
     return get_sale(db, row["id"])
 
 
-def receipt_token(secret_key, receipt_no):
-    """A short keyed token that lets a receipt's QR open the e-receipt without logging in.
+#: The receipt token of sales completed before 2026-12 (the QR's ``k``): 12 hex digits, 48 bits. Still accepted
+#: for the receipts printed with it (``sales.token_version`` 1), never for a newer one.
+TOKEN_LEGACY = 1
+#: The token of new receipts: 16 bytes of the HMAC, 128 bits, as 22 base64url characters (RFC 4648 §5,
+#: unpadded). 48 bits could be walked by a patient guesser at the public ``/r/<no>``; 128 bits cannot. The QR
+#: grows by 10 characters only: ``https://shop.example.cn/r/1?k=…`` goes from a version-3 to a version-4 symbol
+#: at error correction M (33 modules, 246 dots at 6 dots a module with the quiet zone: fits 58 mm's 384 dots);
+#: 32 hex digits would make longer numbers or addresses a version 5.
+TOKEN_CURRENT = 2
 
-    HMAC-SHA256(secret_key, "receipt:{receipt_no}"), first 12 hex digits: unguessable, so receipt
-    numbers cannot be enumerated.
+
+def receipt_token(secret_key, receipt_no, version=TOKEN_CURRENT):
+    """The keyed token that lets a receipt's QR open the e-receipt without logging in, so receipt numbers
+    cannot be enumerated: HMAC-SHA256(secret_key, "receipt:{receipt_no}") — for ``version``
+    :data:`TOKEN_CURRENT` its first 16 bytes in unpadded base64url (22 characters), for :data:`TOKEN_LEGACY`
+    its first 12 hex digits.
+
+    Raises:
+        ValueError: an unknown ``version``.
     """
     key = secret_key.encode() if isinstance(secret_key, str) else secret_key
-    return hmac.new(key, f"receipt:{receipt_no}".encode(), hashlib.sha256).hexdigest()[:12]
+    digest = hmac.new(key, f"receipt:{receipt_no}".encode(), hashlib.sha256).digest()
+    if version == TOKEN_CURRENT:
+        return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
+    if version == TOKEN_LEGACY:
+        return digest.hex()[:12]
+    raise ValueError(f"unknown receipt token version {version!r}")
 
 
-def receipt_token_ok(secret_key, receipt_no, token):
-    """True when ``token`` (text from the QR's ``k``, any length) is :func:`receipt_token` of ``receipt_no``.
+def receipt_token_ok(secret_key, receipt_no, token, version=TOKEN_CURRENT):
+    """True when ``token`` (text from the QR's ``k``, any length) is :func:`receipt_token` of ``receipt_no``
+    with the sale's own token ``version`` (a legacy token opens only a legacy sale: :func:`receipt_token_version`).
 
     Compared with ``hmac.compare_digest`` so the time taken does not tell how many leading characters of a
     guess were right.
     """
-    return hmac.compare_digest(str(token or "").encode(), receipt_token(secret_key, receipt_no).encode())
+    return hmac.compare_digest(str(token or "").encode(), receipt_token(secret_key, receipt_no, version).encode())
 
 
-def receipt_url(base, secret_key, receipt_no):
-    """The URL printed as the receipt's QR: ``{base}/r/{receipt_no}?k={token}``."""
-    return f"{base.rstrip('/')}/r/{receipt_no}?k={receipt_token(secret_key, receipt_no)}"
+def receipt_token_version(db, receipt_no):
+    """The token version the sale with receipt number ``receipt_no`` (int) was printed with
+    (:data:`TOKEN_LEGACY` or :data:`TOKEN_CURRENT`), or ``None`` for no such sale (also for a number beyond
+    SQLite's integers, as typed into a URL)."""
+    if not 0 < receipt_no < 2 ** 63:
+        return None
+    row = one(db, "SELECT token_version FROM sales WHERE receipt_no = ?", (receipt_no,))
+    return None if row is None else row["token_version"]
+
+
+def receipt_matches(db, secret_key, receipt_no, token):
+    """True when ``token`` opens the receipt ``receipt_no``: the sale exists and ``token`` is its key of the
+    version it was printed with (:func:`receipt_token_ok`). An unknown number and a wrong token are both
+    ``False``, so the public e-receipt answers both with the same 404."""
+    version = receipt_token_version(db, receipt_no)
+    return version is not None and receipt_token_ok(secret_key, receipt_no, token, version)
+
+
+def receipt_url(base, secret_key, receipt_no, version=TOKEN_CURRENT):
+    """The URL printed as the receipt's QR: ``{base}/r/{receipt_no}?k={token}`` (:func:`receipt_token` of
+    ``version``)."""
+    return f"{base.rstrip('/')}/r/{receipt_no}?k={receipt_token(secret_key, receipt_no, version)}"
 
 
 def shop_receipt_url(db, config, receipt_no):
-    """:func:`receipt_url` on this shop's resolver base (``core.settings.resolver_base``) with its secret key."""
-    return receipt_url(resolver_base(db, config), config["SECRET_KEY"], receipt_no)
+    """:func:`receipt_url` on this shop's resolver base (``core.settings.resolver_base``) with its secret key and
+    the token version the sale was printed with (a reprint of an old receipt carries its old QR; a number not
+    sold yet gets :data:`TOKEN_CURRENT`)."""
+    version = receipt_token_version(db, receipt_no) or TOKEN_CURRENT
+    return receipt_url(resolver_base(db, config), config["SECRET_KEY"], receipt_no, version)
 
 
 def receipt_document(db, config, payload):

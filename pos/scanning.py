@@ -6,7 +6,8 @@ browser reached it on, or the address saved at first start) or the configured re
 host is another shop's or a planted one and is refused (``inventory.tags.ForeignCodeError``).
 
 A receipt's QR holds the e-receipt URL (:func:`pos.sales.shop_receipt_url`, ``…/r/{no}?k={token}``); scanned at
-the till it finds that sale, with the keyed token checked (:func:`pos.sales.receipt_token_ok`), so the till can
+the till it finds that sale, with the keyed token checked (:func:`pos.sales.receipt_token_ok`, of the version
+the sale was printed with: an old receipt's 12 hex digits, a new one's 22 base64url characters), so the till can
 open it for refund.
 """
 
@@ -46,12 +47,19 @@ def trusted_hosts(db, config, request_host=""):
     return found
 
 
+def _token_version(db, receipt_no):
+    """The token version to check a scanned receipt's ``k`` with: the sale's own
+    (:func:`pos.sales.receipt_token_version`), or the current one for a number no sale has — so a right token
+    still says "no such sale" (``NotFound``) and any other says "not from this shop"."""
+    return sale_rules.receipt_token_version(db, receipt_no) or sale_rules.TOKEN_CURRENT
+
+
 def scanned_receipt(db, secret_key, text):
     """The sale whose receipt QR was scanned, or ``None`` when ``text`` is not a receipt URL.
 
     Args:
         secret_key: the app's ``SECRET_KEY`` (the token is keyed with it).
-        text: what the scan box received, e.g. ``https://shop.example.cn/r/17?k=3f9c0a1b2d4e``.
+        text: what the scan box received, e.g. ``https://shop.example.cn/r/17?k=Xq3vR0m1kP2b8sYtLw9cAg``.
 
     Returns:
         dict | None: the sale (:func:`pos.sales.get_sale`).
@@ -69,6 +77,6 @@ def scanned_receipt(db, secret_key, text):
         return None
     number = int(match.group(1))
     token = (parse_qs(parts.query).get("k") or [""])[0]
-    if not sale_rules.receipt_token_ok(secret_key, number, token):
+    if not sale_rules.receipt_token_ok(secret_key, number, token, _token_version(db, number)):
         raise DomainError(_l("This receipt code is not from this shop (or was mistyped)."), field="code")
     return sale_rules.get_sale_by_receipt(db, number)

@@ -458,11 +458,12 @@ def receipt(sale_id):
 @bp.route("/r/<int:receipt_no>")
 @public
 def public_receipt(receipt_no):
-    """The e-receipt the receipt's QR opens on the customer's phone (needs the keyed token ``k``)."""
-    token = request.args.get("k", "")
-    if not sales.receipt_token_ok(current_app.config["SECRET_KEY"], receipt_no, token):
-        abort(404)
+    """The e-receipt the receipt's QR opens on the customer's phone. Needs the keyed token ``k`` (128 bits; a
+    receipt printed with a 48-bit token keeps opening with that token only: :data:`pos.sales.TOKEN_LEGACY`), so
+    receipt numbers cannot be walked. An unknown number and a wrong token are the same 404."""
     db = get_db()
+    if not sales.receipt_matches(db, current_app.config["SECRET_KEY"], receipt_no, request.args.get("k", "")):
+        abort(404)
     return render("pos/receipt.html", **_receipt_context(db, sales.get_sale_by_receipt(db, receipt_no)), public=True)
 
 

@@ -104,7 +104,9 @@ def test_receipt_bytes_decode_to_exact_content_in_every_mode(app, db, sale, chin
     else:
         assert decoded.qr_native == []
         assert decoded.qr_from_images() == [url]
-    assert url.startswith(RECEIPT_URL_PREFIX)
+    token = url[len(RECEIPT_URL_PREFIX):]  # the 128-bit token: 22 base64url characters, no padding
+    assert url.startswith(RECEIPT_URL_PREFIX) and len(token) == 22 and token.replace("-", "").replace("_", "").isalnum()
+    assert url == RECEIPT_URL_PREFIX + sales.receipt_token(app.config["SECRET_KEY"], 1, sales.TOKEN_CURRENT)
 
 
 def _has_qr(image):

@@ -271,6 +271,7 @@ def test_receipt_page_and_public_e_receipt(owner_client, app, make_item, db):
     assert 'id="receipt-total">¥18.00<' in html and 'id="receipt-change">¥2.00<' in html
     assert "张伟" not in html and "1381234" not in html
     token = sales.receipt_token(app.config["SECRET_KEY"], 1)
+    assert len(token) == 22  # a new sale's 128-bit token (tests/test_receipt_tokens.py: the old 12-hex one)
     anonymous = app.test_client()
     assert anonymous.get("/r/1?k=wrong").status_code == 404
     assert anonymous.get(f"/r/1?k={token[:-1]}").status_code == 404  # a prefix of the token is not enough
