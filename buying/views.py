@@ -181,7 +181,7 @@ def _form_page(db, form, status=200, row_errors=None, rows=None, extras=None):
 def new():
     """The buy-in form; a POST buys (or, with ``add_row``, shows one more item row without saving)."""
     db = get_db()
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD (Flask answers it with this view): never the POST path
         return _form_page(db, BuyInForm(formdata=None, data={"key": uuid.uuid4().hex}))
     form = BuyInForm()
     rows = form.rows()
@@ -285,7 +285,7 @@ def trade_in():
     """The till's "Trade-in": an item the shopper hands in, checked as a buy-in and added to the till's cart as
     a trade-in line (bought only when the sale completes, :mod:`buying.tradein`); back to the till."""
     db = get_db()
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD (Flask answers it with this view): never the POST path
         return _trade_in_page(db, TradeInForm(formdata=None))
     form = TradeInForm()
     extras = tradein.item_extras(db, form.category.data, request.form)

@@ -94,7 +94,7 @@ def intake():
     """Take in one item at a time; after saving, the form clears but keeps consignor and category."""
     db = get_db()
     form = _intake_form(db, request.form if request.method == "POST" else None)
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD (Flask answers it with this view): never the POST path
         form.consignor.data = request.args.get("consignor", type=int) or 0
         form.category.data = request.args.get("category") or None
         form.condition.data = "B" if "B" in dict(form.condition.choices) else None
@@ -228,7 +228,7 @@ def item_edit(item_id):
     _require_edit(db)
     item = item_actions.get_item(db, item_id)
     form = _edit_form(db, item, request.form if request.method == "POST" else None)
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD (Flask answers it with this view): never the POST path
         return _edit_page(db, item, form)
     fields = {"description": form.description.data or ""}
     for name in item_actions.PUBLIC_FIELDS:
@@ -363,7 +363,7 @@ def consignor_new():
     """Register a consignor (with their acceptance of the privacy notice)."""
     db = get_db()
     form = ConsignorForm(formdata=request.form if request.method == "POST" else None)
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD (Flask answers it with this view): never the POST path
         form.split.data = f"{get_setting(db, 'default_split_bps') / 100:g}"
     status = 200
     if request.method == "POST":

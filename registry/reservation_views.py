@@ -152,7 +152,7 @@ def cross_site():
 def reserve(tag):
     """The reserve form (GET) and a shopper's reservation (POST ``first_name``); a cross-site POST is a 403
     (:func:`cross_site`), past ``RESERVE_RATE`` per client address a 429 page."""
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD (Flask answers it with this view): never the POST path
         return _form(tag, 200)
     if cross_site():
         return _form(tag, 403, MESSAGES["cross_site"])

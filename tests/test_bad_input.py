@@ -492,3 +492,14 @@ def test_crawl_every_get_route_never_5xx(app, db, staff, make_item, consignor, w
                     assert response.status_code < 500, (path, headers, response.status_code)
                 seen += 1
     assert seen > 40
+
+
+def test_a_head_request_with_a_form_body_writes_nothing(db, owner_client):
+    """``HEAD`` (Flask answers it with the GET/POST view; CSRF protection checks only the writing methods) on the
+    forms that write: the form's answer, never the POST path — no item, consignor or buy-in is written."""
+    counts = "SELECT (SELECT count(*) FROM items), (SELECT count(*) FROM consignors), (SELECT count(*) FROM buy_ins)"
+    before = tuple(db.execute(counts).fetchone())
+    for path, data in (("/intake", intake_data(db)), ("/consignors/new", {"name": "王芳", "split": "50"}),
+                       ("/buying/new", {"seller_name": "王芳"})):
+        assert owner_client.head(path, data=data).status_code == 200, path
+    assert tuple(db.execute(counts).fetchone()) == before

@@ -504,3 +504,16 @@ def test_reserve_posts_are_limited_per_shop_from_all_addresses(tmp_path):
     finally:
         reg.stop()
         reg.app.extensions["registry_backend"].close_all()
+
+
+def test_a_head_request_shows_the_form_and_reserves_nothing(registry):
+    """A link checker's or chat preview's ``HEAD`` on the reserve address (Flask answers it with the view):
+    the form's answer, not a reservation — it is not rate limited as a POST is."""
+    _commission(registry, "https://shop.example.cn/i/A17-0042-X")
+    _publish(registry, enabled=True)
+    answers = [requests.head(f"{registry.url}/i/A17-0042-X/reserve", timeout=10).status_code for _ in range(6)]
+    assert answers == [200] * 6
+    assert registry_rows(registry, "SELECT count(*) AS n FROM reservations") == [{"n": 0}]
+    assert requests.post(f"{registry.url}/i/A17-0042-X/reserve", data={"first_name": "Lin"}, allow_redirects=False,
+                         timeout=10).status_code == 303
+    assert registry_rows(registry, "SELECT count(*) AS n FROM reservations") == [{"n": 1}]
