@@ -200,13 +200,18 @@ def waitress_proxy_options(behind_proxy):
 
 
 def _remember_address(app, host, port):
-    """Store the hub's LAN address as the default resolver base for tag URLs, once."""
+    """Store the hub's LAN address: as the default resolver base for tag URLs once (setting ``resolver_base``),
+    and as the hub's own address at every start (``hub_url``, the base of e-receipts,
+    :func:`core.settings.receipt_base`: plain HTTP, which shoppers' phones open without the hub's local CA)."""
     db = connect(app.config["DATABASE"])
     try:
-        if not get_setting(db, "resolver_base"):
-            addresses = lan_addresses() if host in ("0.0.0.0", "", "::") else [host]
-            with transaction(db):
-                set_setting(db, "resolver_base", f"http://{(addresses or ['localhost'])[0]}:{port}")
+        addresses = lan_addresses() if host in ("0.0.0.0", "", "::") else [host]
+        own = f"http://{(addresses or ['localhost'])[0]}:{port}"
+        with transaction(db):
+            if not get_setting(db, "resolver_base"):
+                set_setting(db, "resolver_base", own)
+            if get_setting(db, "hub_url") != own:
+                set_setting(db, "hub_url", own)
     finally:
         db.close()
 

@@ -87,6 +87,14 @@ def resolver_base(db, config):
     return (config.get("RESOLVER_BASE") or get_setting(db, "resolver_base") or "http://localhost:8080").rstrip("/")
 
 
+def receipt_base(db, config):
+    """The base URL of e-receipts (``{base}/r/{no}?k=…``): the hub's own address (setting ``hub_url``, saved by
+    ``resale-pos serve`` at each start), since the hub alone serves ``/r/`` — the resolver base of tags may be
+    the city registry (docs/registry.md step 6), which keeps no receipts; else :func:`resolver_base` (a hub never
+    started by ``serve``: tests, the CLI)."""
+    return (get_setting(db, "hub_url") or resolver_base(db, config)).rstrip("/")
+
+
 def condition_meaning(db, grade, locale):
     """What condition ``grade`` (``"B"``) means in ``locale`` (``"en"``, ``"zh_CN"``), or ``""`` when the
     shop has not said (the ``condition_meanings`` setting; another language's text is not shown instead)."""

@@ -16,7 +16,7 @@ from core import clock
 from core.db import one, rows, transaction
 from core.errors import Conflict, DomainError, NotFound
 from core.money import MoneyError, format_money, parse_money
-from core.settings import resolver_base
+from core.settings import receipt_base
 from goods.gate import record_sale, sale_blockers
 from inventory.items import record_event
 from pos import cart as carts
@@ -268,11 +268,11 @@ def receipt_url(base, secret_key, receipt_no, version=TOKEN_CURRENT):
 
 
 def shop_receipt_url(db, config, receipt_no):
-    """:func:`receipt_url` on this shop's resolver base (``core.settings.resolver_base``) with its secret key and
+    """:func:`receipt_url` on the hub's own address (``core.settings.receipt_base``) with its secret key and
     the token version the sale was printed with (a reprint of an old receipt carries its old QR; a number not
     sold yet gets :data:`TOKEN_CURRENT`)."""
     version = receipt_token_version(db, receipt_no) or TOKEN_CURRENT
-    return receipt_url(resolver_base(db, config), config["SECRET_KEY"], receipt_no, version)
+    return receipt_url(receipt_base(db, config), config["SECRET_KEY"], receipt_no, version)
 
 
 def receipt_document(db, config, payload):

@@ -33,10 +33,12 @@ def trusted_hosts(db, config, request_host=""):
             ``192.168.1.20:8080``), taken as ``http``.
 
     Returns:
-        set: from ``RESOLVER_BASE``, the hub's saved address (setting ``resolver_base``) and ``request_host``;
+        set: from ``RESOLVER_BASE``, the saved resolver base (setting ``resolver_base``), the hub's own address
+        (``hub_url``, on e-receipts) and ``request_host``;
         the ones that do not parse are left out.
     """
-    candidates = [config.get("RESOLVER_BASE") or "", get_setting(db, "resolver_base") or ""]
+    candidates = [config.get("RESOLVER_BASE") or "", get_setting(db, "resolver_base") or "",
+                  get_setting(db, "hub_url") or ""]
     if request_host:
         candidates.append(f"http://{request_host}/")
     found = set()

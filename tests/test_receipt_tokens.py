@@ -9,8 +9,10 @@ import hmac
 
 import pytest
 
+from cli import main as cli_main
 from core.db import transaction
 from core.errors import DomainError, NotFound
+from core.settings import get_setting, resolver_base
 from pos import refunds, sales
 from printing.qr import qr_matrix
 from tests.conftest import sell, text_of
@@ -112,3 +114,21 @@ def test_the_till_scan_and_the_refund_lookup_take_both_tokens(app, db, owner_cli
         with pytest.raises(DomainError):
             refunds.find_sale(db, secret, huge)
     assert owner_client.get("/refund", query_string={"q": str(10 ** 30)}).status_code == 404
+
+
+def test_receipts_carry_the_hubs_own_address_when_tags_resolve_at_the_city_registry(app, db, owner_client,
+                                                                                     two_sales, monkeypatch):
+    """docs/registry.md step 6 points the tags' resolver base at the city registry, which keeps no receipts: the
+    e-receipt QR is on the hub's own address (``hub_url``, saved by ``resale-pos serve`` at every start), and the
+    till still opens it for a refund. The tags keep the registry's base."""
+    monkeypatch.setitem(app.config, "RESOLVER_BASE", "https://registry.city.example")
+    cli_main._remember_address(app, "192.168.1.20", 8080)
+    cli_main._remember_address(app, "192.168.1.31", 8080)  # the hub got another address: receipts follow it
+    with app.app_context():
+        url = sales.receipt_document(db, app.config, {"sale_id": two_sales["new"]["id"]})["url"]
+        tag_base = resolver_base(db, app.config)
+    assert url == f"http://192.168.1.31:8080/r/2?k={two_sales['new_token']}"
+    assert tag_base == "https://registry.city.example"
+    assert get_setting(db, "resolver_base") == "http://192.168.1.20:8080"  # saved at the first start only
+    response = owner_client.post("/till/scan", data={"code": url}, headers=HX)
+    assert response.status_code == 200 and response.headers["HX-Redirect"] == f"/refund/{two_sales['new']['id']}"
