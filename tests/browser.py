@@ -6,14 +6,14 @@
   ``.consignor``) on a fresh temporary instance, served by waitress in a background thread.
 * ``browser`` — one headless Chromium for the test session (Playwright with ``/usr/bin/chromium``; no
   browser download). Missing Chromium skips the test with the reason, except under ``CI``, where it fails.
-* ``new_page(width, height, lang="zh-CN")`` — a fresh browser context and page at that viewport
-  (device scale 1); closed after the test.
+* ``new_page(width, height, lang="zh-CN")`` — a fresh browser context (:func:`new_context`) and page at
+  that viewport; closed after the test.
 
 ``RESALE_CHROMIUM`` points at another Chromium binary. Run only these tests with ``pytest -m browser``, or
 skip them with ``-m "not browser"``.
 
-The helpers (:func:`start_live_server`, :func:`launch_chromium`, :func:`login`) are plain functions so a
-script (``python -m tests.screenshots``) can use them outside pytest.
+The helpers (:func:`start_live_server`, :func:`launch_chromium`, :func:`new_context`, :func:`login`) are plain
+functions so a script (``python -m tests.screenshots``) can use them outside pytest.
 """
 
 import os
@@ -133,6 +133,20 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
 
 
+def new_context(browser, width, height, lang="zh-CN", mobile=False, touch=None):
+    """A fresh browser context on ``browser`` (a Playwright Browser); the caller closes it.
+
+    Args:
+        width, height: the viewport in CSS pixels, at device scale 1.
+        lang: the language the browser asks for ("zh-CN" or "en"): its locale and the Accept-Language header.
+        mobile: emulate a phone (Playwright ``is_mobile``: the page's meta viewport applies).
+        touch: touch events (Playwright ``has_touch``); ``None`` follows ``mobile``.
+    """
+    return browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1, locale=lang,
+                               extra_http_headers={"Accept-Language": lang}, is_mobile=mobile,
+                               has_touch=mobile if touch is None else touch)
+
+
 def login(page, base_url, name, pin):
     """Log in through the PIN pad: tap the staff member's name, tap the digits, tap OK."""
     page.goto(f"{base_url}/login")
@@ -169,12 +183,12 @@ def live_server(tmp_path):
 
 @pytest.fixture
 def new_page(browser):
-    """Factory for pages at a given viewport: ``new_page(1280, 800, lang="en")``."""
+    """Factory for pages at a given viewport: ``new_page(1280, 800, lang="en")``, each in its own
+    :func:`new_context` with a 10 s default timeout."""
     contexts = []
 
     def make(width, height, lang="zh-CN"):
-        context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1,
-                                      locale=lang, extra_http_headers={"Accept-Language": lang})
+        context = new_context(browser, width, height, lang)
         context.set_default_timeout(10_000)
         contexts.append(context)
         return context.new_page()

@@ -7,6 +7,7 @@ uncaught page errors are recorded too. Any of them fails the test. Then the beha
 inline handlers into ``static/js/actions.js`` are used once each, to show they still work.
 """
 
+from contextlib import contextmanager
 from datetime import date
 
 import pytest
@@ -201,14 +202,23 @@ def html_pages(context, base, urls):
     return pages
 
 
-def test_every_page_passes_the_content_security_policy(shop, browser):
-    base = shop.url
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+@contextmanager
+def recorded_page(browser, base, lang):
+    """A :class:`Recorder` on a fresh 1280×800 page asking for ``lang`` (the init script loaded, 15 s default
+    timeout); the page's context is closed after the ``with`` block."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale=lang)
     context.add_init_script(RECORDER)
     context.set_default_timeout(15_000)
     try:
-        page = context.new_page()
-        recorder = Recorder(page, base)
+        yield Recorder(context.new_page(), base)
+    finally:
+        context.close()
+
+
+def test_every_page_passes_the_content_security_policy(shop, browser):
+    base = shop.url
+    with recorded_page(browser, base, "zh-CN") as recorder:
+        page = recorder.page
         # the recorder works: a style attribute set by a script is refused and reported
         recorder.visit("/login")
         page.evaluate("document.body.setAttribute('style', 'color: red')")
@@ -229,7 +239,7 @@ def test_every_page_passes_the_content_security_policy(shop, browser):
         login(page, base, "Olga", OWNER_PIN)  # the PIN pad: data-pin-key in actions.js
         recorder.collect("login")
         urls = urls_for(shop.app, shop.data)
-        pages = html_pages(context, base, urls)
+        pages = html_pages(page.context, base, urls)
         assert len(pages) >= 45, pages
         for url, status in pages:
             assert recorder.visit(url, status).status == status, url
@@ -241,18 +251,12 @@ def test_every_page_passes_the_content_security_policy(shop, browser):
         page.locator("#till", has_text=shop.data["tag"]).wait_for()
         recorder.collect("till scan")
         assert recorder.problems == [], "\n".join(recorder.problems)
-    finally:
-        context.close()
 
 
 def test_behaviours_moved_out_of_inline_handlers_still_work(shop, browser):
     base = shop.url
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en")
-    context.add_init_script(RECORDER)
-    context.set_default_timeout(15_000)
-    try:
-        page = context.new_page()
-        recorder = Recorder(page, base)
+    with recorded_page(browser, base, "en") as recorder:
+        page = recorder.page
         login(page, base, "Olga", OWNER_PIN)
 
         # printer form: only the chosen connection's fields are shown
@@ -266,7 +270,7 @@ def test_behaviours_moved_out_of_inline_handlers_still_work(shop, browser):
         page.locator("#tag-select th input[type=checkbox]").check()
         ticked = page.locator("#tag-select input[name=pick]:checked").count()
         assert ticked == page.locator("#tag-select input[name=pick]").count() >= 3
-        with context.expect_page() as opened:  # the form opens the sheet in a new tab
+        with page.context.expect_page() as opened:  # the form opens the sheet in a new tab
             page.locator("#tag-select button[data-collect]").click()
         sheet = opened.value
         sheet.wait_for_load_state("networkidle")
@@ -315,6 +319,3 @@ def test_behaviours_moved_out_of_inline_handlers_still_work(shop, browser):
         assert f"preset={chosen}" in page.url
         recorder.collect("report preset")
         assert recorder.problems == [], "\n".join(recorder.problems)
-    finally:
-        context.close()
-
