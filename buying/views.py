@@ -29,6 +29,7 @@ from core.errors import DomainError
 from core.forms import field_errors, submit, typed_values
 from core.i18n import current_locale, in_language
 from core.money import MoneyError, format_money, parse_money, parse_percent_bps
+from core.security import keyed_page
 from core.settings import get_setting
 from core.web import add_nav, add_settings_link, owner_only, public, render, staff_only
 from inventory import extensions
@@ -321,7 +322,8 @@ def certificate(cert_no):
         abort(404)
     cert = tradein.public_certificate(db, cert_no)
     url = tradein.certificate_url(db, current_app.config, cert_no)
-    return render("buying/certificate.html", cert=cert, cert_url=url, cert_qr=qr_svg(url))
+    return keyed_page(current_app.make_response(render("buying/certificate.html", cert=cert, cert_url=url,
+                                                       cert_qr=qr_svg(url))))
 
 
 @bp.route("/valuation")

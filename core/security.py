@@ -83,3 +83,14 @@ def init_app(app, csp=CSP, headers=None, keep_own=False):
     :data:`REGISTRY_HEADERS`, ``keep_own=True``)."""
     app.after_request(lambda response: add_headers(response, csp, headers, keep_own))
     app.add_template_global(csp_nonce)
+
+
+def keyed_page(response):
+    """Headers of a page whose address carries a key (an e-receipt ``/r/<no>?k=``, a trade-in certificate
+    ``/t/<no>?k=``, at the hub or the registry): never stored by a browser or proxy (``Cache-Control: no-store``),
+    never sent on in a ``Referer`` (``no-referrer``), never indexed (``X-Robots-Tag: noindex``). Returns
+    ``response``; the apps keep these headers (``keep_own``)."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response

@@ -22,6 +22,7 @@ from core.errors import DomainError
 from core.forms import first_error, optional_int, submit
 from core.i18n import current_locale
 from core.money import MoneyError, format_money, parse_fen, parse_money, parse_percent_bps
+from core.security import keyed_page
 from core.web import add_nav, background, is_fragment_request, owner_only, public, render, staff_only
 from pos import cart as carts
 from pos import display, payment_codes, sales, scanning, tenders, trade_ins
@@ -464,7 +465,8 @@ def public_receipt(receipt_no):
     db = get_db()
     if not sales.receipt_matches(db, current_app.config["SECRET_KEY"], receipt_no, request.args.get("k", "")):
         abort(404)
-    return render("pos/receipt.html", **_receipt_context(db, sales.get_sale_by_receipt(db, receipt_no)), public=True)
+    return keyed_page(current_app.make_response(
+        render("pos/receipt.html", **_receipt_context(db, sales.get_sale_by_receipt(db, receipt_no)), public=True)))
 
 
 @bp.route("/sales/<int:sale_id>/print", methods=["POST"])

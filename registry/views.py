@@ -28,6 +28,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 import epcis
 from core import clock, jsonld
+from core.security import keyed_page
 from core.money import format_money
 from epcis import identifiers
 from registry import photos, provenance, store
@@ -335,21 +336,12 @@ def trade_in_certificate(cert_no):
     person. The number and key must match (a check hash): a guessed number or key is a 404."""
     record = store.certificate_event(get_db(), cert_no, request.args.get("k", ""))
     if record is None:
-        return _keyed(current_app.make_response((render_template("registry/certificate_missing.html"), 404)))
+        return keyed_page(current_app.make_response((render_template("registry/certificate_missing.html"), 404)))
     event = record["event"]
     facts = {"code": provenance._text(event.get("rp:certificate")) or f"TI{cert_no:06d}",
              "category": provenance._text(event.get("rp:category")), "at": provenance._text(event.get("eventTime")),
              "event_id": provenance._text(event.get("eventID")), "shop_name": record["shop_name"]}
-    return _keyed(current_app.make_response(render_template("registry/certificate.html", cert=facts)))
-
-
-def _keyed(response):
-    """Headers of a page whose address carries a key (``/t/<no>?k=``): never stored by a browser or proxy
-    (``Cache-Control: no-store``), never sent on in a ``Referer`` (``no-referrer``), never indexed."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
+    return keyed_page(current_app.make_response(render_template("registry/certificate.html", cert=facts)))
 
 
 @bp.route("/")
@@ -415,14 +407,14 @@ _MISSING_PAGES = (("/t/", "registry/certificate_missing.html"), ("/shops/", "reg
 
 def not_found_page():
     """The 404 page in the reader's language for the request's address: a certificate, a shop, an item, or
-    any other page of the registry. A ``/t/`` address gets the keyed headers (:func:`_keyed`)."""
+    any other page of the registry. A ``/t/`` address gets the keyed headers (:func:`core.security.keyed_page`)."""
     path = request.path
     template = next((page for prefix, page in _MISSING_PAGES if path.startswith(prefix)), "registry/not_found.html")
     if template is None:
         response = current_app.make_response((render_template("registry/missing.html", path=path[:200]), 404))
     else:
         response = current_app.make_response((render_template(template), 404))
-    return _keyed(response) if path.startswith("/t/") else response
+    return keyed_page(response) if path.startswith("/t/") else response
 
 
 def http_problem(exc):

@@ -72,6 +72,9 @@ def test_old_and_new_receipts_open_with_their_own_token_only(app, db, two_sales)
     assert page.status_code == 200 and "Old lamp" in text_of(page)
     page = client.get(f"/r/2?k={new}")
     assert page.status_code == 200 and "New kettle" in text_of(page)
+    # its address is a key: not kept by a browser or proxy, not sent on as a Referer, not indexed
+    assert (page.headers["Cache-Control"], page.headers["Referrer-Policy"], page.headers["X-Robots-Tag"]) == (
+        "no-store", "no-referrer", "noindex")
     wrong_new = base64.urlsafe_b64encode(_digest(app.config["SECRET_KEY"], 1)[:16]).rstrip(b"=").decode()
     for guess in (f"/r/1?k={wrong_new}", f"/r/2?k={_digest(app.config['SECRET_KEY'], 2).hex()[:12]}",
                   f"/r/2?k={new[:-1]}", f"/r/2?k={new}A", f"/r/1?k={old[:-1]}", f"/r/1?k={old}0", f"/r/1?k={new}",

@@ -62,7 +62,10 @@ def test_old_and_new_certificates_both_verify_at_the_hub(app, db, staff, drawer,
     page = client.get(f"/t/1?k={old}")
     assert page.status_code == 200 and "Trade-in certificate TI000001" in text_of(page)
     assert f"/t/1?k={old}" in page.get_data(as_text=True)  # its QR is the one printed, not a new key
-    assert client.get(f"/t/2?k={new}").status_code == 200
+    page = client.get(f"/t/2?k={new}")
+    assert page.status_code == 200
+    assert (page.headers["Cache-Control"], page.headers["Referrer-Policy"], page.headers["X-Robots-Tag"]) == (
+        "no-store", "no-referrer", "noindex")
     for guess in (f"/t/1?k={tradein.certificate_token(secret, 1)}", f"/t/2?k={tradein.certificate_token(secret, 2, 1)}",
                   f"/t/2?k={new[:-1]}", f"/t/2?k={new}A", f"/t/3?k={tradein.certificate_token(secret, 3)}", "/t/2",
                   f"/t/2?k={'A' * 22}", "/t/99999999999999999999999?k=x", "/t/0?k=x"):
