@@ -132,6 +132,37 @@ def _read(db, ids):
         f"WHERE i.id IN ({','.join('?' * len(ids))}) AND i.status = 'available' ORDER BY i.id", ids).fetchall()]
 
 
+def _fingerprint_sql(db):
+    """A SQL expression of one row of :func:`_read`'s join as text: every column of ``items`` (from the table
+    itself, so a column added later counts too), the recorded markdown and the terms snapshot."""
+    columns = [row[1] for row in db.execute("PRAGMA table_info(items)")]
+    return "json_array(" + ", ".join(f"i.{c}" for c in columns) + ", m.discount_bps, m.price_fen, t.terms_json)"
+
+
+_RULES_FINGERPRINT = ("(SELECT json_group_array(json_array(id, contract_id, category, after_days, discount_bps)) "
+                      "FROM (SELECT * FROM markdown_rules ORDER BY id))")
+
+
+def _fingerprints(db, ids, expression):
+    """``({id: row text}, rules text)`` of the items ``ids`` still in stock (:func:`_fingerprint_sql`)."""
+    found = db.execute(f"SELECT i.id, {expression} FROM items i LEFT JOIN item_markdowns m ON m.item_id = i.id "
+                       f"LEFT JOIN item_terms t ON t.item_id = i.id WHERE i.id IN ({','.join('?' * len(ids))}) "
+                       "AND i.status = 'available'", ids).fetchall()
+    return {row[0]: row[1] for row in found}, db.execute(f"SELECT {_RULES_FINGERPRINT}").fetchone()[0]
+
+
+def _unchanged(db, ids, expected, expression):
+    """Whether the items ``ids`` (in stock) and the rules are still exactly what ``expected`` (the text of
+    :func:`_fingerprints` joined in id order, then the rules) says — in **one** statement, one step: under the
+    write lock each SQLite step lets the till's request threads take the GIL for up to a switch interval."""
+    found = db.execute(
+        f"SELECT (SELECT group_concat(fp, char(10)) FROM (SELECT {expression} AS fp FROM items i "
+        "LEFT JOIN item_markdowns m ON m.item_id = i.id LEFT JOIN item_terms t ON t.item_id = i.id "
+        f"WHERE i.id IN ({','.join('?' * len(ids))}) AND i.status = 'available' ORDER BY i.id)) "
+        f"|| char(10) || {_RULES_FINGERPRINT}", ids).fetchone()[0]
+    return found == expected
+
+
 def _changes(db, found, moment, rules):
     """``[(row, bps, new_price, old_price)]`` for the rows of :func:`_read` whose markdown in force at
     ``moment`` differs from the one recorded (priced by ``terms.markdowns.markdown_bps``, as the till is)."""
@@ -154,14 +185,23 @@ def _changes(db, found, moment, rules):
 def _price_batch(db, ids, moment, staff_id, progress=None):
     """Price ``ids`` (those still in stock) and record what changed, in one short write transaction.
 
-    The items are read and priced *before* the write lock; inside it, only the changed ones are read again
-    (with the rules) and, if anything moved meanwhile, priced again there. A batch with nothing to record
-    takes no lock at all (unless it carries ``progress``).
+    The items are read and priced *before* the write lock, in one read snapshot with a fingerprint of each
+    changed row and of the rules (:func:`_fingerprints`); inside the lock one statement checks that nothing
+    moved (:func:`_unchanged`), else the batch is read and priced again there (rare). A batch with nothing to
+    record takes no lock at all (unless it carries ``progress``). The lock so holds ~6 SQLite steps whatever
+    the batch: each step is a GIL hand-off to the till's request threads.
 
     ``progress`` = ``(expected start, next start or None)`` moves the full-pass marker in the same
     transaction, unless a rule changed meanwhile (the marker was reset: the pass starts over)."""
-    rules = load_rules(db)
-    changes = _changes(db, _read(db, ids), moment, rules)
+    expression = _fingerprint_sql(db)
+    db.execute("BEGIN")  # one read snapshot (no write lock): the rows priced and their fingerprints agree
+    try:
+        rules = load_rules(db)
+        changes = _changes(db, _read(db, ids), moment, rules)
+        prints, rules_print = _fingerprints(db, [row["id"] for row, *_ in changes], expression) if changes \
+            else ({}, None)
+    finally:
+        db.execute("COMMIT")
     if not changes and progress is None:
         return 0
     at = clock.iso(moment)
@@ -177,8 +217,9 @@ def _price_batch(db, ids, moment, staff_id, progress=None):
                 set_setting(db, RECHECK_KEY, progress[1])
         if changes:
             changed = [row["id"] for row, *_ in changes]
-            if load_rules(db) != rules or _read(db, changed) != [row for row, *_ in changes]:
-                changes = _changes(db, _read(db, ids), moment, load_rules(db))  # moved meanwhile (rare)
+            expected = "\n".join(prints.get(item_id, "") for item_id in changed) + "\n" + rules_print
+            if not _unchanged(db, changed, expected, expression):  # moved meanwhile (rare): price again here
+                changes = _changes(db, _read(db, ids), moment, load_rules(db))
         if changes:  # two statements, however many items (see inventory.items.record_events)
             record_events(db, "markdown", [(row["id"], {"old_fen": old_price, "new_fen": new_price, "discount_bps": bps,
                                                         "days": age_days(row, moment)})

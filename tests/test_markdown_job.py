@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from consignment import markdown_job
-from core.db import transaction
+from core.db import connect, transaction
 from core.settings import get_setting
 from inventory import consignors
 from inventory import items as inventory_items
@@ -193,3 +193,33 @@ def test_history_rows_written_in_one_statement_equal_those_written_one_by_one(ap
          '{"old_fen": 2500, "new_fen": 2250, "discount_bps": 1000, "days": 31}'),
         (a["id"], "2026-06-01T02:00:00.000Z", staff["owner"], "markdown",
          '{"old_fen": 1000, "new_fen": 800, "discount_bps": 2000, "days": 62, "note": "降价"}')]
+
+
+@pytest.mark.parametrize("write", ["price", "rule"])
+def test_a_change_between_the_read_and_the_write_lock_is_priced_again_inside_it(app, db, staff, consignor, make_item,
+                                                                                monkeypatch, write):
+    """Another tablet edits the price (or the owner a rule) after the batch was priced outside the lock: the one
+    statement under the lock (``_unchanged``) sees it, and the batch is priced again there — what is recorded
+    is ``current_price`` after the edit, not the price read before it."""
+    markdowns.add_rule(db, after_days=30, discount_bps=2000)
+    item = make_item(price_fen=1000, moment=T0 - timedelta(days=31))
+    real = markdown_job._fingerprints
+
+    def and_then_another_tablet_writes(db_, ids, expression):
+        found = real(db_, ids, expression)
+        other = connect(app.config["DATABASE"])  # another connection: the batch's read snapshot is still open
+        try:
+            with transaction(other):
+                if write == "price":
+                    other.execute("UPDATE items SET price_fen = 2000, updated_at = ? WHERE id = ?",
+                                  ("2026-06-01T01:00:00.000Z", item["id"]))
+                else:
+                    other.execute("UPDATE markdown_rules SET discount_bps = 5000")
+        finally:
+            other.close()
+        return found
+
+    monkeypatch.setattr(markdown_job, "_fingerprints", and_then_another_tablet_writes)
+    assert markdown_job.record_due(db, T0) == 1
+    stored = dict(db.execute("SELECT * FROM items WHERE id = ?", (item["id"],)).fetchone())
+    assert recorded_price(db, stored) == current_price(db, stored, T0) == {"price": 1600, "rule": 500}[write]
