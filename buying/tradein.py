@@ -25,7 +25,6 @@
 
 import base64
 import hashlib
-import hmac
 import json
 
 from flask import current_app
@@ -34,7 +33,7 @@ from werkzeug.datastructures import MultiDict
 
 from buying import sellers
 from buying.buyins import clean_lines, voucher_code
-from core import clock, notices
+from core import clock, crypto, notices
 from core.db import one, rows
 from core.errors import DomainError, NotFound
 from core.settings import get_setting, resolver_base
@@ -53,13 +52,9 @@ def certificate_code(cert_no):
     return f"TI{int(cert_no):06d}"
 
 
-#: The key of certificates issued before 2026-12 (QR ``k``): 12 hex digits, 48 bits. Still accepted for the
-#: certificates printed with it (``trade_in_certificates.key_version`` 1), never for a newer one.
-KEY_LEGACY = 1
-#: The key of new certificates: 16 bytes of the HMAC, 128 bits, as 22 base64url characters (RFC 4648 §5,
-#: unpadded). 48 bits could be walked by a patient guesser at a public URL; 128 bits cannot, and the QR's
-#: payload grows by 10 characters only (it stays a version-4/5 symbol at error correction M).
-KEY_CURRENT = 2
+#: Certificate key versions (``trade_in_certificates.key_version``): :data:`core.crypto.TOKEN_LEGACY` (12 hex
+#: digits, certificates issued before 2026-12) and :data:`core.crypto.TOKEN_CURRENT` (128 bits).
+KEY_LEGACY, KEY_CURRENT = crypto.TOKEN_LEGACY, crypto.TOKEN_CURRENT
 
 
 def certificate_token(secret_key, cert_no, version=KEY_CURRENT):
@@ -70,20 +65,14 @@ def certificate_token(secret_key, cert_no, version=KEY_CURRENT):
     Raises:
         ValueError: an unknown ``version``.
     """
-    key = secret_key.encode() if isinstance(secret_key, str) else secret_key
-    digest = hmac.new(key, f"trade-in:{cert_no}".encode(), hashlib.sha256).digest()
-    if version == KEY_CURRENT:
-        return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
-    if version == KEY_LEGACY:
-        return digest.hex()[:12]
-    raise ValueError(f"unknown certificate key version {version!r}")
+    return crypto.keyed_token(secret_key, f"trade-in:{cert_no}", version)
 
 
 def certificate_token_ok(secret_key, cert_no, token, version=KEY_CURRENT):
     """True when ``token`` (text from the QR's ``k``, any length) is :func:`certificate_token` of ``cert_no``
     with the certificate's own key ``version`` (a legacy key opens only a legacy certificate), compared with
     ``hmac.compare_digest`` (constant time)."""
-    return hmac.compare_digest(str(token or "").encode(), certificate_token(secret_key, cert_no, version).encode())
+    return crypto.keyed_token_ok(secret_key, f"trade-in:{cert_no}", token, version)
 
 
 def certificate_key_version(db, cert_no):

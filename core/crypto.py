@@ -5,6 +5,7 @@ parties are named to the outside world only by an opaque keyed hash (HMAC-SHA256
 files in the instance folder, never in the database.
 """
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -97,3 +98,41 @@ def mask_name(name):
 
 
 __all__ = ["InvalidToken", "Vault", "mask_id_number", "mask_name", "mask_phone", "new_fernet_key"]
+
+
+#: A printed QR key of the first kind (e-receipts and trade-in certificates before 2026-12): 12 hex digits of the
+#: HMAC, 48 bits. Still accepted for what was printed with it, never for anything newer.
+TOKEN_LEGACY = 1
+#: The QR key printed now: 16 bytes of the HMAC, 128 bits, as 22 base64url characters (RFC 4648 §5, unpadded).
+#: 48 bits could be walked by a patient guesser at a public URL; 128 bits cannot, and the QR's payload grows by
+#: 10 characters only (``https://shop.example.cn/r/1?k=…``: a version-3 to a version-4 symbol at error
+#: correction M, 246 dots at 6 dots a module with the quiet zone, within 58 mm's 384; 32 hex digits would make
+#: longer numbers or addresses a version 5).
+TOKEN_CURRENT = 2
+
+
+def keyed_token(secret_key, message, version=TOKEN_CURRENT):
+    """The key a printed QR carries (``?k=…``) for ``message`` (text, e.g. ``"receipt:12"``):
+    HMAC-SHA256(secret_key, message) — for :data:`TOKEN_CURRENT` its first 16 bytes in unpadded base64url
+    (22 characters), for :data:`TOKEN_LEGACY` its first 12 hex digits.
+
+    Args:
+        secret_key: the hub's secret (``str`` or ``bytes``).
+
+    Raises:
+        ValueError: an unknown ``version``.
+    """
+    key = secret_key.encode() if isinstance(secret_key, str) else secret_key
+    digest = hmac.new(key, message.encode(), hashlib.sha256).digest()
+    if version == TOKEN_CURRENT:
+        return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
+    if version == TOKEN_LEGACY:
+        return digest.hex()[:12]
+    raise ValueError(f"unknown token version {version!r}")
+
+
+def keyed_token_ok(secret_key, message, token, version=TOKEN_CURRENT):
+    """True when ``token`` (text from a scanned or opened QR, any length) is :func:`keyed_token` of ``message``
+    at ``version``, compared with ``hmac.compare_digest`` so the time taken does not tell how many leading
+    characters of a guess were right."""
+    return hmac.compare_digest(str(token or "").encode(), keyed_token(secret_key, message, version).encode())

@@ -5,14 +5,11 @@ Receipt numbers are sequential without gaps: the next number is taken inside the
 transaction that writes the sale, so concurrent tills queue and a rolled-back sale uses no number.
 """
 
-import base64
-import hashlib
-import hmac
 import re
 
 from flask_babel import lazy_gettext as _l
 
-from core import clock
+from core import clock, crypto
 from core.db import one, rows, transaction
 from core.errors import Conflict, DomainError, NotFound
 from core.money import MoneyError, format_money, parse_money
@@ -204,15 +201,9 @@ def get_sale_by_receipt(db, receipt_no):
     return get_sale(db, row["id"])
 
 
-#: The receipt token of sales completed before 2026-12 (the QR's ``k``): 12 hex digits, 48 bits. Still accepted
-#: for the receipts printed with it (``sales.token_version`` 1), never for a newer one.
-TOKEN_LEGACY = 1
-#: The token of new receipts: 16 bytes of the HMAC, 128 bits, as 22 base64url characters (RFC 4648 §5,
-#: unpadded). 48 bits could be walked by a patient guesser at the public ``/r/<no>``; 128 bits cannot. The QR
-#: grows by 10 characters only: ``https://shop.example.cn/r/1?k=…`` goes from a version-3 to a version-4 symbol
-#: at error correction M (33 modules, 246 dots at 6 dots a module with the quiet zone: fits 58 mm's 384 dots);
-#: 32 hex digits would make longer numbers or addresses a version 5.
-TOKEN_CURRENT = 2
+#: Receipt token versions (``sales.token_version``): :data:`core.crypto.TOKEN_LEGACY` (12 hex digits, receipts
+#: printed before 2026-12) and :data:`core.crypto.TOKEN_CURRENT` (128 bits).
+TOKEN_LEGACY, TOKEN_CURRENT = crypto.TOKEN_LEGACY, crypto.TOKEN_CURRENT
 
 
 def receipt_token(secret_key, receipt_no, version=TOKEN_CURRENT):
@@ -224,13 +215,7 @@ def receipt_token(secret_key, receipt_no, version=TOKEN_CURRENT):
     Raises:
         ValueError: an unknown ``version``.
     """
-    key = secret_key.encode() if isinstance(secret_key, str) else secret_key
-    digest = hmac.new(key, f"receipt:{receipt_no}".encode(), hashlib.sha256).digest()
-    if version == TOKEN_CURRENT:
-        return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
-    if version == TOKEN_LEGACY:
-        return digest.hex()[:12]
-    raise ValueError(f"unknown receipt token version {version!r}")
+    return crypto.keyed_token(secret_key, f"receipt:{receipt_no}", version)
 
 
 def receipt_token_ok(secret_key, receipt_no, token, version=TOKEN_CURRENT):
@@ -240,7 +225,7 @@ def receipt_token_ok(secret_key, receipt_no, token, version=TOKEN_CURRENT):
     Compared with ``hmac.compare_digest`` so the time taken does not tell how many leading characters of a
     guess were right.
     """
-    return hmac.compare_digest(str(token or "").encode(), receipt_token(secret_key, receipt_no, version).encode())
+    return crypto.keyed_token_ok(secret_key, f"receipt:{receipt_no}", token, version)
 
 
 def receipt_token_version(db, receipt_no):
