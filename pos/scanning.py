@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 from flask_babel import lazy_gettext as _l
 
 from core.errors import DomainError
-from core.settings import get_setting
+from core.settings import get_some
 from inventory.tags import typed_text, url_origin
 from pos import sales as sale_rules
 
@@ -37,8 +37,8 @@ def trusted_hosts(db, config, request_host=""):
         (``hub_url``, on e-receipts) and ``request_host``;
         the ones that do not parse are left out.
     """
-    candidates = [config.get("RESOLVER_BASE") or "", get_setting(db, "resolver_base") or "",
-                  get_setting(db, "hub_url") or ""]
+    saved = get_some(db, ["resolver_base", "hub_url"])  # one statement: every scan asks
+    candidates = [config.get("RESOLVER_BASE") or "", saved["resolver_base"] or "", saved["hub_url"] or ""]
     if request_host:
         candidates.append(f"http://{request_host}/")
     found = set()

@@ -23,8 +23,9 @@ from terms import markdowns
 #: Since the till's cart is checked once per request (``pos.views._cart_id`` kept on ``g``) and the shop's name is
 #: read only by a page that shows it (``app._ShopName``; the till's answers do not), two reads fewer each.
 #: Since online reservations (sync.reservations) one read of the item's hold at scan and one of the cart's holds
-#: inside the sale.
-STATEMENTS_SCAN_3RD = 20
+#: inside the sale. Since a trade-in's IMEI may not be bought in the same cart (buying.tradein.item_blockers) one
+#: look at whether the cart has trade-in lines at scan (the identifiers are read only when it has).
+STATEMENTS_SCAN_3RD = 21
 STATEMENTS_COMPLETE = 53
 
 
