@@ -24,7 +24,8 @@ from datetime import timedelta
 from core import clock
 from core.db import transaction
 from core.settings import get_setting, set_setting
-from inventory.items import record_events
+from inventory.items import price_event, record_events
+from sync import outbox
 from terms.contracts import terms_for_item
 from terms.markdowns import age_days, load_rules, markdown_bps, marked_down_price, step_days
 from terms.settings import RECHECK_KEY
@@ -182,6 +183,17 @@ def _changes(db, found, moment, rules):
     return changes
 
 
+def _price_events(db, changes, moment):
+    """``[(kind, item_id, event)]``: for each change of :func:`_changes`, the event telling the registry the price
+    the till charges from ``moment`` (:func:`inventory.items.price_event`), so the city catalogue is not left
+    at the intake price."""
+    if not changes:
+        return []
+    location = outbox.shop_location(db)
+    return [("details_change", row["id"], price_event(db, row, new_price, moment, location))
+            for row, _bps, new_price, _old in changes]
+
+
 def _price_batch(db, ids, moment, staff_id, progress=None):
     """Price ``ids`` (those still in stock) and record what changed, in one short write transaction.
 
@@ -202,6 +214,7 @@ def _price_batch(db, ids, moment, staff_id, progress=None):
             else ({}, None)
     finally:
         db.execute("COMMIT")
+    events = _price_events(db, changes, moment)  # JSON-LD hashing: before the lock
     if not changes and progress is None:
         return 0
     at = clock.iso(moment)
@@ -220,6 +233,7 @@ def _price_batch(db, ids, moment, staff_id, progress=None):
             expected = "\n".join(prints.get(item_id, "") for item_id in changed) + "\n" + rules_print
             if not _unchanged(db, changed, expected, expression):  # moved meanwhile (rare): price again here
                 changes = _changes(db, _read(db, ids), moment, load_rules(db))
+                events = _price_events(db, changes, moment)
         if changes:  # two statements, however many items (see inventory.items.record_events)
             record_events(db, "markdown", [(row["id"], {"old_fen": old_price, "new_fen": new_price, "discount_bps": bps,
                                                         "days": age_days(row, moment)})
@@ -229,4 +243,5 @@ def _price_batch(db, ids, moment, staff_id, progress=None):
                        "ON CONFLICT(item_id) DO UPDATE SET discount_bps = excluded.discount_bps, "
                        "price_fen = excluded.price_fen, at = excluded.at",
                        (at, json.dumps([[row["id"], bps, new_price] for row, bps, new_price, _ in changes])))
+            outbox.write_events(db, events)
     return len(changes)

@@ -196,6 +196,21 @@ def intake_with_photo(db, config, instance_path, photo_data, **fields):
         raise
 
 
+def price_event(db, item, price_fen, moment=None, location=None):
+    """The outbox event (built, not written: :func:`sync.outbox.write_event`) telling the registry the price the
+    till charges for ``item`` from ``moment``: a ``details_change`` with ``rp:priceFen`` alone (``rp:changed`` =
+    ``priceFen``), so the city catalogue, the feed and the item page's offer show what the shopper will pay,
+    not the price at intake. The registry's provenance replaces only ``priceFen``.
+
+    Args:
+        item: dict with ``id`` and ``uri``.
+        price_fen: the price now (integer fen, as :func:`terms.pricing.current_price` gives it).
+        location: :func:`sync.outbox.shop_location` when building several (read when not given).
+    """
+    return outbox.build_event(db, "details_change", item, moment=moment, location=location,
+                              extensions={"fact": "details", "priceFen": price_fen, "changed": "priceFen"})
+
+
 def change_price(db, item_id, price_fen, staff_id=None, reason="", moment=None):
     """Set a new asking price for an available item (by hand), recorded in its history and audited as
     ``item.price`` (``core.audit``, ``details.old_fen`` / ``new_fen``, the reason) in the same transaction.
@@ -208,18 +223,22 @@ def change_price(db, item_id, price_fen, staff_id=None, reason="", moment=None):
         raise DomainError(_l("Enter a price above zero."), field="price")
     reason = clean_text(reason, "reason", 80, required=False)
     with transaction(db):
-        item = one(db, "SELECT id, status, price_fen FROM items WHERE id = ?", (item_id,))
+        item = one(db, "SELECT * FROM items WHERE id = ?", (item_id,))
         if item is None:
             raise NotFound(_l("No such item."))
         if item["status"] != "available":
             raise DomainError(_l("Only items in stock can change price."), field="price")
         if item["price_fen"] == price_fen:
             return
+        old_fen, moment = item["price_fen"], moment or clock.now()
         db.execute("UPDATE items SET price_fen = ?, updated_at = ? WHERE id = ?",
                    (price_fen, clock.iso(moment), item_id))
-        _record(db, item_id, "price", staff_id, moment, old_fen=item["price_fen"], new_fen=price_fen, reason=reason)
+        _record(db, item_id, "price", staff_id, moment, old_fen=old_fen, new_fen=price_fen, reason=reason)
         audit.record(db, staff_id, "item.price", "item", item_id, reason=reason, moment=moment,
-                     details={"old_fen": item["price_fen"], "new_fen": price_fen})
+                     details={"old_fen": old_fen, "new_fen": price_fen})
+        item.update(price_fen=price_fen, updated_at=clock.iso(moment))
+        outbox.write_event(db, "details_change", item_id,
+                           price_event(db, item, current_price(db, item, moment), moment))
 
 
 def clean_description(value):

@@ -97,6 +97,22 @@ def write_event(db, kind, item_id, event):
     return event["eventID"]
 
 
+def write_events(db, entries):
+    """Write many built events (:func:`build_event`) to the outbox in **one** statement, inside the facts'
+    transaction: the rows :func:`write_event` writes one by one (a background job under the write lock: one
+    SQLite step, not one per event). Writing an event twice is a no-op.
+
+    Args:
+        entries: ``[(kind, item_id, event)]``.
+    """
+    payload = json.dumps([[event["eventID"], item_id, kind, json.dumps(event, ensure_ascii=False)]
+                          for kind, item_id, event in entries])
+    db.execute(
+        "INSERT INTO outbox (event_id, item_id, kind, event_json, created_at) "
+        "SELECT value ->> '$[0]', value ->> '$[1]', value ->> '$[2]', value ->> '$[3]', ? FROM json_each(?) "
+        "WHERE true ORDER BY key ON CONFLICT(event_id) DO NOTHING", (clock.iso(), payload))
+
+
 def add_event(db, kind, item, *, moment=None, ilmd=None, extensions=None, disposition=None,
               sources=None, destinations=None):
     """Write the EPCIS event for a business fact about ``item`` to the outbox. Call inside the fact's

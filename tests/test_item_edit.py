@@ -3,6 +3,7 @@
 import io
 import json
 import os
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,6 +14,7 @@ from core.errors import Conflict, DomainError
 from core.settings import get_setting, set_setting
 from inventory import gallery, items, migrations
 from pos import cart as carts
+from terms import markdowns
 from tests.conftest import count, jpeg_bytes, sell, text_of
 
 ID = "11010519491231002X"
@@ -354,3 +356,20 @@ def test_the_registry_page_follows_a_correction_and_a_withdrawal(app, db, make_i
     assert {k: life["about"][k] for k in ("title", "brand", "model", "priceFen")} == {
         "title": "Walkman WM-EX1", "brand": "", "model": "WM-EX1", "priceFen": 1800}
     assert "private" not in json.dumps(life) and "chipped" not in json.dumps(life)
+
+
+def test_a_price_change_tells_the_registry_the_price_the_till_charges(app, db, staff, make_item):
+    """A new asking price goes to the registry as a ``details_change`` carrying ``rp:priceFen`` alone: the price
+    the till charges now (``current_price``, the item's markdown applied), not the tag price; no change, no
+    event."""
+    moment = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+    markdowns.add_rule(db, after_days=30, discount_bps=2000)
+    item = make_item(price_fen=1000, moment=moment - timedelta(days=40))
+    items.change_price(db, item["id"], 1500, staff_id=staff["owner"], moment=moment)
+    [event] = _events(db, item["id"], "details_change")
+    assert {k: v for k, v in event.items() if k.startswith("rp:")} == {
+        "rp:fact": "details", "rp:priceFen": 1200, "rp:changed": "priceFen"}
+    assert (event["bizStep"], event["eventTime"]) == ("other", "2026-12-01T02:00:00.000Z")
+    assert epcis.problems(epcis.document([event], "2026-12-01T08:00:00.000Z")) == []
+    items.change_price(db, item["id"], 1500, moment=moment)  # the same price: nothing
+    assert len(_events(db, item["id"], "details_change")) == 1

@@ -223,3 +223,21 @@ def test_a_change_between_the_read_and_the_write_lock_is_priced_again_inside_it(
     assert markdown_job.record_due(db, T0) == 1
     stored = dict(db.execute("SELECT * FROM items WHERE id = ?", (item["id"],)).fetchone())
     assert recorded_price(db, stored) == current_price(db, stored, T0) == {"price": 1600, "rule": 500}[write]
+
+
+def test_each_recorded_markdown_tells_the_registry_the_new_price(app, db, staff, consignor, make_item):
+    """Every markdown the job records queues one ``details_change`` with ``rp:priceFen`` = the price the till
+    charges from then (written in the batch's transaction with the history rows); an item whose markdown did
+    not change queues nothing."""
+    markdowns.add_rule(db, after_days=30, discount_bps=2000)
+    crossing = [make_item(price_fen=price, moment=T0 - timedelta(days=31)) for price in (1000, 2550)]
+    young = make_item(price_fen=700, moment=T0 - timedelta(days=3))
+    assert markdown_job.record_due(db, T0) == 2
+    sent = [(r[0], json.loads(r[1])) for r in db.execute(
+        "SELECT item_id, event_json FROM outbox WHERE kind = 'details_change' ORDER BY id")]
+    assert [(item_id, e["rp:priceFen"], e["rp:changed"], e["eventTime"]) for item_id, e in sent] == [
+        (crossing[0]["id"], 800, "priceFen", "2026-06-01T02:00:00.000Z"),
+        (crossing[1]["id"], 2040, "priceFen", "2026-06-01T02:00:00.000Z")]
+    assert young["id"] not in [item_id for item_id, _ in sent]
+    assert markdown_job.record_due(db, T0 + timedelta(hours=1)) == 0  # nothing new: nothing sent again
+    assert db.execute("SELECT count(*) FROM outbox WHERE kind = 'details_change'").fetchone()[0] == 2

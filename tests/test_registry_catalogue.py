@@ -3,6 +3,7 @@ capture's transaction, opt-in per shop and per item, searched in Chinese (2 char
 filtered, paged with hostile page numbers, and linked to provenance and shop pages."""
 
 import json
+import re
 
 import pytest
 
@@ -233,3 +234,20 @@ def test_the_derived_row_is_written_with_the_event_and_a_duplicate_changes_nothi
         assert db.scalar("SELECT count(*) AS n FROM catalogue_grams") == grams
     # 旧书 红楼梦 上册 → 7 characters + 2 + 2 + 1 pairs (书籍 adds 书/籍/书籍: 书 already counted)
     assert grams == len(catalogue.grams(catalogue.normalise("旧书 红楼梦 上册 书籍")))
+
+
+def test_a_new_price_from_the_hub_replaces_the_intake_price_and_keeps_the_rest(client):
+    """The hub's price event (``rp:fact`` details with ``rp:priceFen`` alone: a markdown or a new asking price)
+    moves the catalogue row, the price filter and the item page's offer; title, category and condition stay."""
+    capture(client, STOCK[:1])
+    profile(client)
+    capture(client, [observe("A17-0001-7", "other", "sellable_accessible", fact="details", priceFen=2000,
+                             changed="priceFen")])
+    with client.application.app_context():
+        row = get_db().one("SELECT status, title, category, condition, price_fen FROM catalogue_items")
+    assert row == {"status": "in_stock", "title": "旧书 红楼梦 上册", "category": "书籍", "condition": "良好",
+                   "price_fen": 2000}
+    assert shown(client, max_fen=2000) == (["A17-0001-7"], 1) and shown(client, min_fen=2001) == ([], 0)
+    page = client.get("/i/A17-0001-7").get_data(as_text=True)
+    offer = json.loads(re.search(r'<script type="application/ld\+json"[^>]*>(.*?)</script>', page, re.S).group(1))
+    assert (offer["name"], offer["offers"]["price"]) == ("旧书 红楼梦 上册", "20.00")
