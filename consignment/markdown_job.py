@@ -25,7 +25,7 @@ from core import clock
 from core.db import transaction
 from core.settings import get_setting, set_setting
 from inventory.items import price_event, record_events
-from sync import outbox
+from sync import catalogue, outbox
 from terms.contracts import terms_for_item
 from terms.markdowns import age_days, load_rules, markdown_bps, marked_down_price, step_days
 from terms.settings import RECHECK_KEY
@@ -184,14 +184,16 @@ def _changes(db, found, moment, rules):
 
 
 def _price_events(db, changes, moment):
-    """``[(kind, item_id, event)]``: for each change of :func:`_changes`, the event telling the registry the price
-    the till charges from ``moment`` (:func:`inventory.items.price_event`), so the city catalogue is not left
-    at the intake price."""
-    if not changes:
+    """``[(kind, item_id, event)]``: for each change of :func:`_changes` of an item listed in the city catalogue
+    (``sync.catalogue.listed``), the event telling the registry the price the till charges from ``moment``
+    (:func:`inventory.items.price_event`), so the catalogue is not left at the intake price. Items not listed
+    send none: a shop that lists nothing sends no price traffic."""
+    shown = catalogue.listed_ids(db, [row["id"] for row, *_ in changes])
+    if not shown:
         return []
     location = outbox.shop_location(db)
     return [("details_change", row["id"], price_event(db, row, new_price, moment, location))
-            for row, _bps, new_price, _old in changes]
+            for row, _bps, new_price, _old in changes if row["id"] in shown]
 
 
 def _price_batch(db, ids, moment, staff_id, progress=None):

@@ -18,7 +18,7 @@ from core.money import MAX_FEN
 from core.settings import get_setting, resolver_base
 from core.text import refuse_personal_data, strip_invisible
 from inventory import photos, tags
-from sync import outbox
+from sync import catalogue, outbox
 from terms.contracts import record_item_terms
 from terms.pricing import current_price
 
@@ -213,8 +213,9 @@ def price_event(db, item, price_fen, moment=None, location=None):
 
 def change_price(db, item_id, price_fen, staff_id=None, reason="", moment=None):
     """Set a new asking price for an available item (by hand), recorded in its history and audited as
-    ``item.price`` (``core.audit``, ``details.old_fen`` / ``new_fen``, the reason) in the same transaction.
-    An unchanged price writes nothing.
+    ``item.price`` (``core.audit``, ``details.old_fen`` / ``new_fen``, the reason) in the same transaction,
+    and for an item listed in the city catalogue (``sync.catalogue.listed``) the price event of
+    :func:`price_event`. An unchanged price writes nothing.
 
     Raises:
         NotFound: unknown item. Conflict-like DomainError: the item is not available, or a bad price.
@@ -236,9 +237,10 @@ def change_price(db, item_id, price_fen, staff_id=None, reason="", moment=None):
         _record(db, item_id, "price", staff_id, moment, old_fen=old_fen, new_fen=price_fen, reason=reason)
         audit.record(db, staff_id, "item.price", "item", item_id, reason=reason, moment=moment,
                      details={"old_fen": old_fen, "new_fen": price_fen})
-        item.update(price_fen=price_fen, updated_at=clock.iso(moment))
-        outbox.write_event(db, "details_change", item_id,
-                           price_event(db, item, current_price(db, item, moment), moment))
+        if catalogue.listed(db, item_id):  # the city catalogue shows its price (sync.catalogue)
+            item.update(price_fen=price_fen, updated_at=clock.iso(moment))
+            outbox.write_event(db, "details_change", item_id,
+                               price_event(db, item, current_price(db, item, moment), moment))
 
 
 def clean_description(value):

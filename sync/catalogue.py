@@ -109,6 +109,17 @@ def listed(db, item_id):
     return bool(get_some(db, ["catalogue_listed"])["catalogue_listed"]) if choice is None else choice
 
 
+def listed_ids(db, ids):
+    """The ids of ``ids`` meant to be in the catalogue (:func:`listed`), in one statement (a batch of the
+    markdown job: only they send their new price to the registry)."""
+    if not ids:
+        return set()
+    shop = int(bool(get_some(db, ["catalogue_listed"])["catalogue_listed"]))
+    return {row[0] for row in db.execute(
+        "SELECT i.id FROM items i LEFT JOIN catalogue_item_listing l ON l.item_id = i.id "
+        f"WHERE i.id IN ({','.join('?' * len(ids))}) AND COALESCE(l.listed, ?) = 1", [*ids, shop])}
+
+
 def _digest(body):
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 

@@ -14,6 +14,7 @@ from core.errors import Conflict, DomainError
 from core.settings import get_setting, set_setting
 from inventory import gallery, items, migrations
 from pos import cart as carts
+from sync import catalogue
 from terms import markdowns
 from tests.conftest import count, jpeg_bytes, sell, text_of
 
@@ -359,12 +360,16 @@ def test_the_registry_page_follows_a_correction_and_a_withdrawal(app, db, make_i
 
 
 def test_a_price_change_tells_the_registry_the_price_the_till_charges(app, db, staff, make_item):
-    """A new asking price goes to the registry as a ``details_change`` carrying ``rp:priceFen`` alone: the price
-    the till charges now (``current_price``, the item's markdown applied), not the tag price; no change, no
-    event."""
+    """A new asking price of an item listed in the city catalogue goes to the registry as a ``details_change``
+    carrying ``rp:priceFen`` alone: the price the till charges now (``current_price``, the item's markdown
+    applied), not the tag price; no change, no event; an item not listed sends none."""
     moment = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
     markdowns.add_rule(db, after_days=30, discount_bps=2000)
-    item = make_item(price_fen=1000, moment=moment - timedelta(days=40))
+    item, unlisted = (make_item(price_fen=1000, moment=moment - timedelta(days=40)) for _ in range(2))
+    catalogue.save_shop_choice(db, True, "")
+    catalogue.set_item_choice(db, unlisted["id"], False)
+    items.change_price(db, unlisted["id"], 1500, moment=moment)
+    assert _events(db, unlisted["id"], "details_change") == []  # not in the city catalogue: no price sent
     items.change_price(db, item["id"], 1500, staff_id=staff["owner"], moment=moment)
     [event] = _events(db, item["id"], "details_change")
     assert {k: v for k, v in event.items() if k.startswith("rp:")} == {

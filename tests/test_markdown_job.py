@@ -13,6 +13,7 @@ from core.db import connect, transaction
 from core.settings import get_setting
 from inventory import consignors
 from inventory import items as inventory_items
+from sync import catalogue
 from terms import contracts, markdowns
 from terms.pricing import current_price
 from terms.settings import RECHECK_KEY
@@ -226,13 +227,15 @@ def test_a_change_between_the_read_and_the_write_lock_is_priced_again_inside_it(
 
 
 def test_each_recorded_markdown_tells_the_registry_the_new_price(app, db, staff, consignor, make_item):
-    """Every markdown the job records queues one ``details_change`` with ``rp:priceFen`` = the price the till
-    charges from then (written in the batch's transaction with the history rows); an item whose markdown did
-    not change queues nothing."""
+    """Every markdown the job records for an item listed in the city catalogue queues one ``details_change`` with
+    ``rp:priceFen`` = the price the till charges from then (written in the batch's transaction with the history
+    rows); an item not listed, or whose markdown did not change, queues nothing."""
     markdowns.add_rule(db, after_days=30, discount_bps=2000)
-    crossing = [make_item(price_fen=price, moment=T0 - timedelta(days=31)) for price in (1000, 2550)]
+    crossing = [make_item(price_fen=price, moment=T0 - timedelta(days=31)) for price in (1000, 2550, 990)]
     young = make_item(price_fen=700, moment=T0 - timedelta(days=3))
-    assert markdown_job.record_due(db, T0) == 2
+    catalogue.save_shop_choice(db, True, "")
+    catalogue.set_item_choice(db, crossing[2]["id"], False)  # kept out of the city catalogue: sends no price
+    assert markdown_job.record_due(db, T0) == 3
     sent = [(r[0], json.loads(r[1])) for r in db.execute(
         "SELECT item_id, event_json FROM outbox WHERE kind = 'details_change' ORDER BY id")]
     assert [(item_id, e["rp:priceFen"], e["rp:changed"], e["eventTime"]) for item_id, e in sent] == [
