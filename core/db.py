@@ -11,6 +11,7 @@ timeout instead of failing with "database is locked".
 import sqlite3
 import threading
 import time
+import weakref
 from contextlib import contextmanager
 
 import sqlite_utils
@@ -59,17 +60,35 @@ def thread_connection(path, busy_timeout_ms=5000):
     """
     kept = getattr(_local, "connections", None)
     if kept is None or _local.generation != _generation[0]:  # none yet, or closed by close_thread_connections
-        kept = _local.connections = {}
+        kept = _local.connections = _Kept()
         _local.generation = _generation[0]
+        # a thread that ends (a server that starts a thread per request) drops its thread-local storage: its
+        # connections are closed then, not kept open in _open for the life of the process
+        weakref.finalize(kept, _close_all, kept.opened)
     key = str(path)
     db = kept.get(key)
     if db is None:
         while len(kept) >= THREAD_CONNECTIONS:
             _close(kept.pop(next(iter(kept))))
         db = kept[key] = connect(path, busy_timeout_ms, check_same_thread=False)
+        kept.opened.append(db)
         with _open_lock:
             _open.append(db)
     return db
+
+
+class _Kept(dict):
+    """A thread's kept connections by path (a dict that can be weakly referenced); ``opened`` lists every one
+    it opened, for the finalizer of :func:`thread_connection`."""
+
+    def __init__(self):
+        super().__init__()
+        self.opened = []
+
+
+def _close_all(opened):
+    for db in opened:
+        _close(db)
 
 
 def _close(db):
