@@ -102,6 +102,9 @@ def find_sale(db, secret_key, text):
         return sale_with_refunds(db, sale_rules.get_sale_by_receipt(db, number)["id"])
     digits = raw.lstrip("#№")
     if digits.isdigit():
+        if int(digits) >= 2 ** 63:  # beyond SQLite's integers: typed wrong, said as for any number out of range
+            raise DomainError(_l("That receipt number is out of range: no receipt has it."), field="receipt",
+                              status=400)
         return sale_with_refunds(db, sale_rules.get_sale_by_receipt(db, int(digits))["id"])
 
     kind, value = tags.parse_scan(raw)
