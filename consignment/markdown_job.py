@@ -123,14 +123,20 @@ def _recheck_all(db, moment, staff_id):
         count += _price_batch(db, ids, moment, staff_id, progress=(start, ids[-1] if len(ids) == BATCH else None))
 
 
+def _in_stock(ids):
+    """The ``FROM … WHERE`` of the items ``ids`` still in stock with their recorded markdown (``m``) and terms
+    snapshot (``t``): what :func:`_read` reads and :func:`_fingerprints` / :func:`_unchanged` fingerprint."""
+    return ("FROM items i LEFT JOIN item_markdowns m ON m.item_id = i.id LEFT JOIN item_terms t ON t.item_id = i.id "
+            f"WHERE i.id IN ({','.join('?' * len(ids))}) AND i.status = 'available'")
+
+
 def _read(db, ids):
     """The items ``ids`` still in stock, with their recorded markdown and terms snapshot (dicts, by id)."""
     if not ids:
         return []
     return [dict(r) for r in db.execute(
-        "SELECT i.*, m.discount_bps AS md_bps, m.price_fen AS md_price, t.terms_json FROM items i "
-        "LEFT JOIN item_markdowns m ON m.item_id = i.id LEFT JOIN item_terms t ON t.item_id = i.id "
-        f"WHERE i.id IN ({','.join('?' * len(ids))}) AND i.status = 'available' ORDER BY i.id", ids).fetchall()]
+        f"SELECT i.*, m.discount_bps AS md_bps, m.price_fen AS md_price, t.terms_json {_in_stock(ids)} ORDER BY i.id",
+        ids).fetchall()]
 
 
 def _fingerprint_sql(db):
@@ -146,9 +152,7 @@ _RULES_FINGERPRINT = ("(SELECT json_group_array(json_array(id, contract_id, cate
 
 def _fingerprints(db, ids, expression):
     """``({id: row text}, rules text)`` of the items ``ids`` still in stock (:func:`_fingerprint_sql`)."""
-    found = db.execute(f"SELECT i.id, {expression} FROM items i LEFT JOIN item_markdowns m ON m.item_id = i.id "
-                       f"LEFT JOIN item_terms t ON t.item_id = i.id WHERE i.id IN ({','.join('?' * len(ids))}) "
-                       "AND i.status = 'available'", ids).fetchall()
+    found = db.execute(f"SELECT i.id, {expression} {_in_stock(ids)}", ids).fetchall()
     return {row[0]: row[1] for row in found}, db.execute(f"SELECT {_RULES_FINGERPRINT}").fetchone()[0]
 
 
@@ -156,11 +160,8 @@ def _unchanged(db, ids, expected, expression):
     """Whether the items ``ids`` (in stock) and the rules are still exactly what ``expected`` (the text of
     :func:`_fingerprints` joined in id order, then the rules) says — in **one** statement, one step: under the
     write lock each SQLite step lets the till's request threads take the GIL for up to a switch interval."""
-    found = db.execute(
-        f"SELECT (SELECT group_concat(fp, char(10)) FROM (SELECT {expression} AS fp FROM items i "
-        "LEFT JOIN item_markdowns m ON m.item_id = i.id LEFT JOIN item_terms t ON t.item_id = i.id "
-        f"WHERE i.id IN ({','.join('?' * len(ids))}) AND i.status = 'available' ORDER BY i.id)) "
-        f"|| char(10) || {_RULES_FINGERPRINT}", ids).fetchone()[0]
+    found = db.execute(f"SELECT (SELECT group_concat(fp, char(10)) FROM (SELECT {expression} AS fp {_in_stock(ids)} "
+                       f"ORDER BY i.id)) || char(10) || {_RULES_FINGERPRINT}", ids).fetchone()[0]
     return found == expected
 
 
