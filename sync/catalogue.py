@@ -105,13 +105,12 @@ def set_item_choice(db, item_id, listed):
 
 def listed(db, item_id):
     """Whether the item is meant to be in the catalogue: its own switch, else the shop's setting."""
-    choice = item_choice(db, item_id)
-    return bool(get_some(db, ["catalogue_listed"])["catalogue_listed"]) if choice is None else choice
+    return item_id in listed_ids(db, [item_id])
 
 
 def listed_ids(db, ids):
-    """The ids of ``ids`` meant to be in the catalogue (:func:`listed`), in one statement (a batch of the
-    markdown job: only they send their new price to the registry)."""
+    """The ids of ``ids`` meant to be in the catalogue (each item's own switch, else the shop's setting), in one
+    statement (a batch of the markdown job: only they send their new price to the registry)."""
     if not ids:
         return set()
     shop = int(bool(get_some(db, ["catalogue_listed"])["catalogue_listed"]))
