@@ -96,8 +96,7 @@ def find_sale(db, secret_key, text):
     if match:
         number = int(match.group(1))
         token = (parse_qs(urlparse(raw).query).get("k") or [""])[0]
-        version = sale_rules.receipt_token_version(db, number) or sale_rules.TOKEN_CURRENT  # the sale's own
-        if not sale_rules.receipt_token_ok(secret_key, number, token, version):
+        if not sale_rules.receipt_token_ok(secret_key, number, token, sale_rules.printed_token_version(db, number)):
             raise DomainError(_l("This receipt code is not from this shop (or was mistyped)."), field="receipt")
         return sale_with_refunds(db, sale_rules.get_sale_by_receipt(db, number)["id"])
     digits = raw.lstrip("#№")

@@ -238,6 +238,13 @@ def receipt_token_version(db, receipt_no):
     return None if row is None else row["token_version"]
 
 
+def printed_token_version(db, receipt_no):
+    """The token version a receipt's QR carries: the sale's own (:func:`receipt_token_version`), or
+    :data:`TOKEN_CURRENT` for a number no sale has yet (a QR printed now; a scanned or typed token checked with it
+    still tells "no such sale" from "not from this shop")."""
+    return receipt_token_version(db, receipt_no) or TOKEN_CURRENT
+
+
 def receipt_matches(db, secret_key, receipt_no, token):
     """True when ``token`` opens the receipt ``receipt_no``: the sale exists and ``token`` is its key of the
     version it was printed with (:func:`receipt_token_ok`). An unknown number and a wrong token are both
@@ -256,8 +263,8 @@ def shop_receipt_url(db, config, receipt_no):
     """:func:`receipt_url` on the hub's own address (``core.settings.receipt_base``) with its secret key and
     the token version the sale was printed with (a reprint of an old receipt carries its old QR; a number not
     sold yet gets :data:`TOKEN_CURRENT`)."""
-    version = receipt_token_version(db, receipt_no) or TOKEN_CURRENT
-    return receipt_url(receipt_base(db, config), config["SECRET_KEY"], receipt_no, version)
+    return receipt_url(receipt_base(db, config), config["SECRET_KEY"], receipt_no,
+                       printed_token_version(db, receipt_no))
 
 
 def receipt_document(db, config, payload):

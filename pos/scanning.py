@@ -49,13 +49,6 @@ def trusted_hosts(db, config, request_host=""):
     return found
 
 
-def _token_version(db, receipt_no):
-    """The token version to check a scanned receipt's ``k`` with: the sale's own
-    (:func:`pos.sales.receipt_token_version`), or the current one for a number no sale has — so a right token
-    still says "no such sale" (``NotFound``) and any other says "not from this shop"."""
-    return sale_rules.receipt_token_version(db, receipt_no) or sale_rules.TOKEN_CURRENT
-
-
 def scanned_receipt(db, secret_key, text):
     """The sale whose receipt QR was scanned, or ``None`` when ``text`` is not a receipt URL.
 
@@ -79,6 +72,6 @@ def scanned_receipt(db, secret_key, text):
         return None
     number = int(match.group(1))
     token = (parse_qs(parts.query).get("k") or [""])[0]
-    if not sale_rules.receipt_token_ok(secret_key, number, token, _token_version(db, number)):
+    if not sale_rules.receipt_token_ok(secret_key, number, token, sale_rules.printed_token_version(db, number)):
         raise DomainError(_l("This receipt code is not from this shop (or was mistyped)."), field="code")
     return sale_rules.get_sale_by_receipt(db, number)

@@ -245,7 +245,8 @@ def openapi_document(server):
                 "epc": {"type": "string", "description": "The item's URI (its EPC in the registry's events)."},
                 "tag": _nullable("string"), "title": _nullable("string"), "category": _nullable("string"),
                 "condition": _nullable("string"), "brand": _nullable("string"), "model": _nullable("string"),
-                "price_fen": _nullable("integer", minimum=0, description="Asking price at intake, in fen."),
+                "price_fen": _nullable("integer", minimum=0, description="Asking price, in fen: the price the "
+                                        "shop last sent (at intake, then each new price or markdown)."),
                 "currency": {"type": "string", "minLength": 3, "maxLength": 3},
                 "status": {"type": "string", "enum": list(catalogue.SHOWN_STATUSES), "description":
                            "in_stock: for sale now. reserved: held by the shop for a shopper who reserved it "
